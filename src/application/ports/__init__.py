@@ -1,0 +1,1 @@
+"""Ports: ``typing.Protocol`` roles that infrastructure adapters play."""

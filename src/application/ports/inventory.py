@@ -1,0 +1,71 @@
+"""The inventory engine port: every engine (memory, SQL, Redis Lua) behaves exactly alike.
+
+Rules every adapter keeps, proven by ``tests/property/test_engine_conformance.py``:
+
+* per pool, at every instant, ``held + sold <= capacity``;
+* a hold reserves all of its lines or none of them;
+* a per-customer limit counts the units of the customer's active and confirmed holds on the
+  listing, and is checked in the same atomic step as the reservation;
+* before reserving, ``place_hold`` expires the listing's due holds, so units whose time is up
+  are sellable at once instead of waiting for the sweep;
+* expiry returns units exactly once, whichever of ``expire_due``, ``release`` or
+  ``place_hold`` notices it first;
+* ``confirm`` is idempotent; it refuses an expired (or due) hold with ``HoldExpiredError`` and
+  a released one with ``HoldNotActiveError``, changing nothing;
+* ``release`` is idempotent on released and expired holds; a due hold is expired, not released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.inventory import Hold, PoolCounters
+
+
+class InventoryEngine(Protocol):
+    async def add_pool(self, counters: PoolCounters) -> PoolCounters:
+        """Start counting a pool. Adding a pool that exists changes nothing and returns it."""
+        ...
+
+    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+        """Reserve every line of ``hold`` or none of them.
+
+        A hold whose id exists is returned as it is when the request is the same (a safe
+        retry) and refused with ``HoldMismatchError`` when it differs. Raises
+        ``InsufficientInventoryError`` naming every short pool, ``CustomerLimitExceededError``,
+        or ``NotFoundError`` for a pool the engine does not count.
+        """
+        ...
+
+    async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
+        """Turn the hold's held units into sold units."""
+        ...
+
+    async def release(self, hold_id: UUID, now: datetime) -> Hold:
+        """Give an active hold's units back; confirmed holds are refused (cancel them instead)."""
+        ...
+
+    async def cancel(self, hold_id: UUID) -> Hold:
+        """Give a confirmed hold's sold units back (its booking was cancelled). Idempotent."""
+        ...
+
+    async def expire_due(self, now: datetime, limit: int = 500) -> list[Hold]:
+        """Expire up to ``limit`` holds whose time is up; returns the holds this call expired."""
+        ...
+
+    async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
+        """Set a pool's capacity; ``CapacityBelowCommittedError`` below held + sold."""
+        ...
+
+    async def get_hold(self, hold_id: UUID) -> Hold | None: ...
+
+    async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
+        """Counters of the given pools (unknown ids are left out), in the order asked."""
+        ...
+
+    async def snapshot(self, listing_id: UUID | None = None) -> list[PoolCounters]:
+        """Every pool's counters (or one listing's), for reconciliation."""
+        ...

@@ -1,0 +1,29 @@
+"""Domain events: facts, named in the past tense, collected by aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    aggregate_id: UUID
+    tenant_id: UUID
+
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class BookingConfirmed(DomainEvent):
+    hold_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCancelled(DomainEvent):
+    hold_id: UUID
+    at: datetime

@@ -1,0 +1,123 @@
+"""The inventory model shared by every engine: pool counters and holds."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import datetime
+from uuid import UUID
+
+from domain.errors import HoldExpiredError, HoldNotActiveError, InvalidValueError
+from domain.money import Money
+
+MAX_QUANTITY = 10_000
+MAX_LINES = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PoolCounters:
+    """One pool as an engine sees it. Invariant: ``held + sold <= capacity``."""
+
+    pool_id: UUID
+    listing_id: UUID
+    capacity: int
+    held: int = 0
+    sold: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.capacity - self.held - self.sold
+
+
+class HoldStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CONFIRMED = "confirmed"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"  # confirmed, then its booking was cancelled: units returned
+
+
+# Which statuses a hold may move to. Engines written in other languages (Lua) follow the same table.
+HOLD_TRANSITIONS: dict[HoldStatus, frozenset[HoldStatus]] = {
+    HoldStatus.ACTIVE: frozenset({HoldStatus.CONFIRMED, HoldStatus.RELEASED, HoldStatus.EXPIRED}),
+    HoldStatus.CONFIRMED: frozenset({HoldStatus.CANCELLED}),
+    HoldStatus.RELEASED: frozenset(),
+    HoldStatus.EXPIRED: frozenset(),
+    HoldStatus.CANCELLED: frozenset(),
+}
+
+# Statuses whose units count against a pool (held or sold) and against a customer's limit.
+COUNTED_STATUSES = frozenset({HoldStatus.ACTIVE, HoldStatus.CONFIRMED})
+
+
+@dataclass(frozen=True, slots=True)
+class HoldLine:
+    pool_id: UUID
+    quantity: int
+    unit_price: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.quantity, bool) or not 1 <= self.quantity <= MAX_QUANTITY:
+            raise InvalidValueError("quantity", f"must be between 1 and {MAX_QUANTITY}")
+        if self.unit_price < 0:
+            raise InvalidValueError("unit_price", "cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Units of one or more pools of one listing, reserved all or nothing until ``expires_at``.
+
+    Prices are locked when the hold is placed: each line carries its unit price.
+    """
+
+    id: UUID
+    tenant_id: UUID
+    listing_id: UUID
+    customer_ref: str
+    lines: tuple[HoldLine, ...]
+    currency: str
+    created_at: datetime
+    expires_at: datetime
+    status: HoldStatus = HoldStatus.ACTIVE
+
+    def __post_init__(self) -> None:
+        if not self.lines or len(self.lines) > MAX_LINES:
+            raise InvalidValueError("lines", f"must have 1 to {MAX_LINES} lines")
+        pools = [line.pool_id for line in self.lines]
+        if len(set(pools)) != len(pools):
+            raise InvalidValueError("lines", "each pool may appear once")
+        if not self.customer_ref.strip() or len(self.customer_ref) > 200:
+            raise InvalidValueError("customer_ref", "must be 1 to 200 characters")
+        if self.expires_at <= self.created_at:
+            raise InvalidValueError("expires_at", "must be after the hold is placed")
+
+    @property
+    def quantity(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def total_price(self) -> Money:
+        return Money(sum(line.quantity * line.unit_price for line in self.lines), self.currency)
+
+    def is_due(self, now: datetime) -> bool:
+        """True when the hold is active but its time is up."""
+        return self.status is HoldStatus.ACTIVE and now >= self.expires_at
+
+    def same_request(self, other: Hold) -> bool:
+        """Whether ``other`` asks for what this hold reserved (a safe retry)."""
+        mine = sorted((line.pool_id, line.quantity) for line in self.lines)
+        theirs = sorted((line.pool_id, line.quantity) for line in other.lines)
+        return (self.tenant_id, self.listing_id, self.customer_ref, mine) == (
+            other.tenant_id,
+            other.listing_id,
+            other.customer_ref,
+            theirs,
+        )
+
+    def moved_to(self, status: HoldStatus) -> Hold:
+        """This hold in ``status``; raises if the transition table forbids it."""
+        if status not in HOLD_TRANSITIONS[self.status]:
+            if status is HoldStatus.CONFIRMED and self.status is HoldStatus.EXPIRED:
+                raise HoldExpiredError(self.id)
+            raise HoldNotActiveError(self.id, self.status.value)
+        return replace(self, status=status)

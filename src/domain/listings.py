@@ -1,0 +1,84 @@
+"""Listings (what a customer books from) and their pools (counted buckets of units)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from domain.errors import InvalidValueError
+from domain.money import Money
+
+MAX_CAPACITY = 1_000_000
+MAX_HOLD_TTL_SECONDS = 24 * 3600
+DEFAULT_HOLD_TTL_SECONDS = 600
+
+
+class ListingKind(enum.StrEnum):
+    EVENT_SHOW = "event_show"
+    FLIGHT = "flight"
+    STAY_PROPERTY = "stay_property"
+
+
+def check_capacity(capacity: int) -> None:
+    if isinstance(capacity, bool) or not 0 <= capacity <= MAX_CAPACITY:
+        raise InvalidValueError("capacity", f"must be between 0 and {MAX_CAPACITY}")
+
+
+def _check_text(name: str, value: str, limit: int) -> None:
+    if not value.strip() or len(value) > limit:
+        raise InvalidValueError(name, f"must be 1 to {limit} characters")
+
+
+@dataclass(slots=True)
+class Listing:
+    """A show, a flight or a property. Owns the rules its holds follow."""
+
+    id: UUID
+    tenant_id: UUID
+    kind: ListingKind
+    name: str
+    created_at: datetime
+    starts_at: datetime | None = None
+    per_customer_limit: int | None = None
+    hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        _check_text("name", self.name, 200)
+        if self.per_customer_limit is not None and not 1 <= self.per_customer_limit <= MAX_CAPACITY:
+            raise InvalidValueError("per_customer_limit", f"must be between 1 and {MAX_CAPACITY}")
+        if not 1 <= self.hold_ttl_seconds <= MAX_HOLD_TTL_SECONDS:
+            raise InvalidValueError("hold_ttl_seconds", f"must be between 1 and {MAX_HOLD_TTL_SECONDS}")
+
+
+@dataclass(slots=True)
+class Pool:
+    """A counted bucket of one listing: a zone, a seat, a room type on one night.
+
+    The pool here is the catalogue entry; its live counters (held, sold) belong to the
+    inventory engine and are read as :class:`domain.inventory.PoolCounters`.
+    """
+
+    id: UUID
+    tenant_id: UUID
+    listing_id: UUID
+    code: str
+    capacity: int
+    unit_price: Money
+    created_at: datetime
+    name: str = ""
+    version: int = 1
+    events: list[object] = field(default_factory=list, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_text("code", self.code, 64)
+        check_capacity(self.capacity)
+        if self.unit_price.amount < 0:
+            raise InvalidValueError("unit_price", "cannot be negative")
+
+    def resize(self, capacity: int) -> None:
+        check_capacity(capacity)
+        self.capacity = capacity
+        self.version += 1

@@ -1,0 +1,1 @@
+"""Adapters for the application's ports, and the container that wires them."""

@@ -1,0 +1,1 @@
+"""Inventory engines: memory, SQL (Postgres and SQLite) and Redis Lua."""

@@ -1,0 +1,140 @@
+"""The in-process inventory engine: for unit tests and for teams swapping adapters.
+
+Every method runs without awaiting in the middle, so under asyncio each is atomic.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID
+
+from domain.errors import (
+    CapacityBelowCommittedError,
+    CustomerLimitExceededError,
+    HoldExpiredError,
+    HoldMismatchError,
+    InsufficientInventoryError,
+    NotFoundError,
+)
+from domain.inventory import Hold, HoldStatus, PoolCounters
+
+
+class MemoryInventoryEngine:
+    def __init__(self) -> None:
+        self._pools: dict[UUID, PoolCounters] = {}
+        self._holds: dict[UUID, Hold] = {}
+        self._customer_units: dict[tuple[UUID, str], int] = defaultdict(int)
+
+    async def add_pool(self, counters: PoolCounters) -> PoolCounters:
+        return self._pools.setdefault(counters.pool_id, replace(counters, held=0, sold=0))
+
+    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+        existing = self._holds.get(hold.id)
+        if existing is not None:
+            if not existing.same_request(hold):
+                raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+            return existing
+        self._expire_listing(hold.listing_id, hold.created_at)
+        self._check_pools(hold)
+        self._check_limit(hold, customer_limit)
+        for line in hold.lines:
+            self._shift(line.pool_id, held=line.quantity)
+        self._customer_units[(hold.listing_id, hold.customer_ref)] += hold.quantity
+        self._holds[hold.id] = hold
+        return hold
+
+    async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
+        hold = self._get(hold_id)
+        if hold.status is HoldStatus.CONFIRMED:
+            return hold
+        if hold.is_due(now):
+            raise HoldExpiredError(hold_id)
+        confirmed = hold.moved_to(HoldStatus.CONFIRMED)
+        for line in hold.lines:
+            self._shift(line.pool_id, held=-line.quantity, sold=line.quantity)
+        self._holds[hold_id] = confirmed
+        return confirmed
+
+    async def release(self, hold_id: UUID, now: datetime) -> Hold:
+        hold = self._get(hold_id)
+        if hold.status in (HoldStatus.RELEASED, HoldStatus.EXPIRED):
+            return hold
+        target = HoldStatus.EXPIRED if hold.is_due(now) else HoldStatus.RELEASED
+        return self._end(hold, target)
+
+    async def cancel(self, hold_id: UUID) -> Hold:
+        hold = self._get(hold_id)
+        if hold.status is HoldStatus.CANCELLED:
+            return hold
+        cancelled = hold.moved_to(HoldStatus.CANCELLED)
+        for line in hold.lines:
+            self._shift(line.pool_id, sold=-line.quantity)
+        self._customer_units[(hold.listing_id, hold.customer_ref)] -= hold.quantity
+        self._holds[hold_id] = cancelled
+        return cancelled
+
+    async def expire_due(self, now: datetime, limit: int = 500) -> list[Hold]:
+        due = [hold for hold in self._holds.values() if hold.is_due(now)]
+        due.sort(key=lambda hold: (hold.expires_at, hold.id))
+        return [self._end(hold, HoldStatus.EXPIRED) for hold in due[:limit]]
+
+    async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
+        pool = self._pools.get(pool_id)
+        if pool is None:
+            raise NotFoundError("pool", pool_id)
+        if capacity < pool.held + pool.sold:
+            raise CapacityBelowCommittedError(pool_id, capacity, pool.held + pool.sold)
+        self._pools[pool_id] = replace(pool, capacity=capacity)
+        return self._pools[pool_id]
+
+    async def get_hold(self, hold_id: UUID) -> Hold | None:
+        return self._holds.get(hold_id)
+
+    async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
+        return [self._pools[pool_id] for pool_id in pool_ids if pool_id in self._pools]
+
+    async def snapshot(self, listing_id: UUID | None = None) -> list[PoolCounters]:
+        pools = self._pools.values()
+        return [pool for pool in pools if listing_id is None or pool.listing_id == listing_id]
+
+    def _get(self, hold_id: UUID) -> Hold:
+        hold = self._holds.get(hold_id)
+        if hold is None:
+            raise NotFoundError("hold", hold_id)
+        return hold
+
+    def _check_pools(self, hold: Hold) -> None:
+        short: dict[UUID, int] = {}
+        for line in hold.lines:
+            pool = self._pools.get(line.pool_id)
+            if pool is None or pool.listing_id != hold.listing_id:
+                raise NotFoundError("pool", line.pool_id)
+            if pool.available < line.quantity:
+                short[line.pool_id] = pool.available
+        if short:
+            raise InsufficientInventoryError(short)
+
+    def _check_limit(self, hold: Hold, limit: int | None) -> None:
+        already = self._customer_units[(hold.listing_id, hold.customer_ref)]
+        if limit is not None and already + hold.quantity > limit:
+            raise CustomerLimitExceededError(limit, already, hold.quantity)
+
+    def _expire_listing(self, listing_id: UUID, now: datetime) -> None:
+        for hold in list(self._holds.values()):
+            if hold.listing_id == listing_id and hold.is_due(now):
+                self._end(hold, HoldStatus.EXPIRED)
+
+    def _end(self, hold: Hold, status: HoldStatus) -> Hold:
+        ended = hold.moved_to(status)
+        for line in hold.lines:
+            self._shift(line.pool_id, held=-line.quantity)
+        self._customer_units[(hold.listing_id, hold.customer_ref)] -= hold.quantity
+        self._holds[hold.id] = ended
+        return ended
+
+    def _shift(self, pool_id: UUID, held: int = 0, sold: int = 0) -> None:
+        pool = self._pools[pool_id]
+        self._pools[pool_id] = replace(pool, held=pool.held + held, sold=pool.sold + sold)

@@ -1,0 +1,1 @@
+"""Persistence on SQLAlchemy: Postgres (asyncpg) in production, SQLite (aiosqlite) embedded."""

@@ -1,0 +1,1 @@
+"""Edges of Holdfast: the HTTP API, webhooks, ops endpoints, CLI and workers."""
