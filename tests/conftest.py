@@ -2,12 +2,70 @@
 
 from __future__ import annotations
 
-import pytest
+import functools
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
-from tests.engines import memory_engine
+import pytest
+from hypothesis import settings
+
+from tests import servers
+from tests.engines import memory_engine, postgres_engine, redis_engine, sqlite_engine
 from tests.property.engine_machine import EngineFactory
+
+# CI machines are slower and noisier than laptops: no per-example deadline there.
+settings.register_profile("dev")
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the servers they use, so `make test-fast` can leave them out."""
+    for item in items:
+        for server in ("postgres", "redis"):
+            if f"{server}_url" in getattr(item, "fixturenames", ()):
+                item.add_marker(server)
+
+
+def _serve(server: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+    """A server that cannot start fails the tests that need it, never skips them."""
+    try:
+        with server() as url:
+            yield url
+            return
+    except servers.ServerUnavailableError as exc:
+        failure = str(exc)
+    pytest.fail(failure, pytrace=False)  # outside the except: no "during handling" echo
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real Postgres for the whole session, started on first use (see tests/servers.py)."""
+    yield from _serve(servers.postgres_server)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real Redis for the whole session, started on first use (see tests/servers.py)."""
+    yield from _serve(servers.redis_server)
 
 
 @pytest.fixture
 def memory_factory() -> EngineFactory:
     return memory_engine
+
+
+@pytest.fixture
+def sqlite_factory() -> EngineFactory:
+    return sqlite_engine
+
+
+@pytest.fixture
+def postgres_factory(postgres_url: str) -> EngineFactory:
+    return functools.partial(postgres_engine, postgres_url)
+
+
+@pytest.fixture
+def redis_factory(redis_url: str) -> EngineFactory:
+    return functools.partial(redis_engine, redis_url)

@@ -115,8 +115,7 @@ class EngineMachine(RuleBasedStateMachine):
             choices = [pool for pools in self.pools_of.values() for pool in pools]
         pools = data.draw(st.lists(st.sampled_from(choices), min_size=1, max_size=3, unique=True))
         lines = tuple(
-            HoldLine(pool, data.draw(st.integers(min_value=1, max_value=3)), unit_price=1500)
-            for pool in pools
+            HoldLine(pool, data.draw(st.integers(min_value=1, max_value=3)), unit_price=1500) for pool in pools
         )
         reuse = self.hold_ids and data.draw(st.booleans(), label="reuse id")
         hold_id = data.draw(st.sampled_from(self.hold_ids)) if reuse else self.new_id()

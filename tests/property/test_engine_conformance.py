@@ -27,3 +27,15 @@ def check(factory: EngineFactory, max_examples: int) -> None:
 
 def test_memory_engine_conforms(memory_factory: EngineFactory) -> None:
     check(memory_factory, max_examples=300)
+
+
+def test_sql_engine_on_sqlite_conforms(sqlite_factory: EngineFactory) -> None:
+    check(sqlite_factory, max_examples=100)
+
+
+def test_sql_engine_on_postgres_conforms(postgres_factory: EngineFactory) -> None:
+    check(postgres_factory, max_examples=100)
+
+
+def test_redis_engine_conforms(redis_factory: EngineFactory) -> None:
+    check(redis_factory, max_examples=100)

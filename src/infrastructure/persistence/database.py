@@ -15,9 +15,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _ambient: ContextVar[AsyncSession | None] = ContextVar("holdfast_ambient_session", default=None)
@@ -32,7 +33,9 @@ class Database:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
+            _ensure_parent_dir(url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
@@ -44,6 +47,19 @@ class Database:
             yield current
             return
         async with self._writer(), self.sessions() as session, session.begin():
+            token = _ambient.set(session)
+            try:
+                yield session
+            finally:
+                _ambient.reset(token)
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """A transaction the caller commits explicitly; whatever it does not commit is rolled back.
+
+        It becomes the ambient transaction, so engine calls made inside it join it.
+        """
+        async with self._writer(), self.sessions() as session:
             token = _ambient.set(session)
             try:
                 yield session
@@ -72,9 +88,24 @@ class Database:
         await self.engine.dispose()
 
 
+def _ensure_parent_dir(url: str) -> None:
+    """SQLite creates the file but not its folder (``var/`` on a fresh checkout)."""
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # The driver would otherwise open transactions lazily, on the first write: a SAVEPOINT
+    # issued before it would start (and its RELEASE commit) a transaction of its own, so a
+    # rollback of the unit of work would not undo what the savepoint covered.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")

@@ -1,0 +1,69 @@
+-- Reserve every line of a hold or none, after expiring the listing's due holds.
+-- KEYS[5] the hold record; KEYS[6..] records of due holds the adapter declared.
+-- ARGV[4] hold id, [5] body, [6] lines (cjson [[pool, quantity], ...]), [7] customer,
+-- [8] units, [9] expires (ms), [10] customer limit ('' for none), [11] strict ('1' or '0'),
+-- [12] most due holds to expire here, [13..] ids of the declared due holds (same order as KEYS).
+-- Replies: {'hold', status, body, 'placed'|'existing'}, {'due', id...} or {'err', code, ...}.
+local id, body, lines_json, customer = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local units, expires, limit = tonumber(ARGV[8]), ARGV[9], ARGV[10]
+
+-- Same id again: the adapter compares the requests (a retry or a mismatch).
+local existing = load_hold(KEYS[5])
+if existing then
+  return { 'hold', existing.status, existing.body, 'existing' }
+end
+
+-- Due holds go first so their units are sellable at once. Their records must be declared
+-- KEYS, which the adapter cannot know beforehand: in strict mode an undeclared due hold sends
+-- the ids back before anything is written, and the adapter calls again declaring them. The
+-- second call is not strict: a hold that fell due in between is left to the sweep.
+local declared = {}
+for i = 13, #ARGV do
+  declared[ARGV[i]] = KEYS[i - 7]
+end
+local due = redis.call('ZRANGEBYSCORE', listing.expiry, '-inf', listing.now, 'LIMIT', 0, ARGV[12])
+if ARGV[11] == '1' then
+  for _, due_id in ipairs(due) do
+    if not declared[due_id] then
+      return { 'due', unpack(due) }
+    end
+  end
+end
+for _, due_id in ipairs(due) do
+  if declared[due_id] then
+    expire_if_due(declared[due_id], due_id)
+  end
+end
+
+-- Checks, in the memory engine's order: unknown pool, then every short pool, then the limit.
+local lines = cjson.decode(lines_json)
+local short = {}
+for _, line in ipairs(lines) do
+  local cap, held, sold = pool_counts(line[1])
+  if not cap then
+    return { 'err', 'pool_not_found', line[1] }
+  end
+  if cap - held - sold < line[2] then
+    table.insert(short, line[1])
+    table.insert(short, cap - held - sold)
+  end
+end
+if #short > 0 then
+  return { 'err', 'short', unpack(short) }
+end
+if limit ~= '' then
+  local already = tonumber(redis.call('HGET', listing.customers, customer) or '0')
+  if already + units > tonumber(limit) then
+    return { 'err', 'limit', tonumber(limit), already, units }
+  end
+end
+
+for _, line in ipairs(lines) do
+  shift(line[1], 'held', line[2])
+end
+count_customer(customer, units)
+redis.call('HSET', KEYS[5], 'status', 'active', 'id', id, 'expires', expires,
+  'customer', customer, 'units', units, 'lines', lines_json, 'body', body)
+redis.call('ZADD', listing.expiry, expires, id)
+journal('placed', id, 'body', body)
+return { 'hold', 'active', body, 'placed' }

@@ -1,0 +1,12 @@
+-- Set a pool's capacity, never below the units held or sold.
+-- ARGV[4] pool id, ARGV[5] capacity.
+local pool, capacity = ARGV[4], tonumber(ARGV[5])
+local _, held, sold = pool_counts(pool)
+if not held then
+  return { 'err', 'pool_not_found', pool }
+end
+if capacity < held + sold then
+  return { 'err', 'below', capacity, held + sold }
+end
+redis.call('HSET', listing.pools, pool .. ':cap', capacity)
+return { 'pool', capacity, held, sold }

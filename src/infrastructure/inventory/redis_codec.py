@@ -1,0 +1,190 @@
+"""How the Redis inventory engine names its keys and maps holds and script replies.
+
+Key layout (``hf`` is the default prefix). Everything one script touches belongs to one listing
+and carries the listing's hash tag, so it lands in one Redis Cluster slot:
+
+* ``hf:{<listing>}:pools``      hash ``<pool>:cap|held|sold`` -> count
+* ``hf:{<listing>}:customers``  hash customer_ref -> units in active and confirmed holds
+* ``hf:{<listing>}:expiry``     zset of active hold ids scored by expiry (ms)
+* ``hf:{<listing>}:journal``    stream of hold transitions for the Postgres journaling job
+* ``hf:{<listing>}:hold:<id>``  hash: the hold record (kept for a retention period once ended)
+
+Lookups by id live outside the listings' slots and are never touched by a script:
+
+* ``hf:hold-listing:<hold>``    string -> listing id (with a TTL; may point at a listing that
+  has no such hold, e.g. after a refused ``place_hold``)
+* ``hf:pool-listing``           hash pool id -> listing id
+* ``hf:listings``               set of listing ids, so ``expire_due`` can visit every listing
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, NoReturn
+from uuid import UUID
+
+from domain.errors import (
+    CapacityBelowCommittedError,
+    CustomerLimitExceededError,
+    HoldExpiredError,
+    HoldNotActiveError,
+    InsufficientInventoryError,
+    NotFoundError,
+)
+from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def to_ms(moment: datetime) -> int:
+    """The caller's clock as the scripts see it: whole milliseconds, rounded down."""
+    return (moment - _EPOCH) // _MS
+
+
+def expiry_ms(moment: datetime) -> int:
+    """An expiry in milliseconds, rounded up, so no hold expires before its ``expires_at``."""
+    return -((_EPOCH - moment) // _MS)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingKeys:
+    tag: str
+
+    @property
+    def common(self) -> list[str]:
+        """The keys every script receives first, in the order ``lua/lib.lua`` expects."""
+        return [self.pools, f"{self.tag}:customers", self.expiry, self.journal]
+
+    @property
+    def pools(self) -> str:
+        return f"{self.tag}:pools"
+
+    @property
+    def journal(self) -> str:
+        return f"{self.tag}:journal"
+
+    @property
+    def expiry(self) -> str:
+        return f"{self.tag}:expiry"
+
+    def hold(self, hold_id: UUID | str) -> str:
+        return f"{self.tag}:hold:{hold_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class RedisKeys:
+    prefix: str = "hf"
+
+    def __post_init__(self) -> None:
+        if not self.prefix or "{" in self.prefix or "}" in self.prefix:
+            raise ValueError("the key prefix must be non-empty and free of braces (they pick the hash slot)")
+
+    def listing(self, listing_id: UUID | str) -> ListingKeys:
+        return ListingKeys(f"{self.prefix}:{{{listing_id}}}")
+
+    def hold_listing(self, hold_id: UUID | str) -> str:
+        return f"{self.prefix}:hold-listing:{hold_id}"
+
+    @property
+    def pool_listing(self) -> str:
+        return f"{self.prefix}:pool-listing"
+
+    @property
+    def listings(self) -> str:
+        return f"{self.prefix}:listings"
+
+
+def encode_hold(hold: Hold) -> str:
+    """The hold without its status: stored as is and handed back by the scripts."""
+    return json.dumps(
+        {
+            "id": str(hold.id),
+            "tenant_id": str(hold.tenant_id),
+            "listing_id": str(hold.listing_id),
+            "customer_ref": hold.customer_ref,
+            "lines": [[str(line.pool_id), line.quantity, line.unit_price] for line in hold.lines],
+            "currency": hold.currency,
+            "created_at": hold.created_at.isoformat(),
+            "expires_at": hold.expires_at.isoformat(),
+        },
+        separators=(",", ":"),
+    )
+
+
+def encode_lines(hold: Hold) -> str:
+    """The part of the lines the scripts count with."""
+    return json.dumps([[str(line.pool_id), line.quantity] for line in hold.lines], separators=(",", ":"))
+
+
+def decode_hold(status: str, body: str) -> Hold:
+    data = json.loads(body)
+    return Hold(
+        id=UUID(data["id"]),
+        tenant_id=UUID(data["tenant_id"]),
+        listing_id=UUID(data["listing_id"]),
+        customer_ref=data["customer_ref"],
+        lines=tuple(HoldLine(UUID(pool), qty, unit_price=price) for pool, qty, price in data["lines"]),
+        currency=data["currency"],
+        created_at=datetime.fromisoformat(data["created_at"]),
+        expires_at=datetime.fromisoformat(data["expires_at"]),
+        status=HoldStatus(status),
+    )
+
+
+def decode_pool(reply: list[Any], pool_id: UUID, listing_id: UUID) -> PoolCounters:
+    """A ``{'pool', capacity, held, sold}`` reply."""
+    _, capacity, held, sold = reply
+    return PoolCounters(pool_id, listing_id, int(capacity), int(held), int(sold))
+
+
+def pool_fields(pool_id: UUID) -> tuple[str, str, str]:
+    return f"{pool_id}:cap", f"{pool_id}:held", f"{pool_id}:sold"
+
+
+def decode_pools(listing_id: str, fields: dict[str, str]) -> list[PoolCounters]:
+    """Every pool of a listing's ``pools`` hash (``<pool>:cap|held|sold`` -> count)."""
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, value in fields.items():
+        pool, field = name.rsplit(":", 1)
+        counts[pool][field] = int(value)
+    listing = UUID(listing_id)
+    return [PoolCounters(UUID(pool), listing, c["cap"], c["held"], c["sold"]) for pool, c in counts.items()]
+
+
+def raise_error(reply: list[Any], subject: UUID) -> NoReturn:
+    """Raise the domain error an ``{'err', code, ...}`` reply stands for.
+
+    ``subject`` is the hold (or, for resize, the pool) the call was about.
+    """
+    code, *rest = reply[1:]
+    if code == "not_found":
+        raise NotFoundError("hold", subject)
+    if code == "pool_not_found":
+        raise NotFoundError("pool", UUID(rest[0]))
+    if code == "short":
+        raise InsufficientInventoryError({UUID(p): int(n) for p, n in zip(rest[::2], rest[1::2], strict=True)})
+    if code == "limit":
+        limit, already, asked = map(int, rest)
+        raise CustomerLimitExceededError(limit, already, asked)
+    if code == "expired":
+        raise HoldExpiredError(subject)
+    if code == "not_active":
+        raise HoldNotActiveError(subject, rest[0])
+    if code == "below":
+        raise CapacityBelowCommittedError(subject, int(rest[0]), int(rest[1]))
+    raise RuntimeError(f"unexpected script reply {reply!r}")
+
+
+def decoded(value: Any) -> Any:
+    """Replies as text whatever the client's ``decode_responses``."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, list | tuple | set):
+        return [decoded(item) for item in value]
+    if isinstance(value, dict):
+        return {decoded(k): decoded(v) for k, v in value.items()}
+    return value

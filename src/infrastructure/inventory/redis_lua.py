@@ -1,0 +1,291 @@
+"""The ``redis`` inventory engine: every change is one Lua script call on one listing's keys.
+
+The scripts live in the repository's ``lua/`` directory; ``redis_codec`` describes the keys.
+Time always comes from the caller, so a hold's fate never depends on the Redis server's clock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from domain.errors import HoldMismatchError, NotFoundError
+from domain.inventory import Hold, PoolCounters
+from infrastructure.inventory.redis_codec import (
+    ListingKeys,
+    RedisKeys,
+    decode_hold,
+    decode_pool,
+    decode_pools,
+    encode_hold,
+    encode_lines,
+    expiry_ms,
+    pool_fields,
+    raise_error,
+    to_ms,
+)
+from infrastructure.inventory.redis_scripts import LuaScripts
+
+DEFAULT_RETENTION = timedelta(days=7)
+# Most due holds one place_hold expires before reserving; the sweep (expire_due) does the rest.
+EXPIRE_ON_PLACE = 100
+
+Reply = list[Any]
+
+
+class RedisLuaInventoryEngine:
+    """Holds in Redis: atomic per listing, journaled to a stream, no Postgres on the hold path.
+
+    ``retention`` is how long released, expired and cancelled holds stay readable; confirmed
+    holds stay until cancelled. The client may use ``decode_responses`` either way. Scripts
+    load on first use (or ``load_scripts``) and again after a NOSCRIPT.
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "hf",
+        *,
+        retention: timedelta = DEFAULT_RETENTION,
+        journal_maxlen: int = 100_000,
+        lua_dir: Path | None = None,
+    ) -> None:
+        self._redis = redis
+        self._keys = RedisKeys(prefix)
+        self._retention_ms = retention // timedelta(milliseconds=1)
+        self._journal_maxlen = journal_maxlen
+        self._scripts = LuaScripts(lua_dir)
+
+    async def load_scripts(self) -> None:
+        await self._scripts.load(self._redis)
+
+    async def add_pool(self, counters: PoolCounters) -> PoolCounters:
+        pool_id, listing_id = counters.pool_id, counters.listing_id
+        if await self._claim_pool(pool_id, listing_id) != str(listing_id):
+            # The id counts a pool of another listing: adding it again changes nothing.
+            if found := await self.counters([pool_id]):
+                return found[0]
+            await self._run(lambda p: p.hset(self._keys.pool_listing, str(pool_id), str(listing_id)))
+        listing = self._keys.listing(listing_id)
+        reply, _ = await self._run(
+            lambda p: (
+                self._script(p, "add_pool", listing, [], [pool_id, counters.capacity], None),
+                p.sadd(self._keys.listings, str(listing_id)),
+            )
+        )
+        return decode_pool(reply, pool_id, listing_id)
+
+    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+        previous, reply = await self._place(hold, customer_limit, due=[])
+        foreign = previous not in (None, str(hold.listing_id))
+        if foreign:
+            await self._refuse_if_taken(hold, str(previous), reply)
+        if reply[0] == "due":
+            _, reply = await self._place(hold, customer_limit, due=reply[1:])
+        if foreign and reply[0] == "hold":
+            # The entry was left by a refused attempt on another listing: the hold is here.
+            index = self._keys.hold_listing(hold.id)
+            await self._run(lambda p: p.set(index, str(hold.listing_id), px=self._index_ttl(hold)))
+        found = self._hold_from(reply, hold.id)
+        if not found.same_request(hold):
+            raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+        return found
+
+    async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
+        # Cancel finds a confirmed hold through the index, so the entry loses its TTL in the same
+        # round trip; a refused confirm gives it a TTL again.
+        reply = await self._on_hold("confirm", hold_id, now, lambda p, index: p.persist(index))
+        if reply[0] == "err":
+            await self._run(lambda p: p.pexpire(self._keys.hold_listing(hold_id), self._retention_ms))
+        return self._hold_from(reply, hold_id)
+
+    async def release(self, hold_id: UUID, now: datetime) -> Hold:
+        # GT: never shortens the entry, and leaves a confirmed hold's persistent entry alone.
+        reply = await self._on_hold(
+            "release", hold_id, now, lambda p, index: p.pexpire(index, self._retention_ms, gt=True)
+        )
+        return self._hold_from(reply, hold_id)
+
+    async def cancel(self, hold_id: UUID) -> Hold:
+        # NX gives the persistent entry of a just-cancelled hold a TTL; GT leaves the others longer.
+        def keep_for_retention(pipe: Pipeline, index: str) -> None:
+            pipe.pexpire(index, self._retention_ms, nx=True)
+            pipe.pexpire(index, self._retention_ms, gt=True)
+
+        return self._hold_from(await self._on_hold("cancel", hold_id, None, keep_for_retention), hold_id)
+
+    async def expire_due(self, now: datetime, limit: int = 500) -> list[Hold]:
+        due = await self._due_holds(to_ms(now), limit) if limit > 0 else {}
+
+        def build(pipe: Pipeline) -> None:
+            for listing_id, ids in due.items():
+                keys = self._keys.listing(listing_id)
+                self._script(pipe, "expire", keys, [keys.hold(i) for i in ids], ids, to_ms(now))
+            for hold_id in (hold_id for ids in due.values() for hold_id in ids):
+                pipe.pexpire(self._keys.hold_listing(hold_id), self._retention_ms, gt=True)
+
+        replies = await self._run(build) if due else []
+        expired = [decode_hold(status, body) for reply in replies[: len(due)] for status, body in reply]
+        return sorted(expired, key=lambda hold: (hold.expires_at, hold.id))
+
+    async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
+        [owner] = await self._run(lambda p: p.hget(self._keys.pool_listing, str(pool_id)))
+        if owner is None:
+            raise NotFoundError("pool", pool_id)
+        listing = self._keys.listing(owner)
+        [reply] = await self._run(lambda p: self._script(p, "resize", listing, [], [pool_id, capacity], None))
+        if reply[0] == "err":
+            raise_error(reply, pool_id)
+        return decode_pool(reply, pool_id, UUID(owner))
+
+    async def get_hold(self, hold_id: UUID) -> Hold | None:
+        listing = await self._listing_of(hold_id)
+        if listing is None:
+            return None
+        key = self._keys.listing(listing).hold(hold_id)
+        [(status, body)] = await self._run(lambda p: p.hmget(key, "status", "body"))
+        return None if status is None else decode_hold(status, body)
+
+    async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
+        if not pool_ids:
+            return []
+        [owners] = await self._run(lambda p: p.hmget(self._keys.pool_listing, [str(i) for i in pool_ids]))
+        known = [(pool, UUID(owner)) for pool, owner in zip(pool_ids, owners, strict=True) if owner]
+        rows = await self._run(
+            lambda p: [p.hmget(self._keys.listing(lst).pools, *pool_fields(pool)) for pool, lst in known]
+        )
+        return [
+            PoolCounters(pool, listing, *map(int, row))
+            for (pool, listing), row in zip(known, rows, strict=True)
+            if row[0] is not None
+        ]
+
+    async def snapshot(self, listing_id: UUID | None = None) -> list[PoolCounters]:
+        listings = [str(listing_id)] if listing_id is not None else await self._listings()
+        hashes = await self._run(lambda p: [p.hgetall(self._keys.listing(lst).pools) for lst in listings])
+        return [pool for lst, fields in zip(listings, hashes, strict=True) for pool in decode_pools(lst, fields)]
+
+    async def _place(self, hold: Hold, limit: int | None, due: list[str]) -> tuple[str | None, Reply]:
+        """One round trip: claim the id's index entry (never overwriting it), run the script.
+
+        With ``due`` empty the script is strict: it names due holds it was not given instead of
+        placing, and is called again with them.
+        """
+        listing = self._keys.listing(hold.listing_id)
+        keys = [listing.hold(hold.id), *(listing.hold(hold_id) for hold_id in due)]
+        args = _place_args(hold, limit, due)
+        index, ttl = self._keys.hold_listing(hold.id), self._index_ttl(hold)
+
+        def build(pipe: Pipeline) -> None:
+            pipe.set(index, str(hold.listing_id), nx=True, get=True, px=ttl)
+            self._script(pipe, "place_hold", listing, keys, args, to_ms(hold.created_at))
+            for hold_id in due:  # their records now last the retention period from here
+                pipe.pexpire(self._keys.hold_listing(hold_id), self._retention_ms, gt=True)
+
+        previous, reply, *_ = await self._run(build)
+        return previous, reply
+
+    async def _refuse_if_taken(self, hold: Hold, owner: str, reply: Reply) -> None:
+        """Refuse a hold whose id a hold of another listing (``owner``, from the index) has.
+
+        Checked before a second, non-strict call, so a refused hold expires nothing, as in the
+        reference model. The strict first call may have placed it already (it writes only when
+        no hold was due): that hold is released again, so the journal shows it placed, then
+        released, and its record stays under this listing for the retention period.
+        """
+        [taken] = await self._run(lambda p: p.exists(self._keys.listing(owner).hold(hold.id)))
+        if not taken:
+            return
+        if reply[0] == "hold" and reply[3] == "placed":
+            await self._on_listing("release", str(hold.listing_id), hold.id, to_ms(hold.created_at))
+        raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+
+    async def _on_hold(
+        self, name: str, hold_id: UUID, now: datetime | None, touch_index: Callable[[Pipeline, str], object]
+    ) -> Reply:
+        """Run a by-id script on the hold's listing, and ``touch_index`` in the same round trip."""
+        listing = await self._listing_of(hold_id)
+        if listing is None:
+            raise NotFoundError("hold", hold_id)
+        now_ms = None if now is None else to_ms(now)
+        index = self._keys.hold_listing(hold_id)
+        reply, *_ = await self._run(
+            lambda p: (self._hold_script(p, name, listing, hold_id, now_ms), touch_index(p, index))
+        )
+        return reply
+
+    async def _on_listing(self, name: str, listing: str, hold_id: UUID, now_ms: int) -> Reply:
+        [reply] = await self._run(lambda p: self._hold_script(p, name, listing, hold_id, now_ms))
+        return reply
+
+    def _hold_script(self, pipe: Pipeline, name: str, listing: str, hold_id: UUID, now_ms: int | None) -> None:
+        keys = self._keys.listing(listing)
+        self._script(pipe, name, keys, [keys.hold(hold_id)], [hold_id], now_ms)
+
+    def _script(
+        self, pipe: Pipeline, name: str, listing: ListingKeys, keys: list[str], args: list[Any], now_ms: int | None
+    ) -> None:
+        """Queue a script call with the leading KEYS and ARGV every script expects (lua/lib.lua)."""
+        common = ["" if now_ms is None else now_ms, self._journal_maxlen, self._retention_ms]
+        self._scripts.call(pipe, name, [*listing.common, *keys], [*common, *map(str, args)])
+
+    async def _due_holds(self, now_ms: int, limit: int) -> dict[str, list[str]]:
+        """The ``limit`` earliest due holds over every listing, grouped by listing."""
+        listings = await self._listings()
+        found = await self._run(
+            lambda p: [
+                p.zrangebyscore(self._keys.listing(lst).expiry, "-inf", now_ms, 0, limit, withscores=True)
+                for lst in listings
+            ]
+        )
+        candidates = sorted(
+            (float(score), hold_id, lst) for lst, pairs in zip(listings, found, strict=True) for hold_id, score in pairs
+        )
+        due: dict[str, list[str]] = defaultdict(list)
+        for _, hold_id, lst in candidates[:limit]:
+            due[lst].append(hold_id)
+        return due
+
+    async def _claim_pool(self, pool_id: UUID, listing_id: UUID) -> str:
+        """The listing that owns ``pool_id``: this one unless another claimed it first."""
+        index = self._keys.pool_listing
+        _, owner = await self._run(
+            lambda p: (p.hsetnx(index, str(pool_id), str(listing_id)), p.hget(index, str(pool_id)))
+        )
+        return owner
+
+    async def _listing_of(self, hold_id: UUID) -> str | None:
+        [listing] = await self._run(lambda p: p.get(self._keys.hold_listing(hold_id)))
+        return listing
+
+    async def _listings(self) -> list[str]:
+        [listings] = await self._run(lambda p: p.smembers(self._keys.listings))
+        return sorted(listings)
+
+    def _index_ttl(self, hold: Hold) -> int:
+        """Long enough for the hold to end and its record's retention to run out."""
+        return expiry_ms(hold.expires_at) - to_ms(hold.created_at) + self._retention_ms
+
+    def _hold_from(self, reply: Reply, hold_id: UUID) -> Hold:
+        if reply[0] == "err":
+            raise_error(reply, hold_id)
+        return decode_hold(reply[1], reply[2])
+
+    async def _run(self, build: Callable[[Pipeline], object]) -> list[Any]:
+        return await self._scripts.run(self._redis, build)
+
+
+def _place_args(hold: Hold, limit: int | None, due: list[str]) -> list[Any]:
+    """ARGV[4..] of ``place_hold.lua``, in its order."""
+    strict = 0 if due else 1
+    return [
+        *(hold.id, encode_hold(hold), encode_lines(hold), hold.customer_ref, hold.quantity),
+        *(expiry_ms(hold.expires_at), "" if limit is None else limit, strict, EXPIRE_ON_PLACE, *due),
+    ]

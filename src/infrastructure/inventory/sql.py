@@ -1,0 +1,329 @@
+"""The SQL inventory engine: conditional updates in one transaction, on Postgres and on SQLite.
+
+Why it neither oversells nor returns stock twice, even across processes:
+
+* a reservation is ``UPDATE ... SET held = held + q WHERE capacity - held - sold >= q``; the
+  database checks the condition against the newest row version (Postgres, in READ COMMITTED,
+  waits for a concurrent writer and re-evaluates it), so two buyers never both get the last unit;
+* a hold changes status only by ``UPDATE ... SET status = :to WHERE id = :id AND status = :from``,
+  and only the call whose update matched moves counters, so ended holds give units back once;
+* every transaction locks rows in one order -- hold rows by id, then pools by id, then customer
+  rows -- so concurrent transactions on Postgres queue instead of deadlocking.
+
+Mutations run in ``Database.transaction()``: inside a use case's unit of work they join it and
+commit (or roll back) with it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, bindparam, case, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.errors import (
+    CapacityBelowCommittedError,
+    CustomerLimitExceededError,
+    DomainError,
+    HoldExpiredError,
+    HoldMismatchError,
+    HoldNotActiveError,
+    InsufficientInventoryError,
+    NotFoundError,
+)
+from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters
+from infrastructure.inventory import sql_tables
+from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
+from infrastructure.persistence.database import Database
+
+pools_t = sql_tables.inventory_pools
+holds_t = sql_tables.inventory_holds
+lines_t = sql_tables.inventory_hold_lines
+units_t = sql_tables.inventory_customer_units
+
+ACTIVE, CONFIRMED, CANCELLED = HoldStatus.ACTIVE, HoldStatus.CONFIRMED, HoldStatus.CANCELLED
+RELEASED, EXPIRED = HoldStatus.RELEASED, HoldStatus.EXPIRED
+REFUSALS = (NotFoundError, InsufficientInventoryError, CustomerLimitExceededError)
+
+_take = (
+    update(pools_t)
+    .where(
+        pools_t.c.pool_id == bindparam("b_pool"),
+        pools_t.c.listing_id == bindparam("b_listing"),
+        pools_t.c.capacity - pools_t.c.held - pools_t.c.sold >= bindparam("b_qty"),
+    )
+    .values(held=pools_t.c.held + bindparam("b_qty"))
+)
+_shift_pool = (
+    update(pools_t)
+    .where(pools_t.c.pool_id == bindparam("b_pool"))
+    .values(held=pools_t.c.held + bindparam("b_held"), sold=pools_t.c.sold + bindparam("b_sold"))
+)
+_shift_customer = (
+    update(units_t)
+    .where(units_t.c.listing_id == bindparam("b_listing"), units_t.c.customer_ref == bindparam("b_customer"))
+    .values(units=units_t.c.units + bindparam("b_units"))
+)
+
+
+class SqlInventoryEngine:
+    def __init__(self, database: Database, *, expire_on_place: int = 100) -> None:
+        self._db = database
+        self._upsert = sqlite.insert if database.is_sqlite else postgresql.insert
+        self._expire_on_place = expire_on_place
+
+    async def add_pool(self, counters: PoolCounters) -> PoolCounters:
+        row = {"pool_id": counters.pool_id, "listing_id": counters.listing_id, "capacity": counters.capacity}
+        async with self._db.transaction() as session:
+            await session.execute(self._upsert(pools_t).values(row).on_conflict_do_nothing())
+            [pool] = await self._pools(session, [counters.pool_id])
+            return pool
+
+    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+        """Claim the id, expire the listing's due holds, then reserve in a savepoint.
+
+        A refusal is raised only once the transaction is done, so the expiries it made stick
+        (as the reference model's do) while the refused hold leaves no trace.
+        """
+        async with self._db.transaction() as session:
+            if not await self._claim(session, hold):
+                return _retried(await self._require(session, hold.id), hold)
+            await self._expire_listing(session, hold)
+            refusal = await self._reserve_or_unclaim(session, hold, customer_limit)
+        if refusal is not None:
+            raise refusal
+        return hold
+
+    async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
+        async with self._db.transaction() as session:
+            in_time = holds_t.c.expires_at > utc(now)
+            if not await self._move(session, hold_id, ACTIVE, CONFIRMED.value, in_time):
+                return _confirmed_already(await self._require(session, hold_id))
+            hold = await self._require(session, hold_id)
+            await self._shift_pools(session, {line.pool_id: (-line.quantity, line.quantity) for line in hold.lines})
+            return hold
+
+    async def release(self, hold_id: UUID, now: datetime) -> Hold:
+        """A due hold ends as expired, not released: the same status the sweep would give it."""
+        ending = case((holds_t.c.expires_at <= utc(now), EXPIRED.value), else_=RELEASED.value)
+        async with self._db.transaction() as session:
+            moved = await self._move(session, hold_id, ACTIVE, ending)
+            hold = await self._require(session, hold_id)
+            if moved:
+                await self._give_back(session, [hold])
+            elif hold.status not in (RELEASED, EXPIRED):
+                raise HoldNotActiveError(hold_id, hold.status.value)
+            return hold
+
+    async def cancel(self, hold_id: UUID) -> Hold:
+        async with self._db.transaction() as session:
+            moved = await self._move(session, hold_id, CONFIRMED, CANCELLED.value)
+            hold = await self._require(session, hold_id)
+            if moved:
+                await self._give_back(session, [hold], sold=True)
+            elif hold.status is not CANCELLED:
+                raise HoldNotActiveError(hold_id, hold.status.value)
+            return hold
+
+    async def expire_due(self, now: datetime, limit: int = 500) -> list[Hold]:
+        async with self._db.transaction() as session:
+            due = await self._holds(session, *_due(now), limit=limit)
+            ended = await self._end_all(session, due)
+            await self._give_back(session, ended)
+        return ended
+
+    async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
+        fits = pools_t.c.held + pools_t.c.sold <= capacity
+        stmt = update(pools_t).where(pools_t.c.pool_id == pool_id, fits).values(capacity=capacity)
+        async with self._db.transaction() as session:
+            resized = (await session.execute(stmt)).rowcount == 1
+            pool = next(iter(await self._pools(session, [pool_id])), None)
+        if pool is None:
+            raise NotFoundError("pool", pool_id)
+        if not resized:
+            raise CapacityBelowCommittedError(pool_id, capacity, pool.held + pool.sold)
+        return pool
+
+    async def get_hold(self, hold_id: UUID) -> Hold | None:
+        async with self._db.reading() as session:
+            return next(iter(await self._holds(session, holds_t.c.id == hold_id)), None)
+
+    async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
+        async with self._db.reading() as session:
+            found = {pool.pool_id: pool for pool in await self._pools(session, pool_ids)}
+        return [found[pool_id] for pool_id in pool_ids if pool_id in found]
+
+    async def snapshot(self, listing_id: UUID | None = None) -> list[PoolCounters]:
+        stmt = select(pools_t).order_by(pools_t.c.pool_id)
+        if listing_id is not None:
+            stmt = stmt.where(pools_t.c.listing_id == listing_id)
+        async with self._db.reading() as session:
+            return [pool_from_row(row) for row in await session.execute(stmt)]
+
+    # -- placing a hold ------------------------------------------------------------------------
+
+    async def _claim(self, session: AsyncSession, hold: Hold) -> bool:
+        """Insert the hold row before anything else; False if the id is taken.
+
+        On Postgres a concurrent request with the same id waits here until the first commits,
+        then sees its hold. Being a write, it also opens SQLite's transaction before the
+        savepoint (a SAVEPOINT as the first statement would otherwise commit on release).
+        """
+        stmt = self._upsert(holds_t).values(hold_row(hold)).on_conflict_do_nothing()
+        return (await session.execute(stmt)).rowcount == 1
+
+    async def _expire_listing(self, session: AsyncSession, hold: Hold) -> None:
+        """Make the listing's due holds sellable now; the new hold's rows join the ordered lock pass."""
+        due = _due(hold.created_at, hold.listing_id)
+        ended = await self._end_all(session, await self._holds(session, *due, limit=self._expire_on_place))
+        if ended:
+            await self._give_back(session, ended, lock_too=hold)
+
+    async def _reserve_or_unclaim(self, session: AsyncSession, hold: Hold, limit: int | None) -> DomainError | None:
+        try:
+            async with session.begin_nested():
+                await self._take_pools(session, hold)
+                await self._count_customer(session, hold, limit)
+                await session.execute(insert(lines_t), line_rows(hold))
+        except REFUSALS as refusal:
+            await session.execute(delete(holds_t).where(holds_t.c.id == hold.id))
+            return refusal
+        return None
+
+    async def _take_pools(self, session: AsyncSession, hold: Hold) -> None:
+        """Reserve every line (in pool order), then name every pool that fell short."""
+        failed = set()
+        for line in sorted(hold.lines, key=lambda line: line.pool_id):
+            params = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
+            if (await session.execute(_take, params)).rowcount != 1:
+                failed.add(line.pool_id)
+        if failed:
+            await self._refuse_short(session, hold, [line for line in hold.lines if line.pool_id in failed])
+
+    async def _refuse_short(self, session: AsyncSession, hold: Hold, short: list[HoldLine]) -> None:
+        found = {pool.pool_id: pool for pool in await self._pools(session, [line.pool_id for line in short])}
+        for line in short:
+            pool = found.get(line.pool_id)
+            if pool is None or pool.listing_id != hold.listing_id:
+                raise NotFoundError("pool", line.pool_id)
+        raise InsufficientInventoryError({line.pool_id: found[line.pool_id].available for line in short})
+
+    async def _count_customer(self, session: AsyncSession, hold: Hold, limit: int | None) -> None:
+        """Add the hold's units to the customer's count; the same statement enforces the limit."""
+        if limit is not None and hold.quantity > limit:
+            raise CustomerLimitExceededError(limit, await self._units(session, hold), hold.quantity)
+        stmt = self._upsert(units_t).values(
+            listing_id=hold.listing_id, customer_ref=hold.customer_ref, units=hold.quantity
+        )
+        total = units_t.c.units + stmt.excluded.units
+        within = None if limit is None else total <= limit
+        stmt = stmt.on_conflict_do_update(index_elements=list(units_t.primary_key), set_={"units": total}, where=within)
+        counted = (await session.execute(stmt)).rowcount == 1
+        if not counted and limit is not None:
+            raise CustomerLimitExceededError(limit, await self._units(session, hold), hold.quantity)
+
+    # -- ending holds and moving counters ------------------------------------------------------
+
+    async def _move(
+        self, session: AsyncSession, hold_id: UUID, source: HoldStatus, target: Any, *also: ColumnElement[bool]
+    ) -> bool:
+        """The status change that decides, exactly once, which call moves the counters."""
+        stmt = update(holds_t).where(holds_t.c.id == hold_id, holds_t.c.status == source.value, *also)
+        return (await session.execute(stmt.values(status=target))).rowcount == 1
+
+    async def _end_all(self, session: AsyncSession, due: list[Hold]) -> list[Hold]:
+        """Expire the holds still active, locking them in id order."""
+        ended = set()
+        for hold in sorted(due, key=lambda hold: hold.id):
+            if await self._move(session, hold.id, ACTIVE, EXPIRED.value):
+                ended.add(hold.id)
+        return [hold.moved_to(EXPIRED) for hold in due if hold.id in ended]
+
+    async def _give_back(
+        self, session: AsyncSession, ended: Iterable[Hold], *, sold: bool = False, lock_too: Hold | None = None
+    ) -> None:
+        """Return ended holds' units; ``lock_too``'s rows join the same ordered pass (delta 0)."""
+        column = 1 if sold else 0
+        pools: dict[UUID, list[int]] = {line.pool_id: [0, 0] for line in _lines(lock_too)}
+        customers: dict[tuple[UUID, str], int] = defaultdict(int)
+        if lock_too is not None:
+            customers[(lock_too.listing_id, lock_too.customer_ref)] = 0
+        for hold in ended:
+            customers[(hold.listing_id, hold.customer_ref)] -= hold.quantity
+            for line in hold.lines:
+                pools.setdefault(line.pool_id, [0, 0])[column] -= line.quantity
+        await self._shift_pools(session, pools)
+        await self._shift_customers(session, customers)
+
+    async def _shift_pools(self, session: AsyncSession, deltas: Mapping[UUID, Sequence[int]]) -> None:
+        params = [{"b_pool": pool, "b_held": held, "b_sold": sold} for pool, (held, sold) in sorted(deltas.items())]
+        if params:
+            await session.execute(_shift_pool, params)
+
+    async def _shift_customers(self, session: AsyncSession, deltas: Mapping[tuple[UUID, str], int]) -> None:
+        params = [
+            {"b_listing": listing, "b_customer": customer, "b_units": units}
+            for (listing, customer), units in sorted(deltas.items())
+        ]
+        if params:
+            await session.execute(_shift_customer, params)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def _holds(self, session: AsyncSession, *where: ColumnElement[bool], limit: int | None = None) -> list[Hold]:
+        stmt = select(holds_t).where(*where).order_by(holds_t.c.expires_at, holds_t.c.id).limit(limit)
+        rows = (await session.execute(stmt)).all()
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        lines_stmt = select(lines_t).where(lines_t.c.hold_id.in_(ids)).order_by(lines_t.c.position)
+        lines_of: dict[UUID, list[Any]] = defaultdict(list)
+        for line in await session.execute(lines_stmt):
+            lines_of[line.hold_id].append(line)
+        return [hold_from_rows(row, lines_of[row.id]) for row in rows]
+
+    async def _require(self, session: AsyncSession, hold_id: UUID) -> Hold:
+        found = await self._holds(session, holds_t.c.id == hold_id)
+        if not found:
+            raise NotFoundError("hold", hold_id)
+        return found[0]
+
+    async def _pools(self, session: AsyncSession, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
+        stmt = select(pools_t).where(pools_t.c.pool_id.in_(pool_ids))
+        return [pool_from_row(row) for row in await session.execute(stmt)]
+
+    async def _units(self, session: AsyncSession, hold: Hold) -> int:
+        key = (units_t.c.listing_id == hold.listing_id, units_t.c.customer_ref == hold.customer_ref)
+        return (await session.scalar(select(units_t.c.units).where(*key))) or 0
+
+
+def _due(now: datetime, listing_id: UUID | None = None) -> list[ColumnElement[bool]]:
+    where = [holds_t.c.status == ACTIVE.value, holds_t.c.expires_at <= utc(now)]
+    if listing_id is not None:
+        where.append(holds_t.c.listing_id == listing_id)
+    return where
+
+
+def _lines(hold: Hold | None) -> tuple[HoldLine, ...]:
+    return () if hold is None else hold.lines
+
+
+def _retried(existing: Hold, hold: Hold) -> Hold:
+    """A reused id is a safe retry when the request is the same, and a conflict otherwise."""
+    if not existing.same_request(hold):
+        raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+    return existing
+
+
+def _confirmed_already(hold: Hold) -> Hold:
+    """Why a confirm's update matched nothing: confirmed before (fine), out of time, or ended."""
+    if hold.status is CONFIRMED:
+        return hold
+    if hold.status in (ACTIVE, EXPIRED):  # still active means due: the update required time left
+        raise HoldExpiredError(hold.id)
+    raise HoldNotActiveError(hold.id, hold.status.value)
