@@ -1,0 +1,137 @@
+"""Persistence ports: the system of record for tenants, listings, pools and bookings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
+from uuid import UUID
+
+from domain.bookings import Booking, BookingStatus
+from domain.listings import Listing, Pool
+from domain.tenants import Tenant
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """Keyset pagination: items strictly after ``after`` (created_at, id), oldest first."""
+
+    limit: int = 50
+    after: tuple[datetime, UUID] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_after: tuple[datetime, UUID] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilter:
+    status: BookingStatus | None = None
+    listing_id: UUID | None = None
+    customer_ref: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as stored: only its hash, never the key itself."""
+
+    id: UUID
+    tenant_id: UUID
+    key_hash: str
+    label: str
+    created_at: datetime
+    scopes: tuple[str, ...] = field(default_factory=tuple)
+
+
+class TenantRepository(Protocol):
+    async def add(self, tenant: Tenant) -> None: ...
+
+    async def get(self, tenant_id: UUID) -> Tenant:
+        """The tenant; ``NotFoundError`` when absent."""
+        ...
+
+    async def find_by_name(self, name: str) -> Tenant | None: ...
+
+    async def add_key(self, key: ApiKeyRecord) -> None: ...
+
+    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+        """The tenant owning an active key with this hash."""
+        ...
+
+
+class ListingRepository(Protocol):
+    async def add(self, listing: Listing) -> None: ...
+
+    async def get(self, tenant_id: UUID, listing_id: UUID) -> Listing:
+        """The tenant's listing; another tenant's is ``NotFoundError`` as if absent."""
+        ...
+
+    async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]: ...
+
+
+class PoolRepository(Protocol):
+    async def add(self, pool: Pool) -> None:
+        """Adds the pool; ``DuplicateError`` if its listing has a pool with that code."""
+        ...
+
+    async def get(self, tenant_id: UUID, pool_id: UUID) -> Pool: ...
+
+    async def for_listing(self, tenant_id: UUID, listing_id: UUID) -> list[Pool]: ...
+
+    async def save(self, pool: Pool) -> None:
+        """Writes a changed pool; ``ConflictError`` when its version moved meanwhile."""
+        ...
+
+    async def record_sold(self, changes: Sequence[tuple[UUID, int]]) -> None:
+        """Adds sold units per pool in the record; the database refuses sold > capacity."""
+        ...
+
+
+class BookingRepository(Protocol):
+    async def add(self, booking: Booking) -> None: ...
+
+    async def get(self, tenant_id: UUID, booking_id: UUID) -> Booking: ...
+
+    async def get_by_hold(self, tenant_id: UUID, hold_id: UUID) -> Booking | None: ...
+
+    async def list(self, tenant_id: UUID, where: BookingFilter, page: PageRequest) -> Page[Booking]: ...
+
+    async def save(self, booking: Booking) -> None:
+        """Writes the booking's new state and transitions; ``ConflictError`` on a stale version."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over the repositories (and over the SQL engine when it is in use).
+
+    Nothing is kept unless ``commit`` is awaited inside the block.
+    """
+
+    tenants: TenantRepository
+    listings: ListingRepository
+    pools: PoolRepository
+    bookings: BookingRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,45 @@
+"""Create a listing: a show, a flight or a property."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.repositories import UnitOfWorkFactory
+from domain.listings import DEFAULT_HOLD_TTL_SECONDS, Listing, ListingKind
+
+
+@dataclass(frozen=True, slots=True)
+class CreateListing:
+    tenant_id: UUID
+    kind: ListingKind
+    name: str
+    starts_at: datetime | None = None
+    per_customer_limit: int | None = None
+    hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
+
+
+class CreateListingHandler:
+    """A listing starts with no pools; its hold TTL and per-customer limit govern every hold."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow, self._clock, self._ids = uow, clock, ids
+
+    async def __call__(self, command: CreateListing) -> Listing:
+        listing = Listing(
+            id=self._ids.new_id(),
+            tenant_id=command.tenant_id,
+            kind=command.kind,
+            name=command.name,
+            created_at=self._clock.now(),
+            starts_at=command.starts_at,
+            per_customer_limit=command.per_customer_limit,
+            hold_ttl_seconds=command.hold_ttl_seconds,
+        )
+        async with self._uow() as uow:
+            await uow.listings.add(listing)
+            await uow.commit()
+        return listing

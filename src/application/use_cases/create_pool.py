@@ -1,0 +1,63 @@
+"""Add a pool (a zone, a seat, a night) to a listing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.inventory import InventoryEngine
+from application.ports.repositories import UnitOfWorkFactory
+from domain.errors import InvalidValueError
+from domain.inventory import PoolCounters
+from domain.listings import Pool
+from domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class CreatePool:
+    tenant_id: UUID
+    listing_id: UUID
+    code: str
+    capacity: int
+    unit_price: int
+    currency: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolWithCounters:
+    pool: Pool
+    counters: PoolCounters
+
+
+class CreatePoolHandler:
+    """Pool codes are unique within a listing, and all pools of a listing share one currency
+    (a hold is priced in a single currency). The engine starts counting the pool in the same
+    unit of work, so a pool is never in the catalogue without counters.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator) -> None:
+        self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+
+    async def __call__(self, command: CreatePool) -> PoolWithCounters:
+        async with self._uow() as uow:
+            listing = await uow.listings.get(command.tenant_id, command.listing_id)
+            pool = Pool(
+                id=self._ids.new_id(),
+                tenant_id=listing.tenant_id,
+                listing_id=listing.id,
+                code=command.code,
+                name=command.name,
+                capacity=command.capacity,
+                unit_price=Money(command.unit_price, command.currency),
+                created_at=self._clock.now(),
+            )
+            siblings = await uow.pools.for_listing(listing.tenant_id, listing.id)
+            if any(other.unit_price.currency != pool.unit_price.currency for other in siblings):
+                raise InvalidValueError("currency", "all pools of a listing must use one currency")
+            await uow.pools.add(pool)
+            counters = await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.capacity))
+            await uow.commit()
+        return PoolWithCounters(pool, counters)

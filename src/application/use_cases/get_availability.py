@@ -1,0 +1,31 @@
+"""How many units of each pool of a listing can still be held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.ports.inventory import InventoryEngine
+from application.ports.repositories import UnitOfWorkFactory
+from domain.inventory import PoolCounters
+from domain.listings import Listing, Pool
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    listing: Listing
+    pools: list[tuple[Pool, PoolCounters]]
+
+
+class GetAvailabilityHandler:
+    """The catalogue comes from the system of record, the live counters from the engine."""
+
+    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine) -> None:
+        self._uow, self._engine = uow, engine
+
+    async def __call__(self, tenant_id: UUID, listing_id: UUID) -> Availability:
+        async with self._uow() as uow:
+            listing = await uow.listings.get(tenant_id, listing_id)
+            pools = await uow.pools.for_listing(tenant_id, listing_id)
+        counters = {c.pool_id: c for c in await self._engine.counters([p.id for p in pools])}
+        return Availability(listing, [(pool, counters[pool.id]) for pool in pools if pool.id in counters])

@@ -1,0 +1,76 @@
+"""Place a hold: reserve units of one or more pools of a listing, all or nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.inventory import InventoryEngine
+from application.ports.repositories import UnitOfWorkFactory
+from domain.errors import InvalidValueError, NotFoundError
+from domain.inventory import Hold, HoldLine
+from domain.listings import Pool
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceHold:
+    tenant_id: UUID
+    listing_id: UUID
+    customer_ref: str
+    lines: tuple[tuple[UUID, int], ...]
+    hold_id: UUID | None = None
+    ttl_seconds: int | None = None
+
+
+class PlaceHoldHandler:
+    """Rules:
+
+    * every pool must belong to the listing (else ``NotFoundError``), each at most once;
+    * the hold lasts the listing's hold TTL, or less when the client asks for less;
+    * prices are locked at the pools' current unit prices;
+    * the engine reserves all lines or none and enforces the listing's per-customer limit in
+      the same atomic step; a retry with the same hold id returns the existing hold.
+
+    Nothing is written to the system of record here: with the Redis engine the hold path
+    touches Redis alone.
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator) -> None:
+        self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+
+    async def __call__(self, command: PlaceHold) -> Hold:
+        async with self._uow() as uow:
+            listing = await uow.listings.get(command.tenant_id, command.listing_id)
+            pools = {p.id: p for p in await uow.pools.for_listing(listing.tenant_id, listing.id)}
+        ttl = listing.hold_ttl_seconds
+        if command.ttl_seconds is not None:
+            if not 1 <= command.ttl_seconds <= ttl:
+                raise InvalidValueError("ttl_seconds", f"must be between 1 and {ttl}")
+            ttl = command.ttl_seconds
+        now = self._clock.now()
+        lines = tuple(self._line(pools, pool_id, quantity) for pool_id, quantity in command.lines)
+        hold = Hold(
+            id=command.hold_id or self._ids.new_id(),
+            tenant_id=listing.tenant_id,
+            listing_id=listing.id,
+            customer_ref=command.customer_ref,
+            lines=lines,
+            currency=_currency(pools, lines),
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+        return await self._engine.place_hold(hold, listing.per_customer_limit)
+
+    @staticmethod
+    def _line(pools: dict[UUID, Pool], pool_id: UUID, quantity: int) -> HoldLine:
+        pool = pools.get(pool_id)
+        if pool is None:
+            raise NotFoundError("pool", pool_id)
+        return HoldLine(pool_id, quantity, pool.unit_price.amount)
+
+
+def _currency(pools: dict[UUID, Pool], lines: tuple[HoldLine, ...]) -> str:
+    return pools[lines[0].pool_id].unit_price.currency if lines else "XXX"

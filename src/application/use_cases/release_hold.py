@@ -1,0 +1,23 @@
+"""Release a hold: give its units back before it expires."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.inventory import InventoryEngine
+from application.use_cases.get_hold import tenant_hold
+from domain.inventory import Hold
+
+
+class ReleaseHoldHandler:
+    """Releasing twice is harmless; a hold whose time is up ends ``expired``; a confirmed hold
+    cannot be released (cancel its booking instead).
+    """
+
+    def __init__(self, engine: InventoryEngine, clock: Clock) -> None:
+        self._engine, self._clock = engine, clock
+
+    async def __call__(self, tenant_id: UUID, hold_id: UUID) -> Hold:
+        await tenant_hold(self._engine, tenant_id, hold_id)
+        return await self._engine.release(hold_id, self._clock.now())

@@ -1,0 +1,129 @@
+"""Mapping between rows of the system of record and domain objects."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from domain.bookings import Booking, BookingStatus, Transition
+from domain.inventory import HoldLine
+from domain.listings import Listing, ListingKind, Pool
+from domain.money import Money
+
+
+def listing_to_row(listing: Listing) -> dict[str, Any]:
+    return {
+        "id": listing.id,
+        "tenant_id": listing.tenant_id,
+        "kind": listing.kind.value,
+        "name": listing.name,
+        "starts_at": listing.starts_at,
+        "per_customer_limit": listing.per_customer_limit,
+        "hold_ttl_seconds": listing.hold_ttl_seconds,
+        "created_at": listing.created_at,
+        "version": listing.version,
+    }
+
+
+def listing_from_row(row: Any) -> Listing:
+    return Listing(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        kind=ListingKind(row.kind),
+        name=row.name,
+        created_at=row.created_at,
+        starts_at=row.starts_at,
+        per_customer_limit=row.per_customer_limit,
+        hold_ttl_seconds=row.hold_ttl_seconds,
+        version=row.version,
+    )
+
+
+def pool_to_row(pool: Pool) -> dict[str, Any]:
+    return {
+        "id": pool.id,
+        "tenant_id": pool.tenant_id,
+        "listing_id": pool.listing_id,
+        "code": pool.code,
+        "name": pool.name,
+        "capacity": pool.capacity,
+        "unit_price": pool.unit_price.amount,
+        "currency": pool.unit_price.currency,
+        "created_at": pool.created_at,
+        "version": pool.version,
+    }
+
+
+def pool_from_row(row: Any) -> Pool:
+    return Pool(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        listing_id=row.listing_id,
+        code=row.code,
+        name=row.name,
+        capacity=row.capacity,
+        unit_price=Money(row.unit_price, row.currency),
+        created_at=row.created_at,
+        version=row.version,
+    )
+
+
+def booking_to_row(booking: Booking) -> dict[str, Any]:
+    lines = [
+        {"pool_id": str(line.pool_id), "quantity": line.quantity, "unit_price": line.unit_price}
+        for line in booking.lines
+    ]
+    return {
+        "id": booking.id,
+        "tenant_id": booking.tenant_id,
+        "hold_id": booking.hold_id,
+        "listing_id": booking.listing_id,
+        "customer_ref": booking.customer_ref,
+        "lines": lines,
+        "total_amount": booking.total.amount,
+        "currency": booking.total.currency,
+        "status": booking.status.value,
+        "created_at": booking.created_at,
+        "updated_at": booking.updated_at,
+        "version": booking.version,
+    }
+
+
+def booking_from_row(row: Any, history: list[Transition]) -> Booking:
+    lines = tuple(HoldLine(UUID(line["pool_id"]), line["quantity"], line["unit_price"]) for line in row.lines)
+    return Booking(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        hold_id=row.hold_id,
+        listing_id=row.listing_id,
+        customer_ref=row.customer_ref,
+        lines=lines,
+        total=Money(row.total_amount, row.currency),
+        status=BookingStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+        history=history,
+    )
+
+
+def transition_to_row(booking_id: UUID, seq: int, transition: Transition) -> dict[str, Any]:
+    return {
+        "booking_id": booking_id,
+        "seq": seq,
+        "from_status": transition.from_status.value if transition.from_status else None,
+        "to_status": transition.to_status.value,
+        "at": transition.at,
+        "actor": transition.actor,
+        "reason": transition.reason,
+    }
+
+
+def transition_from_row(row: Any) -> Transition:
+    return Transition(
+        from_status=BookingStatus(row.from_status) if row.from_status else None,
+        to_status=BookingStatus(row.to_status),
+        at=row.at,
+        actor=row.actor,
+        reason=row.reason,
+    )

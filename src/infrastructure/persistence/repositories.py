@@ -1,0 +1,244 @@
+"""SQL repositories of the system of record, mapping rows to domain objects and back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from application.ports.repositories import ApiKeyRecord, BookingFilter, Page, PageRequest
+from domain.bookings import Booking, Transition
+from domain.errors import ConflictError, DuplicateError, InsufficientInventoryError, NotFoundError
+from domain.listings import Listing, Pool
+from domain.tenants import Tenant
+from infrastructure.persistence.mappers import (
+    booking_from_row,
+    booking_to_row,
+    listing_from_row,
+    listing_to_row,
+    pool_from_row,
+    pool_to_row,
+    transition_from_row,
+    transition_to_row,
+)
+from infrastructure.persistence.tables import (
+    api_keys,
+    booking_transitions,
+    bookings,
+    listings,
+    pools,
+    tenants,
+)
+
+
+def _after(table: Any, page: PageRequest) -> Any:
+    if page.after is None:
+        return and_(True)
+    created_at, ident = page.after
+    return or_(table.c.created_at > created_at, and_(table.c.created_at == created_at, table.c.id > ident))
+
+
+def _paged(statement: Select[Any], table: Any, page: PageRequest) -> Select[Any]:
+    order = (table.c.created_at, table.c.id)
+    return statement.where(_after(table, page)).order_by(*order).limit(page.limit + 1)
+
+
+def _page_of(items: list[Any], limit: int) -> Page[Any]:
+    if len(items) <= limit:
+        return Page(items)
+    items = items[:limit]
+    return Page(items, (items[-1].created_at, items[-1].id))
+
+
+class SqlTenantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, tenant: Tenant) -> None:
+        values = {"id": tenant.id, "name": tenant.name, "created_at": tenant.created_at}
+        await _insert(self._session, tenants, values, f"tenant {tenant.name!r} exists")
+
+    async def get(self, tenant_id: UUID) -> Tenant:
+        row = (await self._session.execute(select(tenants).where(tenants.c.id == tenant_id))).first()
+        if row is None:
+            raise NotFoundError("tenant", tenant_id)
+        return Tenant(row.id, row.name, row.created_at)
+
+    async def find_by_name(self, name: str) -> Tenant | None:
+        row = (await self._session.execute(select(tenants).where(tenants.c.name == name))).first()
+        return None if row is None else Tenant(row.id, row.name, row.created_at)
+
+    async def add_key(self, key: ApiKeyRecord) -> None:
+        values = {
+            "id": key.id,
+            "tenant_id": key.tenant_id,
+            "key_hash": key.key_hash,
+            "label": key.label,
+            "scopes": list(key.scopes),
+            "created_at": key.created_at,
+        }
+        await _insert(self._session, api_keys, values, "that API key exists")
+
+    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+        statement = (
+            select(tenants)
+            .join(api_keys, api_keys.c.tenant_id == tenants.c.id)
+            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+        )
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else Tenant(row.id, row.name, row.created_at)
+
+
+class SqlListingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, listing: Listing) -> None:
+        await _insert(self._session, listings, listing_to_row(listing), "listing exists")
+
+    async def get(self, tenant_id: UUID, listing_id: UUID) -> Listing:
+        statement = select(listings).where(listings.c.id == listing_id, listings.c.tenant_id == tenant_id)
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            raise NotFoundError("listing", listing_id)
+        return listing_from_row(row)
+
+    async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]:
+        statement = _paged(select(listings).where(listings.c.tenant_id == tenant_id), listings, page)
+        rows = (await self._session.execute(statement)).all()
+        return _page_of([listing_from_row(row) for row in rows], page.limit)
+
+
+class SqlPoolRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, pool: Pool) -> None:
+        message = f"listing {pool.listing_id} already has a pool with code {pool.code!r}"
+        await _insert(self._session, pools, {**pool_to_row(pool), "sold": 0}, message)
+
+    async def get(self, tenant_id: UUID, pool_id: UUID) -> Pool:
+        statement = select(pools).where(pools.c.id == pool_id, pools.c.tenant_id == tenant_id)
+        row = (await self._session.execute(statement)).first()
+        if row is None:
+            raise NotFoundError("pool", pool_id)
+        return pool_from_row(row)
+
+    async def for_listing(self, tenant_id: UUID, listing_id: UUID) -> list[Pool]:
+        statement = (
+            select(pools)
+            .where(pools.c.listing_id == listing_id, pools.c.tenant_id == tenant_id)
+            .order_by(pools.c.created_at, pools.c.code)
+        )
+        return [pool_from_row(row) for row in (await self._session.execute(statement)).all()]
+
+    async def save(self, pool: Pool) -> None:
+        statement = (
+            update(pools)
+            .where(pools.c.id == pool.id, pools.c.version == pool.version - 1)
+            .values(capacity=pool.capacity, version=pool.version)
+        )
+        try:
+            result = await self._session.execute(statement)
+        except IntegrityError as exc:
+            raise InsufficientInventoryError({pool.id: 0}) from exc
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"pool {pool.id} was changed meanwhile; retry")
+
+    async def record_sold(self, changes: Sequence[tuple[UUID, int]]) -> None:
+        for pool_id, delta in sorted(changes):
+            statement = update(pools).where(pools.c.id == pool_id).values(sold=pools.c.sold + delta)
+            try:
+                async with self._session.begin_nested():
+                    await self._session.execute(statement)
+            except IntegrityError as exc:
+                raise InsufficientInventoryError({pool_id: 0}) from exc
+
+
+class SqlBookingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, booking: Booking) -> None:
+        await _insert(self._session, bookings, booking_to_row(booking), f"hold {booking.hold_id} is booked")
+        await self._add_transitions(booking.id, booking.history, start=0)
+
+    async def get(self, tenant_id: UUID, booking_id: UUID) -> Booking:
+        statement = select(bookings).where(bookings.c.id == booking_id, bookings.c.tenant_id == tenant_id)
+        found = await self._load(statement)
+        if not found:
+            raise NotFoundError("booking", booking_id)
+        return found[0]
+
+    async def get_by_hold(self, tenant_id: UUID, hold_id: UUID) -> Booking | None:
+        statement = select(bookings).where(bookings.c.hold_id == hold_id, bookings.c.tenant_id == tenant_id)
+        found = await self._load(statement)
+        return found[0] if found else None
+
+    async def list(self, tenant_id: UUID, where: BookingFilter, page: PageRequest) -> Page[Booking]:
+        statement = select(bookings).where(bookings.c.tenant_id == tenant_id, *_booking_filters(where))
+        return _page_of(await self._load(_paged(statement, bookings, page)), page.limit)
+
+    async def save(self, booking: Booking) -> None:
+        statement = (
+            update(bookings)
+            .where(bookings.c.id == booking.id, bookings.c.version == booking.version - 1)
+            .values(status=booking.status.value, updated_at=booking.updated_at, version=booking.version)
+        )
+        result = await self._session.execute(statement)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"booking {booking.id} was changed meanwhile; retry")
+        count = select(func.count()).where(booking_transitions.c.booking_id == booking.id)
+        stored = (await self._session.execute(count)).scalar_one()
+        await self._add_transitions(booking.id, booking.history[stored:], start=stored)
+
+    async def _add_transitions(self, booking_id: UUID, history: Sequence[Transition], start: int) -> None:
+        rows = [transition_to_row(booking_id, start + n + 1, t) for n, t in enumerate(history)]
+        if rows:
+            await self._session.execute(insert(booking_transitions), rows)
+
+    async def _load(self, statement: Select[Any]) -> list[Booking]:
+        rows = (await self._session.execute(statement)).all()
+        if not rows:
+            return []
+        history = await self._history([row.id for row in rows])
+        return [booking_from_row(row, history.get(row.id, [])) for row in rows]
+
+    async def _history(self, booking_ids: list[UUID]) -> dict[UUID, list[Transition]]:
+        statement = (
+            select(booking_transitions)
+            .where(booking_transitions.c.booking_id.in_(booking_ids))
+            .order_by(booking_transitions.c.booking_id, booking_transitions.c.seq)
+        )
+        history: dict[UUID, list[Transition]] = {}
+        for row in (await self._session.execute(statement)).all():
+            history.setdefault(row.booking_id, []).append(transition_from_row(row))
+        return history
+
+
+async def _insert(session: AsyncSession, table: Any, values: dict[str, Any], duplicate: str) -> None:
+    """Insert one row; a unique-key clash becomes ``DuplicateError`` without spoiling the transaction."""
+    try:
+        async with session.begin_nested():
+            await session.execute(insert(table).values(**values))
+    except IntegrityError as exc:
+        raise DuplicateError(duplicate) from exc
+
+
+def _booking_filters(where: BookingFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if where.status is not None:
+        conditions.append(bookings.c.status == where.status.value)
+    if where.listing_id is not None:
+        conditions.append(bookings.c.listing_id == where.listing_id)
+    if where.customer_ref is not None:
+        conditions.append(bookings.c.customer_ref == where.customer_ref)
+    if where.created_from is not None:
+        conditions.append(bookings.c.created_at >= where.created_from)
+    if where.created_to is not None:
+        conditions.append(bookings.c.created_at < where.created_to)
+    return conditions

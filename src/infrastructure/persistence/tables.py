@@ -1,0 +1,113 @@
+"""Tables of the system of record: tenants, keys, listings, pools and bookings.
+
+Rows stay here; repositories map them to and from domain objects. Timestamps use
+advanced-alchemy's ``DateTimeUTC`` so SQLite hands back aware UTC datetimes like Postgres.
+"""
+
+from __future__ import annotations
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+    Uuid,
+)
+
+from infrastructure.persistence.metadata import metadata
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", DateTimeUTC, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("label", String(100), nullable=False),
+    Column("scopes", JSON, nullable=False, default=list),
+    Column("created_at", DateTimeUTC, nullable=False),
+    Column("revoked_at", DateTimeUTC, nullable=True),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("starts_at", DateTimeUTC, nullable=True),
+    Column("per_customer_limit", Integer, nullable=True),
+    Column("hold_ttl_seconds", Integer, nullable=False),
+    Column("created_at", DateTimeUTC, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_listings_tenant_page", "tenant_id", "created_at", "id"),
+)
+
+pools = Table(
+    "pools",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("listing_id", Uuid, ForeignKey("listings.id"), nullable=False, index=True),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("capacity", Integer, nullable=False),
+    # Units sold by confirmed bookings, as recorded here: the database refuses more than capacity.
+    Column("sold", Integer, nullable=False, default=0),
+    Column("unit_price", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", DateTimeUTC, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
+    CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
+    CheckConstraint("unit_price >= 0", name="price_not_negative"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("hold_id", Uuid, nullable=False, unique=True),
+    Column("listing_id", Uuid, ForeignKey("listings.id"), nullable=False),
+    Column("customer_ref", String(200), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("total_amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", DateTimeUTC, nullable=False),
+    Column("updated_at", DateTimeUTC, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_bookings_tenant_page", "tenant_id", "created_at", "id"),
+    Index("ix_bookings_tenant_status", "tenant_id", "status"),
+    Index("ix_bookings_tenant_listing", "tenant_id", "listing_id"),
+)
+
+booking_transitions = Table(
+    "booking_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("booking_id", Uuid, ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=False),
+    Column("at", DateTimeUTC, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    UniqueConstraint("booking_id", "seq", name="uq_booking_transitions_seq"),
+)

@@ -1,0 +1,57 @@
+"""The SQL unit of work: one session, one transaction, the repositories that share it."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infrastructure.persistence.database import Database
+from infrastructure.persistence.repositories import (
+    SqlBookingRepository,
+    SqlListingRepository,
+    SqlPoolRepository,
+    SqlTenantRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Use once: ``async with uow: ...; await uow.commit()``. Leaving without commit rolls back."""
+
+    tenants: SqlTenantRepository
+    listings: SqlListingRepository
+    pools: SqlPoolRepository
+    bookings: SqlBookingRepository
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._scope: AbstractAsyncContextManager[AsyncSession] | None = None
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        self._scope = self._database.unit()
+        session = self._session = await self._scope.__aenter__()
+        self.tenants = SqlTenantRepository(session)
+        self.listings = SqlListingRepository(session)
+        self.pools = SqlPoolRepository(session)
+        self.bookings = SqlBookingRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._scope is not None
+        assert self._session is not None
+        try:
+            await self._session.rollback()  # a no-op after commit
+        finally:
+            await self._scope.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        assert self._session is not None
+        await self._session.commit()

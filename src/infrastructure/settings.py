@@ -1,0 +1,114 @@
+"""Settings from ``HOLDFAST_*`` environment variables, checked once at start-up.
+
+A bad value stops the service with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+ENGINES = ("memory", "sql", "redis")
+ENVIRONMENTS = ("development", "production")
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/holdfast.db"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    inventory_engine: Literal["memory", "sql", "redis"] = "sql"
+    environment: Literal["development", "production"] = "development"
+    log_level: str = "INFO"
+    db_pool_size: int = 20
+    expiry_sweep_seconds: float = 5.0
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Reader(os.environ if environ is None else environ)
+        defaults = cls()
+        settings = cls(
+            host=env.text("HOST", defaults.host),
+            port=env.integer("PORT", defaults.port, 1, 65535),
+            database_url=_database_url(env.text("DATABASE_URL", defaults.database_url)),
+            redis_url=_redis_url(env.optional("REDIS_URL")),
+            inventory_engine=env.choice("INVENTORY_ENGINE", "sql", ENGINES),  # type: ignore[arg-type]
+            environment=env.choice("ENV", "development", ENVIRONMENTS),  # type: ignore[arg-type]
+            log_level=env.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
+            db_pool_size=env.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 500),
+            expiry_sweep_seconds=env.number("EXPIRY_SWEEP_SECONDS", defaults.expiry_sweep_seconds, 0, 3600),
+        )
+        if settings.inventory_engine == "redis" and settings.redis_url is None:
+            raise SettingsError("HOLDFAST_INVENTORY_ENGINE=redis needs HOLDFAST_REDIS_URL")
+        return settings
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(f"HOLDFAST_{name}", "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise SettingsError(f"HOLDFAST_{name} must be a whole number from {low} to {high}, got {raw!r}")
+        return int(raw)
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if not low <= value <= high:
+            raise SettingsError(f"HOLDFAST_{name} must be a number from {low} to {high}, got {raw!r}")
+        return value
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...], upper: bool = False) -> str:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        value = raw.upper() if upper else raw.lower()
+        if value not in choices:
+            raise SettingsError(f"HOLDFAST_{name} must be one of {', '.join(choices)}, got {raw!r}")
+        return value
+
+
+def _database_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    raise SettingsError(f"HOLDFAST_DATABASE_URL must be a postgresql:// or sqlite:// URL, got {url!r}")
+
+
+def _redis_url(url: str | None) -> str | None:
+    if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"HOLDFAST_REDIS_URL must be a redis:// URL, got {url!r}")
+    return url
