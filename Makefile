@@ -1,19 +1,42 @@
 VENV ?= .venv
+PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: venv lint test
+.PHONY: venv system-deps run lint format test test-fast
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
+	PYTHON=$(PYTHON) bash ops/install-system-deps.sh
+	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
+# Postgres and Redis servers for the integration suites (the tests start their own copies).
+system-deps:
+	PYTHON=$(PYTHON) bash ops/install-system-deps.sh servers
+
+# The service on the embedded default (SQLite, sql engine), with demo data. HOLDFAST_* settings apply.
+run: venv
+	$(VENV)/bin/holdfast migrate
+	$(VENV)/bin/holdfast seed-demo
+	$(VENV)/bin/holdfast serve
+
 lint: venv
-	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff check src tests migrations benchmarks
+	$(VENV)/bin/ruff format --check src tests migrations benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: venv lint
+format: venv
+	$(VENV)/bin/ruff check --fix src tests migrations benchmarks
+	$(VENV)/bin/ruff format src tests migrations benchmarks
+
+# Every suite (testpaths in pyproject.toml). Prerequisites run left to right: system packages,
+# then the venv (via lint), then lint. pytest exits 5 when it collects nothing, and make fails too.
+test: system-deps lint
 	$(VENV)/bin/pytest
+
+# No server-backed tests: the markers are added by tests/conftest.py from the fixtures a test uses.
+test-fast: venv
+	$(VENV)/bin/pytest -m "not postgres and not redis"

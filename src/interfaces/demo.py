@@ -1,0 +1,49 @@
+"""Demo data for the embedded default: a show, a flight and a property, for one demo tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from application.use_cases.create_listing import CreateListing
+from application.use_cases.create_pool import CreatePool
+from application.use_cases.register_tenant import RegisterTenant
+from domain.listings import ListingKind
+from infrastructure.container import Container
+
+DEMO_TENANT = "demo"
+# Printed by `make run`; only ever loaded into a local, embedded database.
+DEMO_API_KEY = "hf_demo_local_only_key_do_not_use_in_production"
+
+SHOW_ZONES = (
+    ("zone-a", "Zone A", 500, 8900),
+    ("zone-b", "Zone B", 300, 5900),
+    ("balcony", "Balcony", 120, 3900),
+)
+SEATS = [f"{row}{letter}" for row in (1, 2) for letter in "ABCDEF"]
+NIGHTS = [datetime(2027, 3, 4, tzinfo=UTC).date() + timedelta(days=n) for n in range(5)]
+
+
+async def load_demo(container: Container) -> tuple[str, bool]:
+    """Returns the demo key and whether the data was created now (False: it was there)."""
+    uow = container.gateways.uow()
+    async with uow:
+        if await uow.tenants.find_by_name(DEMO_TENANT) is not None:
+            return DEMO_API_KEY, False
+    registered = await container.use_cases.register_tenant()(RegisterTenant(DEMO_TENANT, "demo", DEMO_API_KEY))
+    tenant_id = registered.tenant.id
+    await _listing(container, tenant_id, ListingKind.EVENT_SHOW, "Holdfast Live: The Rush", 4, SHOW_ZONES)
+    seats = [(seat.lower(), f"Seat {seat}", 1, 14900 if seat.startswith("1") else 8900) for seat in SEATS]
+    await _listing(container, tenant_id, ListingKind.FLIGHT, "HF101 Lisbon to Amsterdam", 9, seats)
+    nights = [(f"double-{night.isoformat()}", f"Double room, night of {night}", 6, 12000) for night in NIGHTS]
+    await _listing(container, tenant_id, ListingKind.STAY_PROPERTY, "Harbour House", None, nights)
+    return DEMO_API_KEY, True
+
+
+async def _listing(container, tenant_id, kind, name, limit, pools) -> None:  # type: ignore[no-untyped-def]
+    starts = datetime(2027, 3, 5, 20, tzinfo=UTC)
+    listing = await container.use_cases.create_listing()(
+        CreateListing(tenant_id, kind, name, starts_at=starts, per_customer_limit=limit)
+    )
+    create_pool = container.use_cases.create_pool()
+    for code, title, capacity, price in pools:
+        await create_pool(CreatePool(tenant_id, listing.id, code, capacity, price, "EUR", name=title))

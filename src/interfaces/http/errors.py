@@ -1,0 +1,164 @@
+"""The one translation from exceptions to problem+json responses.
+
+``ERROR_STATUS`` maps every domain error class to its HTTP status; it is looked up along the
+exception's class hierarchy, and a test checks that every domain error class is listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy.exc
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from loguru import logger
+from redis import exceptions as redis_errors
+
+from application.errors import UnauthenticatedError
+from domain.errors import (
+    CapacityBelowCommittedError,
+    ConflictError,
+    CustomerLimitExceededError,
+    DomainError,
+    DuplicateError,
+    HoldExpiredError,
+    HoldMismatchError,
+    HoldNotActiveError,
+    InsufficientInventoryError,
+    InvalidTransitionError,
+    InvalidValueError,
+    NotFoundError,
+)
+
+PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+ERROR_STATUS: dict[type[DomainError], int] = {
+    DomainError: 400,
+    InvalidValueError: 400,
+    UnauthenticatedError: 401,
+    NotFoundError: 404,
+    ConflictError: 409,
+    DuplicateError: 409,
+    InsufficientInventoryError: 409,
+    CustomerLimitExceededError: 409,
+    HoldExpiredError: 409,
+    HoldNotActiveError: 409,
+    HoldMismatchError: 409,
+    InvalidTransitionError: 409,
+    CapacityBelowCommittedError: 409,
+}
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+# Failures of a dependency (database, Redis) rather than of the request: answered 503.
+DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def status_for(exc: DomainError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]  # type: ignore[index]
+    return 500
+
+
+def correlation_of(request: Request[Any, Any, Any]) -> str:
+    return str(request.scope.get("state", {}).get("correlation_id", "-"))
+
+
+def problem(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    correlation_id = correlation_of(request)
+    body: dict[str, Any] = {
+        "type": f"urn:holdfast:problem:{code}",
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "correlation_id": correlation_id,
+        **(extra or {}),
+    }
+    return Response(
+        content=body,
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers={"X-Correlation-ID": correlation_id, **(headers or {})},
+    )
+
+
+def _extra(exc: DomainError) -> dict[str, Any]:
+    if isinstance(exc, InsufficientInventoryError):
+        return {"pools": [{"pool_id": str(pool), "available": left} for pool, left in exc.short.items()]}
+    if isinstance(exc, CustomerLimitExceededError):
+        return {"limit": exc.limit, "already_held": exc.already, "requested": exc.asked}
+    if isinstance(exc, InvalidValueError):
+        return {"errors": [{"field": exc.field, "message": exc.message}]}
+    return {}
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    return problem(request, status_for(exc), exc.code, exc.message, extra=_extra(exc))
+
+
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    errors = [
+        {
+            "field": str(item.get("key", "")),
+            "message": str(item.get("message", "")),
+            "source": str(item.get("source", "")),
+        }
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    detail = exc.detail or "the request is not valid"
+    return problem(request, 400, "validation_failed", detail, extra={"errors": errors})
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    if exc.status_code >= 500:
+        return unexpected_error(request, exc)
+    return problem(request, exc.status_code, code, exc.detail, headers=exc.headers)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, DEPENDENCY_ERRORS):
+        logger.warning("dependency unavailable: {}: {}", type(exc).__name__, exc)
+        detail = "a service this request needs is unavailable; retry later"
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return problem(request, 503, "service_unavailable", detail, headers=headers)
+    logger.opt(exception=exc).error("unexpected error on {} {}", request.method, request.url.path)
+    return problem(request, 500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DomainError: domain_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

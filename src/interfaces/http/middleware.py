@@ -1,0 +1,56 @@
+"""Correlation ids and one access-log line per request."""
+
+from __future__ import annotations
+
+import re
+import time
+from uuid import uuid4
+
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from loguru import logger
+
+from infrastructure.logging import correlation_id
+
+HEADER = "x-correlation-id"
+_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _incoming(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == HEADER.encode():
+            text = value.decode("latin-1")
+            return text if _ACCEPTABLE.match(text) else None
+    return None
+
+
+def correlation_middleware(app: ASGIApp) -> ASGIApp:
+    """Takes the client's X-Correlation-ID (if well-formed) or makes one; echoes it and logs with it."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        ident = _incoming(scope) or uuid4().hex
+        scope.setdefault("state", {})["correlation_id"] = ident  # type: ignore[typeddict-item]
+        token = correlation_id.set(ident)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_header(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableScopeHeaders.from_message(message)["X-Correlation-ID"] = ident
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_header)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            logger.bind(status=status, duration_ms=round(elapsed_ms, 2)).info(
+                "{} {} {} {:.1f}ms", scope["method"], scope["path"], status, elapsed_ms
+            )
+            correlation_id.reset(token)
+
+    return middleware

@@ -1,0 +1,1 @@
+"""Route handlers of the /v1 API, health checks and docs."""

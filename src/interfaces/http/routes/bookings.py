@@ -1,0 +1,90 @@
+"""Bookings: a hold made permanent, and its cancellation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from application.ports.repositories import MAX_PAGE_SIZE, BookingFilter
+from application.use_cases.cancel_booking import CancelBooking, CancelBookingHandler
+from application.use_cases.create_booking import CreateBooking, CreateBookingHandler
+from application.use_cases.get_booking import GetBookingHandler
+from application.use_cases.list_bookings import ListBookingsHandler
+from domain.bookings import BookingStatus
+from domain.tenants import Tenant
+from interfaces.http.dependencies import actor_of, use_case
+from interfaces.http.openapi import problems
+from interfaces.http.pagination import encode_cursor, page_request
+from interfaces.http.schemas import BookingIn, BookingOut, BookingPage, CancelIn
+
+PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
+CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
+
+
+class BookingController(Controller):
+    path = "/bookings"
+    tags = ["bookings"]
+
+    @post(
+        "/",
+        dependencies={"create_booking": use_case("create_booking")},
+        responses=problems("not_found", "hold_expired", "hold_not_active", "already_exists"),
+    )
+    async def create(
+        self,
+        data: JSONBody[BookingIn],
+        tenant: NamedDependency[Tenant],
+        create_booking: NamedDependency[CreateBookingHandler],
+    ) -> Response[BookingOut]:
+        """Confirm a hold as a booking: 201 the first time, 200 with the same booking after."""
+        result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant)))
+        return Response(BookingOut.of(result.booking), status_code=201 if result.created else 200)
+
+    @get("/", dependencies={"list_bookings": use_case("list_bookings")}, responses=problems())
+    async def index(
+        self,
+        tenant: NamedDependency[Tenant],
+        list_bookings: NamedDependency[ListBookingsHandler],
+        status: FromQuery[BookingStatus | None] = None,
+        listing_id: FromQuery[UUID | None] = None,
+        customer_ref: CustomerFilter = None,
+        created_from: FromQuery[datetime | None] = None,
+        created_to: FromQuery[datetime | None] = None,
+        limit: PageSize = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> BookingPage:
+        where = BookingFilter(status, listing_id, customer_ref, created_from, created_to)
+        page = await list_bookings(tenant.id, where, page_request(limit, cursor))
+        return BookingPage([BookingOut.of(item) for item in page.items], encode_cursor(page.next_after))
+
+    @get("/{booking_id:uuid}", dependencies={"get_booking": use_case("get_booking")}, responses=problems("not_found"))
+    async def show(
+        self,
+        booking_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        get_booking: NamedDependency[GetBookingHandler],
+    ) -> BookingOut:
+        return BookingOut.of(await get_booking(tenant.id, booking_id))
+
+    @post(
+        "/{booking_id:uuid}/cancel",
+        status_code=200,
+        dependencies={"cancel_booking": use_case("cancel_booking")},
+        responses=problems("not_found", "invalid_transition", "conflict"),
+    )
+    async def cancel(
+        self,
+        booking_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        cancel_booking: NamedDependency[CancelBookingHandler],
+        data: JSONBody[CancelIn | None] = None,
+    ) -> BookingOut:
+        """Cancel a confirmed booking; its units return to their pools."""
+        reason = data.reason if data is not None else CancelIn().reason
+        booking = await cancel_booking(CancelBooking(tenant.id, booking_id, actor_of(tenant), reason))
+        return BookingOut.of(booking)

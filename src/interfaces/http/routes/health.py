@@ -1,0 +1,32 @@
+"""Liveness and readiness, outside /v1 and without authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Response, get
+from litestar.datastructures import State
+
+from infrastructure.health import database_ready, redis_ready
+from interfaces.http.errors import RETRY_AFTER_SECONDS
+
+
+@get("/health/live", tags=["health"])
+async def live() -> dict[str, str]:
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+@get("/health/ready", tags=["health"])
+async def ready(state: State) -> Response[dict[str, Any]]:
+    """Every configured dependency answers: 200, else 503 naming what is down."""
+    gateways = state.container.gateways
+    checks: dict[str, str | None] = {"database": await database_ready(gateways.database())}
+    redis = gateways.redis()
+    if redis is not None:
+        checks["redis"] = await redis_ready(redis)
+    down = {name: reason for name, reason in checks.items() if reason is not None}
+    body = {"status": "unavailable" if down else "ready", "checks": {n: r or "ok" for n, r in checks.items()}}
+    if down:
+        return Response(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return Response(body, status_code=200)

@@ -1,0 +1,161 @@
+"""Listings, their pools, and availability."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from application.ports.repositories import MAX_PAGE_SIZE
+from application.use_cases.create_listing import CreateListing, CreateListingHandler
+from application.use_cases.create_pool import CreatePool, CreatePoolHandler
+from application.use_cases.get_availability import GetAvailabilityHandler
+from application.use_cases.get_listing import GetListingHandler
+from application.use_cases.get_pool import GetPoolHandler
+from application.use_cases.list_listings import ListListingsHandler
+from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
+from domain.tenants import Tenant
+from interfaces.http.dependencies import use_case
+from interfaces.http.openapi import problems
+from interfaces.http.pagination import encode_cursor, page_request
+from interfaces.http.schemas import (
+    AvailabilityOut,
+    CountersOut,
+    ListingIn,
+    ListingOut,
+    ListingPage,
+    PoolDetailOut,
+    PoolIn,
+    PoolOut,
+    PoolResizeIn,
+)
+
+PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
+
+
+class ListingController(Controller):
+    path = "/listings"
+    tags = ["listings"]
+
+    @post("/", dependencies={"create_listing": use_case("create_listing")}, responses=problems())
+    async def create(
+        self,
+        data: JSONBody[ListingIn],
+        tenant: NamedDependency[Tenant],
+        create_listing: NamedDependency[CreateListingHandler],
+    ) -> ListingOut:
+        command = CreateListing(
+            tenant_id=tenant.id,
+            kind=data.kind,
+            name=data.name,
+            starts_at=data.starts_at,
+            per_customer_limit=data.per_customer_limit,
+            hold_ttl_seconds=data.hold_ttl_seconds,
+        )
+        return ListingOut.of(await create_listing(command), pools=[])
+
+    @get("/", dependencies={"list_listings": use_case("list_listings")}, responses=problems())
+    async def index(
+        self,
+        tenant: NamedDependency[Tenant],
+        list_listings: NamedDependency[ListListingsHandler],
+        limit: PageSize = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> ListingPage:
+        page = await list_listings(tenant.id, page_request(limit, cursor))
+        return ListingPage([ListingOut.of(item) for item in page.items], encode_cursor(page.next_after))
+
+    @get("/{listing_id:uuid}", dependencies={"get_listing": use_case("get_listing")}, responses=problems("not_found"))
+    async def show(
+        self,
+        listing_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        get_listing: NamedDependency[GetListingHandler],
+    ) -> ListingOut:
+        found = await get_listing(tenant.id, listing_id)
+        return ListingOut.of(found.listing, found.pools)
+
+    @get(
+        "/{listing_id:uuid}/availability",
+        dependencies={"get_availability": use_case("get_availability")},
+        responses=problems("not_found"),
+    )
+    async def availability(
+        self,
+        listing_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        get_availability: NamedDependency[GetAvailabilityHandler],
+    ) -> AvailabilityOut:
+        found = await get_availability(tenant.id, listing_id)
+        return AvailabilityOut(found.listing.id, [CountersOut.of(pool, c) for pool, c in found.pools])
+
+    @post(
+        "/{listing_id:uuid}/pools",
+        dependencies={"create_pool": use_case("create_pool")},
+        responses=problems("not_found", "already_exists"),
+    )
+    async def add_pool(
+        self,
+        listing_id: FromPath[UUID],
+        data: JSONBody[PoolIn],
+        tenant: NamedDependency[Tenant],
+        create_pool: NamedDependency[CreatePoolHandler],
+    ) -> PoolDetailOut:
+        command = CreatePool(
+            tenant_id=tenant.id,
+            listing_id=listing_id,
+            code=data.code,
+            name=data.name,
+            capacity=data.capacity,
+            unit_price=data.unit_price,
+            currency=data.currency,
+        )
+        created = await create_pool(command)
+        return PoolDetailOut(PoolOut.of(created.pool), CountersOut.of(created.pool, created.counters))
+
+    @get(
+        "/{listing_id:uuid}/pools",
+        dependencies={"get_listing": use_case("get_listing")},
+        responses=problems("not_found"),
+    )
+    async def pools(
+        self,
+        listing_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        get_listing: NamedDependency[GetListingHandler],
+    ) -> list[PoolOut]:
+        found = await get_listing(tenant.id, listing_id)
+        return [PoolOut.of(pool) for pool in found.pools]
+
+
+class PoolController(Controller):
+    path = "/pools"
+    tags = ["listings"]
+
+    @get("/{pool_id:uuid}", dependencies={"get_pool": use_case("get_pool")}, responses=problems("not_found"))
+    async def show(
+        self,
+        pool_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        get_pool: NamedDependency[GetPoolHandler],
+    ) -> PoolDetailOut:
+        found = await get_pool(tenant.id, pool_id)
+        return PoolDetailOut(PoolOut.of(found.pool), CountersOut.of(found.pool, found.counters))
+
+    @patch(
+        "/{pool_id:uuid}",
+        dependencies={"resize_pool": use_case("resize_pool")},
+        responses=problems("not_found", "capacity_below_committed", "conflict"),
+    )
+    async def resize(
+        self,
+        pool_id: FromPath[UUID],
+        data: JSONBody[PoolResizeIn],
+        tenant: NamedDependency[Tenant],
+        resize_pool: NamedDependency[ResizePoolHandler],
+    ) -> PoolDetailOut:
+        resized = await resize_pool(ResizePool(tenant.id, pool_id, data.capacity))
+        return PoolDetailOut(PoolOut.of(resized.pool), CountersOut.of(resized.pool, resized.counters))

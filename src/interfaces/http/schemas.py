@@ -1,0 +1,247 @@
+"""HTTP bodies: msgspec Structs at the edge. Inputs forbid unknown fields and never carry
+server-owned values (status, prices, tenant)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from domain.bookings import Booking, Transition
+from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
+from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
+from domain.money import MAX_MINOR_UNITS, Money
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Capacity = Annotated[int, Meta(ge=0, le=MAX_CAPACITY)]
+Quantity = Annotated[int, Meta(ge=1, le=MAX_QUANTITY)]
+Amount = Annotated[int, Meta(ge=0, le=MAX_MINOR_UNITS)]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Limit = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
+TtlSeconds = Annotated[int, Meta(ge=1, le=MAX_HOLD_TTL_SECONDS)]
+CustomerRef = Annotated[str, Meta(min_length=1, max_length=200)]
+Reason = Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies: an unknown field is a 400, never silently dropped."""
+
+
+class ListingIn(Input):
+    kind: ListingKind
+    name: Name
+    starts_at: datetime | None = None
+    per_customer_limit: Limit | None = None
+    hold_ttl_seconds: TtlSeconds = 600
+
+
+class PoolIn(Input):
+    code: Code
+    capacity: Capacity
+    unit_price: Amount
+    currency: Currency
+    name: Annotated[str, Meta(max_length=200)] = ""
+
+
+class PoolResizeIn(Input):
+    capacity: Capacity
+
+
+class HoldLineIn(Input):
+    pool_id: UUID
+    quantity: Quantity
+
+
+class HoldIn(Input):
+    listing_id: UUID
+    customer_ref: CustomerRef
+    lines: Annotated[list[HoldLineIn], Meta(min_length=1, max_length=MAX_LINES)]
+    id: UUID | None = None
+    ttl_seconds: TtlSeconds | None = None
+
+
+class BookingIn(Input):
+    hold_id: UUID
+
+
+class CancelIn(Input):
+    reason: Reason = "cancelled by request"
+
+
+class MoneyOut(msgspec.Struct):
+    amount: int
+    currency: str
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyOut:
+        return cls(money.amount, money.currency)
+
+
+class PoolOut(msgspec.Struct):
+    id: UUID
+    listing_id: UUID
+    code: str
+    name: str
+    capacity: int
+    unit_price: MoneyOut
+    created_at: datetime
+
+    @classmethod
+    def of(cls, pool: Pool) -> PoolOut:
+        return cls(
+            pool.id,
+            pool.listing_id,
+            pool.code,
+            pool.name,
+            pool.capacity,
+            MoneyOut.of(pool.unit_price),
+            pool.created_at,
+        )
+
+
+class CountersOut(msgspec.Struct):
+    pool_id: UUID
+    code: str
+    capacity: int
+    held: int
+    sold: int
+    available: int
+
+    @classmethod
+    def of(cls, pool: Pool, counters: PoolCounters) -> CountersOut:
+        return cls(pool.id, pool.code, counters.capacity, counters.held, counters.sold, counters.available)
+
+
+class PoolDetailOut(msgspec.Struct):
+    pool: PoolOut
+    counters: CountersOut
+
+
+class ListingOut(msgspec.Struct):
+    id: UUID
+    kind: ListingKind
+    name: str
+    starts_at: datetime | None
+    per_customer_limit: int | None
+    hold_ttl_seconds: int
+    created_at: datetime
+    pools: list[PoolOut] | None = None
+
+    @classmethod
+    def of(cls, listing: Listing, pools: list[Pool] | None = None) -> ListingOut:
+        return cls(
+            listing.id,
+            listing.kind,
+            listing.name,
+            listing.starts_at,
+            listing.per_customer_limit,
+            listing.hold_ttl_seconds,
+            listing.created_at,
+            None if pools is None else [PoolOut.of(pool) for pool in pools],
+        )
+
+
+class ListingPage(msgspec.Struct):
+    items: list[ListingOut]
+    next_cursor: str | None
+
+
+class AvailabilityOut(msgspec.Struct):
+    listing_id: UUID
+    pools: list[CountersOut]
+
+
+class LineOut(msgspec.Struct):
+    pool_id: UUID
+    quantity: int
+    unit_price: int
+
+    @classmethod
+    def of(cls, line: HoldLine) -> LineOut:
+        return cls(line.pool_id, line.quantity, line.unit_price)
+
+
+class HoldOut(msgspec.Struct):
+    id: UUID
+    status: str
+    listing_id: UUID
+    customer_ref: str
+    lines: list[LineOut]
+    total_price: MoneyOut
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(cls, hold: Hold, now: datetime) -> HoldOut:
+        status = "expired" if hold.is_due(now) else hold.status.value
+        return cls(
+            hold.id,
+            status,
+            hold.listing_id,
+            hold.customer_ref,
+            [LineOut.of(line) for line in hold.lines],
+            MoneyOut.of(hold.total_price),
+            hold.created_at,
+            hold.expires_at,
+        )
+
+
+class TransitionOut(msgspec.Struct):
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor: str
+    reason: str
+
+    @classmethod
+    def of(cls, t: Transition) -> TransitionOut:
+        return cls(t.from_status.value if t.from_status else None, t.to_status.value, t.at, t.actor, t.reason)
+
+
+class BookingOut(msgspec.Struct):
+    id: UUID
+    status: str
+    hold_id: UUID
+    listing_id: UUID
+    customer_ref: str
+    lines: list[LineOut]
+    total: MoneyOut
+    created_at: datetime
+    updated_at: datetime
+    history: list[TransitionOut]
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingOut:
+        return cls(
+            booking.id,
+            booking.status.value,
+            booking.hold_id,
+            booking.listing_id,
+            booking.customer_ref,
+            [LineOut.of(line) for line in booking.lines],
+            MoneyOut.of(booking.total),
+            booking.created_at,
+            booking.updated_at,
+            [TransitionOut.of(t) for t in booking.history],
+        )
+
+
+class BookingPage(msgspec.Struct):
+    items: list[BookingOut]
+    next_cursor: str | None
+
+
+class ProblemOut(msgspec.Struct):
+    """application/problem+json, as every error is answered."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    correlation_id: str
+    errors: list[dict[str, str]] | None = None

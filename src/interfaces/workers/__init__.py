@@ -1,0 +1,1 @@
+"""Background work. Thin: each resolves a use case from the container and calls it."""

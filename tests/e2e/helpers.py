@@ -1,0 +1,45 @@
+"""Small builders the e2e tests share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.conftest import Api
+
+
+async def make_listing(
+    api: Api,
+    pools: tuple[tuple[str, int, int], ...] = (("a", 5, 1000),),
+    **listing: Any,
+) -> tuple[str, dict[str, str]]:
+    """A show with pools given as (code, capacity, unit price in cents); returns ids."""
+    body = {"kind": "event_show", "name": "The Show", **listing}
+    created = await api.post("/v1/listings", body)
+    assert created.status_code == 201, created.text
+    listing_id = created.json()["id"]
+    pool_ids = {}
+    for code, capacity, price in pools:
+        response = await api.post(
+            f"/v1/listings/{listing_id}/pools",
+            {"code": code, "capacity": capacity, "unit_price": price, "currency": "EUR"},
+        )
+        assert response.status_code == 201, response.text
+        pool_ids[code] = response.json()["pool"]["id"]
+    return listing_id, pool_ids
+
+
+async def hold(api: Api, listing_id: str, lines: dict[str, int], customer: str = "cust-1", **extra: Any) -> Any:
+    body = {
+        "listing_id": listing_id,
+        "customer_ref": customer,
+        "lines": [{"pool_id": pool, "quantity": qty} for pool, qty in lines.items()],
+        **extra,
+    }
+    return await api.post("/v1/holds", body)
+
+
+async def availability(api: Api, listing_id: str) -> dict[str, tuple[int, int, int]]:
+    """code -> (held, sold, available)."""
+    response = await api.get(f"/v1/listings/{listing_id}/availability")
+    assert response.status_code == 200, response.text
+    return {p["code"]: (p["held"], p["sold"], p["available"]) for p in response.json()["pools"]}

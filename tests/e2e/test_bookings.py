@@ -1,0 +1,83 @@
+"""Bookings through the API: confirm a hold, read, list, filter, cancel."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import World
+from tests.e2e.helpers import availability, hold, make_listing
+
+
+async def _booked(world: World, listing_id: str, pool: str, qty: int = 1, customer: str = "c") -> dict:  # type: ignore[type-arg]
+    hold_id = (await hold(world.api, listing_id, {pool: qty}, customer=customer)).json()["id"]
+    response = await world.api.post("/v1/bookings", {"hold_id": hold_id})
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_booking_a_hold_confirms_it_once(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 1250),))
+    hold_id = (await hold(world.api, listing_id, {pools["a"]: 2})).json()["id"]
+
+    first = await world.api.post("/v1/bookings", {"hold_id": hold_id})
+    again = await world.api.post("/v1/bookings", {"hold_id": hold_id})
+
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    booking = first.json()
+    assert booking["status"] == "confirmed"
+    assert booking["total"] == {"amount": 2500, "currency": "EUR"}
+    assert [(t["from_status"], t["to_status"]) for t in booking["history"]] == [(None, "confirmed")]
+    assert (await world.api.get(f"/v1/holds/{hold_id}")).json()["status"] == "confirmed"
+    assert (await world.api.get(f"/v1/bookings/{booking['id']}")).json() == booking
+    assert await availability(world.api, listing_id) == {"a": (0, 2, 3)}
+
+
+async def test_cancelling_returns_units_and_cannot_happen_twice(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 2, 1000),))
+    booking = await _booked(world, listing_id, pools["a"], qty=2)
+
+    cancelled = await world.api.post(f"/v1/bookings/{booking['id']}/cancel", {"reason": "changed plans"})
+    twice = await world.api.post(f"/v1/bookings/{booking['id']}/cancel")
+
+    assert cancelled.status_code == 200
+    body = cancelled.json()
+    assert body["status"] == "cancelled"
+    assert body["history"][-1]["reason"] == "changed plans"
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "invalid_transition"
+    assert await availability(world.api, listing_id) == {"a": (0, 0, 2)}
+    assert (await hold(world.api, listing_id, {pools["a"]: 2})).status_code == 201
+
+
+async def test_a_released_hold_cannot_be_booked(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 2, 1000),))
+    hold_id = (await hold(world.api, listing_id, {pools["a"]: 1})).json()["id"]
+    await world.api.delete(f"/v1/holds/{hold_id}")
+
+    response = await world.api.post("/v1/bookings", {"hold_id": hold_id})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "hold_not_active"
+    assert (await world.api.get("/v1/bookings")).json()["items"] == []
+
+
+async def test_list_filters_and_paginates(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 10, 1000),))
+    other_listing, other_pools = await make_listing(world.api, (("x", 10, 1000),))
+    made = [await _booked(world, listing_id, pools["a"], customer=f"c{n}") for n in range(3)]
+    await _booked(world, other_listing, other_pools["x"])
+    await world.api.post(f"/v1/bookings/{made[0]['id']}/cancel")
+
+    by_listing = (await world.api.get("/v1/bookings", params={"listing_id": listing_id})).json()
+    confirmed = (await world.api.get("/v1/bookings", params={"status": "confirmed", "limit": 1})).json()
+    by_customer = (await world.api.get("/v1/bookings", params={"customer_ref": "c2"})).json()
+
+    assert {b["id"] for b in by_listing["items"]} == {b["id"] for b in made}
+    assert len(confirmed["items"]) == 1
+    assert confirmed["next_cursor"] is not None
+    rest = (
+        await world.api.get("/v1/bookings", params={"status": "confirmed", "cursor": confirmed["next_cursor"]})
+    ).json()
+    assert len(rest["items"]) == 2
+    assert all(b["status"] == "confirmed" for b in confirmed["items"] + rest["items"])
+    assert [b["id"] for b in by_customer["items"]] == [made[2]["id"]]
