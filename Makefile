@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: venv system-deps run lint format test test-fast
+.PHONY: venv system-deps run lint format test test-fast bench
 
 venv: $(VENV)/.installed
 
@@ -40,3 +40,7 @@ test: system-deps lint
 # No server-backed tests: the markers are added by tests/conftest.py from the fixtures a test uses.
 test-fast: venv
 	$(VENV)/bin/pytest -m "not postgres and not redis"
+
+# Engine benchmark (starts its own Postgres and Redis); results go in benchmarks/RESULTS.md.
+bench: system-deps venv
+	$(VENV)/bin/python -m benchmarks.engines --holds 3000 --concurrency 32

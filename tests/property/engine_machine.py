@@ -166,6 +166,15 @@ class EngineMachine(RuleBasedStateMachine):
         actual = self.run(self.engine.expire_due(self.now))
         assert {hold.id for hold in actual} == expected
 
+    @rule(limit=st.integers(min_value=1, max_value=3))
+    def expire_some_due(self, limit: int) -> None:
+        """With a limit, which due holds go first is the engine's choice; how many is not."""
+        due = self.model.due_ids(self.now)
+        expired = {hold.id for hold in self.run(self.engine.expire_due(self.now, limit))}
+        assert expired <= due
+        assert len(expired) == min(limit, len(due))
+        self.model.expire_these(expired)
+
     @rule(data=st.data(), capacity=st.integers(min_value=0, max_value=8))
     def resize(self, data: st.DataObject, capacity: int) -> None:
         pool_id = data.draw(st.sampled_from(list(self.model.pools)))

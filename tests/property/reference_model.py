@@ -113,6 +113,13 @@ class ReferenceModel:
         due = [hold for hold in self.holds.values() if self._due(hold, now)]
         return [self._set(hold, HoldStatus.EXPIRED) for hold in due]
 
+    def due_ids(self, now: datetime) -> set[UUID]:
+        return {hold.id for hold in self.holds.values() if self._due(hold, now)}
+
+    def expire_these(self, hold_ids: set[UUID]) -> None:
+        for hold_id in hold_ids:
+            self._set(self.holds[hold_id], HoldStatus.EXPIRED)
+
     def resize(self, pool_id: UUID, capacity: int) -> ModelPool | DomainError:
         pool = self.pools.get(pool_id)
         if pool is None:

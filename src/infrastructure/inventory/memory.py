@@ -5,6 +5,7 @@ Every method runs without awaiting in the middle, so under asyncio each is atomi
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -27,6 +28,8 @@ class MemoryInventoryEngine:
         self._pools: dict[UUID, PoolCounters] = {}
         self._holds: dict[UUID, Hold] = {}
         self._customer_units: dict[tuple[UUID, str], int] = defaultdict(int)
+        # Per listing, (expires_at, hold id) of holds placed active; ended ones are skipped lazily.
+        self._expiry: dict[UUID, list[tuple[datetime, UUID]]] = defaultdict(list)
 
     async def add_pool(self, counters: PoolCounters) -> PoolCounters:
         return self._pools.setdefault(counters.pool_id, replace(counters, held=0, sold=0))
@@ -44,6 +47,7 @@ class MemoryInventoryEngine:
             self._shift(line.pool_id, held=line.quantity)
         self._customer_units[(hold.listing_id, hold.customer_ref)] += hold.quantity
         self._holds[hold.id] = hold
+        heapq.heappush(self._expiry[hold.listing_id], (hold.expires_at, hold.id))
         return hold
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
@@ -77,8 +81,10 @@ class MemoryInventoryEngine:
         return cancelled
 
     async def expire_due(self, now: datetime, limit: int = 500) -> list[Hold]:
-        due = [hold for hold in self._holds.values() if hold.is_due(now)]
+        due = [hold for listing_id in list(self._expiry) for hold in self._due(listing_id, now)]
         due.sort(key=lambda hold: (hold.expires_at, hold.id))
+        for later in due[limit:]:  # over the limit: back on the heap for the next round
+            heapq.heappush(self._expiry[later.listing_id], (later.expires_at, later.id))
         return [self._end(hold, HoldStatus.EXPIRED) for hold in due[:limit]]
 
     async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
@@ -123,9 +129,17 @@ class MemoryInventoryEngine:
             raise CustomerLimitExceededError(limit, already, hold.quantity)
 
     def _expire_listing(self, listing_id: UUID, now: datetime) -> None:
-        for hold in list(self._holds.values()):
-            if hold.listing_id == listing_id and hold.is_due(now):
-                self._end(hold, HoldStatus.EXPIRED)
+        for hold in self._due(listing_id, now):
+            self._end(hold, HoldStatus.EXPIRED)
+
+    def _due(self, listing_id: UUID, now: datetime) -> list[Hold]:
+        """The listing's active holds whose time is up, in expiry order (cheap: a heap)."""
+        heap, due = self._expiry[listing_id], []
+        while heap and heap[0][0] <= now:
+            hold = self._holds[heapq.heappop(heap)[1]]
+            if hold.status is HoldStatus.ACTIVE:
+                due.append(hold)
+        return due
 
     def _end(self, hold: Hold, status: HoldStatus) -> Hold:
         ended = hold.moved_to(status)
