@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from infrastructure.persistence.database import ensure_sqlite_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,6 +20,8 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    if database_url.startswith("sqlite"):
+        ensure_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

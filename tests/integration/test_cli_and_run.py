@@ -29,7 +29,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
-        "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'holdfast.db'}",
+        "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'holdfast.db'}",  # var/ does not exist yet
         "HOLDFAST_PORT": str(_free_port()),
     }
 

@@ -33,7 +33,7 @@ class Database:
             options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
-            _ensure_parent_dir(url)
+            ensure_sqlite_folder(url)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -88,7 +88,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _ensure_parent_dir(url: str) -> None:
+def ensure_sqlite_folder(url: str) -> None:
     """SQLite creates the file but not its folder (``var/`` on a fresh checkout)."""
     path = make_url(url).database
     if path and path != ":memory:" and not path.startswith("file:"):
