@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
+from infrastructure import migrations
 from tests import servers
 from tests.engines import memory_engine, postgres_engine, redis_engine, sqlite_engine
 from tests.property.engine_machine import EngineFactory
@@ -69,3 +72,19 @@ def postgres_factory(postgres_url: str) -> EngineFactory:
 @pytest.fixture
 def redis_factory(redis_url: str) -> EngineFactory:
     return functools.partial(redis_engine, redis_url)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head, copied for each test (migrating each time is slow)."""
+    path = tmp_path_factory.mktemp("template") / "holdfast.db"
+    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh, migrated SQLite database of the test's own."""
+    database = tmp_path / "holdfast.db"
+    shutil.copy(sqlite_template, database)
+    return f"sqlite+aiosqlite:///{database}"

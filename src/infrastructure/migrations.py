@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -22,8 +25,20 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     if database_url.startswith("sqlite"):
         ensure_sqlite_folder(database_url)
-    command.upgrade(alembic_config(database_url), revision)
+    _outside_any_loop(lambda: command.upgrade(alembic_config(database_url), revision))
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    _outside_any_loop(lambda: command.downgrade(alembic_config(database_url), revision))
+
+
+def _outside_any_loop(work: Callable[[], None]) -> None:
+    """Alembic's env.py runs its own event loop, which cannot start inside a running one: from
+    async code (a test fixture, say) the work runs in a thread while the caller waits."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        work()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(work).result()

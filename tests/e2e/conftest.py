@@ -7,11 +7,9 @@ real Postgres and Redis servers with the Redis engine. Only the clock is faked.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -33,14 +31,6 @@ E2E_REDIS_DB = 3
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated SQLite file, copied for each test (migrating each time would be slow)."""
-    path = tmp_path_factory.mktemp("template") / "holdfast.db"
-    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
-
-
-@pytest.fixture(scope="session")
 def e2e_postgres_url(postgres_url: str) -> str:
     """A database of its own on the session's Postgres, migrated to head."""
     plain = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
@@ -59,7 +49,7 @@ def e2e_postgres_url(postgres_url: str) -> str:
         migrations.upgrade(url)
         return url
 
-    # First asked for from inside an async fixture: run the set-up outside its event loop.
+    # First asked for from inside an async fixture: the set-up needs a loop of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(prepare).result()
 
@@ -82,11 +72,9 @@ async def _empty_redis(url: str) -> None:
 
 
 @pytest.fixture(params=["embedded", "production"])
-async def settings(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Settings:
+async def settings(request: pytest.FixtureRequest) -> Settings:
     if request.param == "embedded":
-        database = tmp_path / "holdfast.db"
-        shutil.copy(sqlite_template, database)
-        return Settings(database_url=f"sqlite+aiosqlite:///{database}", expiry_sweep_seconds=0)
+        return Settings(database_url=request.getfixturevalue("sqlite_url"), expiry_sweep_seconds=0)
     database_url: str = request.getfixturevalue("e2e_postgres_url")
     redis_url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + f"/{E2E_REDIS_DB}"
     await _empty_postgres(database_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +10,6 @@ import httpx
 import pytest
 
 from application.use_cases.register_tenant import RegisterTenant
-from infrastructure import migrations
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
@@ -22,13 +20,6 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("db") / "holdfast.db"
-    migrations.upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
 
 
 async def _client(settings: Settings, key: str | None = None) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
@@ -45,11 +36,9 @@ async def _client(settings: Settings, key: str | None = None) -> AsyncIterator[t
 
 
 @pytest.fixture
-async def redis_down(migrated: Path, tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    database = tmp_path / "holdfast.db"
-    shutil.copy(migrated, database)
+async def redis_down(sqlite_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{database}",
+        database_url=sqlite_url,
         redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
         inventory_engine="redis",
         expiry_sweep_seconds=0,

@@ -24,7 +24,7 @@ from domain.errors import (
     DomainError,
     InsufficientInventoryError,
 )
-from domain.inventory import Hold, HoldLine, PoolCounters
+from domain.inventory import COUNTED_STATUSES, Hold, HoldLine, PoolCounters
 from tests.engines import EngineHandle
 from tests.property.reference_model import ModelPool, ReferenceModel
 
@@ -208,6 +208,20 @@ class EngineMachine(RuleBasedStateMachine):
             actual = self.run(self.engine.get_hold(hold_id))
             assert actual is not None
             assert hold_key(actual) == hold_key(expected)
+
+    @invariant()
+    def customer_limits_hold(self) -> None:
+        """Counted from the engine's own holds: no customer ever exceeds a listing's limit."""
+        units: dict[tuple[UUID, str], int] = {}
+        for hold_id in self.model.holds:
+            hold = self.run(self.engine.get_hold(hold_id))
+            assert hold is not None
+            if hold.status in COUNTED_STATUSES:
+                key = (hold.listing_id, hold.customer_ref)
+                units[key] = units.get(key, 0) + hold.quantity
+        for (listing_id, _customer), held in units.items():
+            limit = self.limits[listing_id]
+            assert limit is None or held <= limit
 
     def agree(self, expected: object, actual: object) -> None:
         if isinstance(expected, DomainError):

@@ -6,7 +6,7 @@ counter bug in an engine cannot hide behind the same bug here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -134,17 +134,7 @@ class ReferenceModel:
         return hold.status is HoldStatus.ACTIVE and now >= hold.expires_at
 
     def _set(self, hold: Hold, status: HoldStatus) -> Hold:
-        self.holds[hold.id] = Hold(
-            id=hold.id,
-            tenant_id=hold.tenant_id,
-            listing_id=hold.listing_id,
-            customer_ref=hold.customer_ref,
-            lines=hold.lines,
-            currency=hold.currency,
-            created_at=hold.created_at,
-            expires_at=hold.expires_at,
-            status=status,
-        )
+        self.holds[hold.id] = replace(hold, status=status)
         return self.holds[hold.id]
 
     def _units(self, pool_id: UUID, status: HoldStatus) -> int:

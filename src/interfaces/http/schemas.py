@@ -121,7 +121,7 @@ class PoolDetailOut(msgspec.Struct):
     counters: CountersOut
 
 
-class ListingOut(msgspec.Struct):
+class ListingOut(msgspec.Struct, omit_defaults=True):
     id: UUID
     kind: ListingKind
     name: str
