@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.e2e.conftest import World
 from tests.e2e.helpers import availability, hold, make_listing
 
@@ -81,3 +83,15 @@ async def test_list_filters_and_paginates(world: World) -> None:
     assert len(rest["items"]) == 2
     assert all(b["status"] == "confirmed" for b in confirmed["items"] + rest["items"])
     assert [b["id"] for b in by_customer["items"]] == [made[2]["id"]]
+
+
+async def test_racing_bookings_of_one_hold_make_one_booking(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 1000),))
+    hold_id = (await hold(world.api, listing_id, {pools["a"]: 2})).json()["id"]
+
+    responses = await asyncio.gather(*(world.api.post("/v1/bookings", {"hold_id": hold_id}) for _ in range(20)))
+
+    assert sorted(r.status_code for r in responses) == [200] * 19 + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert len((await world.api.get("/v1/bookings")).json()["items"]) == 1
+    assert await availability(world.api, listing_id) == {"a": (0, 2, 3)}
