@@ -122,6 +122,28 @@ class HoldMismatchError(ConflictError):
     code = "hold_id_conflict"
 
 
+class PaymentDeclinedError(DomainError):
+    """The customer's payment method was declined; the client can try another."""
+
+    code = "payment_declined"
+
+    def __init__(self, message: str, decline_code: str | None = None) -> None:
+        super().__init__(message)
+        self.decline_code = decline_code
+
+
+class PaymentProviderUnavailableError(DomainError):
+    """The payment provider could not be reached or failed; retrying later is safe."""
+
+    code = "payment_provider_unavailable"
+
+
+class WebhookSignatureError(DomainError):
+    """A webhook's signature is missing, malformed, stale or wrong."""
+
+    code = "invalid_signature"
+
+
 def short_pools(asked: Sequence[tuple[UUID, int]], available: Mapping[UUID, int]) -> dict[UUID, int]:
     """The pools among ``asked`` whose availability is below the quantity asked."""
     return {pool: available.get(pool, 0) for pool, qty in asked if available.get(pool, 0) < qty}

@@ -28,6 +28,9 @@ from domain.errors import (
     InvalidTransitionError,
     InvalidValueError,
     NotFoundError,
+    PaymentDeclinedError,
+    PaymentProviderUnavailableError,
+    WebhookSignatureError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -47,6 +50,9 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     HoldMismatchError: 409,
     InvalidTransitionError: 409,
     CapacityBelowCommittedError: 409,
+    PaymentDeclinedError: 402,
+    PaymentProviderUnavailableError: 503,
+    WebhookSignatureError: 400,
 }
 
 HTTP_CODES = {
@@ -122,7 +128,9 @@ def _extra(exc: DomainError) -> dict[str, Any]:
 
 
 def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
-    return problem(request, status_for(exc), exc.code, exc.message, extra=_extra(exc))
+    status = status_for(exc)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return problem(request, status, exc.code, exc.message, extra=_extra(exc), headers=headers)
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
