@@ -138,12 +138,6 @@ class PaymentProviderUnavailableError(DomainError):
     code = "payment_provider_unavailable"
 
 
-class WebhookSignatureError(DomainError):
-    """A webhook's signature is missing, malformed, stale or wrong."""
-
-    code = "invalid_signature"
-
-
 def short_pools(asked: Sequence[tuple[UUID, int]], available: Mapping[UUID, int]) -> dict[UUID, int]:
     """The pools among ``asked`` whose availability is below the quantity asked."""
     return {pool: available.get(pool, 0) for pool, qty in asked if available.get(pool, 0) < qty}

@@ -79,9 +79,7 @@ class PaymentGateway(Protocol):
         """Cancel an unpaid intent; cancelling a cancelled one returns it unchanged."""
         ...
 
-    async def refund(
-        self, intent_id: str, *, amount: int, metadata: Mapping[str, str], idempotency_key: str
-    ) -> Refund:
+    async def refund(self, intent_id: str, *, amount: int, metadata: Mapping[str, str], idempotency_key: str) -> Refund:
         """Refund ``amount`` minor units of a succeeded intent."""
         ...
 
@@ -94,5 +92,5 @@ class PaymentGateway(Protocol):
 
 class WebhookVerifier(Protocol):
     def verify(self, payload: bytes, signature_header: str | None) -> GatewayEvent:
-        """Checks the signature on the raw body (``WebhookSignatureError`` if it fails)."""
+        """Checks the signature on the raw body; raises a domain error with a 4xx code if it fails."""
         ...

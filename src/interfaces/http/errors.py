@@ -30,7 +30,6 @@ from domain.errors import (
     NotFoundError,
     PaymentDeclinedError,
     PaymentProviderUnavailableError,
-    WebhookSignatureError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -52,7 +51,6 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     CapacityBelowCommittedError: 409,
     PaymentDeclinedError: 402,
     PaymentProviderUnavailableError: 503,
-    WebhookSignatureError: 400,
 }
 
 HTTP_CODES = {

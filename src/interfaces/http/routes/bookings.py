@@ -33,7 +33,14 @@ class BookingController(Controller):
     @post(
         "/",
         dependencies={"create_booking": use_case("create_booking")},
-        responses=problems("not_found", "hold_expired", "hold_not_active", "already_exists"),
+        responses=problems(
+            "not_found",
+            "hold_expired",
+            "hold_not_active",
+            "already_exists",
+            "payment_declined",
+            "payment_provider_unavailable",
+        ),
     )
     async def create(
         self,
