@@ -1,0 +1,44 @@
+"""Issue another API key for an existing tenant, e.g. an operator key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
+from application.use_cases.register_tenant import hash_key, new_key
+from domain.errors import InvalidValueError, NotFoundError
+
+MAX_SCOPES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class IssueApiKey:
+    tenant_name: str
+    label: str
+    scopes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.scopes) > MAX_SCOPES or not all(scope.isidentifier() for scope in self.scopes):
+            raise InvalidValueError("scopes", f"at most {MAX_SCOPES} plain words")
+
+
+class IssueApiKeyHandler:
+    """Adds a key with the given scopes to a tenant; the plain key is returned once, stored hashed."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
+        self._uow, self._clock, self._ids = uow, clock, ids
+
+    async def __call__(self, command: IssueApiKey) -> str:
+        key = new_key()
+        async with self._uow() as uow:
+            tenant = await uow.tenants.find_by_name(command.tenant_name)
+            if tenant is None:
+                raise NotFoundError("tenant", command.tenant_name)
+            record = ApiKeyRecord(
+                self._ids.new_id(), tenant.id, hash_key(key), command.label, self._clock.now(), command.scopes
+            )
+            await uow.tenants.add_key(record)
+            await uow.commit()
+        return key
