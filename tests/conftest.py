@@ -54,6 +54,12 @@ def redis_url() -> Iterator[str]:
     yield from _serve(servers.redis_server)
 
 
+@pytest.fixture(scope="session")
+def localstripe_url() -> Iterator[str]:
+    """A localstripe (Stripe API look-alike) for the whole session, started on first use."""
+    yield from _serve(servers.localstripe_server)
+
+
 @pytest.fixture
 def memory_factory() -> EngineFactory:
     return memory_engine

@@ -1,8 +1,9 @@
-"""Throwaway PostgreSQL and Redis servers for the tests that need real ones.
+"""Throwaway PostgreSQL, Redis and localstripe servers for the tests that need real ones.
 
 Each server runs from its own temporary directory on a free loopback port, and is stopped and
 deleted when its context ends, or at interpreter exit if the run is cut short. Setting
-HOLDFAST_TEST_POSTGRES_URL / HOLDFAST_TEST_REDIS_URL points the tests at an existing server instead.
+HOLDFAST_TEST_POSTGRES_URL / HOLDFAST_TEST_REDIS_URL / HOLDFAST_TEST_LOCALSTRIPE_URL points the
+tests at an existing server instead.
 Nothing here imports pytest, so benchmarks and scripts can borrow a server too.
 """
 
@@ -17,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -64,6 +66,19 @@ def redis_server() -> Iterator[str]:
         command += ["--save", "", "--appendonly", "no"]
         with _running(command, tmp, functools.partial(_redis_ready, port), {}):
             yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def localstripe_server() -> Iterator[str]:
+    """Yield the base URL of a localstripe, a Stripe API look-alike, for the real Stripe SDK to call."""
+    if url := os.environ.get("HOLDFAST_TEST_LOCALSTRIPE_URL"):
+        yield url
+        return
+    with _scratch_dir("holdfast-localstripe-") as tmp:
+        port = _free_port()
+        command = [sys.executable, Path(__file__).with_name("localstripe_main.py"), str(port)]
+        with _running(command, tmp, functools.partial(_http_answers, port), {}):
+            yield f"http://127.0.0.1:{port}"
 
 
 def _postgres_bindir() -> Path:
@@ -127,6 +142,16 @@ def _redis_ready(port: int) -> bool:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
             conn.sendall(b"PING\r\n")
             return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _http_answers(port: int) -> bool:
+    """Any HTTP answer will do (localstripe says 401 to a request without a key)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            conn.sendall(b"GET /v1/balance HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            return conn.recv(16).startswith(b"HTTP/")
     except OSError:
         return False
 

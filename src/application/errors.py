@@ -9,3 +9,31 @@ class UnauthenticatedError(DomainError):
     """No API key, or one that matches no active key."""
 
     code = "unauthenticated"
+
+
+class ForbiddenError(DomainError):
+    """A valid API key that lacks the scope the request needs (e.g. "operator" for /v1/ops)."""
+
+    code = "forbidden"
+
+
+class InvalidIdempotencyKeyError(DomainError):
+    """The Idempotency-Key header is empty, longer than 255 characters or not printable ASCII."""
+
+    code = "invalid_idempotency_key"
+
+
+class IdempotencyMismatchError(DomainError):
+    """The key was already used for a different request (method, path, query or body differ).
+
+    Reusing a key for another request is a client bug; running it would silently break the
+    promise that a key stands for one operation, so nothing runs.
+    """
+
+    code = "idempotency_mismatch"
+
+
+class IdempotencyInProgressError(DomainError):
+    """The first request with this key is still running; retry the same request later."""
+
+    code = "idempotency_in_progress"

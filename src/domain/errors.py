@@ -122,6 +122,23 @@ class HoldMismatchError(ConflictError):
     code = "hold_id_conflict"
 
 
+class RefundExceedsCapturedError(ConflictError):
+    """A refund may not exceed what was captured minus what was already refunded."""
+
+    code = "refund_exceeds_captured"
+
+    def __init__(self, asked: int, refundable: int) -> None:
+        super().__init__(f"asked to refund {asked}, but only {refundable} is refundable")
+        self.asked = asked
+        self.refundable = refundable
+
+
+class NothingToRefundError(ConflictError):
+    """The booking has no captured payment left to refund."""
+
+    code = "nothing_to_refund"
+
+
 class PaymentDeclinedError(DomainError):
     """The customer's payment method was declined; the client can try another."""
 
@@ -136,6 +153,12 @@ class PaymentProviderUnavailableError(DomainError):
     """The payment provider could not be reached or failed; retrying later is safe."""
 
     code = "payment_provider_unavailable"
+
+
+class WebhookSignatureError(DomainError):
+    """A webhook's signature is missing, malformed, stale or wrong: the body is not trusted."""
+
+    code = "invalid_signature"
 
 
 def short_pools(asked: Sequence[tuple[UUID, int]], available: Mapping[UUID, int]) -> dict[UUID, int]:

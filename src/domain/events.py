@@ -18,12 +18,36 @@ class DomainEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class BookingConfirmed(DomainEvent):
+class BookingEvent(DomainEvent):
     hold_id: UUID
     at: datetime
 
 
 @dataclass(frozen=True, slots=True)
-class BookingCancelled(DomainEvent):
-    hold_id: UUID
-    at: datetime
+class BookingConfirmed(BookingEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCancelled(BookingEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAwaitingPayment(BookingEvent):
+    payment_intent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookingPaymentFailed(BookingEvent):
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookingExpired(BookingEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRefunded(BookingEvent):
+    amount: int

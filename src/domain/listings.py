@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from domain.errors import InvalidValueError
@@ -31,6 +31,30 @@ def _check_text(name: str, value: str, limit: int) -> None:
         raise InvalidValueError(name, f"must be 1 to {limit} characters")
 
 
+@dataclass(frozen=True, slots=True)
+class CancellationPolicy:
+    """Full refund until ``full_refund_hours`` before the start, ``late_refund_percent`` after
+    that, nothing once the listing has started. A listing without a start always refunds in full.
+    """
+
+    full_refund_hours: int = 48
+    late_refund_percent: int = 50
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.full_refund_hours <= 24 * 365:
+            raise InvalidValueError("full_refund_hours", "must be between 0 and 8760")
+        if not 0 <= self.late_refund_percent <= 100:
+            raise InvalidValueError("late_refund_percent", "must be between 0 and 100")
+
+    def refund_for(self, refundable: int, starts_at: datetime | None, now: datetime) -> int:
+        """How much of ``refundable`` a cancellation at ``now`` gives back (rounded down)."""
+        if starts_at is None or now < starts_at - timedelta(hours=self.full_refund_hours):
+            return refundable
+        if now < starts_at:
+            return refundable * self.late_refund_percent // 100
+        return 0
+
+
 @dataclass(slots=True)
 class Listing:
     """A show, a flight or a property. Owns the rules its holds follow."""
@@ -43,6 +67,7 @@ class Listing:
     starts_at: datetime | None = None
     per_customer_limit: int | None = None
     hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
+    policy: CancellationPolicy = field(default_factory=CancellationPolicy)
     version: int = 1
 
     def __post_init__(self) -> None:

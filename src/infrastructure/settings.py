@@ -12,6 +12,9 @@ from typing import Literal
 
 ENGINES = ("memory", "sql", "redis")
 ENVIRONMENTS = ("development", "production")
+PAYMENTS = ("fake", "stripe")
+# What the fake gateway signs its webhooks with when no secret is set: never a real one.
+DEV_WEBHOOK_SECRET = "whsec_holdfast_development_only"
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/holdfast.db"
 
@@ -31,10 +34,22 @@ class Settings:
     log_level: str = "INFO"
     db_pool_size: int = 20
     expiry_sweep_seconds: float = 5.0
+    payments: Literal["fake", "stripe"] = "fake"
+    stripe_api_key: str | None = None
+    stripe_api_base: str | None = None  # another Stripe-compatible API (tests), else api.stripe.com
+    stripe_webhook_secret: str | None = None
+    webhook_retry_seconds: float = 10.0  # 0: no in-process retry loop (the jobs run it)
+    webhook_max_attempts: int = 8
+    idempotency_ttl_hours: int = 24
 
     @property
     def uses_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def webhook_secret(self) -> str:
+        """Stripe's signing secret; with fake payments and none set, a fixed development one."""
+        return self.stripe_webhook_secret or DEV_WEBHOOK_SECRET
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,9 +65,20 @@ class Settings:
             log_level=env.choice("LOG_LEVEL", "INFO", LOG_LEVELS, upper=True),
             db_pool_size=env.integer("DB_POOL_SIZE", defaults.db_pool_size, 1, 500),
             expiry_sweep_seconds=env.number("EXPIRY_SWEEP_SECONDS", defaults.expiry_sweep_seconds, 0, 3600),
+            payments=env.choice("PAYMENTS", "fake", PAYMENTS),  # type: ignore[arg-type]
+            stripe_api_key=_prefixed("STRIPE_API_KEY", env.optional("STRIPE_API_KEY"), ("sk_", "rk_")),
+            stripe_api_base=_http_url("STRIPE_API_BASE", env.optional("STRIPE_API_BASE")),
+            stripe_webhook_secret=_prefixed(
+                "STRIPE_WEBHOOK_SECRET", env.optional("STRIPE_WEBHOOK_SECRET"), ("whsec_",)
+            ),
+            webhook_retry_seconds=env.number("WEBHOOK_RETRY_SECONDS", defaults.webhook_retry_seconds, 0, 3600),
+            webhook_max_attempts=env.integer("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts, 1, 100),
+            # Clients are promised at least a day to retry with the same Idempotency-Key.
+            idempotency_ttl_hours=env.integer("IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours, 24, 24 * 30),
         )
         if settings.inventory_engine == "redis" and settings.redis_url is None:
             raise SettingsError("HOLDFAST_INVENTORY_ENGINE=redis needs HOLDFAST_REDIS_URL")
+        _check_stripe(settings)
         return settings
 
 
@@ -112,3 +138,27 @@ def _redis_url(url: str | None) -> str | None:
     if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"HOLDFAST_REDIS_URL must be a redis:// URL, got {url!r}")
     return url
+
+
+def _prefixed(name: str, value: str | None, prefixes: tuple[str, ...]) -> str | None:
+    """Stripe's keys say what they are; a swapped or truncated one is caught here, not at checkout."""
+    if value is not None and not value.startswith(prefixes):
+        raise SettingsError(f"HOLDFAST_{name} must start with {' or '.join(prefixes)}")
+    return value
+
+
+def _http_url(name: str, url: str | None) -> str | None:
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"HOLDFAST_{name} must be an http:// or https:// URL, got {url!r}")
+    return url.rstrip("/") if url else None
+
+
+def _check_stripe(settings: Settings) -> None:
+    if settings.payments != "stripe":
+        return
+    for name, value in (
+        ("STRIPE_API_KEY", settings.stripe_api_key),
+        ("STRIPE_WEBHOOK_SECRET", settings.stripe_webhook_secret),
+    ):
+        if value is None:
+            raise SettingsError(f"HOLDFAST_PAYMENTS=stripe needs HOLDFAST_{name}")

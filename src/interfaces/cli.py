@@ -85,6 +85,27 @@ def create_tenant(name: str) -> None:
     click.echo(f"tenant {registered.tenant.id} created; API key (shown once): {registered.api_key}")
 
 
+@main.command("create-operator-key")
+@click.argument("tenant_name")
+def create_operator_key(tenant_name: str) -> None:
+    """Issue an operator key (for /v1/ops) to an existing tenant and print it (shown once)."""
+    from application.use_cases.authorize_operator import OPERATOR_SCOPE
+    from application.use_cases.issue_api_key import IssueApiKey
+    from domain.errors import DomainError
+
+    command = IssueApiKey(tenant_name, label="operator", scopes=(OPERATOR_SCOPE,))
+
+    async def work(container: Container) -> str:
+        return await container.use_cases.issue_api_key()(command)
+
+    try:
+        key = _run(work)
+    except DomainError as exc:
+        click.echo(f"holdfast: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"operator key for {tenant_name!r} (shown once): {key}")
+
+
 @main.command("expire-holds")
 def expire_holds() -> None:
     """Expire due holds once, returning their units."""
@@ -93,6 +114,16 @@ def expire_holds() -> None:
         return len(await container.use_cases.expire_holds()())
 
     click.echo(f"expired {_run(work)} holds")
+
+
+@main.command("purge-idempotency")
+def purge_idempotency() -> None:
+    """Delete idempotency records older than HOLDFAST_IDEMPOTENCY_TTL_HOURS (their keys become reusable)."""
+
+    async def work(container: Container) -> int:
+        return int(await container.use_cases.purge_idempotency_keys()())
+
+    click.echo(f"purged {_run(work)} idempotency records")
 
 
 @main.command()

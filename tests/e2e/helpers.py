@@ -43,3 +43,27 @@ async def availability(api: Api, listing_id: str) -> dict[str, tuple[int, int, i
     response = await api.get(f"/v1/listings/{listing_id}/availability")
     assert response.status_code == 200, response.text
     return {p["code"]: (p["held"], p["sold"], p["available"]) for p in response.json()["pools"]}
+
+
+async def deliver(world: Any, deliveries: Any) -> None:
+    """POST each signed webhook to the app, as Stripe would."""
+    for delivery in deliveries:
+        response = await world.client.post("/v1/webhooks/stripe", content=delivery.payload, headers=delivery.headers)
+        assert response.status_code == 200, response.text
+
+
+async def pay(world: Any, booking: dict[str, Any], outcome: str = "succeeded") -> None:
+    """Play the customer paying the booking's PaymentIntent, then deliver Stripe's webhook."""
+    await deliver(world, world.container.gateways.payments().pay(booking["payment"]["intent_id"], outcome))
+
+
+async def book(world: Any, hold_id: str, api: Api | None = None) -> dict[str, Any]:
+    """Book a hold and, if it has a price, pay for it: returns the booking as it ends up."""
+    api = api or world.api
+    response = await api.post("/v1/bookings", {"hold_id": hold_id})
+    assert response.status_code in (200, 201), response.text
+    booking: dict[str, Any] = response.json()
+    if booking["status"] == "pending_payment":
+        await pay(world, booking)
+        booking = (await api.get(f"/v1/bookings/{booking['id']}")).json()
+    return booking

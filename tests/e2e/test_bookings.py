@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 
 from tests.e2e.conftest import World
-from tests.e2e.helpers import availability, hold, make_listing
+from tests.e2e.helpers import availability, book, hold, make_listing
 
 
 async def _booked(world: World, listing_id: str, pool: str, qty: int = 1, customer: str = "c") -> dict:  # type: ignore[type-arg]
+    """A booked and paid hold."""
     hold_id = (await hold(world.api, listing_id, {pool: qty}, customer=customer)).json()["id"]
-    response = await world.api.post("/v1/bookings", {"hold_id": hold_id})
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    booking = await book(world, hold_id)
+    assert booking["status"] == "confirmed", booking
+    return booking
 
 
-async def test_booking_a_hold_confirms_it_once(world: World) -> None:
-    listing_id, pools = await make_listing(world.api, (("a", 5, 1250),))
+async def test_booking_a_free_hold_confirms_it_at_once_and_once(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0),))
     hold_id = (await hold(world.api, listing_id, {pools["a"]: 2})).json()["id"]
 
     first = await world.api.post("/v1/bookings", {"hold_id": hold_id})
@@ -27,7 +28,8 @@ async def test_booking_a_hold_confirms_it_once(world: World) -> None:
     assert again.json() == first.json()
     booking = first.json()
     assert booking["status"] == "confirmed"
-    assert booking["total"] == {"amount": 2500, "currency": "EUR"}
+    assert booking["total"] == {"amount": 0, "currency": "EUR"}
+    assert booking["payment"] is None
     assert [(t["from_status"], t["to_status"]) for t in booking["history"]] == [(None, "confirmed")]
     assert (await world.api.get(f"/v1/holds/{hold_id}")).json()["status"] == "confirmed"
     assert (await world.api.get(f"/v1/bookings/{booking['id']}")).json() == booking
@@ -43,8 +45,11 @@ async def test_cancelling_returns_units_and_cannot_happen_twice(world: World) ->
 
     assert cancelled.status_code == 200
     body = cancelled.json()
-    assert body["status"] == "cancelled"
-    assert body["history"][-1]["reason"] == "changed plans"
+    # No start date: the policy refunds in full, so the cancelled booking ends refunded.
+    assert [t["to_status"] for t in body["history"]][-2:] == ["cancelled", "refunded"]
+    assert body["status"] == "refunded"
+    assert body["payment"]["refunded"] == body["payment"]["captured"] == 2000
+    assert body["history"][-2]["reason"] == "changed plans"
     assert twice.status_code == 409
     assert twice.json()["code"] == "invalid_transition"
     assert await availability(world.api, listing_id) == {"a": (0, 0, 2)}
@@ -86,7 +91,7 @@ async def test_list_filters_and_paginates(world: World) -> None:
 
 
 async def test_racing_bookings_of_one_hold_make_one_booking(world: World) -> None:
-    listing_id, pools = await make_listing(world.api, (("a", 5, 1000),))
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0),))
     hold_id = (await hold(world.api, listing_id, {pools["a"]: 2})).json()["id"]
 
     responses = await asyncio.gather(*(world.api.post("/v1/bookings", {"hold_id": hold_id}) for _ in range(20)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.e2e.conftest import World
-from tests.e2e.helpers import availability, hold, make_listing
+from tests.e2e.helpers import availability, book, hold, make_listing
 
 
 async def test_create_and_read_a_listing_with_pools(world: World) -> None:
@@ -48,7 +48,7 @@ async def test_availability_follows_holds_and_bookings(world: World) -> None:
     placed = await hold(world.api, listing_id, {pools["a"]: 3, pools["b"]: 1})
     assert await availability(world.api, listing_id) == {"a": (3, 0, 7), "b": (1, 0, 3)}
 
-    await world.api.post("/v1/bookings", {"hold_id": placed.json()["id"]})
+    assert (await book(world, placed.json()["id"]))["status"] == "confirmed"
     assert await availability(world.api, listing_id) == {"a": (0, 3, 7), "b": (0, 1, 3)}
 
 

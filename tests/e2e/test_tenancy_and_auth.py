@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import World
-from tests.e2e.helpers import availability, hold, make_listing
+from tests.e2e.helpers import availability, book, hold, make_listing
 
 
 @pytest.mark.parametrize("key", [None, "", "hf_wrong", "x" * 500])
@@ -20,7 +20,7 @@ async def test_another_tenants_objects_are_not_found_and_untouched(world: World)
     listing_id, pools = await make_listing(world.api, (("a", 5, 1000),))
     hold_id = (await hold(world.api, listing_id, {pools["a"]: 1})).json()["id"]
     booked_hold = (await hold(world.api, listing_id, {pools["a"]: 1})).json()["id"]
-    booking_id = (await world.api.post("/v1/bookings", {"hold_id": booked_hold})).json()["id"]
+    booking_id = (await book(world, booked_hold))["id"]
     other = world.other
 
     attempts = [

@@ -32,7 +32,7 @@ def a_hold(**changes: object) -> Hold:
 
 def test_a_booking_takes_the_holds_locked_prices() -> None:
     hold = a_hold(status=HoldStatus.CONFIRMED)
-    booking = Booking.confirm_hold(uuid4(), hold, NOW, "tenant:x")
+    booking = Booking.confirm_hold(hold, NOW, "tenant:x")
     assert booking.total == Money(3999, "EUR")
     assert booking.status is BookingStatus.CONFIRMED
     assert [(t.from_status, t.to_status) for t in booking.history] == [(None, BookingStatus.CONFIRMED)]
@@ -40,7 +40,7 @@ def test_a_booking_takes_the_holds_locked_prices() -> None:
 
 
 def test_cancel_is_recorded_and_only_allowed_once() -> None:
-    booking = Booking.confirm_hold(uuid4(), a_hold(status=HoldStatus.CONFIRMED), NOW, "tenant:x")
+    booking = Booking.confirm_hold(a_hold(status=HoldStatus.CONFIRMED), NOW, "tenant:x")
     booking.cancel(NOW + timedelta(hours=1), "tenant:x", "plans changed")
     assert booking.status is BookingStatus.CANCELLED
     assert booking.history[-1].reason == "plans changed"
@@ -52,7 +52,7 @@ def test_cancel_is_recorded_and_only_allowed_once() -> None:
 @pytest.mark.parametrize("source", list(BookingStatus))
 @pytest.mark.parametrize("target", list(BookingStatus))
 def test_booking_moves_follow_the_table_exactly(source: BookingStatus, target: BookingStatus) -> None:
-    booking = Booking.confirm_hold(uuid4(), a_hold(status=HoldStatus.CONFIRMED), NOW, "t")
+    booking = Booking.confirm_hold(a_hold(status=HoldStatus.CONFIRMED), NOW, "t")
     booking.status = source
     if target in BOOKING_TRANSITIONS[source]:
         booking.move_to(target, NOW, "t", "r")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.settings import DEV_WEBHOOK_SECRET, Settings, SettingsError
 
 
 def test_defaults_are_the_embedded_profile() -> None:
@@ -39,6 +39,10 @@ def test_production_profile() -> None:
         ("HOLDFAST_ENV", "staging"),
         ("HOLDFAST_EXPIRY_SWEEP_SECONDS", "-1"),
         ("HOLDFAST_DB_POOL_SIZE", "0"),
+        ("HOLDFAST_PAYMENTS", "paypal"),
+        ("HOLDFAST_STRIPE_API_KEY", "pk_live_publishable"),
+        ("HOLDFAST_STRIPE_WEBHOOK_SECRET", "sk_test_swapped"),
+        ("HOLDFAST_STRIPE_API_BASE", "localhost:12111"),
     ],
 )
 def test_a_bad_setting_names_itself(variable: str, value: str) -> None:
@@ -49,3 +53,37 @@ def test_a_bad_setting_names_itself(variable: str, value: str) -> None:
 def test_the_redis_engine_needs_a_redis_url() -> None:
     with pytest.raises(SettingsError, match="HOLDFAST_REDIS_URL"):
         Settings.from_env({"HOLDFAST_INVENTORY_ENGINE": "redis"})
+
+
+def test_payments_are_fake_by_default_signed_with_a_development_secret() -> None:
+    settings = Settings.from_env({})
+    assert (settings.payments, settings.stripe_api_key, settings.webhook_secret) == ("fake", None, DEV_WEBHOOK_SECRET)
+
+
+def test_stripe_payments() -> None:
+    settings = Settings.from_env(
+        {
+            "HOLDFAST_PAYMENTS": "stripe",
+            "HOLDFAST_STRIPE_API_KEY": "sk_test_123",
+            "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+            "HOLDFAST_STRIPE_API_BASE": "http://127.0.0.1:12111/",
+        }
+    )
+    assert (settings.payments, settings.stripe_api_key, settings.webhook_secret) == (
+        "stripe",
+        "sk_test_123",
+        "whsec_abc",
+    )
+    assert settings.stripe_api_base == "http://127.0.0.1:12111"
+
+
+@pytest.mark.parametrize("missing", ["HOLDFAST_STRIPE_API_KEY", "HOLDFAST_STRIPE_WEBHOOK_SECRET"])
+def test_stripe_payments_need_a_key_and_a_webhook_secret(missing: str) -> None:
+    environ = {
+        "HOLDFAST_PAYMENTS": "stripe",
+        "HOLDFAST_STRIPE_API_KEY": "rk_live_restricted",
+        "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    }
+    del environ[missing]
+    with pytest.raises(SettingsError, match=missing):
+        Settings.from_env(environ)

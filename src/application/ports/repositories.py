@@ -9,8 +9,12 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
+from application.ports.ledger import LedgerRepository
+from application.ports.outbox import OutboxRepository
+from application.ports.webhooks import WebhookInboxRepository
 from domain.bookings import Booking, BookingStatus
 from domain.listings import Listing, Pool
+from domain.refunds import Refund
 from domain.tenants import Tenant
 
 T = TypeVar("T")
@@ -51,6 +55,20 @@ class ApiKeyRecord:
     label: str
     created_at: datetime
     scopes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who an active API key speaks for, and what else it may do (e.g. the "operator" scope)."""
+
+    tenant: Tenant
+    scopes: frozenset[str] = frozenset()
+
+
+class ApiKeyRepository(Protocol):
+    async def principal_for_key(self, key_hash: str) -> Principal | None:
+        """The tenant and scopes of the active key with this hash."""
+        ...
 
 
 class TenantRepository(Protocol):
@@ -104,11 +122,29 @@ class BookingRepository(Protocol):
 
     async def get_by_hold(self, tenant_id: UUID, hold_id: UUID) -> Booking | None: ...
 
+    async def awaiting_payment_due(self, now: datetime, limit: int) -> list[Booking]:
+        """Bookings still awaiting payment whose payment deadline (the hold's expiry) passed."""
+        ...
+
+    async def get_by_intent(self, intent_id: str) -> Booking | None:
+        """The booking paid by a PaymentIntent, whatever its tenant (webhooks carry no tenant)."""
+        ...
+
     async def list(self, tenant_id: UUID, where: BookingFilter, page: PageRequest) -> Page[Booking]: ...
 
     async def save(self, booking: Booking) -> None:
         """Writes the booking's new state and transitions; ``ConflictError`` on a stale version."""
         ...
+
+
+class RefundRepository(Protocol):
+    async def add(self, refund: Refund) -> None: ...
+
+    async def save(self, refund: Refund) -> None: ...
+
+    async def for_booking(self, booking_id: UUID) -> list[Refund]: ...
+
+    async def by_gateway_id(self, gateway_refund_id: str) -> Refund | None: ...
 
 
 class UnitOfWork(Protocol):
@@ -118,9 +154,14 @@ class UnitOfWork(Protocol):
     """
 
     tenants: TenantRepository
+    api_keys: ApiKeyRepository
+    webhooks: WebhookInboxRepository
     listings: ListingRepository
     pools: PoolRepository
     bookings: BookingRepository
+    refunds: RefundRepository
+    ledger: LedgerRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
 

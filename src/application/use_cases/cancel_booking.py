@@ -1,4 +1,4 @@
-"""Cancel a confirmed booking and give its units back."""
+"""Cancel a booking: give its units back and refund what the listing's policy allows."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
+from application.ports.payments import IntentStatus, PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
-from domain.bookings import Booking
+from application.use_cases.handle_payment_event import HandlePaymentEventHandler
+from application.use_cases.refunds import execute_refund
+from domain.bookings import AWAITING_PAYMENT, Booking
+from domain.money import Money
+from domain.refunds import Refund
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,19 +26,67 @@ class CancelBooking:
 
 
 class CancelBookingHandler:
-    """Only a confirmed booking can be cancelled (the transition table says so); its sold
-    units return to their pools in the engine and in the record, in one unit of work.
+    """Rules:
+
+    * a booking awaiting payment: its PaymentIntent is cancelled first (if it was paid in the
+      meantime, the payment is taken into account and the booking is cancelled as a paid
+      one), then its hold is released;
+    * a confirmed booking: its sold units return to their pools (engine and record, in one
+      unit of work) and it is refunded as the listing's cancellation policy says — in full
+      until the cut-off, a percentage until the start, nothing after;
+    * anything else cannot be cancelled (``InvalidTransitionError``).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock) -> None:
-        self._uow, self._engine, self._clock = uow, engine, clock
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        engine: InventoryEngine,
+        clock: Clock,
+        ids: IdGenerator,
+        gateway: PaymentGateway,
+        payments: HandlePaymentEventHandler,
+    ) -> None:
+        self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+        self._gateway, self._payments = gateway, payments
 
     async def __call__(self, command: CancelBooking) -> Booking:
         async with self._uow() as uow:
             booking = await uow.bookings.get(command.tenant_id, command.booking_id)
-            booking.cancel(self._clock.now(), command.actor, command.reason)
-            await uow.bookings.save(booking)
-            await uow.pools.record_sold([(line.pool_id, -line.quantity) for line in booking.lines])
-            await self._engine.cancel(booking.hold_id)
-            await uow.commit()
+        if booking.status in AWAITING_PAYMENT and booking.payment is not None:
+            await self._stop_payment(booking)
+        booking, refund = await self._cancel(command)
+        if refund is not None:
+            await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
+            async with self._uow() as uow:
+                booking = await uow.bookings.get(command.tenant_id, command.booking_id)
         return booking
+
+    async def _stop_payment(self, booking: Booking) -> None:
+        assert booking.payment is not None
+        intent = await self._gateway.retrieve_intent(booking.payment.intent_id)
+        if intent.status is IntentStatus.SUCCEEDED:
+            await self._payments.sync_intent(intent.id)
+        elif intent.status is not IntentStatus.CANCELED:
+            await self._gateway.cancel_intent(intent.id, idempotency_key=f"cancel:{booking.id}")
+
+    async def _cancel(self, command: CancelBooking) -> tuple[Booking, Refund | None]:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(command.tenant_id, command.booking_id)
+            listing = await uow.listings.get(command.tenant_id, booking.listing_id)
+            sold, awaiting, now = booking.owns_units, booking.status in AWAITING_PAYMENT, self._clock.now()
+            booking.cancel(now, command.actor, command.reason)
+            await uow.bookings.save(booking)
+            if sold:
+                await uow.pools.record_sold([(line.pool_id, -line.quantity) for line in booking.lines])
+                await self._engine.cancel(booking.hold_id)
+            elif awaiting:
+                await self._engine.release(booking.hold_id, now)
+            amount = listing.policy.refund_for(booking.refundable, listing.starts_at, now) if sold else 0
+            refund = None
+            if amount > 0:
+                money = Money(amount, booking.total.currency)
+                refund = Refund(self._ids.new_id(), booking.tenant_id, booking.id, money, command.reason, now, now)
+                await uow.refunds.add(refund)
+            await uow.outbox.add(booking.events)
+            await uow.commit()
+        return booking, refund

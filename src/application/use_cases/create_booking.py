@@ -1,17 +1,19 @@
-"""Book a hold: its held units become sold, and a confirmed booking is recorded."""
+"""Book a hold: free holds are confirmed at once, priced ones start a checkout."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from application.ports.clock import Clock
-from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
+from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.get_hold import tenant_hold
-from domain.bookings import Booking
-from domain.errors import DuplicateError
+from domain.bookings import Booking, Payment
+from domain.errors import DuplicateError, HoldExpiredError, HoldNotActiveError
+from domain.inventory import Hold, HoldStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,35 +34,59 @@ class CreateBookingHandler:
 
     * one booking per hold: booking a hold again returns the booking it already has;
     * an expired hold cannot be booked (``HoldExpiredError``), a released one neither;
-    * the booking is committed to the system of record, which refuses to record more sold
-      units than a pool's capacity, before anyone is told it is confirmed.
-
-    The record is written first and the engine confirms last, inside the same unit of work:
-    with the SQL engine both commit together; with Redis, a crash between the two leaves a
-    confirmed hold without a booking, which the next retry (or reconciliation) completes,
-    because confirming is idempotent.
+    * a free hold (total 0) is confirmed at once; the booking is committed to the system of
+      record, which refuses to record more sold units than a pool's capacity, before anyone
+      is told it is confirmed;
+    * a priced hold gets a PaymentIntent for its total and a ``pending_payment`` booking; its
+      units stay held, and are sold only when the payment is captured. The intent's
+      idempotency key derives from the hold, so a retried checkout never creates a second one.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator) -> None:
-        self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, gateway: PaymentGateway) -> None:
+        self._uow, self._engine, self._clock, self._gateway = uow, engine, clock, gateway
 
     async def __call__(self, command: CreateBooking) -> CreatedBooking:
         hold = await tenant_hold(self._engine, command.tenant_id, command.hold_id)
         try:
-            return await self._book(command, hold.id)
+            if hold.total_price.amount == 0 or hold.status is HoldStatus.CONFIRMED:
+                return await self._book_free(command, hold.id)
+            return await self._check_out(command, hold)
         except DuplicateError:  # a concurrent request booked the same hold first
             return CreatedBooking(await self._existing(command), created=False)
 
-    async def _book(self, command: CreateBooking, hold_id: UUID) -> CreatedBooking:
+    async def _book_free(self, command: CreateBooking, hold_id: UUID) -> CreatedBooking:
         async with self._uow() as uow:
             existing = await uow.bookings.get_by_hold(command.tenant_id, hold_id)
             if existing is not None:
                 return CreatedBooking(existing, created=False)
             now = self._clock.now()
             confirmed = await self._engine.confirm(hold_id, now)
-            booking = Booking.confirm_hold(self._ids.new_id(), confirmed, now, command.actor)
+            booking = Booking.confirm_hold(confirmed, now, command.actor)
             await uow.bookings.add(booking)
             await uow.pools.record_sold([(line.pool_id, line.quantity) for line in booking.lines])
+            await uow.outbox.add(booking.events)
+            await uow.commit()
+        return CreatedBooking(booking, created=True)
+
+    async def _check_out(self, command: CreateBooking, hold: Hold) -> CreatedBooking:
+        async with self._uow() as uow:
+            existing = await uow.bookings.get_by_hold(command.tenant_id, hold.id)
+        if existing is not None:
+            return CreatedBooking(existing, created=False)
+        now = self._clock.now()
+        _check_payable(hold, now)
+        booking_id = Booking.id_for_hold(hold.id)
+        intent = await self._gateway.create_intent(
+            amount=hold.total_price.amount,
+            currency=hold.total_price.currency.lower(),
+            metadata=_metadata(hold, booking_id),
+            idempotency_key=f"checkout:{hold.id}",
+        )
+        payment = Payment(intent.id, intent.client_secret, due_at=hold.expires_at)
+        booking = Booking.await_payment(hold, now, command.actor, payment)
+        async with self._uow() as uow:
+            await uow.bookings.add(booking)
+            await uow.outbox.add(booking.events)
             await uow.commit()
         return CreatedBooking(booking, created=True)
 
@@ -70,3 +96,19 @@ class CreateBookingHandler:
         if booking is None:
             raise DuplicateError(f"hold {command.hold_id} is being booked; retry")
         return booking
+
+
+def _check_payable(hold: Hold, now: datetime) -> None:
+    if hold.status is HoldStatus.EXPIRED or hold.is_due(now):
+        raise HoldExpiredError(hold.id)
+    if hold.status is not HoldStatus.ACTIVE:
+        raise HoldNotActiveError(hold.id, hold.status.value)
+
+
+def _metadata(hold: Hold, booking_id: UUID) -> dict[str, str]:
+    return {
+        "booking_id": str(booking_id),
+        "hold_id": str(hold.id),
+        "tenant_id": str(hold.tenant_id),
+        "pay_before": hold.expires_at.isoformat(),
+    }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.repositories import UnitOfWorkFactory
-from domain.listings import DEFAULT_HOLD_TTL_SECONDS, Listing, ListingKind
+from domain.listings import DEFAULT_HOLD_TTL_SECONDS, CancellationPolicy, Listing, ListingKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,7 @@ class CreateListing:
     starts_at: datetime | None = None
     per_customer_limit: int | None = None
     hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
+    policy: CancellationPolicy = field(default_factory=CancellationPolicy)
 
 
 class CreateListingHandler:
@@ -38,6 +39,7 @@ class CreateListingHandler:
             starts_at=command.starts_at,
             per_customer_limit=command.per_customer_limit,
             hold_ttl_seconds=command.hold_ttl_seconds,
+            policy=command.policy,
         )
         async with self._uow() as uow:
             await uow.listings.add(listing)

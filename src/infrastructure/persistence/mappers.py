@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.bookings import Booking, BookingStatus, Transition
+from domain.bookings import Booking, BookingStatus, Payment, Transition
 from domain.inventory import HoldLine
-from domain.listings import Listing, ListingKind, Pool
+from domain.listings import CancellationPolicy, Listing, ListingKind, Pool
 from domain.money import Money
 
 
@@ -20,6 +20,8 @@ def listing_to_row(listing: Listing) -> dict[str, Any]:
         "starts_at": listing.starts_at,
         "per_customer_limit": listing.per_customer_limit,
         "hold_ttl_seconds": listing.hold_ttl_seconds,
+        "full_refund_hours": listing.policy.full_refund_hours,
+        "late_refund_percent": listing.policy.late_refund_percent,
         "created_at": listing.created_at,
         "version": listing.version,
     }
@@ -35,6 +37,7 @@ def listing_from_row(row: Any) -> Listing:
         starts_at=row.starts_at,
         per_customer_limit=row.per_customer_limit,
         hold_ttl_seconds=row.hold_ttl_seconds,
+        policy=CancellationPolicy(row.full_refund_hours, row.late_refund_percent),
         version=row.version,
     )
 
@@ -86,7 +89,35 @@ def booking_to_row(booking: Booking) -> dict[str, Any]:
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
         "version": booking.version,
+        **payment_to_row(booking.payment),
     }
+
+
+def payment_to_row(payment: Payment | None) -> dict[str, Any]:
+    """The booking columns that mirror its payment (all empty for a free booking)."""
+    if payment is None:
+        return {"payment_intent_id": None, "client_secret": None, "payment_due_at": None, "payment_error": None}
+    return {
+        "payment_intent_id": payment.intent_id,
+        "client_secret": payment.client_secret,
+        "payment_due_at": payment.due_at,
+        "amount_captured": payment.captured,
+        "amount_refunded": payment.refunded,
+        "payment_error": payment.last_error,
+    }
+
+
+def payment_from_row(row: Any) -> Payment | None:
+    if row.payment_intent_id is None:
+        return None
+    return Payment(
+        intent_id=row.payment_intent_id,
+        client_secret=row.client_secret,
+        due_at=row.payment_due_at,
+        captured=row.amount_captured,
+        refunded=row.amount_refunded,
+        last_error=row.payment_error,
+    )
 
 
 def booking_from_row(row: Any, history: list[Transition]) -> Booking:
@@ -102,6 +133,7 @@ def booking_from_row(row: Any, history: list[Transition]) -> Booking:
         status=BookingStatus(row.status),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        payment=payment_from_row(row),
         version=row.version,
         history=history,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports.repositories import ApiKeyRecord, BookingFilter, Page, PageRequest
-from domain.bookings import Booking, Transition
+from domain.bookings import AWAITING_PAYMENT, Booking, Transition
 from domain.errors import ConflictError, DuplicateError, InsufficientInventoryError, NotFoundError
 from domain.listings import Listing, Pool
 from domain.tenants import Tenant
@@ -20,6 +21,7 @@ from infrastructure.persistence.mappers import (
     booking_to_row,
     listing_from_row,
     listing_to_row,
+    payment_to_row,
     pool_from_row,
     pool_to_row,
     transition_from_row,
@@ -174,6 +176,21 @@ class SqlBookingRepository:
             raise NotFoundError("booking", booking_id)
         return found[0]
 
+    async def awaiting_payment_due(self, now: datetime, limit: int) -> list[Booking]:
+        statuses = [status.value for status in AWAITING_PAYMENT]
+        statement = (
+            select(bookings)
+            .where(bookings.c.status.in_(statuses), bookings.c.payment_due_at <= now)
+            .order_by(bookings.c.payment_due_at)
+            .limit(limit)
+        )
+        return await self._load(statement)
+
+    async def get_by_intent(self, intent_id: str) -> Booking | None:
+        """The booking paid by a PaymentIntent, whatever its tenant (webhooks carry no tenant)."""
+        found = await self._load(select(bookings).where(bookings.c.payment_intent_id == intent_id))
+        return found[0] if found else None
+
     async def get_by_hold(self, tenant_id: UUID, hold_id: UUID) -> Booking | None:
         statement = select(bookings).where(bookings.c.hold_id == hold_id, bookings.c.tenant_id == tenant_id)
         found = await self._load(statement)
@@ -187,7 +204,13 @@ class SqlBookingRepository:
         statement = (
             update(bookings)
             .where(bookings.c.id == booking.id, bookings.c.version == booking.version - 1)
-            .values(status=booking.status.value, updated_at=booking.updated_at, version=booking.version)
+            .values(
+                status=booking.status.value,
+                hold_id=booking.hold_id,
+                updated_at=booking.updated_at,
+                version=booking.version,
+                **payment_to_row(booking.payment),
+            )
         )
         result = await self._session.execute(statement)
         if result.rowcount != 1:  # type: ignore[attr-defined]

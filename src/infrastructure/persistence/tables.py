@@ -53,6 +53,8 @@ listings = Table(
     Column("starts_at", DateTimeUTC, nullable=True),
     Column("per_customer_limit", Integer, nullable=True),
     Column("hold_ttl_seconds", Integer, nullable=False),
+    Column("full_refund_hours", Integer, nullable=False, server_default="48"),
+    Column("late_refund_percent", Integer, nullable=False, server_default="50"),
     Column("created_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
     Index("ix_listings_tenant_page", "tenant_id", "created_at", "id"),
@@ -90,12 +92,20 @@ bookings = Table(
     Column("total_amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("status", String(32), nullable=False),
+    Column("payment_intent_id", String(255), nullable=True, unique=True),
+    Column("client_secret", String(255), nullable=True),
+    Column("payment_due_at", DateTimeUTC, nullable=True),
+    Column("amount_captured", BigInteger, nullable=False, server_default="0"),
+    Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
+    Column("payment_error", String(500), nullable=True),
     Column("created_at", DateTimeUTC, nullable=False),
     Column("updated_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
+    CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_captured", name="refunds_within_capture"),
     Index("ix_bookings_tenant_page", "tenant_id", "created_at", "id"),
     Index("ix_bookings_tenant_status", "tenant_id", "status"),
     Index("ix_bookings_tenant_listing", "tenant_id", "listing_id"),
+    Index("ix_bookings_payment_due", "status", "payment_due_at"),
 )
 
 booking_transitions = Table(
@@ -110,4 +120,22 @@ booking_transitions = Table(
     Column("actor", String(200), nullable=False),
     Column("reason", String(500), nullable=False),
     UniqueConstraint("booking_id", "seq", name="uq_booking_transitions_seq"),
+)
+
+# A refund we asked the gateway for. "requested" rows are written before the gateway call, so
+# a crash in between leaves a trace that a retry (with the same idempotency key) completes.
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("booking_id", Uuid, ForeignKey("bookings.id"), nullable=False, index=True),
+    Column("gateway_refund_id", String(255), nullable=True, unique=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("created_at", DateTimeUTC, nullable=False),
+    Column("updated_at", DateTimeUTC, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
 )

@@ -8,22 +8,32 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.ledger import SqlLedgerRepository
+from infrastructure.persistence.outbox import SqlOutboxRepository
+from infrastructure.persistence.refunds import SqlRefundRepository
 from infrastructure.persistence.repositories import (
     SqlBookingRepository,
     SqlListingRepository,
     SqlPoolRepository,
     SqlTenantRepository,
 )
+from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 
 
 class SqlUnitOfWork:
     """Use once: ``async with uow: ...; await uow.commit()``. Leaving without commit rolls back."""
 
     tenants: SqlTenantRepository
+    api_keys: SqlApiKeyRepository
+    webhooks: SqlWebhookInboxRepository
     listings: SqlListingRepository
     pools: SqlPoolRepository
     bookings: SqlBookingRepository
+    refunds: SqlRefundRepository
+    ledger: SqlLedgerRepository
+    outbox: SqlOutboxRepository
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -34,9 +44,14 @@ class SqlUnitOfWork:
         self._scope = self._database.unit()
         session = self._session = await self._scope.__aenter__()
         self.tenants = SqlTenantRepository(session)
+        self.api_keys = SqlApiKeyRepository(session)
+        self.webhooks = SqlWebhookInboxRepository(session)
         self.listings = SqlListingRepository(session)
         self.pools = SqlPoolRepository(session)
         self.bookings = SqlBookingRepository(session)
+        self.refunds = SqlRefundRepository(session)
+        self.ledger = SqlLedgerRepository(session)
+        self.outbox = SqlOutboxRepository(session)
         return self
 
     async def __aexit__(

@@ -14,7 +14,13 @@ from litestar.exceptions import HTTPException, ValidationException
 from loguru import logger
 from redis import exceptions as redis_errors
 
-from application.errors import UnauthenticatedError
+from application.errors import (
+    ForbiddenError,
+    IdempotencyInProgressError,
+    IdempotencyMismatchError,
+    InvalidIdempotencyKeyError,
+    UnauthenticatedError,
+)
 from domain.errors import (
     CapacityBelowCommittedError,
     ConflictError,
@@ -28,8 +34,11 @@ from domain.errors import (
     InvalidTransitionError,
     InvalidValueError,
     NotFoundError,
+    NothingToRefundError,
     PaymentDeclinedError,
     PaymentProviderUnavailableError,
+    RefundExceedsCapturedError,
+    WebhookSignatureError,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -39,6 +48,10 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     DomainError: 400,
     InvalidValueError: 400,
     UnauthenticatedError: 401,
+    InvalidIdempotencyKeyError: 400,
+    IdempotencyMismatchError: 422,
+    IdempotencyInProgressError: 409,
+    ForbiddenError: 403,
     NotFoundError: 404,
     ConflictError: 409,
     DuplicateError: 409,
@@ -49,8 +62,11 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     HoldMismatchError: 409,
     InvalidTransitionError: 409,
     CapacityBelowCommittedError: 409,
+    RefundExceedsCapturedError: 409,
+    NothingToRefundError: 409,
     PaymentDeclinedError: 402,
     PaymentProviderUnavailableError: 503,
+    WebhookSignatureError: 400,
 }
 
 HTTP_CODES = {

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
+from litestar import Litestar
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, Operation, Parameter, Schema
+from litestar.routes import HTTPRoute
 
 from domain.errors import DomainError
 from interfaces.http.errors import ERROR_STATUS, PROBLEM_JSON
+from interfaces.http.idempotency import MUTATING, idempotency_middleware
 from interfaces.http.schemas import ProblemOut
 
 # Every authenticated /v1 route can answer these.
@@ -40,3 +47,57 @@ def problems(*codes: str) -> dict[int, ResponseSpec]:
 
 def known_codes() -> set[str]:
     return {cls.code for cls in ERROR_STATUS} | set(_EXTRA_STATUS) | {DomainError.code}
+
+
+# The Idempotency-Key header and its problems, on every mutating /v1 operation.
+IDEMPOTENCY_CODES = ("invalid_idempotency_key", "idempotency_mismatch", "idempotency_in_progress")
+_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in="header",
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
+    description=(
+        "Makes a retry safe: the first request with a key runs; repeats of the same request for at "
+        "least 24 hours get its stored response, byte for byte, with `Idempotent-Replayed: true`. "
+        "1 to 255 printable ASCII characters, per API key's tenant."
+    ),
+)
+_REPLAYED = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.STRING, enum=["true"]),
+    description="Present when this is the stored response of an earlier request with the same Idempotency-Key.",
+)
+
+
+def document_idempotency(app: Litestar) -> None:
+    """Document the Idempotency-Key header and its problems on each operation the idempotency
+    middleware serves: once, here, from where it is attached, rather than on each route."""
+    spec = app.openapi_schema
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path_format not in (spec.paths or {}):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            if method in MUTATING and idempotency_middleware in handler.resolve_middleware():
+                _document(getattr(spec.paths[route.path_format], method.lower()))  # type: ignore[index]
+
+
+def _document(operation: Operation) -> None:
+    operation.parameters = [*(operation.parameters or []), _KEY]
+    responses = dict(operation.responses or {})
+    for status, response in responses.items():
+        if status.startswith("2") and isinstance(response, OpenAPIResponse):
+            headers = {**(response.headers or {}), "Idempotent-Replayed": _REPLAYED}
+            responses[status] = replace(response, headers=headers)
+    for code in IDEMPOTENCY_CODES:
+        responses[str(_status_of(code))] = _with_code(responses, str(_status_of(code)), code)
+    operation.responses = dict(sorted(responses.items()))
+
+
+def _with_code(responses: dict[str, Any], status: str, code: str) -> OpenAPIResponse:
+    """The problem response at ``status`` naming ``code`` too; every /v1 operation has one to copy."""
+    found = responses.get(status)
+    if isinstance(found, OpenAPIResponse):
+        return replace(found, description=f"{found.description} or `{code}`")
+    problem = next(
+        r for r in responses.values() if isinstance(r, OpenAPIResponse) and PROBLEM_JSON in (r.content or {})
+    )
+    return replace(problem, description=f"problem+json with code `{code}`")

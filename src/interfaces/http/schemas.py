@@ -14,6 +14,7 @@ from domain.bookings import Booking, Transition
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
 from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
 from domain.money import MAX_MINOR_UNITS, Money
+from domain.refunds import Refund
 
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -31,12 +32,18 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of request bodies: an unknown field is a 400, never silently dropped."""
 
 
+class PolicyIn(Input):
+    full_refund_hours: Annotated[int, Meta(ge=0, le=24 * 365)] = 48
+    late_refund_percent: Annotated[int, Meta(ge=0, le=100)] = 50
+
+
 class ListingIn(Input):
     kind: ListingKind
     name: Name
     starts_at: datetime | None = None
     per_customer_limit: Limit | None = None
     hold_ttl_seconds: TtlSeconds = 600
+    cancellation_policy: PolicyIn | None = None
 
 
 class PoolIn(Input):
@@ -70,6 +77,11 @@ class BookingIn(Input):
 
 class CancelIn(Input):
     reason: Reason = "cancelled by request"
+
+
+class RefundIn(Input):
+    amount: Annotated[int, Meta(ge=1, le=MAX_MINOR_UNITS)] | None = None  # everything refundable when absent
+    reason: Reason = "refunded by the operator"
 
 
 class MoneyOut(msgspec.Struct):
@@ -121,6 +133,11 @@ class PoolDetailOut(msgspec.Struct):
     counters: CountersOut
 
 
+class PolicyOut(msgspec.Struct):
+    full_refund_hours: int
+    late_refund_percent: int
+
+
 class ListingOut(msgspec.Struct, omit_defaults=True):
     id: UUID
     kind: ListingKind
@@ -128,6 +145,7 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
     starts_at: datetime | None
     per_customer_limit: int | None
     hold_ttl_seconds: int
+    cancellation_policy: PolicyOut
     created_at: datetime
     pools: list[PoolOut] | None = None
 
@@ -140,6 +158,7 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
             listing.starts_at,
             listing.per_customer_limit,
             listing.hold_ttl_seconds,
+            PolicyOut(listing.policy.full_refund_hours, listing.policy.late_refund_percent),
             listing.created_at,
             None if pools is None else [PoolOut.of(pool) for pool in pools],
         )
@@ -202,6 +221,55 @@ class TransitionOut(msgspec.Struct):
         return cls(t.from_status.value if t.from_status else None, t.to_status.value, t.at, t.actor, t.reason)
 
 
+class PaymentOut(msgspec.Struct):
+    """What a client needs to pay (the PaymentIntent and its client secret) and what moved."""
+
+    intent_id: str
+    client_secret: str | None
+    amount: int
+    currency: str
+    pay_before: datetime
+    captured: int
+    refunded: int
+    last_error: str | None
+
+    @classmethod
+    def of(cls, booking: Booking) -> PaymentOut | None:
+        payment = booking.payment
+        if payment is None:
+            return None
+        return cls(
+            payment.intent_id,
+            payment.client_secret,
+            booking.total.amount,
+            booking.total.currency,
+            payment.due_at,
+            payment.captured,
+            payment.refunded,
+            payment.last_error,
+        )
+
+
+class RefundOut(msgspec.Struct):
+    id: UUID
+    amount: MoneyOut
+    status: str
+    reason: str
+    gateway_refund_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOut:
+        return cls(
+            refund.id,
+            MoneyOut.of(refund.amount),
+            refund.state.value,
+            refund.reason,
+            refund.gateway_refund_id,
+            refund.created_at,
+        )
+
+
 class BookingOut(msgspec.Struct):
     id: UUID
     status: str
@@ -212,6 +280,7 @@ class BookingOut(msgspec.Struct):
     total: MoneyOut
     created_at: datetime
     updated_at: datetime
+    payment: PaymentOut | None
     history: list[TransitionOut]
 
     @classmethod
@@ -226,8 +295,14 @@ class BookingOut(msgspec.Struct):
             MoneyOut.of(booking.total),
             booking.created_at,
             booking.updated_at,
+            PaymentOut.of(booking),
             [TransitionOut.of(t) for t in booking.history],
         )
+
+
+class RefundResultOut(msgspec.Struct):
+    booking: BookingOut
+    refund: RefundOut
 
 
 class BookingPage(msgspec.Struct):

@@ -1,4 +1,4 @@
-"""The in-process hold-expiry sweep of the embedded default.
+"""The in-process expiry sweeps (holds, unpaid bookings) of the embedded default.
 
 The jobs work replaces it with a SAQ cron job in production; both call the same use case.
 """
@@ -12,15 +12,16 @@ from typing import Any
 from loguru import logger
 
 
-async def sweep_forever(expire: Callable[[], Awaitable[list[Any]]], interval: float) -> None:
-    """Expire due holds every ``interval`` seconds until cancelled; a failed round is logged, not fatal."""
+async def sweep_forever(expire: Callable[[], Awaitable[list[Any]]], interval: float, what: str = "holds") -> None:
+    """Expire due holds (or unpaid bookings) every ``interval`` seconds until cancelled; a
+    failed round is logged, not fatal."""
     while True:
         try:
             expired = await expire()
             if expired:
-                logger.info("expired {} holds", len(expired))
+                logger.info("expired {} {}", len(expired), what)
         except asyncio.CancelledError:
             raise
         except Exception:
-            logger.exception("hold expiry sweep failed; trying again next round")
+            logger.exception("{} expiry sweep failed; trying again next round", what)
         await asyncio.sleep(interval)

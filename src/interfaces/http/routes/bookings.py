@@ -15,12 +15,22 @@ from application.use_cases.cancel_booking import CancelBooking, CancelBookingHan
 from application.use_cases.create_booking import CreateBooking, CreateBookingHandler
 from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.list_bookings import ListBookingsHandler
+from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import encode_cursor, page_request
-from interfaces.http.schemas import BookingIn, BookingOut, BookingPage, CancelIn
+from interfaces.http.schemas import (
+    BookingIn,
+    BookingOut,
+    BookingPage,
+    CancelIn,
+    RefundIn,
+    RefundOut,
+    RefundResultOut,
+    TransitionOut,
+)
 
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
 CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
@@ -82,7 +92,7 @@ class BookingController(Controller):
         "/{booking_id:uuid}/cancel",
         status_code=200,
         dependencies={"cancel_booking": use_case("cancel_booking")},
-        responses=problems("not_found", "invalid_transition", "conflict"),
+        responses=problems("not_found", "invalid_transition", "conflict", "payment_provider_unavailable"),
     )
     async def cancel(
         self,
@@ -95,3 +105,37 @@ class BookingController(Controller):
         reason = data.reason if data is not None else CancelIn().reason
         booking = await cancel_booking(CancelBooking(tenant.id, booking_id, actor_of(tenant), reason))
         return BookingOut.of(booking)
+
+    @post(
+        "/{booking_id:uuid}/refunds",
+        dependencies={"refund_booking": use_case("refund_booking")},
+        responses=problems(
+            "not_found", "refund_exceeds_captured", "nothing_to_refund", "payment_provider_unavailable", "conflict"
+        ),
+    )
+    async def refund(
+        self,
+        booking_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        refund_booking: NamedDependency[RefundBookingHandler],
+        data: JSONBody[RefundIn | None] = None,
+    ) -> RefundResultOut:
+        """Refund a paid booking in full (no amount) or in part; never more than is left."""
+        body = data or RefundIn()
+        command = RefundBooking(tenant.id, booking_id, body.amount, body.reason, actor_of(tenant))
+        result = await refund_booking(command)
+        return RefundResultOut(BookingOut.of(result.booking), RefundOut.of(result.refund))
+
+    @get(
+        "/{booking_id:uuid}/history",
+        dependencies={"get_booking": use_case("get_booking")},
+        responses=problems("not_found"),
+    )
+    async def history(
+        self,
+        booking_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        get_booking: NamedDependency[GetBookingHandler],
+    ) -> list[TransitionOut]:
+        """Every transition of the booking: from, to, when, who and why."""
+        return [TransitionOut.of(t) for t in (await get_booking(tenant.id, booking_id)).history]

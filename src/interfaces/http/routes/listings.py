@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -17,6 +18,7 @@ from application.use_cases.get_listing import GetListingHandler
 from application.use_cases.get_pool import GetPoolHandler
 from application.use_cases.list_listings import ListListingsHandler
 from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
+from domain.listings import CancellationPolicy
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.openapi import problems
@@ -27,6 +29,7 @@ from interfaces.http.schemas import (
     ListingIn,
     ListingOut,
     ListingPage,
+    PolicyIn,
     PoolDetailOut,
     PoolIn,
     PoolOut,
@@ -54,6 +57,7 @@ class ListingController(Controller):
             starts_at=data.starts_at,
             per_customer_limit=data.per_customer_limit,
             hold_ttl_seconds=data.hold_ttl_seconds,
+            policy=CancellationPolicy(**msgspec.structs.asdict(data.cancellation_policy or PolicyIn())),
         )
         return ListingOut.of(await create_listing(command), pools=[])
 

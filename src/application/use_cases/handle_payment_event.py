@@ -1,0 +1,177 @@
+"""React to the payment gateway's events: captures, failures, refunds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from uuid import UUID, uuid5
+
+from application.ports.clock import Clock
+from application.ports.inventory import InventoryEngine
+from application.ports.payments import GatewayEvent, IntentStatus, PaymentGateway, PaymentIntent, RefundStatus
+from application.ports.payments import Refund as GatewayRefund
+from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.payment_records import record_capture, record_refund
+from application.use_cases.refunds import execute_refund
+from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus
+from domain.errors import ConflictError, HoldExpiredError, HoldNotActiveError, InsufficientInventoryError
+from domain.inventory import Hold, HoldStatus
+from domain.money import Money
+from domain.refunds import Refund, RefundState
+
+ACTOR = "payment-gateway"
+INTENT_EVENTS = frozenset({"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"})
+REFUND_EVENTS = frozenset({"charge.refunded", "charge.refund.updated"})
+HANDLED_EVENTS = INTENT_EVENTS | REFUND_EVENTS
+ENDED_UNPAID = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
+
+
+class HandlePaymentEventHandler:
+    """Events are hints, delivered at least once and in any order: the handler re-reads the
+    PaymentIntent (or its refunds) from the gateway and moves the booking forward only.
+
+    * a captured payment confirms a booking awaiting payment; if its hold expired meanwhile,
+      the units are taken again when still free, and otherwise the payment is refunded in
+      full and the booking ends ``expired`` with the refund recorded;
+    * a failed attempt marks the booking ``payment_failed``; the hold stays until it expires;
+    * refunds seen at the gateway are recorded once each (our own and the dashboard's).
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, gateway: PaymentGateway) -> None:
+        self._uow, self._engine, self._clock, self._gateway = uow, engine, clock, gateway
+
+    def accepts(self, event_type: str) -> bool:
+        return event_type in HANDLED_EVENTS
+
+    async def handle(self, event: GatewayEvent) -> None:
+        if event.type in INTENT_EVENTS:
+            await self.sync_intent(str(event.object["id"]))
+        elif event.type in REFUND_EVENTS:
+            intent_id = event.object.get("payment_intent")
+            if intent_id:
+                await self.sync_refunds(str(intent_id))
+
+    async def sync_intent(self, intent_id: str) -> None:
+        intent = await self._gateway.retrieve_intent(intent_id)
+        async with self._uow() as uow:
+            booking = await uow.bookings.get_by_intent(intent_id)
+        if booking is None:
+            return  # not ours
+        if intent.status is IntentStatus.SUCCEEDED:
+            await self._captured(booking.id, booking.tenant_id, intent)
+        elif booking.status in AWAITING_PAYMENT and intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD:
+            await self._failed(booking.tenant_id, booking.id, intent.last_error or "payment failed")
+
+    async def _captured(self, booking_id: UUID, tenant_id: UUID, intent: PaymentIntent) -> None:
+        fee = await self._gateway.fee(intent.id)
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(tenant_id, booking_id)
+            assert booking.payment is not None
+            now = self._clock.now()
+            if booking.status in AWAITING_PAYMENT:
+                hold_id = await self._sell(uow, booking)
+                if hold_id is None:
+                    booking.record_unsold_capture(intent.amount_received)
+                    booking.expire(now, ACTOR, "paid after the hold expired and its units were sold")
+                else:
+                    booking.confirm_payment(intent.amount_received, now, ACTOR, hold_id=hold_id)
+                    await uow.pools.record_sold([(line.pool_id, line.quantity) for line in booking.lines])
+            elif booking.payment.captured == 0 and booking.status in ENDED_UNPAID:
+                hold_id = None  # paid after it was cancelled or expired: the money goes back
+                booking.record_unsold_capture(intent.amount_received)
+            else:
+                return  # recorded already: never twice, never backwards
+            await uow.bookings.save(booking)
+            await record_capture(uow, booking, fee, now)
+            await uow.commit()
+        if hold_id is None:
+            await self._refund_late_payment(tenant_id, booking_id)
+
+    async def _sell(self, uow: UnitOfWork, booking: Booking) -> UUID | None:
+        """Confirm the booking's hold; if it expired, hold the same units again if still free."""
+        now = self._clock.now()
+        try:
+            return (await self._engine.confirm(booking.hold_id, now)).id
+        except (HoldExpiredError, HoldNotActiveError):
+            pass
+        hold = await self._engine.get_hold(booking.hold_id)
+        if hold is None:
+            return None
+        late = replace(hold, id=uuid5(hold.id, "late-payment"), created_at=now, expires_at=now + timedelta(minutes=1))
+        try:
+            await self._engine.place_hold(_active(late), customer_limit=None)
+            return (await self._engine.confirm(late.id, now)).id
+        except (InsufficientInventoryError, HoldExpiredError, HoldNotActiveError):
+            return None
+
+    async def _refund_late_payment(self, tenant_id: UUID, booking_id: UUID) -> None:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(tenant_id, booking_id)
+            refundable = booking.refundable
+            refund = _new_refund(booking, refundable, "paid after the hold expired; units gone", self._clock)
+            if refundable <= 0 or await _already_requested(uow, booking_id):
+                return
+            await uow.refunds.add(refund)
+            await uow.commit()
+        await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
+
+    async def _failed(self, tenant_id: UUID, booking_id: UUID, error: str) -> None:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(tenant_id, booking_id)
+            if booking.status not in AWAITING_PAYMENT:
+                return
+            booking.fail_payment(error, self._clock.now(), ACTOR)
+            await uow.bookings.save(booking)
+            await uow.outbox.add(booking.events)
+            await uow.commit()
+
+    async def sync_refunds(self, intent_id: str) -> None:
+        """Record every succeeded refund of the intent that is not recorded yet."""
+        for found in await self._gateway.list_refunds(intent_id):
+            if found.status is RefundStatus.SUCCEEDED:
+                try:
+                    await self._record_gateway_refund(intent_id, found)
+                except ConflictError:  # a concurrent handler recorded it first
+                    continue
+
+    async def _record_gateway_refund(self, intent_id: str, found: GatewayRefund) -> None:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get_by_intent(intent_id)
+            if booking is None:
+                return
+            refund = await uow.refunds.by_gateway_id(found.id) or await _requested_for(uow, booking.id, found)
+            if refund is not None and refund.state is RefundState.SUCCEEDED:
+                return
+            now = self._clock.now()
+            if refund is None:  # made outside Holdfast (the provider's dashboard)
+                refund = _new_refund(booking, found.amount, "refunded at the payment provider", self._clock)
+                await uow.refunds.add(refund)
+            refund.settle(found.id, RefundState.SUCCEEDED, now)
+            booking.record_refund(found.amount, now, ACTOR, refund.reason)
+            await uow.refunds.save(refund)
+            await uow.bookings.save(booking)
+            await record_refund(uow, booking, refund, now)
+            await uow.commit()
+
+
+def _active(hold: Hold) -> Hold:
+    return replace(hold, status=HoldStatus.ACTIVE)
+
+
+def _new_refund(booking: Booking, amount: int, reason: str, clock: Clock) -> Refund:
+    now = clock.now()
+    refund_id = uuid5(booking.id, f"refund:{reason}:{booking.payment.refunded if booking.payment else 0}")
+    return Refund(refund_id, booking.tenant_id, booking.id, Money(amount, booking.total.currency), reason, now, now)
+
+
+async def _already_requested(uow: UnitOfWork, booking_id: UUID) -> bool:
+    return any(r.state is RefundState.REQUESTED for r in await uow.refunds.for_booking(booking_id))
+
+
+async def _requested_for(uow: UnitOfWork, booking_id: UUID, found: GatewayRefund) -> Refund | None:
+    """Our own refund whose gateway id we have not stored yet (the call's answer was lost)."""
+    ours = found.metadata.get("refund_id")
+    for refund in await uow.refunds.for_booking(booking_id):
+        if str(refund.id) == ours:
+            return refund
+    return None

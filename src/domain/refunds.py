@@ -1,0 +1,54 @@
+"""Refunds we ask the payment gateway for."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.errors import InvalidValueError
+from domain.money import Money
+
+
+class RefundState(enum.StrEnum):
+    REQUESTED = "requested"  # recorded, the gateway not yet (or not successfully) asked
+    PENDING = "pending"  # the gateway accepted it; money not back yet
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class Refund:
+    """One refund of one booking. Written ``requested`` before the gateway call, so that the
+    call's idempotency key (``refund:<id>``) exists before any money can move."""
+
+    id: UUID
+    tenant_id: UUID
+    booking_id: UUID
+    amount: Money
+    reason: str
+    created_at: datetime
+    updated_at: datetime
+    state: RefundState = RefundState.REQUESTED
+    gateway_refund_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.amount.amount <= 0:
+            raise InvalidValueError("amount", "must be positive")
+        if not self.reason.strip() or len(self.reason) > 500:
+            raise InvalidValueError("reason", "must be 1 to 500 characters")
+
+    @property
+    def is_final(self) -> bool:
+        """Counted already (succeeded) or never to be (failed)."""
+        return self.state in (RefundState.SUCCEEDED, RefundState.FAILED)
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"refund:{self.id}"
+
+    def settle(self, gateway_refund_id: str, state: RefundState, now: datetime) -> None:
+        self.gateway_refund_id = gateway_refund_id
+        self.state = state
+        self.updated_at = now

@@ -1,0 +1,63 @@
+"""SQL repository of refunds."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.money import Money
+from domain.refunds import Refund, RefundState
+from infrastructure.persistence.tables import refunds
+
+
+class SqlRefundRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, refund: Refund) -> None:
+        await self._session.execute(insert(refunds).values(**_to_row(refund)))
+
+    async def save(self, refund: Refund) -> None:
+        values = _to_row(refund)
+        await self._session.execute(update(refunds).where(refunds.c.id == refund.id).values(**values))
+
+    async def for_booking(self, booking_id: UUID) -> list[Refund]:
+        statement = select(refunds).where(refunds.c.booking_id == booking_id).order_by(refunds.c.created_at)
+        return [_from_row(row) for row in (await self._session.execute(statement)).all()]
+
+    async def by_gateway_id(self, gateway_refund_id: str) -> Refund | None:
+        statement = select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id)
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else _from_row(row)
+
+
+def _to_row(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "tenant_id": refund.tenant_id,
+        "booking_id": refund.booking_id,
+        "gateway_refund_id": refund.gateway_refund_id,
+        "amount": refund.amount.amount,
+        "currency": refund.amount.currency,
+        "status": refund.state.value,
+        "reason": refund.reason,
+        "created_at": refund.created_at,
+        "updated_at": refund.updated_at,
+    }
+
+
+def _from_row(row: Any) -> Refund:
+    return Refund(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        booking_id=row.booking_id,
+        amount=Money(row.amount, row.currency),
+        reason=row.reason,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        state=RefundState(row.status),
+        gateway_refund_id=row.gateway_refund_id,
+    )
