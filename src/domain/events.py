@@ -51,3 +51,8 @@ class BookingExpired(BookingEvent):
 @dataclass(frozen=True, slots=True)
 class BookingRefunded(BookingEvent):
     amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingDisputed(BookingEvent):
+    dispute_id: str

@@ -30,6 +30,7 @@ from application.use_cases.get_pool import GetPoolHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.list_bookings import ListBookingsHandler
+from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_listings import ListListingsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
 from application.use_cases.place_hold import PlaceHoldHandler
@@ -120,6 +121,7 @@ class UseCases(containers.DeclarativeContainer):
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
     create_booking = providers.Factory(CreateBookingHandler, _uow, _engine, core.clock, _gateway)
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
+    list_disputes = providers.Factory(ListDisputesHandler, _uow)
     expire_bookings = providers.Factory(
         ExpireBookingsHandler, _uow, _engine, core.clock, _gateway, handle_payment_event
     )

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
 
 from application.ports.webhooks import InboxPageRequest
 from infrastructure.payments.webhook_signing import sign_event
+from infrastructure.persistence.outbox_tables import outbox as outbox_events
 from tests.e2e.conftest import World
 from tests.e2e.helpers import availability, deliver, hold, make_listing, pay
 
@@ -209,3 +213,62 @@ async def test_events_we_do_not_act_on_are_acknowledged_and_ignored(world: World
     assert response.status_code == 200
     stored = await world.container.use_cases.list_webhook_events()(None, InboxPageRequest())
     assert [(e.event_id, e.status.value) for e in stored.items] == [("evt_customer_created", "ignored")]
+
+
+async def test_a_dispute_is_recorded_once(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+    booking = await _checkout(world, listing_id, {pools["a"]: 1})
+    await pay(world, booking)
+    secret = world.container.core.settings().webhook_secret
+    dispute = {
+        "id": "dp_1",
+        "object": "dispute",
+        "amount": 2500,
+        "currency": "eur",
+        "payment_intent": booking["payment"]["intent_id"],
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+    event = {
+        "id": "evt_dispute",
+        "object": "event",
+        "type": "charge.dispute.created",
+        "created": int(world.clock.now().timestamp()),
+        "data": {"object": dispute},
+    }
+    delivery = sign_event(event, secret, world.clock.now())
+    again = sign_event({**event, "id": "evt_dispute_again"}, secret, world.clock.now())
+
+    await deliver(world, [delivery, delivery, again])
+
+    disputes = (await world.api.get(f"/v1/bookings/{booking['id']}/disputes")).json()
+    assert [(d["id"], d["amount"], d["reason"]) for d in disputes] == [
+        ("dp_1", {"amount": 2500, "currency": "EUR"}, "fraudulent")
+    ]
+    assert (await world.other.get(f"/v1/bookings/{booking['id']}/disputes")).status_code == 404
+
+
+async def test_every_change_writes_its_events_to_the_outbox(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+    booking = await _checkout(world, listing_id, {pools["a"]: 2})
+    await pay(world, booking, outcome="declined")
+    await pay(world, booking)
+    await world.api.post(f"/v1/bookings/{booking['id']}/cancel")
+
+    statement = (
+        select(outbox_events.c.type, outbox_events.c.sequence, outbox_events.c.subject)
+        .where(outbox_events.c.aggregate_id == UUID(booking["id"]))
+        .order_by(outbox_events.c.sequence)
+    )
+    async with world.container.gateways.database().reading() as session:
+        rows = (await session.execute(statement)).all()
+
+    assert [row.type for row in rows] == [
+        "holdfast.booking.awaiting_payment.v1",
+        "holdfast.booking.payment_failed.v1",
+        "holdfast.booking.confirmed.v1",
+        "holdfast.booking.cancelled.v1",
+        "holdfast.booking.refunded.v1",
+    ]
+    assert [row.sequence for row in rows] == [1, 2, 3, 4, 5]
+    assert {row.subject for row in rows} == {f"bookings/{booking['id']}"}

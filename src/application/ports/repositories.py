@@ -13,6 +13,7 @@ from application.ports.ledger import LedgerRepository
 from application.ports.outbox import OutboxRepository
 from application.ports.webhooks import WebhookInboxRepository
 from domain.bookings import Booking, BookingStatus
+from domain.disputes import Dispute
 from domain.listings import Listing, Pool
 from domain.refunds import Refund
 from domain.tenants import Tenant
@@ -147,6 +148,14 @@ class RefundRepository(Protocol):
     async def by_gateway_id(self, gateway_refund_id: str) -> Refund | None: ...
 
 
+class DisputeRepository(Protocol):
+    async def add(self, dispute: Dispute) -> bool:
+        """Records the dispute; False (and nothing changes) when its provider id is known."""
+        ...
+
+    async def for_booking(self, booking_id: UUID) -> list[Dispute]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories (and over the SQL engine when it is in use).
 
@@ -160,6 +169,7 @@ class UnitOfWork(Protocol):
     pools: PoolRepository
     bookings: BookingRepository
     refunds: RefundRepository
+    disputes: DisputeRepository
     ledger: LedgerRepository
     outbox: OutboxRepository
 

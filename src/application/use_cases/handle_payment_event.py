@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 from uuid import UUID, uuid5
 
 from application.ports.clock import Clock
@@ -14,7 +16,9 @@ from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.payment_records import record_capture, record_refund
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus
+from domain.disputes import Dispute
 from domain.errors import ConflictError, HoldExpiredError, HoldNotActiveError, InsufficientInventoryError
+from domain.events import BookingDisputed
 from domain.inventory import Hold, HoldStatus
 from domain.money import Money
 from domain.refunds import Refund, RefundState
@@ -22,7 +26,8 @@ from domain.refunds import Refund, RefundState
 ACTOR = "payment-gateway"
 INTENT_EVENTS = frozenset({"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"})
 REFUND_EVENTS = frozenset({"charge.refunded", "charge.refund.updated"})
-HANDLED_EVENTS = INTENT_EVENTS | REFUND_EVENTS
+DISPUTE_EVENTS = frozenset({"charge.dispute.created"})
+HANDLED_EVENTS = INTENT_EVENTS | REFUND_EVENTS | DISPUTE_EVENTS
 ENDED_UNPAID = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
 
 
@@ -50,6 +55,8 @@ class HandlePaymentEventHandler:
             intent_id = event.object.get("payment_intent")
             if intent_id:
                 await self.sync_refunds(str(intent_id))
+        elif event.type in DISPUTE_EVENTS:
+            await self.record_dispute(event.object)
 
     async def sync_intent(self, intent_id: str) -> None:
         intent = await self._gateway.retrieve_intent(intent_id)
@@ -123,6 +130,23 @@ class HandlePaymentEventHandler:
             booking.fail_payment(error, self._clock.now(), ACTOR)
             await uow.bookings.save(booking)
             await uow.outbox.add(booking.events)
+            await uow.commit()
+
+    async def record_dispute(self, reported: Mapping[str, Any]) -> None:
+        """A dispute is recorded as the event reports it (the gateway port reads no disputes),
+        once per provider id; its money is settled by the provider's later balance moves."""
+        intent_id = reported.get("payment_intent")
+        async with self._uow() as uow:
+            booking = await uow.bookings.get_by_intent(str(intent_id)) if intent_id else None
+            if booking is None:
+                return
+            now = self._clock.now()
+            amount = Money(int(reported.get("amount") or 0), booking.total.currency)
+            reason, status = str(reported.get("reason") or "unknown"), str(reported.get("status") or "unknown")
+            dispute = Dispute(str(reported["id"]), booking.tenant_id, booking.id, amount, reason, status, now)
+            if await uow.disputes.add(dispute):
+                event = BookingDisputed(booking.id, booking.tenant_id, booking.hold_id, now, dispute.gateway_dispute_id)
+                await uow.outbox.add([event])
             await uow.commit()
 
     async def sync_refunds(self, intent_id: str) -> None:

@@ -1,4 +1,4 @@
-"""SQL repository of refunds."""
+"""SQL repositories of refunds and disputes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from uuid import UUID
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.disputes import Dispute
 from domain.money import Money
 from domain.refunds import Refund, RefundState
-from infrastructure.persistence.tables import refunds
+from infrastructure.persistence.tables import disputes, refunds
+from infrastructure.persistence.upsert import insert_for
 
 
 class SqlRefundRepository:
@@ -61,3 +63,37 @@ def _from_row(row: Any) -> Refund:
         state=RefundState(row.status),
         gateway_refund_id=row.gateway_refund_id,
     )
+
+
+class SqlDisputeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, dispute: Dispute) -> bool:
+        values = {
+            "gateway_dispute_id": dispute.gateway_dispute_id,
+            "tenant_id": dispute.tenant_id,
+            "booking_id": dispute.booking_id,
+            "amount": dispute.amount.amount,
+            "currency": dispute.amount.currency,
+            "reason": dispute.reason,
+            "status": dispute.status,
+            "created_at": dispute.created_at,
+        }
+        statement = insert_for(self._session, disputes).values(**values).on_conflict_do_nothing()
+        return bool((await self._session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
+    async def for_booking(self, booking_id: UUID) -> list[Dispute]:
+        statement = select(disputes).where(disputes.c.booking_id == booking_id).order_by(disputes.c.created_at)
+        return [
+            Dispute(
+                row.gateway_dispute_id,
+                row.tenant_id,
+                row.booking_id,
+                Money(row.amount, row.currency),
+                row.reason,
+                row.status,
+                row.created_at,
+            )
+            for row in (await self._session.execute(statement)).all()
+        ]

@@ -139,3 +139,17 @@ refunds = Table(
     Column("updated_at", DateTimeUTC, nullable=False),
     CheckConstraint("amount > 0", name="amount_positive"),
 )
+
+# Disputes the payment provider reported, once each (its id is unique).
+disputes = Table(
+    "disputes",
+    metadata,
+    Column("gateway_dispute_id", String(255), primary_key=True),
+    Column("tenant_id", Uuid, ForeignKey("tenants.id"), nullable=False),
+    Column("booking_id", Uuid, ForeignKey("bookings.id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("status", String(64), nullable=False),
+    Column("created_at", DateTimeUTC, nullable=False),
+)

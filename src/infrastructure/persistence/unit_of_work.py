@@ -12,7 +12,7 @@ from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.ledger import SqlLedgerRepository
 from infrastructure.persistence.outbox import SqlOutboxRepository
-from infrastructure.persistence.refunds import SqlRefundRepository
+from infrastructure.persistence.refunds import SqlDisputeRepository, SqlRefundRepository
 from infrastructure.persistence.repositories import (
     SqlBookingRepository,
     SqlListingRepository,
@@ -32,6 +32,7 @@ class SqlUnitOfWork:
     pools: SqlPoolRepository
     bookings: SqlBookingRepository
     refunds: SqlRefundRepository
+    disputes: SqlDisputeRepository
     ledger: SqlLedgerRepository
     outbox: SqlOutboxRepository
 
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.pools = SqlPoolRepository(session)
         self.bookings = SqlBookingRepository(session)
         self.refunds = SqlRefundRepository(session)
+        self.disputes = SqlDisputeRepository(session)
         self.ledger = SqlLedgerRepository(session)
         self.outbox = SqlOutboxRepository(session)
         return self

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from domain.bookings import Booking, Transition
+from domain.disputes import Dispute
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
 from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
 from domain.money import MAX_MINOR_UNITS, Money
@@ -297,6 +298,20 @@ class BookingOut(msgspec.Struct):
             booking.updated_at,
             PaymentOut.of(booking),
             [TransitionOut.of(t) for t in booking.history],
+        )
+
+
+class DisputeOut(msgspec.Struct):
+    id: str
+    amount: MoneyOut
+    reason: str
+    status: str
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, dispute: Dispute) -> DisputeOut:
+        return cls(
+            dispute.gateway_dispute_id, MoneyOut.of(dispute.amount), dispute.reason, dispute.status, dispute.created_at
         )
 
 

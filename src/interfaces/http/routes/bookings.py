@@ -15,6 +15,7 @@ from application.use_cases.cancel_booking import CancelBooking, CancelBookingHan
 from application.use_cases.create_booking import CreateBooking, CreateBookingHandler
 from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.list_bookings import ListBookingsHandler
+from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus
 from domain.tenants import Tenant
@@ -26,6 +27,7 @@ from interfaces.http.schemas import (
     BookingOut,
     BookingPage,
     CancelIn,
+    DisputeOut,
     RefundIn,
     RefundOut,
     RefundResultOut,
@@ -139,3 +141,17 @@ class BookingController(Controller):
     ) -> list[TransitionOut]:
         """Every transition of the booking: from, to, when, who and why."""
         return [TransitionOut.of(t) for t in (await get_booking(tenant.id, booking_id)).history]
+
+    @get(
+        "/{booking_id:uuid}/disputes",
+        dependencies={"list_disputes": use_case("list_disputes")},
+        responses=problems("not_found"),
+    )
+    async def disputes(
+        self,
+        booking_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        list_disputes: NamedDependency[ListDisputesHandler],
+    ) -> list[DisputeOut]:
+        """Disputes (chargebacks) the payment provider reported for the booking's payment."""
+        return [DisputeOut.of(d) for d in await list_disputes(tenant.id, booking_id)]
