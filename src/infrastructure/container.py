@@ -46,6 +46,7 @@ from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from domain.webhooks import RetryPolicy
 from infrastructure.clock import RandomIds, SystemClock
+from infrastructure.idempotency_redis import RedisIdempotencyStore
 from infrastructure.inventory.memory import MemoryInventoryEngine
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
 from infrastructure.inventory.sql import SqlInventoryEngine
@@ -85,8 +86,16 @@ class Gateways(containers.DeclarativeContainer):
         sql=providers.Singleton(SqlInventoryEngine, database=database),
         redis=providers.Singleton(RedisLuaInventoryEngine, redis=redis),
     )
-    # SQL on every profile for now; the Redis-engine profile may keep these in Redis later.
-    idempotency = providers.Singleton(SqlIdempotencyStore, database=database)
+    # With the Redis engine, idempotency records live in Redis too: placing a hold writes nothing
+    # to Postgres. The other engines keep them in the system of record.
+    idempotency_ttl = providers.Callable(timedelta, hours=settings.provided.idempotency_ttl_hours)
+    _sql_idempotency = providers.Singleton(SqlIdempotencyStore, database=database)
+    idempotency = providers.Selector(
+        settings.provided.inventory_engine,
+        memory=_sql_idempotency,
+        sql=_sql_idempotency,
+        redis=providers.Singleton(RedisIdempotencyStore, redis=redis, ttl=idempotency_ttl),
+    )
     payments = providers.Selector(
         settings.provided.payments,
         fake=providers.Singleton(FakePaymentGateway, clock=clock, webhook_secret=settings.provided.webhook_secret),

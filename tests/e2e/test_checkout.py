@@ -6,9 +6,11 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from dependency_injector import providers
 from sqlalchemy import select
 
 from application.ports.webhooks import InboxPageRequest
+from domain.errors import PaymentProviderUnavailableError
 from infrastructure.payments.webhook_signing import sign_event
 from infrastructure.persistence.outbox_tables import outbox as outbox_events
 from tests.e2e.conftest import World
@@ -272,3 +274,39 @@ async def test_every_change_writes_its_events_to_the_outbox(world: World) -> Non
     ]
     assert [row.sequence for row in rows] == [1, 2, 3, 4, 5]
     assert {row.subject for row in rows} == {f"bookings/{booking['id']}"}
+
+
+class _RefundsFailOnce:
+    """The fake gateway, but the provider is down for the first refund (a fake of our port)."""
+
+    def __init__(self, gateway: Any) -> None:
+        self._gateway, self.failed = gateway, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    async def refund(self, *args: Any, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise PaymentProviderUnavailableError("the provider is down")
+        return await self._gateway.refund(*args, **kwargs)
+
+
+async def test_a_refund_that_failed_is_completed_by_the_retry_and_paid_once(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 1, 2500),))
+    booking = await _checkout(world, listing_id, {pools["a"]: 1}, ttl_seconds=60)
+    world.clock.advance(61)
+    assert (await hold(world.api, listing_id, {pools["a"]: 1}, customer="rival")).status_code == 201
+    fake = world.container.gateways.payments()
+    world.container.gateways.payments.override(providers.Object(_RefundsFailOnce(fake)))
+
+    await pay(world, booking)  # the capture is recorded; the refund of the unsold payment fails
+    owed = await _booking(world, booking["id"])
+    world.clock.advance(3600)
+    await world.container.use_cases.retry_webhook_events()()
+    settled = await _booking(world, booking["id"])
+
+    assert (owed["status"], owed["payment"]["captured"], owed["payment"]["refunded"]) == ("expired", 2500, 0)
+    assert settled["payment"]["refunded"] == 2500
+    refunds = await fake.list_refunds(booking["payment"]["intent_id"])
+    assert [r.amount for r in refunds] == [2500]  # asked twice, paid once

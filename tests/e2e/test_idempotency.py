@@ -6,11 +6,15 @@ import asyncio
 import time
 from typing import Any
 
+import asyncpg
 import pytest
 from dependency_injector import providers
 
 from application.ports.idempotency import Claim
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotently
+from infrastructure.persistence.idempotency import idempotency_keys
+from infrastructure.persistence.metadata import metadata
+from infrastructure.settings import Settings
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import availability, hold, make_listing
 
@@ -268,3 +272,29 @@ async def test_an_oversized_body_is_refused_before_anything_is_recorded(world: W
     assert refused.status_code == 413
     assert refused.json()["code"] == "payload_too_large"
     assert allowed.status_code == 201
+
+
+@pytest.mark.parametrize("settings", ["production"], indirect=True)
+async def test_on_the_redis_engine_a_keyed_hold_writes_nothing_to_postgres(world: World, settings: Settings) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 1000),))
+    before = await _row_counts(settings.database_url)
+
+    first = await keyed_hold(world.api, listing_id, {pools["a"]: 1}, "no-postgres")
+    again = await keyed_hold(world.api, listing_id, {pools["a"]: 1}, "no-postgres")
+
+    assert first.status_code == 201, first.text
+    assert_replayed(first, again)
+    assert await _row_counts(settings.database_url) == before
+    assert before[idempotency_keys.name] == 0
+
+
+async def _row_counts(database_url: str) -> dict[str, int]:
+    """Rows in every table of the system of record (the idempotency records' among them)."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return {
+            table.name: await connection.fetchval(f"SELECT count(*) FROM {table.name}")
+            for table in metadata.sorted_tables
+        }
+    finally:
+        await connection.close()

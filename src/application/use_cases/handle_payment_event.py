@@ -74,7 +74,7 @@ class HandlePaymentEventHandler:
         async with self._uow() as uow:
             booking = await uow.bookings.get(tenant_id, booking_id)
             assert booking.payment is not None
-            now = self._clock.now()
+            now, changed = self._clock.now(), True
             if booking.status in AWAITING_PAYMENT:
                 hold_id = await self._sell(uow, booking)
                 if hold_id is None:
@@ -86,13 +86,14 @@ class HandlePaymentEventHandler:
             elif booking.payment.captured == 0 and booking.status in ENDED_UNPAID:
                 hold_id = None  # paid after it was cancelled or expired: the money goes back
                 booking.record_unsold_capture(intent.amount_received)
-            else:
-                return  # recorded already: never twice, never backwards
-            await uow.bookings.save(booking)
-            await record_capture(uow, booking, fee, now)
-            await uow.commit()
-        if hold_id is None:
-            await self._refund_late_payment(tenant_id, booking_id)
+            else:  # recorded already: never twice, never backwards; but finish a refund owed
+                hold_id, changed = (None if _owes_refund(booking) else booking.hold_id), False
+            if changed:
+                await uow.bookings.save(booking)
+                await record_capture(uow, booking, fee, now)
+                await uow.commit()
+        if hold_id is None:  # after the unit of work: SQLite has one writer
+            await self._refund_unsold_payment(tenant_id, booking_id)
 
     async def _sell(self, uow: UnitOfWork, booking: Booking) -> UUID | None:
         """Confirm the booking's hold; if it expired, hold the same units again if still free."""
@@ -111,15 +112,20 @@ class HandlePaymentEventHandler:
         except (InsufficientInventoryError, HoldExpiredError, HoldNotActiveError):
             return None
 
-    async def _refund_late_payment(self, tenant_id: UUID, booking_id: UUID) -> None:
+    async def _refund_unsold_payment(self, tenant_id: UUID, booking_id: UUID) -> None:
+        """Give back a payment that sold nothing. A refund recorded earlier whose gateway call
+        failed is asked for again under its own idempotency key, so it can never be paid twice."""
         async with self._uow() as uow:
             booking = await uow.bookings.get(tenant_id, booking_id)
-            refundable = booking.refundable
-            refund = _new_refund(booking, refundable, "paid after the hold expired; units gone", self._clock)
-            if refundable <= 0 or await _already_requested(uow, booking_id):
+            requested = [r for r in await uow.refunds.for_booking(booking_id) if r.state is RefundState.REQUESTED]
+            if requested:
+                refund = requested[0]
+            elif booking.refundable > 0:
+                refund = _new_refund(booking, booking.refundable, "paid but nothing was sold", self._clock)
+                await uow.refunds.add(refund)
+                await uow.commit()
+            else:
                 return
-            await uow.refunds.add(refund)
-            await uow.commit()
         await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
 
     async def _failed(self, tenant_id: UUID, booking_id: UUID, error: str) -> None:
@@ -188,8 +194,9 @@ def _new_refund(booking: Booking, amount: int, reason: str, clock: Clock) -> Ref
     return Refund(refund_id, booking.tenant_id, booking.id, Money(amount, booking.total.currency), reason, now, now)
 
 
-async def _already_requested(uow: UnitOfWork, booking_id: UUID) -> bool:
-    return any(r.state is RefundState.REQUESTED for r in await uow.refunds.for_booking(booking_id))
+def _owes_refund(booking: Booking) -> bool:
+    """A payment captured for a booking that ended without ever owning its units."""
+    return booking.status in ENDED_UNPAID and not booking.owns_units and booking.refundable > 0
 
 
 async def _requested_for(uow: UnitOfWork, booking_id: UUID, found: GatewayRefund) -> Refund | None:
