@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -310,3 +311,14 @@ async def test_a_refund_that_failed_is_completed_by_the_retry_and_paid_once(worl
     assert settled["payment"]["refunded"] == 2500
     refunds = await fake.list_refunds(booking["payment"]["intent_id"])
     assert [r.amount for r in refunds] == [2500]  # asked twice, paid once
+
+
+async def test_racing_checkouts_of_one_hold_make_one_booking_and_one_intent(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+    hold_id = (await hold(world.api, listing_id, {pools["a"]: 1})).json()["id"]
+
+    responses = await asyncio.gather(*(world.api.post("/v1/bookings", {"hold_id": hold_id}) for _ in range(10)))
+
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [201]
+    assert len({r.json()["payment"]["intent_id"] for r in responses}) == 1
+    assert len((await world.api.get("/v1/bookings")).json()["items"]) == 1
