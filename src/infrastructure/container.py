@@ -50,6 +50,7 @@ from infrastructure.idempotency_redis import RedisIdempotencyStore
 from infrastructure.inventory.memory import MemoryInventoryEngine
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
 from infrastructure.inventory.sql import SqlInventoryEngine
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.payments.fake import FakePaymentGateway
 from infrastructure.payments.stripe_gateway import StripePaymentGateway
 from infrastructure.payments.stripe_webhooks import StripeWebhookVerifier
@@ -79,7 +80,9 @@ class Gateways(containers.DeclarativeContainer):
         Database, url=settings.provided.database_url, pool_size=settings.provided.db_pool_size
     )
     redis = providers.Singleton(_redis_client, url=settings.provided.redis_url)
-    uow = providers.Factory(SqlUnitOfWork, database=database)
+    # One registry per container: each app (and each test's app) counts from zero.
+    metrics = providers.Singleton(PrometheusMetrics)
+    uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics)
     inventory = providers.Selector(
         settings.provided.inventory_engine,
         memory=providers.Singleton(MemoryInventoryEngine),
@@ -122,7 +125,7 @@ class UseCases(containers.DeclarativeContainer):
     get_pool = providers.Factory(GetPoolHandler, _uow, _engine)
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
-    place_hold = providers.Factory(PlaceHoldHandler, _uow, _engine, core.clock, core.ids)
+    place_hold = providers.Factory(PlaceHoldHandler, _uow, _engine, core.clock, core.ids, gateways.metrics)
     get_hold = providers.Factory(GetHoldHandler, _engine)
     release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock)
     expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
@@ -157,7 +160,13 @@ class UseCases(containers.DeclarativeContainer):
     webhook_retry_policy = providers.Factory(RetryPolicy, max_attempts=core.settings.provided.webhook_max_attempts)
     webhook_jitter = providers.Object(random.random)
     process_webhook_event = providers.Factory(
-        ProcessWebhookEventHandler, webhook_event_handler, _uow, core.clock, webhook_retry_policy, webhook_jitter
+        ProcessWebhookEventHandler,
+        webhook_event_handler,
+        _uow,
+        core.clock,
+        webhook_retry_policy,
+        webhook_jitter,
+        gateways.metrics,
     )
     receive_webhook = providers.Factory(ReceiveWebhookHandler, gateways.webhook_verifier, _uow, core.clock, core.ids)
     _process = process_webhook_event

@@ -19,6 +19,7 @@ from application.ports.webhooks import InboxEntry, Lease
 from domain.errors import NotFoundError
 from domain.webhooks import InboxStatus
 from infrastructure import migrations
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from tests.databases import migrated_postgres
@@ -50,21 +51,21 @@ def _entry(status: InboxStatus = InboxStatus.FAILED, lease: Lease | None = None)
 
 
 async def _add(db: Database, entry: InboxEntry) -> bool:
-    async with SqlUnitOfWork(db) as uow:
+    async with SqlUnitOfWork(db, PrometheusMetrics()) as uow:
         stored = await uow.webhooks.add(entry)
         await uow.commit()
     return stored
 
 
 async def _claim(db: Database, event_id: str, lease: Lease) -> InboxEntry | None:
-    async with SqlUnitOfWork(db) as uow:
+    async with SqlUnitOfWork(db, PrometheusMetrics()) as uow:
         claimed = await uow.webhooks.claim(event_id, NOW, lease)
         await uow.commit()
     return claimed
 
 
 async def _get(db: Database, event_id: str) -> InboxEntry:
-    async with SqlUnitOfWork(db) as uow:
+    async with SqlUnitOfWork(db, PrometheusMetrics()) as uow:
         return await uow.webhooks.get(event_id)
 
 
@@ -93,7 +94,7 @@ async def test_only_the_lease_holder_records_the_outcome(database: Database) -> 
     claimed = await _claim(database, entry.event_id, _lease())
     assert claimed is not None
     done = replace(claimed, status=InboxStatus.PROCESSED, attempts=2, next_attempt_at=None)
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         assert not await uow.webhooks.finish(replace(done, lease=_lease()))  # a stranger's token
         assert await uow.webhooks.finish(done)
         assert not await uow.webhooks.finish(done)  # the lease is gone with the first outcome
@@ -105,7 +106,7 @@ async def test_only_the_lease_holder_records_the_outcome(database: Database) -> 
 async def test_a_leased_event_is_claimed_or_replayed_by_nobody_else_until_the_lease_ends(database: Database) -> None:
     entry = _entry(InboxStatus.RECEIVED, _lease())
     await _add(database, entry)
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         assert await uow.webhooks.claim(entry.event_id, NOW, _lease()) is None
         assert await uow.webhooks.replay(entry.event_id, NOW, _lease()) is None
         later = NOW + timedelta(seconds=301)

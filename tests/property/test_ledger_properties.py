@@ -29,6 +29,7 @@ from domain.ledger import (
 )
 from domain.ledger_views import BookingLedger, balances_of
 from domain.money import Money
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from tests.databases import migrated_postgres
@@ -134,7 +135,7 @@ async def _sql_scope(url: str) -> AsyncIterator[Scope]:
 
     @asynccontextmanager
     async def scope() -> AsyncIterator[LedgerRepository]:
-        async with SqlUnitOfWork(database) as uow:
+        async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
             yield uow.ledger
             await uow.commit()
 

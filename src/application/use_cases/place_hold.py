@@ -9,8 +9,9 @@ from uuid import UUID
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
+from application.ports.metrics import Metrics
 from application.ports.repositories import UnitOfWorkFactory
-from domain.errors import InvalidValueError, NotFoundError
+from domain.errors import DomainError, InvalidValueError, NotFoundError
 from domain.inventory import Hold, HoldLine
 from domain.listings import Pool
 
@@ -35,13 +36,25 @@ class PlaceHoldHandler:
       the same atomic step; a retry with the same hold id returns the existing hold.
 
     Nothing is written to the system of record here: with the Redis engine the hold path
-    touches Redis alone.
+    touches Redis alone. Every outcome is counted: placed, or rejected by its error code.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator, metrics: Metrics
+    ) -> None:
         self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+        self._metrics = metrics
 
     async def __call__(self, command: PlaceHold) -> Hold:
+        try:
+            hold = await self._place(command)
+        except DomainError as exc:
+            self._metrics.hold_rejected(exc.code)
+            raise
+        self._metrics.hold_placed()
+        return hold
+
+    async def _place(self, command: PlaceHold) -> Hold:
         async with self._uow() as uow:
             listing = await uow.listings.get(command.tenant_id, command.listing_id)
             pools = {p.id: p for p in await uow.pools.for_listing(listing.tenant_id, listing.id)}

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.metrics import Metrics
 from application.ports.repositories import UnitOfWorkFactory
 from application.ports.webhooks import InboxEntry, Lease, WebhookEventHandler
 from domain.webhooks import InboxStatus, RetryPolicy
@@ -51,9 +52,10 @@ class ProcessWebhookEventHandler:
         clock: Clock,
         policy: RetryPolicy,
         jitter: Callable[[], float],
+        metrics: Metrics,
     ) -> None:
         self._handler, self._uow, self._clock = handler, uow, clock
-        self._policy, self._jitter = policy, jitter
+        self._policy, self._jitter, self._metrics = policy, jitter, metrics
 
     async def __call__(self, claimed: InboxEntry) -> InboxEntry | None:
         """The entry as recorded; None if its lease was lost meanwhile (then nothing is recorded)."""
@@ -61,6 +63,7 @@ class ProcessWebhookEventHandler:
         async with self._uow() as uow:
             kept = await uow.webhooks.finish(outcome)
             await uow.commit()
+        self._metrics.webhook_handled(outcome.status.value if kept else "lease_lost")
         return replace(outcome, lease=None) if kept else None
 
     async def _outcome(self, entry: InboxEntry) -> InboxEntry:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports.repositories import ApiKeyRecord, BookingFilter, Page, PageRequest
-from domain.bookings import AWAITING_PAYMENT, Booking, Transition
+from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus, Transition
 from domain.errors import ConflictError, DuplicateError, InsufficientInventoryError, NotFoundError
 from domain.listings import Listing, Pool
 from domain.tenants import Tenant
@@ -164,6 +164,7 @@ class SqlPoolRepository:
 class SqlBookingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.moved: list[BookingStatus] = []  # the target of every transition written, for the metrics
 
     async def add(self, booking: Booking) -> None:
         await _insert(self._session, bookings, booking_to_row(booking), f"hold {booking.hold_id} is booked")
@@ -223,6 +224,7 @@ class SqlBookingRepository:
         rows = [transition_to_row(booking_id, start + n + 1, t) for n, t in enumerate(history)]
         if rows:
             await self._session.execute(insert(booking_transitions), rows)
+            self.moved.extend(t.to_status for t in history)
 
     async def _load(self, statement: Select[Any]) -> list[Booking]:
         rows = (await self._session.execute(statement)).all()

@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.metrics import Metrics
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.ledger import SqlLedgerRepository
@@ -23,7 +24,11 @@ from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 
 
 class SqlUnitOfWork:
-    """Use once: ``async with uow: ...; await uow.commit()``. Leaving without commit rolls back."""
+    """Use once: ``async with uow: ...; await uow.commit()``. Leaving without commit rolls back.
+
+    Booking transitions are counted here, once committed: every use case that moves a booking
+    saves it through this unit of work, and a rolled-back move (a stale version) never counts.
+    """
 
     tenants: SqlTenantRepository
     api_keys: SqlApiKeyRepository
@@ -36,8 +41,8 @@ class SqlUnitOfWork:
     ledger: SqlLedgerRepository
     outbox: SqlOutboxRepository
 
-    def __init__(self, database: Database) -> None:
-        self._database = database
+    def __init__(self, database: Database, metrics: Metrics) -> None:
+        self._database, self._metrics = database, metrics
         self._scope: AbstractAsyncContextManager[AsyncSession] | None = None
         self._session: AsyncSession | None = None
 
@@ -72,3 +77,6 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self._session is not None
         await self._session.commit()
+        for status in self.bookings.moved:
+            self._metrics.booking_moved(status)
+        self.bookings.moved.clear()

@@ -19,6 +19,7 @@ from infrastructure.settings import Settings
 from interfaces.http.dependencies import API_KEY_HEADER, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.idempotency import idempotency_middleware
+from interfaces.http.metrics import metrics, metrics_middleware
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency
 from interfaces.http.routes.bookings import BookingController
@@ -94,8 +95,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         middleware=[idempotency_middleware],
     )
     app = Litestar(
-        route_handlers=[v1, webhook_router, ops_router, live, ready],
-        middleware=[correlation_middleware],
+        route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
+        middleware=[correlation_middleware, metrics_middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),
         lifespan=[_lifespan(container, settings)],

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from domain.ledger import LedgerTransaction, booking_confirmed, fee_charged, payment_captured, reversal_of
 from domain.ledger_views import balances_of
 from domain.money import Money
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.ledger_tables import ledger_entries, ledger_transactions
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -27,7 +28,7 @@ def _capture(tenant: UUID | None = None, booking: UUID | None = None, amount: in
 
 
 async def _append(database: Database, tx: LedgerTransaction, *, pause: float = 0.0) -> bool:
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         appended = await uow.ledger.append(tx)
         await asyncio.sleep(pause)  # keeps the transaction open while the others race it
         await uow.commit()
@@ -65,7 +66,7 @@ async def test_what_is_appended_reads_back_the_same(database: Database) -> None:
     for tx in posted:
         assert await _append(database, tx)
 
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         view = await uow.ledger.booking_view(tenant, booking)
         balances = await uow.ledger.balances(tenant)
         foreign = await uow.ledger.booking_view(uuid4(), booking)
@@ -77,7 +78,7 @@ async def test_what_is_appended_reads_back_the_same(database: Database) -> None:
 
 async def test_a_rolled_back_unit_of_work_leaves_no_posting(database: Database) -> None:
     tx = _capture()
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         assert await uow.ledger.append(tx)
     assert await _rows(database, tx) == (0, 0)
     assert await _append(database, tx) is True

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import select
 
 from domain.events import BookingCancelled, BookingConfirmed, DomainEvent
+from infrastructure.metrics import PrometheusMetrics
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.outbox_tables import outbox
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -31,7 +32,7 @@ def _events(booking: UUID, count: int, tenant: UUID | None = None) -> list[Domai
 
 
 async def _add(database: Database, events: Sequence[DomainEvent], *, pause: float = 0.0) -> None:
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         await uow.outbox.add(events)
         await asyncio.sleep(pause)  # keeps the transaction open while the others race it
         await uow.commit()
@@ -78,12 +79,12 @@ async def test_a_rolled_back_unit_of_work_leaves_no_record_and_no_gap(database: 
     booking = uuid4()
     await _add(database, _events(booking, 1))
     try:
-        async with SqlUnitOfWork(database) as uow:
+        async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
             await uow.outbox.add(_events(booking, 2))
             raise Rollback
     except Rollback:
         pass
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         await uow.outbox.add(_events(booking, 5))  # never committed either
 
     assert [r.sequence for r in await _records(database, booking)] == [1]
@@ -94,7 +95,7 @@ async def test_a_rolled_back_unit_of_work_leaves_no_record_and_no_gap(database: 
 async def test_an_event_added_twice_in_one_unit_of_work_is_recorded_once(database: Database) -> None:
     booking = uuid4()
     events = _events(booking, 2)
-    async with SqlUnitOfWork(database) as uow:
+    async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
         await uow.outbox.add(events)
         await uow.outbox.add([events[1], events[1], *_events(booking, 1)])
         await uow.commit()
@@ -111,7 +112,7 @@ async def test_racing_writers_get_gapless_unique_sequences(postgres_db: Database
 
     async def write(n: int, batch: list[DomainEvent]) -> int:
         try:
-            async with SqlUnitOfWork(postgres_db) as uow:
+            async with SqlUnitOfWork(postgres_db, PrometheusMetrics()) as uow:
                 await uow.outbox.add(batch)
                 await asyncio.sleep(0.02)
                 if n % 7 == 3:

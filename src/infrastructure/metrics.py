@@ -1,0 +1,75 @@
+"""Prometheus metrics: the ``Metrics`` port and the HTTP instruments, in a registry of their own.
+
+Each ``PrometheusMetrics`` owns a ``CollectorRegistry`` rather than the process-global one, so
+two apps (or two tests) in one process never share or collide on series. Each process serves
+its own values at ``/metrics``: run one scrape target per ``holdfast serve`` process
+(prometheus_client's multiprocess mode is not used).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from domain.bookings import BookingStatus
+
+PREFIX = "holdfast"
+# Seconds; a hold or a booking answers in milliseconds, a checkout waits on the payment provider.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+HTTP_LABELS = ("method", "route", "status")
+
+
+class PrometheusMetrics:
+    """Counters for the business facts of the ``Metrics`` port, plus per-route HTTP metrics
+    (labelled by route template, never by raw path) recorded by the HTTP middleware."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        self._holds_placed = Counter(f"{PREFIX}_holds_placed", "Holds placed", registry=registry)
+        self._holds_rejected = Counter(
+            f"{PREFIX}_holds_rejected", "Holds refused, by error code", ["reason"], registry=registry
+        )
+        self._booking_moves = Counter(
+            f"{PREFIX}_booking_transitions",
+            "Committed booking state transitions (creation included), by target status",
+            ["to_status"],
+            registry=registry,
+        )
+        self._webhooks = Counter(
+            f"{PREFIX}_webhook_events_handled", "Webhook events handled, by outcome", ["outcome"], registry=registry
+        )
+        self._requests = Counter(f"{PREFIX}_http_requests", "HTTP requests", HTTP_LABELS, registry=registry)
+        self._errors = Counter(
+            f"{PREFIX}_http_request_errors", "HTTP requests answered 5xx", HTTP_LABELS, registry=registry
+        )
+        self._latency = Histogram(
+            f"{PREFIX}_http_request_duration_seconds",
+            "HTTP request latency, until the response is sent",
+            HTTP_LABELS,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    def hold_placed(self) -> None:
+        self._holds_placed.inc()
+
+    def hold_rejected(self, reason: str) -> None:
+        self._holds_rejected.labels(reason=reason).inc()
+
+    def booking_moved(self, to_status: BookingStatus) -> None:
+        self._booking_moves.labels(to_status=to_status.value).inc()
+
+    def webhook_handled(self, outcome: str) -> None:
+        self._webhooks.labels(outcome=outcome).inc()
+
+    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        """``route`` must be a route template (``/v1/holds/{hold_id}``): a raw path would mint a
+        series per id."""
+        labels = (method, route, str(status))
+        self._requests.labels(*labels).inc()
+        self._latency.labels(*labels).observe(seconds)
+        if status >= 500:
+            self._errors.labels(*labels).inc()
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The registry in Prometheus' text format, and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
