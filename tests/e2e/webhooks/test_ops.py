@@ -90,3 +90,13 @@ async def test_an_overlong_event_id_is_400(operator: Api) -> None:
     response = await operator.post(f"/v1/ops/webhooks/evt_{'x' * 300}/replay")
     assert response.status_code == 400, response.text
     assert response.json()["code"] == "validation_failed"
+
+
+async def test_a_replay_sent_twice_with_one_idempotency_key_runs_once(operator: Api) -> None:
+    key = {"Idempotency-Key": "replay-once"}
+    first = await operator.post("/v1/ops/webhooks/evt_unknown/replay", headers=key)
+    again = await operator.post("/v1/ops/webhooks/evt_unknown/replay", headers=key)
+    assert first.status_code == again.status_code == 404
+    assert again.content == first.content
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers

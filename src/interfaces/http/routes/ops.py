@@ -15,6 +15,7 @@ from application.use_cases.list_webhook_events import ListWebhookEventsHandler
 from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from domain.webhooks import InboxStatus
 from interfaces.http.dependencies import API_KEY_HEADER, use_case
+from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.openapi import problems
 from interfaces.http.webhook_schemas import WebhookEventOut, WebhookEventPage, encode_cursor, page_request
 
@@ -63,4 +64,5 @@ ops_router = Router(
     route_handlers=[WebhookOpsController],
     guards=[operators_only],
     security=[{"ApiKey": []}],
+    middleware=[idempotency_middleware],  # replays are mutating /v1 calls too
 )
