@@ -46,6 +46,7 @@ from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from domain.webhooks import RetryPolicy
 from infrastructure.clock import RandomIds, SystemClock
+from infrastructure.diagnostics import read_build_info
 from infrastructure.idempotency_redis import RedisIdempotencyStore
 from infrastructure.inventory.memory import MemoryInventoryEngine
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
@@ -71,6 +72,7 @@ class Core(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(RandomIds)
+    build_info = providers.Singleton(read_build_info)  # create_app reads it, never a request
 
 
 class Gateways(containers.DeclarativeContainer):

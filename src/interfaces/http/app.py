@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     settings = settings or Settings.from_env()
     container = container or build_container(settings)
     configure_logging(settings)
+    container.core.build_info()  # the commit and migration head, read at start-up, not per request
     v1 = Router(
         path="/v1",
         route_handlers=[
