@@ -20,8 +20,7 @@ from application.errors import IdempotencyMismatchError, InvalidIdempotencyKeyEr
 from domain.bookings import BookingStatus
 from domain.errors import InsufficientInventoryError, NotFoundError, PaymentProviderUnavailableError
 from infrastructure.metrics import PrometheusMetrics
-from interfaces.http.errors import EXCEPTION_HANDLERS
-from interfaces.http.metrics import answered_status
+from interfaces.http.errors import EXCEPTION_HANDLERS, answered_status
 
 
 def test_each_adapter_counts_in_a_registry_of_its_own() -> None:

@@ -100,6 +100,16 @@ def status_for(exc: DomainError) -> int:
     return 500
 
 
+def answered_status(exc: BaseException) -> int:
+    """The status the exception handlers below answer ``exc`` with, for middleware that sees the
+    exception pass by before it is answered (access log, metrics)."""
+    if isinstance(exc, DomainError):
+        return status_for(exc)
+    if isinstance(exc, HTTPException):
+        return exc.status_code if exc.status_code < 500 else 500
+    return 503 if isinstance(exc, DEPENDENCY_ERRORS) else 500
+
+
 def correlation_of(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("state", {}).get("correlation_id", "-"))
 

@@ -17,21 +17,10 @@ from typing import Any
 
 from litestar import Response, get
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from domain.errors import DomainError
 from infrastructure.metrics import PrometheusMetrics
-from interfaces.http.errors import DEPENDENCY_ERRORS, status_for
-
-
-def answered_status(exc: Exception) -> int:
-    """The status the app's exception handlers (``errors.EXCEPTION_HANDLERS``) answer ``exc`` with."""
-    if isinstance(exc, DomainError):
-        return status_for(exc)
-    if isinstance(exc, HTTPException):
-        return exc.status_code if exc.status_code < 500 else 500
-    return 503 if isinstance(exc, DEPENDENCY_ERRORS) else 500
+from interfaces.http.errors import answered_status
 
 
 def _metrics(scope: Scope) -> PrometheusMetrics:

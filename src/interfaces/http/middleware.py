@@ -11,6 +11,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
 from infrastructure.logging import correlation_id
+from interfaces.http.errors import answered_status
 
 HEADER = "x-correlation-id"
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -46,6 +47,9 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
 
         try:
             await app(scope, receive, send_with_header)
+        except Exception as exc:  # answered by the outer exception handlers: log what they answer
+            status = answered_status(exc)
+            raise
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
             logger.bind(status=status, duration_ms=round(elapsed_ms, 2)).info(
