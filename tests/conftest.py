@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from hypothesis import settings
 
 from infrastructure import migrations
 from tests import servers
+from tests.databases import empty_postgres
 from tests.engines import memory_engine, postgres_engine, redis_engine, sqlite_engine
 from tests.property.engine_machine import EngineFactory
 
@@ -94,3 +96,13 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     database = tmp_path / "holdfast.db"
     shutil.copy(sqlite_template, database)
     return f"sqlite+aiosqlite:///{database}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, nothing migrated: a SQLite file, or a Postgres database made afresh."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    server: str = request.getfixturevalue("postgres_url")
+    with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run inside needs a thread without a loop
+        return pool.submit(empty_postgres, server, "holdfast_empty").result()

@@ -43,7 +43,7 @@ def postgres_server() -> Iterator[str]:
         return
     bindir, as_owner = _postgres_bindir(), _postgres_user()
     with _scratch_dir("holdfast-pg-", as_owner.get("user")) as tmp:
-        port = _free_port()
+        port = free_port()
         _initdb(bindir, tmp, as_owner)
         ready = functools.partial(_postgres_ready, bindir, port)
         with _running(_postgres_command(bindir, tmp, port), tmp, ready, as_owner):
@@ -61,7 +61,7 @@ def redis_server() -> Iterator[str]:
     if binary is None:
         raise ServerUnavailableError(f"redis-server not found on PATH; {INSTALL_HINT}")
     with _scratch_dir("holdfast-redis-") as tmp:
-        port = _free_port()
+        port = free_port()
         command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp)]
         command += ["--save", "", "--appendonly", "no"]
         with _running(command, tmp, functools.partial(_redis_ready, port), {}):
@@ -75,7 +75,7 @@ def localstripe_server() -> Iterator[str]:
         yield url
         return
     with _scratch_dir("holdfast-localstripe-") as tmp:
-        port = _free_port()
+        port = free_port()
         command = [sys.executable, Path(__file__).with_name("localstripe_main.py"), str(port)]
         with _running(command, tmp, functools.partial(_http_answers, port), {}):
             yield f"http://127.0.0.1:{port}"
@@ -217,7 +217,7 @@ def _scratch_dir(prefix: str, owner: int | None = None) -> Iterator[Path]:
         atexit.unregister(remove)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A loopback port the kernel just handed out: free unless someone grabs it in between."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -136,9 +136,7 @@ class UseCases(containers.DeclarativeContainer):
     create_booking = providers.Factory(CreateBookingHandler, _uow, _engine, core.clock, _gateway)
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
-    expire_bookings = providers.Factory(
-        ExpireBookingsHandler, _uow, _engine, core.clock, _gateway, handle_payment_event
-    )
+    expire_bookings = providers.Factory(ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event)
     get_booking = providers.Factory(GetBookingHandler, _uow)
     list_bookings = providers.Factory(ListBookingsHandler, _uow)
     get_ledger_balances = providers.Factory(GetLedgerBalancesHandler, _uow)

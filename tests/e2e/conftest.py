@@ -6,9 +6,7 @@ real Postgres and Redis servers with the Redis engine. Only the clock is faked.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +17,11 @@ from dependency_injector import providers
 from redis.asyncio import Redis
 
 from application.use_cases.register_tenant import RegisterTenant
-from infrastructure import migrations
 from infrastructure.container import build_container, close_container
 from infrastructure.persistence.metadata import metadata
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
+from tests.databases import migrated_postgres
 from tests.fakes.clock import FakeClock
 
 E2E_DATABASE = "holdfast_e2e"
@@ -33,25 +31,7 @@ E2E_REDIS_DB = 3
 @pytest.fixture(scope="session")
 def e2e_postgres_url(postgres_url: str) -> str:
     """A database of its own on the session's Postgres, migrated to head."""
-    plain = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def create() -> None:
-        connection = await asyncpg.connect(plain)
-        try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {E2E_DATABASE}")
-            await connection.execute(f"CREATE DATABASE {E2E_DATABASE}")
-        finally:
-            await connection.close()
-
-    def prepare() -> str:
-        asyncio.run(create())
-        url = postgres_url.rsplit("/", 1)[0] + f"/{E2E_DATABASE}"
-        migrations.upgrade(url)
-        return url
-
-    # First asked for from inside an async fixture: the set-up needs a loop of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(prepare).result()
+    return migrated_postgres(postgres_url, E2E_DATABASE)
 
 
 async def _empty_postgres(url: str) -> None:

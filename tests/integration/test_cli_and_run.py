@@ -4,7 +4,6 @@ demo data (twice: the second run keeps it), serve, and answer with the printed d
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import free_port
+
 HOLDFAST = [sys.executable, "-m", "interfaces.cli"]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
         "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'holdfast.db'}",  # var/ does not exist yet
-        "HOLDFAST_PORT": str(_free_port()),
+        "HOLDFAST_PORT": str(free_port()),
     }
 
 

@@ -3,12 +3,8 @@ head builds exactly what the table modules describe."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -22,22 +18,11 @@ import infrastructure.persistence.tables
 import infrastructure.persistence.webhook_tables  # noqa: F401
 from infrastructure import migrations
 from infrastructure.persistence.metadata import metadata
-from tests.databases import empty_postgres
 
 
 def _revisions() -> list[str]:
     script = ScriptDirectory.from_config(migrations.alembic_config("sqlite://"))
     return [revision.revision for revision in reversed(list(script.walk_revisions()))]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
-        return
-    server: str = request.getfixturevalue("postgres_url")
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(empty_postgres, server, "holdfast_stairway").result()
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -54,17 +39,17 @@ async def _drift(url: str) -> list[Any]:
         await engine.dispose()
 
 
-def test_every_revision_goes_up_down_and_up_again(empty_url: str) -> None:
+def test_every_revision_goes_up_down_and_up_again(empty_database_url: str) -> None:
     revisions = _revisions()
     assert revisions[0] == "0001"
     previous = "base"
     for revision in revisions:
-        migrations.upgrade(empty_url, revision)
-        migrations.downgrade(empty_url, previous)
-        migrations.upgrade(empty_url, revision)
+        migrations.upgrade(empty_database_url, revision)
+        migrations.downgrade(empty_database_url, previous)
+        migrations.upgrade(empty_database_url, revision)
         previous = revision
 
 
-async def test_head_builds_what_the_tables_describe(empty_url: str) -> None:
-    migrations.upgrade(empty_url)
-    assert await _drift(empty_url) == []
+async def test_head_builds_what_the_tables_describe(empty_database_url: str) -> None:
+    migrations.upgrade(empty_database_url)
+    assert await _drift(empty_database_url) == []

@@ -12,7 +12,7 @@ from domain.errors import PaymentDeclinedError, PaymentProviderUnavailableError
 from infrastructure.payments.stripe_errors import StripeConfigurationError
 from infrastructure.payments.stripe_gateway import StripePaymentGateway
 from tests.integration.stripe_customer import API_KEY, RecordingHTTPClient, StripeCustomer
-from tests.servers import _free_port
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ async def test_a_key_stripe_refuses_is_a_configuration_error_not_an_outage(local
 
 
 async def test_an_unreachable_stripe_is_a_retryable_outage() -> None:
-    gateway = StripePaymentGateway(API_KEY, f"http://127.0.0.1:{_free_port()}", max_network_retries=0)
+    gateway = StripePaymentGateway(API_KEY, f"http://127.0.0.1:{free_port()}", max_network_retries=0)
     try:
         with pytest.raises(PaymentProviderUnavailableError) as caught:
             await gateway.create_intent(amount=100, currency="eur", metadata={}, idempotency_key=str(uuid4()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,13 +12,7 @@ from application.use_cases.register_tenant import RegisterTenant
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
-
-
-def _closed_port() -> int:
-    """A port nothing listens on: bound, then released."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers import free_port  # bound, then released: nothing listens there
 
 
 async def _client(settings: Settings, key: str | None = None) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
@@ -39,7 +32,7 @@ async def _client(settings: Settings, key: str | None = None) -> AsyncIterator[t
 async def redis_down(sqlite_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
     settings = Settings(
         database_url=sqlite_url,
-        redis_url=f"redis://127.0.0.1:{_closed_port()}/0",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
         inventory_engine="redis",
         expiry_sweep_seconds=0,
     )
@@ -79,7 +72,7 @@ async def test_requests_needing_redis_get_503_and_change_nothing(redis_down: tup
 
 async def test_database_down_is_503_everywhere(tmp_path: Path) -> None:
     settings = Settings(
-        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{_closed_port()}/nothing", expiry_sweep_seconds=0
+        database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing", expiry_sweep_seconds=0
     )
     async for client, key in _client(settings, key="hf_anything"):
         ready = await client.get("/health/ready")

@@ -8,7 +8,7 @@ from uuid import UUID
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
-from application.ports.payments import IntentStatus, PaymentGateway
+from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.refunds import execute_refund
@@ -53,21 +53,13 @@ class CancelBookingHandler:
         async with self._uow() as uow:
             booking = await uow.bookings.get(command.tenant_id, command.booking_id)
         if booking.status in AWAITING_PAYMENT and booking.payment is not None:
-            await self._stop_payment(booking)
+            await self._payments.stop_payment(booking, "cancel")
         booking, refund = await self._cancel(command)
         if refund is not None:
             await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
             async with self._uow() as uow:
                 booking = await uow.bookings.get(command.tenant_id, command.booking_id)
         return booking
-
-    async def _stop_payment(self, booking: Booking) -> None:
-        assert booking.payment is not None
-        intent = await self._gateway.retrieve_intent(booking.payment.intent_id)
-        if intent.status is IntentStatus.SUCCEEDED:
-            await self._payments.sync_intent(intent.id)
-        elif intent.status is not IntentStatus.CANCELED:
-            await self._gateway.cancel_intent(intent.id, idempotency_key=f"cancel:{booking.id}")
 
     async def _cancel(self, command: CancelBooking) -> tuple[Booking, Refund | None]:
         async with self._uow() as uow:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
-from application.ports.payments import IntentStatus, PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from domain.bookings import AWAITING_PAYMENT, Booking
@@ -24,11 +23,10 @@ class ExpireBookingsHandler:
         uow: UnitOfWorkFactory,
         engine: InventoryEngine,
         clock: Clock,
-        gateway: PaymentGateway,
         payments: HandlePaymentEventHandler,
     ) -> None:
         self._uow, self._engine, self._clock = uow, engine, clock
-        self._gateway, self._payments = gateway, payments
+        self._payments = payments
 
     async def __call__(self, limit: int = 100) -> list[Booking]:
         async with self._uow() as uow:
@@ -40,13 +38,8 @@ class ExpireBookingsHandler:
         return expired
 
     async def _end(self, booking: Booking) -> bool:
-        assert booking.payment is not None
-        intent = await self._gateway.retrieve_intent(booking.payment.intent_id)
-        if intent.status is IntentStatus.SUCCEEDED:
-            await self._payments.sync_intent(intent.id)
+        if not await self._payments.stop_payment(booking, "expire"):
             return False
-        if intent.status is not IntentStatus.CANCELED:
-            intent = await self._gateway.cancel_intent(intent.id, idempotency_key=f"expire:{booking.id}")
         async with self._uow() as uow:
             current = await uow.bookings.get(booking.tenant_id, booking.id)
             if current.status not in AWAITING_PAYMENT:

@@ -69,6 +69,21 @@ class HandlePaymentEventHandler:
         elif booking.status in AWAITING_PAYMENT and intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD:
             await self._failed(booking.tenant_id, booking.id, intent.last_error or "payment failed")
 
+    async def stop_payment(self, booking: Booking, why: str) -> bool:
+        """Cancel the booking's PaymentIntent before the booking ends unpaid; True when stopped.
+
+        If it was paid in the meantime, the payment is taken into account instead (False).
+        ``why`` names the operation in the idempotency key (``cancel``, ``expire``).
+        """
+        assert booking.payment is not None
+        intent = await self._gateway.retrieve_intent(booking.payment.intent_id)
+        if intent.status is IntentStatus.SUCCEEDED:
+            await self.sync_intent(intent.id)
+            return False
+        if intent.status is not IntentStatus.CANCELED:
+            await self._gateway.cancel_intent(intent.id, idempotency_key=f"{why}:{booking.id}")
+        return True
+
     async def _captured(self, booking_id: UUID, tenant_id: UUID, intent: PaymentIntent) -> None:
         fee = await self._gateway.fee(intent.id)
         async with self._uow() as uow:

@@ -3,10 +3,8 @@ it goes down and up again cleanly, on SQLite and on Postgres."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -21,20 +19,9 @@ import infrastructure.persistence.outbox_tables  # noqa: F401  (registers the ta
 from infrastructure import migrations
 from infrastructure.persistence.ledger_tables import ledger_entries, ledger_transactions
 from infrastructure.persistence.metadata import metadata
-from tests.databases import empty_postgres
 
 T = TypeVar("T")
 MINE = {"ledger_transactions", "ledger_entries", "outbox", "outbox_sequences"}
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'stairway.db'}"
-        return
-    server: str = request.getfixturevalue("postgres_url")
-    with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run inside needs a thread without a loop
-        yield pool.submit(empty_postgres, server, "holdfast_ledger_stairway").result()
 
 
 def _mine(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -80,15 +67,15 @@ async def _record_then_delete(url: str) -> None:
         await engine.dispose()
 
 
-async def test_revision_0003_matches_the_tables_and_goes_down_and_up_cleanly(fresh_url: str) -> None:
-    migrations.upgrade(fresh_url, "0003")
-    assert await _inspect(fresh_url, _tables) == MINE
-    assert await _inspect(fresh_url, _differences) == []
+async def test_revision_0003_matches_the_tables_and_goes_down_and_up_cleanly(empty_database_url: str) -> None:
+    migrations.upgrade(empty_database_url, "0003")
+    assert await _inspect(empty_database_url, _tables) == MINE
+    assert await _inspect(empty_database_url, _differences) == []
     with pytest.raises(DBAPIError, match="append-only"):
-        await _record_then_delete(fresh_url)
+        await _record_then_delete(empty_database_url)
 
-    migrations.downgrade(fresh_url, "0002")
-    assert await _inspect(fresh_url, _tables) == set()
+    migrations.downgrade(empty_database_url, "0002")
+    assert await _inspect(empty_database_url, _tables) == set()
 
-    migrations.upgrade(fresh_url, "0003")  # the downgrade left no trigger or function behind
-    assert await _inspect(fresh_url, _tables) == MINE
+    migrations.upgrade(empty_database_url, "0003")  # the downgrade left no trigger or function behind
+    assert await _inspect(empty_database_url, _tables) == MINE
