@@ -8,13 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import infrastructure.inventory.sql_tables
-import infrastructure.persistence.idempotency
-import infrastructure.persistence.ledger_tables
-import infrastructure.persistence.outbox_tables
-import infrastructure.persistence.tables
-import infrastructure.persistence.webhook_tables  # noqa: F401  (these imports register the record's tables)
-from infrastructure.persistence.metadata import metadata
+from infrastructure.persistence.all_tables import metadata
 from infrastructure.settings import Settings
 
 config = context.config

@@ -11,13 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import infrastructure.inventory.sql_tables
-import infrastructure.persistence.ledger_tables
-import infrastructure.persistence.outbox_tables
-import infrastructure.persistence.tables
-import infrastructure.persistence.webhook_tables  # noqa: F401
 from infrastructure import migrations
-from infrastructure.persistence.metadata import metadata
+from infrastructure.persistence.all_tables import metadata
 
 
 def _revisions() -> list[str]:

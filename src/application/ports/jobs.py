@@ -1,0 +1,114 @@
+"""The job-queue port: background work, delivered at least once.
+
+Two adapters behave alike: SAQ on Redis (production; ``holdfast worker`` runs it) and an
+in-process queue (the embedded default; the API process runs it). Every job must therefore be
+idempotent: running it twice, or again after a worker died half-way, has the effect of running
+it once. Jobs are named; each name has one ``JobPolicy`` (in the job catalogue) saying how long
+an attempt may run, how often it is tried, how it backs off and, for cron jobs, how often it runs.
+A job that fails every attempt becomes a dead letter that an operator can read and replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+JobArgs = Mapping[str, str | int | float | bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class JobPolicy:
+    """How one kind of job runs.
+
+    ``timeout``: seconds one attempt may run before it is cancelled and counts as failed.
+    ``attempts``: tries in all (the first included) before the job is a dead letter.
+    ``retry_delay``: seconds before the first retry; each later one waits twice as long (with
+    jitter), never more than ``max_retry_delay``.
+    ``heartbeat``: seconds a running attempt may go without a heartbeat before it is presumed
+    dead (its worker killed) and tried again elsewhere; 0 leaves that to ``timeout``.
+    ``every``: for cron jobs, the seconds between runs; ``None`` for jobs that are enqueued.
+    """
+
+    timeout: float = 30.0
+    attempts: int = 5
+    retry_delay: float = 1.0
+    max_retry_delay: float = 300.0
+    heartbeat: float = 0.0
+    every: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0 or self.attempts < 1 or self.retry_delay < 0 or self.max_retry_delay < self.retry_delay:
+            raise ValueError(f"inconsistent job policy: {self}")
+        if self.every is not None and self.every <= 0:
+            raise ValueError("a cron job runs every so many seconds, more than zero")
+
+
+class JobContext(Protocol):
+    """What a running job knows of itself."""
+
+    @property
+    def job_id(self) -> str: ...
+
+    @property
+    def attempt(self) -> int:
+        """1 on the first try."""
+        ...
+
+    async def heartbeat(self, progress: float | None = None) -> None:
+        """Say the job is alive (and, optionally, how far along, 0..1); long jobs call it often."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    queued: int  # waiting to run now
+    scheduled: int  # waiting for their time (retries, cron)
+    active: int  # running
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, name: str, args: JobArgs | None = None, *, key: str | None = None) -> str:
+        """Queue job ``name`` with ``args``; returns the job's id.
+
+        While a job with the same ``key`` is waiting or running, enqueueing it again queues
+        nothing and returns the id of the one there. Raises ``KeyError`` for an unknown name.
+        """
+        ...
+
+    async def stats(self) -> QueueStats: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A job that failed every attempt, kept until an operator replays it."""
+
+    id: UUID
+    job: str
+    args: Mapping[str, Any]
+    key: str | None
+    error: str
+    attempts: int
+    failed_at: datetime
+    replayed_at: datetime | None = None
+    replay_job_id: str | None = None
+
+
+class DeadLetterStore(Protocol):
+    async def add(self, letter: DeadLetter) -> None: ...
+
+    async def get(self, letter_id: UUID) -> DeadLetter | None: ...
+
+    async def list(self, *, include_replayed: bool = False, limit: int = 100) -> Sequence[DeadLetter]:
+        """Newest first."""
+        ...
+
+    async def mark_replayed(self, letter_id: UUID, job_id: str, now: datetime) -> bool:
+        """False if it was replayed already (two operators at once: one replay wins)."""
+        ...
+
+    async def count(self) -> int:
+        """Letters not yet replayed."""
+        ...

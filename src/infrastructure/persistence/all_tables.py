@@ -1,0 +1,15 @@
+"""Importing this registers every table of the system of record on the one ``metadata``
+(Alembic's autogenerate and the migration tests compare against it)."""
+
+import infrastructure.inventory.sql_tables
+import infrastructure.persistence.delivery_tables
+import infrastructure.persistence.idempotency
+import infrastructure.persistence.job_tables
+import infrastructure.persistence.journal_tables
+import infrastructure.persistence.ledger_tables
+import infrastructure.persistence.outbox_tables
+import infrastructure.persistence.tables
+import infrastructure.persistence.webhook_tables  # noqa: F401
+from infrastructure.persistence.metadata import metadata
+
+__all__ = ["metadata"]

@@ -1,0 +1,3 @@
+"""Tables of the job system: dead letters (jobs that failed every attempt)."""
+
+from __future__ import annotations
