@@ -25,11 +25,13 @@ class SqlLedgerRepository:
     async def append(self, transaction: LedgerTransaction) -> bool:
         # ON CONFLICT DO NOTHING rather than catching the unique violation: a concurrent
         # appender of the same reference waits for the first to commit and then inserts nothing,
-        # and the caller's transaction stays usable either way.
+        # and the caller's transaction stays usable either way. No conflict target: a
+        # transaction's id derives from its reference, so racers collide on the primary key as
+        # well, and Postgres may report that one first (a named target would let it through).
         statement = (
             insert_for(self._session, ledger_transactions)
             .values(**_transaction_row(transaction))
-            .on_conflict_do_nothing(index_elements=["external_reference"])
+            .on_conflict_do_nothing()
             .returning(ledger_transactions.c.id)
         )
         if (await self._session.execute(statement)).first() is None:
