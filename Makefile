@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: venv system-deps run lint format test test-fast bench
+.PHONY: venv system-deps run worker lint format test test-fast bench
 
 venv: $(VENV)/.installed
 
@@ -21,6 +21,11 @@ run: venv
 	$(VENV)/bin/holdfast migrate
 	$(VENV)/bin/holdfast seed-demo
 	$(VENV)/bin/holdfast serve
+
+# The SAQ worker for the production profile: it needs HOLDFAST_JOBS=saq and HOLDFAST_REDIS_URL
+# (and the same HOLDFAST_* settings as the API it works for).
+worker: venv
+	$(VENV)/bin/holdfast worker
 
 lint: venv
 	$(VENV)/bin/ruff check src tests migrations benchmarks

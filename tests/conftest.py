@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings
@@ -18,6 +19,8 @@ from tests import servers
 from tests.databases import empty_postgres
 from tests.engines import memory_engine, postgres_engine, redis_engine, sqlite_engine
 from tests.property.engine_machine import EngineFactory
+
+T = TypeVar("T")
 
 # CI machines are slower and noisier than laptops: no per-example deadline there.
 settings.register_profile("dev")
@@ -29,11 +32,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by the servers they use, so `make test-fast` can leave them out."""
     for item in items:
         for server in ("postgres", "redis"):
-            if f"{server}_url" in getattr(item, "fixturenames", ()):
+            if {f"{server}_url", f"restartable_{server}"} & set(getattr(item, "fixturenames", ())):
                 item.add_marker(server)
 
 
-def _serve(server: Callable[[], AbstractContextManager[str]]) -> Iterator[str]:
+def _serve(server: Callable[[], AbstractContextManager[T]]) -> Iterator[T]:
     """A server that cannot start fails the tests that need it, never skips them."""
     try:
         with server() as url:
@@ -60,6 +63,19 @@ def redis_url() -> Iterator[str]:
 def localstripe_url() -> Iterator[str]:
     """A localstripe (Stripe API look-alike) for the whole session, started on first use."""
     yield from _serve(servers.localstripe_server)
+
+
+@pytest.fixture(scope="module")
+def restartable_postgres() -> Iterator[servers.RestartableServer]:
+    """A Postgres of the module's own that its tests may stop and start again (the session's
+    shared one is never stopped); tests must leave it running."""
+    yield from _serve(servers.restartable_postgres_server)
+
+
+@pytest.fixture(scope="module")
+def restartable_redis() -> Iterator[servers.RestartableServer]:
+    """A Redis of the module's own that its tests may stop and start again; tests leave it running."""
+    yield from _serve(servers.restartable_redis_server)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 
 from infrastructure import migrations
+from infrastructure.persistence.all_tables import metadata
 
 _READY: dict[tuple[str, str], str] = {}
 
@@ -38,5 +39,15 @@ async def _recreate(plain_url: str, name: str) -> None:
     try:
         await connection.execute(f"DROP DATABASE IF EXISTS {name}")
         await connection.execute(f"CREATE DATABASE {name}")
+    finally:
+        await connection.close()
+
+
+async def truncate_all(url: str) -> None:
+    """Empty every table of the record in the Postgres database at ``url`` (from async code)."""
+    tables = ", ".join(table.name for table in metadata.sorted_tables)
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await connection.execute(f"TRUNCATE {tables} CASCADE")
     finally:
         await connection.close()

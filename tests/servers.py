@@ -81,6 +81,84 @@ def localstripe_server() -> Iterator[str]:
             yield f"http://127.0.0.1:{port}"
 
 
+class RestartableServer:
+    """A server a test may stop and start again: same port, same data directory, so clients that
+    keep its URL reconnect once it is back (an outage, not a new server)."""
+
+    def __init__(
+        self, url: str, command: Sequence[str | Path], tmp: Path, ready: Callable[[], bool], as_owner: dict[str, Any]
+    ) -> None:
+        self.url = url
+        self._command, self._tmp, self._ready, self._as_owner = command, tmp, ready, as_owner
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Start it (a no-op while it runs) and wait until it answers."""
+        if self.running:
+            return
+        log = self._tmp / "server.log"
+        with log.open("ab") as out:
+            self._process = subprocess.Popen(
+                self._command, stdout=out, stderr=subprocess.STDOUT, cwd=self._tmp, **self._as_owner
+            )
+        _wait_until_ready(Path(self._command[0]).name, self._ready, self._process, log)
+
+    def stop(self) -> None:
+        """A clean, fast shutdown (a no-op when stopped): clients see their connections close."""
+        if self._process is not None:
+            _stop(self._process)
+
+
+@contextmanager
+def restartable_postgres_server() -> Iterator[RestartableServer]:
+    """A Postgres of the caller's own holding an empty `holdfast_test` database, to stop and restart.
+
+    HOLDFAST_TEST_POSTGRES_URL is not honoured: a server someone else runs is not ours to stop.
+    """
+    bindir, as_owner = _postgres_bindir(), _postgres_user()
+    with _scratch_dir("holdfast-pg-", as_owner.get("user")) as tmp:
+        port = free_port()
+        _initdb(bindir, tmp, as_owner)
+        url = f"postgresql+asyncpg://postgres@127.0.0.1:{port}/{DATABASE}"
+        ready = functools.partial(_postgres_ready, bindir, port)
+        server = RestartableServer(url, _postgres_command(bindir, tmp, port), tmp, ready, as_owner)
+        with _until_exit(server):
+            _run([bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", DATABASE])
+            yield server
+
+
+@contextmanager
+def restartable_redis_server() -> Iterator[RestartableServer]:
+    """A Redis of the caller's own, to stop and restart; its append-only file keeps the data
+    across a restart, as a production Redis with persistence would."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ServerUnavailableError(f"redis-server not found on PATH; {INSTALL_HINT}")
+    with _scratch_dir("holdfast-redis-") as tmp:
+        port = free_port()
+        command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp)]
+        command += ["--save", "", "--appendonly", "yes"]
+        ready = functools.partial(_redis_ready, port)
+        server = RestartableServer(f"redis://127.0.0.1:{port}/0", command, tmp, ready, {})
+        with _until_exit(server):
+            yield server
+
+
+@contextmanager
+def _until_exit(server: RestartableServer) -> Iterator[None]:
+    server.start()
+    atexit.register(server.stop)
+    try:
+        yield
+    finally:
+        server.stop()
+        atexit.unregister(server.stop)
+
+
 def _postgres_bindir() -> Path:
     """Debian keeps the server binaries off PATH, in /usr/lib/postgresql/<major>/bin."""
     candidates = [Path(found).parent for found in [shutil.which("initdb")] if found]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID, uuid5
 
+from domain.contacts import EmailAddress
 from domain.errors import InvalidTransitionError, NothingToRefundError, RefundExceedsCapturedError
 from domain.events import (
     BookingAwaitingPayment,
@@ -96,6 +97,7 @@ class Booking:
     created_at: datetime
     updated_at: datetime
     payment: Payment | None = None
+    contact_email: EmailAddress | None = None  # where the customer's notifications go, if anywhere
     version: int = 1
     history: list[Transition] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list, repr=False, compare=False)
@@ -105,23 +107,27 @@ class Booking:
         return uuid5(_BOOKING_NAMESPACE, str(hold_id))
 
     @classmethod
-    def confirm_hold(cls, hold: Hold, now: datetime, actor: str) -> Booking:
+    def confirm_hold(cls, hold: Hold, now: datetime, actor: str, contact: EmailAddress | None = None) -> Booking:
         """A booking for a free (or already paid) confirmed hold, at the prices the hold locked."""
-        booking = cls._from_hold(hold, now, BookingStatus.CONFIRMED, None)
+        booking = cls._from_hold(hold, now, BookingStatus.CONFIRMED, None, contact)
         booking._record(None, BookingStatus.CONFIRMED, now, actor, "hold confirmed")
         booking.events.append(BookingConfirmed(booking.id, hold.tenant_id, hold.id, now))
         return booking
 
     @classmethod
-    def await_payment(cls, hold: Hold, now: datetime, actor: str, payment: Payment) -> Booking:
+    def await_payment(
+        cls, hold: Hold, now: datetime, actor: str, payment: Payment, contact: EmailAddress | None = None
+    ) -> Booking:
         """A booking for a priced hold: the units stay held until the payment is captured."""
-        booking = cls._from_hold(hold, now, BookingStatus.PENDING_PAYMENT, payment)
+        booking = cls._from_hold(hold, now, BookingStatus.PENDING_PAYMENT, payment, contact)
         booking._record(None, BookingStatus.PENDING_PAYMENT, now, actor, "checkout started")
         booking.events.append(BookingAwaitingPayment(booking.id, hold.tenant_id, hold.id, now, payment.intent_id))
         return booking
 
     @classmethod
-    def _from_hold(cls, hold: Hold, now: datetime, status: BookingStatus, payment: Payment | None) -> Booking:
+    def _from_hold(
+        cls, hold: Hold, now: datetime, status: BookingStatus, payment: Payment | None, contact: EmailAddress | None
+    ) -> Booking:
         return cls(
             id=cls.id_for_hold(hold.id),
             tenant_id=hold.tenant_id,
@@ -134,6 +140,7 @@ class Booking:
             created_at=now,
             updated_at=now,
             payment=payment,
+            contact_email=contact,
         )
 
     @property

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from domain.errors import HoldExpiredError, HoldNotActiveError, InvalidValueError
+from domain.errors import CapacityBelowCommittedError, HoldExpiredError, HoldNotActiveError, InvalidValueError
 from domain.money import Money
 
 MAX_QUANTITY = 10_000
@@ -121,3 +122,18 @@ class Hold:
                 raise HoldExpiredError(self.id)
             raise HoldNotActiveError(self.id, self.status.value)
         return replace(self, status=status)
+
+
+def check_restorable(listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold]) -> None:
+    """What an engine may be told to restore for one listing (see ``InventoryEngine.restore``):
+    its own pools, each within capacity, and its own live (active or confirmed) holds."""
+    for pool in pools:
+        if pool.listing_id != listing_id:
+            raise InvalidValueError("pools", f"pool {pool.pool_id} is not of listing {listing_id}")
+        if pool.held < 0 or pool.sold < 0:
+            raise InvalidValueError("pools", f"pool {pool.pool_id} has negative counters")
+        if pool.held + pool.sold > pool.capacity:
+            raise CapacityBelowCommittedError(pool.pool_id, pool.capacity, pool.held + pool.sold)
+    for hold in holds:
+        if hold.listing_id != listing_id or hold.status not in COUNTED_STATUSES:
+            raise InvalidValueError("holds", f"hold {hold.id} is not a live hold of listing {listing_id}")

@@ -52,3 +52,9 @@ class Refund:
         self.gateway_refund_id = gateway_refund_id
         self.state = state
         self.updated_at = now
+
+    def refuse(self, now: datetime) -> None:
+        """The gateway refused to make it (nothing left to refund, a payment not refundable):
+        no money moved, and it no longer counts against what can still be refunded."""
+        self.state = RefundState.FAILED
+        self.updated_at = now

@@ -18,6 +18,10 @@ from application.use_cases.cancel_booking import CancelBookingHandler
 from application.use_cases.create_booking import CreateBookingHandler
 from application.use_cases.create_listing import CreateListingHandler
 from application.use_cases.create_pool import CreatePoolHandler
+from application.use_cases.create_webhook_endpoint import CreateWebhookEndpointHandler
+from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpointHandler
+from application.use_cases.deliver_webhooks import DeliverWebhooksHandler
+from application.use_cases.enable_webhook_endpoint import EnableWebhookEndpointHandler
 from application.use_cases.expire_bookings import ExpireBookingsHandler
 from application.use_cases.expire_holds import ExpireHoldsHandler
 from application.use_cases.get_availability import GetAvailabilityHandler
@@ -27,36 +31,68 @@ from application.use_cases.get_hold import GetHoldHandler
 from application.use_cases.get_ledger_balances import GetLedgerBalancesHandler
 from application.use_cases.get_listing import GetListingHandler
 from application.use_cases.get_pool import GetPoolHandler
+from application.use_cases.get_reconciliation import GetReconciliationHandler
+from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
+from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
+from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_listings import ListListingsHandler
+from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
+from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
+from application.use_cases.manage_jobs import (
+    GetJobsStatusHandler,
+    ListDeadLettersHandler,
+    ReplayDeadLetterHandler,
+    RunJobNowHandler,
+)
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
 from application.use_cases.receive_webhook import ReceiveWebhookHandler
+from application.use_cases.reconcile_inventory import InventoryReconciler
+from application.use_cases.reconcile_payments import PaymentsReconciler
 from application.use_cases.refund_booking import RefundBookingHandler
 from application.use_cases.register_tenant import RegisterTenantHandler
+from application.use_cases.relay_outbox import RelayOutboxHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
 from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from application.use_cases.resize_pool import ResizePoolHandler
+from application.use_cases.retry_refunds import RetryRequestedRefundsHandler
 from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
+from application.use_cases.run_reconciliation import RunReconciliationHandler
+from application.use_cases.send_notifications import SendNotificationsHandler
+from application.use_cases.start_reconciliation import StartReconciliationHandler
+from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
+from infrastructure import tracing
 from infrastructure.clock import RandomIds, SystemClock
 from infrastructure.diagnostics import read_build_info
 from infrastructure.idempotency_redis import RedisIdempotencyStore
 from infrastructure.inventory.memory import MemoryInventoryEngine
+from infrastructure.inventory.redis_journal import RedisHoldJournal
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
 from infrastructure.inventory.sql import SqlInventoryEngine
+from infrastructure.jobs.dead_letters import SqlDeadLetterStore
+from infrastructure.jobs.in_process import InProcessJobQueue
+from infrastructure.jobs.policies import job_policies, periodic_jobs
+from infrastructure.jobs.saq_queue import SaqJobQueue
+from infrastructure.mail.file_sink import FileEmailSender
+from infrastructure.mail.log import LogEmailSender
+from infrastructure.mail.smtp import SmtpEmailSender
 from infrastructure.metrics import PrometheusMetrics
+from infrastructure.outgoing_http import HttpxWebhookSender
 from infrastructure.payments.fake import FakePaymentGateway
 from infrastructure.payments.stripe_gateway import StripePaymentGateway
 from infrastructure.payments.stripe_webhooks import StripeWebhookVerifier
+from infrastructure.persistence.cloudevents import known_event_types
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
+from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord, SqlJournalInventoryRecord
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from infrastructure.settings import Settings
 
@@ -109,6 +145,46 @@ class Gateways(containers.DeclarativeContainer):
         ),
     )
     webhook_verifier = providers.Singleton(StripeWebhookVerifier, secret=settings.provided.webhook_secret, clock=clock)
+    # Only with HOLDFAST_OTEL on (it imports OpenTelemetry); tests override it with an in-memory one.
+    tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
+    # Tenants' outgoing webhooks: one pooled client per process, closed with the container.
+    webhook_sender = providers.Singleton(HttpxWebhookSender)
+    _email_from = settings.provided.email_from
+    email = providers.Selector(
+        settings.provided.email,
+        file=providers.Singleton(FileEmailSender, folder=settings.provided.email_dir, sender=_email_from),
+        smtp=providers.Singleton(SmtpEmailSender, url=settings.provided.smtp_url, sender=_email_from),
+        log=providers.Singleton(LogEmailSender, sender=_email_from),
+    )
+    # Only the Redis engine journals its holds to Postgres; the SQL engine's are there already.
+    hold_journal = providers.Selector(
+        settings.provided.inventory_engine,
+        memory=providers.Object(None),
+        sql=providers.Object(None),
+        redis=providers.Singleton(RedisHoldJournal, redis=redis),
+    )
+    # Where reconciliation finds the live holds: the journal, or the SQL engine's own tables.
+    _journal_record = providers.Singleton(SqlJournalInventoryRecord, database=database)
+    inventory_record = providers.Selector(
+        settings.provided.inventory_engine,
+        memory=_journal_record,
+        sql=providers.Singleton(SqlEngineInventoryRecord, database=database),
+        redis=_journal_record,
+    )
+    # Background jobs: both queues record dead letters in the system of record.
+    dead_letters = providers.Singleton(SqlDeadLetterStore, database=database)
+    job_policies = providers.Singleton(job_policies, settings=settings)
+    jobs = providers.Selector(
+        settings.provided.jobs,
+        **{
+            "in-process": providers.Singleton(
+                InProcessJobQueue, job_policies, dead_letters, metrics, clock.provided.now
+            ),
+            "saq": providers.Singleton(
+                SaqJobQueue, settings.provided.redis_url, job_policies, dead_letters, metrics, clock.provided.now
+            ),
+        },
+    )
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -135,6 +211,17 @@ class UseCases(containers.DeclarativeContainer):
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
     create_booking = providers.Factory(CreateBookingHandler, _uow, _engine, core.clock, _gateway)
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
+    retry_refunds = providers.Factory(RetryRequestedRefundsHandler, _uow, _gateway, core.clock)
+    reconcile_payments = providers.Factory(PaymentsReconciler, _uow, _gateway, core.clock)
+    journal_holds = providers.Factory(JournalHoldsHandler, _uow, gateways.hold_journal, core.clock)
+    reconcile_inventory = providers.Factory(
+        InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
+    )
+    start_reconciliation = providers.Factory(StartReconciliationHandler, _uow, gateways.jobs, core.clock, core.ids)
+    run_reconciliation = providers.Factory(
+        RunReconciliationHandler, _uow, core.clock, reconcile_inventory, reconcile_payments, gateways.metrics
+    )
+    get_reconciliation = providers.Factory(GetReconciliationHandler, _uow)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
     expire_bookings = providers.Factory(ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event)
     get_booking = providers.Factory(GetBookingHandler, _uow)
@@ -173,6 +260,35 @@ class UseCases(containers.DeclarativeContainer):
     retry_webhook_events = providers.Factory(RetryWebhookEventsHandler, _uow, core.clock, core.ids, _process)
     replay_webhook_event = providers.Factory(ReplayWebhookEventHandler, _uow, core.clock, core.ids, _process)
     list_webhook_events = providers.Factory(ListWebhookEventsHandler, _uow)
+    get_webhook_backlog = providers.Factory(GetWebhookBacklogHandler, _uow, core.clock)
+
+    # The outbox's fan-out: the relay, tenants' webhook endpoints and deliveries, and emails.
+    # Tests override the policies and the jitter with their own.
+    relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids)
+    event_types = providers.Singleton(known_event_types)
+    create_webhook_endpoint = providers.Factory(CreateWebhookEndpointHandler, _uow, core.clock, core.ids, event_types)
+    get_webhook_endpoint = providers.Factory(GetWebhookEndpointHandler, _uow)
+    list_webhook_endpoints = providers.Factory(ListWebhookEndpointsHandler, _uow)
+    delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpointHandler, _uow)
+    enable_webhook_endpoint = providers.Factory(EnableWebhookEndpointHandler, _uow, core.clock)
+    list_webhook_deliveries = providers.Factory(ListWebhookDeliveriesHandler, _uow)
+    delivery_policy = providers.Object(DeliveryPolicy())
+    fanout_jitter = providers.Object(random.random)
+    _sender = gateways.webhook_sender
+    deliver_webhooks = providers.Factory(
+        DeliverWebhooksHandler, _uow, core.clock, core.ids, _sender, delivery_policy, fanout_jitter
+    )
+    notification_policy = providers.Object(RetryPolicy(max_attempts=8, base_seconds=60.0, cap_seconds=3600.0))
+    send_notifications = providers.Factory(
+        SendNotificationsHandler, _uow, core.clock, core.ids, gateways.email, notification_policy, fanout_jitter
+    )
+
+    # Background jobs, for operators.
+    get_jobs_status = providers.Factory(GetJobsStatusHandler, gateways.jobs, gateways.dead_letters)
+    list_dead_letters = providers.Factory(ListDeadLettersHandler, gateways.dead_letters)
+    replay_dead_letter = providers.Factory(ReplayDeadLetterHandler, gateways.jobs, gateways.dead_letters, core.clock)
+    _periodic = providers.Callable(periodic_jobs, core.settings)
+    run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic)
 
 
 class Container(containers.DeclarativeContainer):
@@ -191,5 +307,10 @@ async def close_container(container: Container) -> None:
     client = container.gateways.redis()
     if client is not None:
         await client.aclose()
+    if container.settings().jobs == "saq":
+        await container.gateways.jobs().aclose()
     await container.gateways.database().dispose()
     await container.gateways.payments().aclose()
+    await container.gateways.webhook_sender().aclose()
+    if container.settings().otel != "off":
+        container.gateways.tracer_provider().shutdown()  # flushes the spans still batched

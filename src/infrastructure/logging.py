@@ -1,28 +1,109 @@
 """Loguru set-up: JSON lines in production, readable lines in development.
 
-Every line carries the correlation id of the request (or job) it belongs to.
+Every line carries the correlation id of the request (or job) it belongs to; the tenant once a
+request is authenticated (``tenant_id``); ``job_id`` and ``job`` while a job runs; and, with
+tracing on, the current span's ``trace_id`` and ``span_id``. Emails, card numbers, secrets and
+the values of sensitive keys are masked before anything is written (see ``log_masking``).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TextIO
 
 from loguru import logger
 
+from infrastructure.log_masking import mask_extra, mask_text
 from infrastructure.settings import Settings
 
 correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
+# What a request learns after its context was opened (the tenant, by an auth dependency). A dict
+# shared by reference, so a value set in another task of the same request reaches later lines.
+_request_fields: ContextVar[dict[str, str] | None] = ContextVar("holdfast_request_log_fields", default=None)
+# With tracing on: the current span's ids for each line (set by configure_logging).
+_trace_fields: Callable[[], dict[str, str]] | None = None
 
-_READABLE = (
-    "<green>{time:HH:mm:ss.SSS}</green> <level>{level: <7}</level> <cyan>{extra[correlation_id]}</cyan> {message}"
-)
+_TAGS = ("tenant_id", "job", "job_id", "trace_id")
 
 
-def _with_context(record: Any) -> None:
-    record["extra"].setdefault("correlation_id", correlation_id.get())
+@contextmanager
+def request_log_context(ident: str) -> Iterator[None]:
+    """Every line logged in the block carries ``ident`` as its correlation id, plus whatever
+    ``bind_request_fields`` adds later in the request."""
+    token, fields = correlation_id.set(ident), _request_fields.set({})
+    try:
+        yield
+    finally:
+        _request_fields.reset(fields)
+        correlation_id.reset(token)
+
+
+def bind_request_fields(**fields: str) -> None:
+    """Adds fields (e.g. ``tenant_id``) to every later line of the current request; a no-op
+    outside a request."""
+    current = _request_fields.get()
+    if current is not None:
+        current.update(fields)
+
+
+@contextmanager
+def job_log_context(job_id: str, job_name: str, correlation: str | None = None) -> Iterator[None]:
+    """Every line logged while the block runs carries ``job_id`` and ``job``.
+
+    For workers, around each job they run::
+
+        with job_log_context(job.id, job.function, correlation=payload.get("correlation_id")):
+            await handler(payload)
+
+    ``correlation`` is the correlation id of the request that enqueued the job, when the payload
+    carries it; without one, the job id stands in, so a job's lines can still be found together.
+    Works in sync and async code (it binds through a context variable, per task).
+    """
+    token = correlation_id.set(correlation or job_id)
+    try:
+        with logger.contextualize(job_id=job_id, job=job_name):
+            yield
+    finally:
+        correlation_id.reset(token)
+
+
+def _patch(record: Any) -> None:
+    extra = record["extra"]
+    extra.setdefault("correlation_id", correlation_id.get())
+    for key, value in (_request_fields.get() or {}).items():
+        extra.setdefault(key, value)
+    if _trace_fields is not None:
+        extra.update(_trace_fields())
+    record["message"] = mask_text(record["message"])
+    mask_extra(extra)
+
+
+def _readable(record: Any) -> str:
+    """The development line: time, level, correlation id, the context tags it has, the message."""
+    tags = "".join(f" {key}={{extra[{key}]}}" for key in _TAGS if key in record["extra"])
+    head = "<green>{time:HH:mm:ss.SSS}</green> <level>{level: <7}</level> <cyan>{extra[correlation_id]}</cyan>"
+    return head + (f"<dim>{tags}</dim>" if tags else "") + " {message}\n{exception}"
+
+
+class _MaskingStream:
+    """Masks the finished line once more: exception text (a driver's error may quote the row it
+    failed to write) is formatted after the patcher has run."""
+
+    def __init__(self, stream: TextIO, *, json_lines: bool) -> None:
+        self._stream, self._json_lines = stream, json_lines
+
+    def write(self, text: str) -> None:
+        self._stream.write(mask_text(text, json_lines=self._json_lines))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
 
 
 class _ToLoguru(logging.Handler):
@@ -34,11 +115,20 @@ class _ToLoguru(logging.Handler):
 
 
 def configure_logging(settings: Settings) -> None:
+    global _trace_fields
+    if settings.otel != "off":
+        from infrastructure.tracing import require_opentelemetry, trace_fields
+
+        require_opentelemetry(settings)
+        _trace_fields = trace_fields
+    else:
+        _trace_fields = None
     production = settings.environment == "production"
     logger.remove()
-    logger.configure(patcher=_with_context)
+    logger.configure(patcher=_patch)
+    options: dict[str, Any] = {"level": settings.log_level, "backtrace": False, "diagnose": False}
     if production:
-        logger.add(sys.stdout, level=settings.log_level, serialize=True, backtrace=False, diagnose=False)
+        logger.add(_MaskingStream(sys.stdout, json_lines=True), serialize=True, **options)
     else:
-        logger.add(sys.stderr, level=settings.log_level, format=_READABLE, backtrace=False, diagnose=False)
+        logger.add(_MaskingStream(sys.stderr, json_lines=False), format=_readable, **options)
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.INFO, force=True)

@@ -8,8 +8,9 @@ its own values at ``/metrics``: run one scrape target per ``holdfast serve`` pro
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from application.ports.jobs import JobOutcome, QueueStats
 from domain.bookings import BookingStatus
 
 PREFIX = "holdfast"
@@ -37,6 +38,34 @@ class PrometheusMetrics:
         self._webhooks = Counter(
             f"{PREFIX}_webhook_events_handled", "Webhook events handled, by outcome", ["outcome"], registry=registry
         )
+        self._jobs = Counter(
+            f"{PREFIX}_jobs", "Background job attempts, by job and outcome", ["job", "outcome"], registry=registry
+        )
+        self._job_seconds = Histogram(
+            f"{PREFIX}_job_duration_seconds", "Background job attempt duration", ["job"], registry=registry
+        )
+        self._queue_depth = Gauge(
+            f"{PREFIX}_job_queue_depth", "Jobs in the queue, by state, when scraped", ["state"], registry=registry
+        )
+        self._dead_letters = Gauge(
+            f"{PREFIX}_job_dead_letters", "Dead letters waiting for an operator, when scraped", registry=registry
+        )
+        self._inbox_lag = Gauge(
+            f"{PREFIX}_webhook_inbox_lag_seconds",
+            "Age of the oldest webhook event still to be handled (received, or failed and due), when scraped",
+            registry=registry,
+        )
+        self._inbox_dead = Gauge(
+            f"{PREFIX}_webhook_inbox_dead_events",
+            "Dead webhook events waiting for a replay, when scraped",
+            registry=registry,
+        )
+        self._drift = Gauge(
+            f"{PREFIX}_reconciliation_drift",
+            "Unrepaired findings of the last reconciliation that ran to the end, by kind",
+            ["kind"],
+            registry=registry,
+        )
         self._requests = Counter(f"{PREFIX}_http_requests", "HTTP requests", HTTP_LABELS, registry=registry)
         self._errors = Counter(
             f"{PREFIX}_http_request_errors", "HTTP requests answered 5xx", HTTP_LABELS, registry=registry
@@ -60,6 +89,24 @@ class PrometheusMetrics:
 
     def webhook_handled(self, outcome: str) -> None:
         self._webhooks.labels(outcome=outcome).inc()
+
+    def job_finished(self, job: str, outcome: JobOutcome, seconds: float) -> None:
+        self._jobs.labels(job=job, outcome=outcome.value).inc()
+        self._job_seconds.labels(job=job).observe(seconds)
+
+    def queue_observed(self, stats: QueueStats, dead_letters: int) -> None:
+        """The queue's depth and the dead letters, read just before a scrape."""
+        for state in ("queued", "scheduled", "active"):
+            self._queue_depth.labels(state=state).set(getattr(stats, state))
+        self._dead_letters.set(dead_letters)
+
+    def webhook_inbox_observed(self, lag_seconds: float, dead: int) -> None:
+        """The webhook inbox's backlog, read just before a scrape."""
+        self._inbox_lag.set(lag_seconds)
+        self._inbox_dead.set(dead)
+
+    def reconciliation_finished(self, kind: str, drift: int) -> None:
+        self._drift.labels(kind=kind).set(drift)
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """``route`` must be a route template (``/v1/holds/{hold_id}``): a raw path would mint a

@@ -8,15 +8,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Literal
+from urllib.parse import urlsplit
 
 ENGINES = ("memory", "sql", "redis")
 ENVIRONMENTS = ("development", "production")
 PAYMENTS = ("fake", "stripe")
+JOB_QUEUES = ("in-process", "saq")
 # What the fake gateway signs its webhooks with when no secret is set: never a real one.
 DEV_WEBHOOK_SECRET = "whsec_holdfast_development_only"
+OTEL_MODES = ("off", "console", "otlp")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/holdfast.db"
+EMAIL_SENDERS = ("file", "smtp", "log")
+DEFAULT_EMAIL_FROM = "Holdfast <no-reply@localhost>"
 
 
 class SettingsError(ValueError):
@@ -41,6 +47,19 @@ class Settings:
     webhook_retry_seconds: float = 10.0  # 0: no in-process retry loop (the jobs run it)
     webhook_max_attempts: int = 8
     idempotency_ttl_hours: int = 24
+    email: Literal["file", "smtp", "log"] = "file"  # file: JSON lines under email_dir, nothing sent
+    email_dir: str = "var/mail"
+    smtp_url: str | None = None  # smtp://user:password@host:587?starttls=true, or smtps://...
+    email_from: str = DEFAULT_EMAIL_FROM
+    jobs: Literal["in-process", "saq"] = "in-process"  # saq: `holdfast worker` runs them, on Redis
+    worker_concurrency: int = 10
+    relay_seconds: float = 2.0  # how often the outbox relay runs (0: off)
+    delivery_seconds: float = 5.0  # how often due webhook deliveries are sent (0: off)
+    notification_seconds: float = 15.0  # how often due emails are sent (0: off)
+    refund_retry_seconds: float = 300.0  # how often refunds left `requested` are asked for again (0: off)
+    worker_metrics_port: int = 0  # 0: the worker serves no /metrics
+    otel: Literal["off", "console", "otlp"] = "off"  # OpenTelemetry tracing (the `otel` extra)
+    otel_endpoint: str | None = None  # the collector's OTLP/HTTP traces URL, for otel=otlp
 
     @property
     def uses_sqlite(self) -> bool:
@@ -75,10 +94,29 @@ class Settings:
             webhook_max_attempts=env.integer("WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts, 1, 100),
             # Clients are promised at least a day to retry with the same Idempotency-Key.
             idempotency_ttl_hours=env.integer("IDEMPOTENCY_TTL_HOURS", defaults.idempotency_ttl_hours, 24, 24 * 30),
+            email=env.choice("EMAIL", defaults.email, EMAIL_SENDERS),  # type: ignore[arg-type]
+            email_dir=env.text("EMAIL_DIR", defaults.email_dir),
+            smtp_url=_smtp_url(env.optional("SMTP_URL")),
+            email_from=_email_from(env.text("EMAIL_FROM", defaults.email_from)),
+            jobs=env.choice("JOBS", defaults.jobs, JOB_QUEUES),  # type: ignore[arg-type]
+            relay_seconds=env.number("RELAY_SECONDS", defaults.relay_seconds, 0, 3600),
+            delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
+            notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),
+            refund_retry_seconds=env.number("REFUND_RETRY_SECONDS", defaults.refund_retry_seconds, 0, 86400),
+            worker_concurrency=env.integer("WORKER_CONCURRENCY", defaults.worker_concurrency, 1, 500),
+            worker_metrics_port=env.integer("WORKER_METRICS_PORT", defaults.worker_metrics_port, 0, 65535),
+            otel=env.choice("OTEL", defaults.otel, OTEL_MODES),  # type: ignore[arg-type]
+            otel_endpoint=_http_url("OTEL_ENDPOINT", env.optional("OTEL_ENDPOINT")),
         )
         if settings.inventory_engine == "redis" and settings.redis_url is None:
             raise SettingsError("HOLDFAST_INVENTORY_ENGINE=redis needs HOLDFAST_REDIS_URL")
+        if settings.jobs == "saq" and settings.redis_url is None:
+            raise SettingsError("HOLDFAST_JOBS=saq needs HOLDFAST_REDIS_URL")
         _check_stripe(settings)
+        if settings.email == "smtp" and settings.smtp_url is None:
+            raise SettingsError("HOLDFAST_EMAIL=smtp needs HOLDFAST_SMTP_URL")
+        if settings.otel == "otlp" and settings.otel_endpoint is None:
+            raise SettingsError("HOLDFAST_OTEL=otlp needs HOLDFAST_OTEL_ENDPOINT")
         return settings
 
 
@@ -162,3 +200,26 @@ def _check_stripe(settings: Settings) -> None:
     ):
         if value is None:
             raise SettingsError(f"HOLDFAST_PAYMENTS=stripe needs HOLDFAST_{name}")
+
+
+def _smtp_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("smtp", "smtps") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a port that is not a number from 0 to 65535
+        valid = False
+    if not valid:  # the value is not echoed: it may hold the SMTP password
+        raise SettingsError(
+            "HOLDFAST_SMTP_URL must be smtp://[user:password@]host[:port][?starttls=true] or smtps://..."
+        )
+    return url
+
+
+def _email_from(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    if "@" not in address or any(char in sender for char in "\r\n"):
+        example = "'Holdfast <no-reply@example.com>'"
+        raise SettingsError(f"HOLDFAST_EMAIL_FROM must be an address, e.g. {example}, got {sender!r}")
+    return sender

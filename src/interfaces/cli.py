@@ -14,6 +14,7 @@ import click
 
 from infrastructure import migrations
 from infrastructure.settings import Settings, SettingsError
+from interfaces.cli_reconcile import reconcile
 
 if TYPE_CHECKING:
     from infrastructure.container import Container
@@ -127,6 +128,87 @@ def purge_idempotency() -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Run the SAQ worker: every background job and the cron schedule (needs HOLDFAST_JOBS=saq)."""
+    from interfaces.workers.saq_worker import run_worker
+
+    settings = _settings()
+    if settings.jobs != "saq":
+        click.echo("holdfast: the worker runs SAQ jobs: set HOLDFAST_JOBS=saq (and HOLDFAST_REDIS_URL)", err=True)
+        sys.exit(2)
+    asyncio.run(run_worker(settings))
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs: the queue, dead letters, replays."""
+
+
+@jobs.command("status")
+def jobs_status() -> None:
+    """How many jobs wait, are scheduled or run, and how many dead letters wait."""
+
+    async def work(container: Container) -> Any:
+        return await container.use_cases.get_jobs_status()()
+
+    found = _run(work)
+    queue = found.queue
+    click.echo(
+        f"queued {queue.queued}, scheduled {queue.scheduled}, active {queue.active}, dead letters {found.dead_letters}"
+    )
+
+
+@jobs.command("dead-letters")
+@click.option("--all", "include_replayed", is_flag=True, help="include letters replayed already")
+def jobs_dead_letters(include_replayed: bool) -> None:
+    """List jobs that failed every attempt, newest first."""
+
+    async def work(container: Container) -> Any:
+        return await container.use_cases.list_dead_letters()(include_replayed=include_replayed)
+
+    for letter in _run(work):
+        replayed = f" replayed {letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else ""
+        last_line = letter.error.strip().splitlines()[-1] if letter.error.strip() else ""
+        click.echo(f"{letter.id} {letter.failed_at:%Y-%m-%d %H:%M:%S} {letter.job} {dict(letter.args)}{replayed}")
+        click.echo(f"    {letter.attempts} attempts; {last_line}")
+
+
+@jobs.command("replay")
+@click.argument("letter_id", type=click.UUID)
+def jobs_replay(letter_id: Any) -> None:
+    """Enqueue a dead letter's job again (once)."""
+    from domain.errors import DomainError
+
+    async def work(container: Container) -> Any:
+        return await container.use_cases.replay_dead_letter()(letter_id)
+
+    try:
+        letter = _run(work)
+    except DomainError as exc:
+        click.echo(f"holdfast: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"replayed {letter.job} as job {letter.replay_job_id}")
+
+
+@jobs.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one round of a periodic job here and now, in the foreground (not through the queue)."""
+    from infrastructure.jobs.policies import periodic_jobs
+    from interfaces.workers.jobs import ForegroundContext, job_handlers
+
+    if name not in periodic_jobs(_settings()):
+        click.echo(f"holdfast: no periodic job {name!r}; try one of {sorted(periodic_jobs(_settings()))}", err=True)
+        sys.exit(2)
+
+    async def work(container: Container) -> None:
+        await job_handlers(container)[name](ForegroundContext(), {})
+
+    _run(work)
+    click.echo(f"ran {name}")
+
+
+@main.command()
 def serve() -> None:
     """Serve the API at HOLDFAST_HOST:HOLDFAST_PORT."""
     import uvicorn
@@ -141,6 +223,9 @@ def serve() -> None:
         access_log=False,
         log_config=None,
     )
+
+
+main.add_command(reconcile)
 
 
 if __name__ == "__main__":

@@ -10,18 +10,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from dependency_injector import providers
 from redis.asyncio import Redis
 
+from application.use_cases.authorize_operator import OPERATOR_SCOPE
+from application.use_cases.issue_api_key import IssueApiKey
 from application.use_cases.register_tenant import RegisterTenant
 from infrastructure.container import build_container, close_container
-from infrastructure.persistence.metadata import metadata
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
-from tests.databases import migrated_postgres
+from tests.databases import migrated_postgres, truncate_all
 from tests.fakes.clock import FakeClock
 
 E2E_DATABASE = "holdfast_e2e"
@@ -32,15 +32,6 @@ E2E_REDIS_DB = 3
 def e2e_postgres_url(postgres_url: str) -> str:
     """A database of its own on the session's Postgres, migrated to head."""
     return migrated_postgres(postgres_url, E2E_DATABASE)
-
-
-async def _empty_postgres(url: str) -> None:
-    tables = ", ".join(table.name for table in metadata.sorted_tables)
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await connection.execute(f"TRUNCATE {tables} CASCADE")
-    finally:
-        await connection.close()
 
 
 async def _empty_redis(url: str) -> None:
@@ -57,7 +48,7 @@ async def settings(request: pytest.FixtureRequest) -> Settings:
         return Settings(database_url=request.getfixturevalue("sqlite_url"), expiry_sweep_seconds=0)
     database_url: str = request.getfixturevalue("e2e_postgres_url")
     redis_url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + f"/{E2E_REDIS_DB}"
-    await _empty_postgres(database_url)
+    await truncate_all(database_url)
     await _empty_redis(redis_url)
     return Settings(
         database_url=database_url,
@@ -121,3 +112,12 @@ async def world(settings: Settings) -> AsyncIterator[World]:
             yield World(Api(client, acme.api_key, clock), Api(client, globex.api_key, clock), client, clock, container)
         finally:
             await close_container(container)
+
+
+@pytest.fixture
+async def operator(world: World) -> Api:
+    """A client with an operator key (for /v1/ops), of its own tenant."""
+    await world.container.use_cases.register_tenant()(RegisterTenant("ops"))
+    issue = world.container.use_cases.issue_api_key()
+    key = await issue(IssueApiKey("ops", "operator", (OPERATOR_SCOPE,)))
+    return Api(world.client, key, world.clock)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from application.ports.jobs import DeadLetter
 from tests.e2e.conftest import World
 from tests.e2e.helpers import book, hold, make_listing
 
@@ -99,3 +101,17 @@ async def test_metrics_need_no_api_key_and_stay_out_of_the_api_document(world: W
     assert "holdfast_holds_placed_total 0.0" in response.text  # a fresh registry for every app
     schema = (await world.client.get("/schema/openapi.json")).json()
     assert "/metrics" not in schema["paths"]
+
+
+async def test_the_job_queue_and_its_dead_letters_are_read_at_each_scrape(world: World) -> None:
+    before = await scrape(world)
+    assert value(before, "holdfast_job_queue_depth", state="queued") == 0
+    assert value(before, "holdfast_job_dead_letters") == 0
+
+    await world.container.gateways.jobs().enqueue("expire_holds")
+    letter = DeadLetter(uuid4(), "purge_idempotency", {}, None, "boom", 1, world.clock.now())
+    await world.container.gateways.dead_letters().add(letter)
+
+    after = await scrape(world)
+    assert value(after, "holdfast_job_queue_depth", state="queued") == 1
+    assert value(after, "holdfast_job_dead_letters") == 1

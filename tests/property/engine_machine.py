@@ -24,7 +24,7 @@ from domain.errors import (
     DomainError,
     InsufficientInventoryError,
 )
-from domain.inventory import COUNTED_STATUSES, Hold, HoldLine, PoolCounters
+from domain.inventory import COUNTED_STATUSES, Hold, HoldLine, HoldStatus, PoolCounters
 from tests.engines import EngineHandle
 from tests.property.reference_model import ModelPool, ReferenceModel
 
@@ -43,6 +43,18 @@ listing_specs = st.lists(
     min_size=1,
     max_size=2,
 )
+
+
+def _units(holds: list[Hold], pool_id: UUID) -> tuple[int, int]:
+    """Held and sold units of one pool among ``holds``."""
+    held = sold = 0
+    for hold in holds:
+        quantity = sum(line.quantity for line in hold.lines if line.pool_id == pool_id)
+        if hold.status is HoldStatus.ACTIVE:
+            held += quantity
+        else:
+            sold += quantity
+    return held, sold
 
 
 def hold_key(hold: Hold) -> tuple[Any, ...]:
@@ -185,6 +197,20 @@ class EngineMachine(RuleBasedStateMachine):
         else:
             assert isinstance(actual, PoolCounters)
             assert actual.capacity == capacity
+
+    @rule(data=st.data())
+    def restore(self, data: st.DataObject) -> None:
+        """Reconciliation's repair: the confirmed holds and some of the active ones survive, the
+        rest are lost (and count as expired), and the counters are set from the survivors."""
+        listing_id = data.draw(st.sampled_from(list(self.pools_of)), label="listing")
+        live = [h for h in self.model.holds.values() if h.listing_id == listing_id and h.status in COUNTED_STATUSES]
+        kept = [h for h in live if h.status is HoldStatus.CONFIRMED or data.draw(st.booleans(), label="keep")]
+        pools = [
+            PoolCounters(pool_id, listing_id, self.model.pools[pool_id].capacity, *_units(kept, pool_id))
+            for pool_id in self.pools_of[listing_id]
+        ]
+        self.model.restore(listing_id, kept)
+        self.run(self.engine.restore(listing_id, pools, kept, self.now))
 
     @rule(seconds=st.integers(min_value=0, max_value=40))
     def tick(self, seconds: int) -> None:

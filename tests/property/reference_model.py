@@ -130,6 +130,14 @@ class ReferenceModel:
         pool.capacity = capacity
         return pool
 
+    def restore(self, listing_id: UUID, holds: list[Hold]) -> None:
+        """The listing's live holds become ``holds``; its other active holds expire."""
+        kept = {hold.id for hold in holds}
+        for hold in list(self.holds.values()):
+            if hold.listing_id == listing_id and hold.status is HoldStatus.ACTIVE and hold.id not in kept:
+                self._set(hold, HoldStatus.EXPIRED)
+        self.holds.update((hold.id, hold) for hold in holds)
+
     def _due(self, hold: Hold, now: datetime) -> bool:
         return hold.status is HoldStatus.ACTIVE and now >= hold.expires_at
 

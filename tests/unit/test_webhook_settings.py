@@ -1,41 +1,10 @@
-"""The in-process webhook retry loop and its settings."""
+"""The webhook retry settings (the retries themselves run as the ``retry_webhook_events`` job)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from datetime import UTC, datetime
-
 import pytest
 
-from application.ports.payments import GatewayEvent
-from application.ports.webhooks import InboxEntry
-from domain.webhooks import InboxStatus
 from infrastructure.settings import Settings, SettingsError
-from interfaces.workers.webhook_retry import retry_forever
-
-NOW = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-async def test_a_failed_round_is_logged_and_the_loop_goes_on() -> None:
-    rounds: list[int] = []
-    third = asyncio.Event()
-    done = InboxEntry(GatewayEvent("evt_1", "x", NOW, {}), InboxStatus.PROCESSED, 1, NOW, NOW)
-
-    async def retry() -> list[InboxEntry]:
-        rounds.append(len(rounds))
-        if len(rounds) == 3:
-            third.set()
-        if len(rounds) == 1:
-            raise ConnectionError("database restarting")
-        return [done]
-
-    loop = asyncio.create_task(retry_forever(retry, 0.001))
-    await asyncio.wait_for(third.wait(), 5)
-    loop.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await loop
-    assert loop.cancelled()
 
 
 def test_webhook_settings_are_read_and_checked() -> None:

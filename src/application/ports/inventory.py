@@ -69,3 +69,17 @@ class InventoryEngine(Protocol):
     async def snapshot(self, listing_id: UUID | None = None) -> list[PoolCounters]:
         """Every pool's counters (or one listing's), for reconciliation."""
         ...
+
+    async def restore(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> None:
+        """Make one listing's counters and holds what the system of record says, in one atomic
+        step (reconciliation's repair, and the rebuild after losing Redis).
+
+        Each of ``pools`` gets exactly its capacity, held and sold (a pool not counted yet is
+        added). ``holds`` are the listing's live holds (active or confirmed): each is kept, or
+        created, in its given status. Every other hold active on the listing ends ``expired``
+        without moving counters: lost holds count as expired. Customer counts are recounted from
+        ``holds``. ``check_restorable`` refuses bad input before anything changes.
+        """
+        ...

@@ -10,7 +10,8 @@ A job that fails every attempt becomes a dead letter that an operator can read a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -45,6 +46,19 @@ class JobPolicy:
         if self.every is not None and self.every <= 0:
             raise ValueError("a cron job runs every so many seconds, more than zero")
 
+    @property
+    def is_cron(self) -> bool:
+        return self.every is not None
+
+    def delay_after(self, failed_attempt: int, jitter: float) -> float:
+        """Seconds to wait after attempt ``failed_attempt`` (1-based) failed, ``jitter`` in [0, 1).
+
+        Half of each step is fixed and half random ("equal jitter"), so jobs that failed together
+        come back spread out but never sooner than half a step.
+        """
+        step = min(self.max_retry_delay, self.retry_delay * 2.0 ** min(failed_attempt - 1, 30))
+        return step / 2 + step / 2 * jitter
+
 
 class JobContext(Protocol):
     """What a running job knows of itself."""
@@ -59,6 +73,22 @@ class JobContext(Protocol):
 
     async def heartbeat(self, progress: float | None = None) -> None:
         """Say the job is alive (and, optionally, how far along, 0..1); long jobs call it often."""
+        ...
+
+
+# What runs a job: its context and its arguments. The job catalogue maps every name to one.
+JobHandler = Callable[[JobContext, Mapping[str, Any]], Awaitable[object]]
+
+
+class JobOutcome(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    RETRIED = "retried"  # this attempt failed; another is scheduled
+    FAILED = "failed"  # the last attempt failed (an enqueued job becomes a dead letter)
+
+
+class JobObserver(Protocol):
+    def job_finished(self, job: str, outcome: JobOutcome, seconds: float) -> None:
+        """An attempt of ``job`` ended; cheap and synchronous (a metrics counter)."""
         ...
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from application.ports.jobs import JobOutcome
 from domain.bookings import BookingStatus
 
 
@@ -28,4 +29,13 @@ class Metrics(Protocol):
     def webhook_handled(self, outcome: str) -> None:
         """A claimed webhook event was handled: ``processed``, ``ignored``, ``failed``, ``dead``,
         or ``lease_lost`` when its outcome could not be recorded."""
+        ...
+
+    def job_finished(self, job: str, outcome: JobOutcome, seconds: float) -> None:
+        """An attempt of a background job ended (``succeeded``, ``retried`` or ``failed``)."""
+        ...
+
+    def reconciliation_finished(self, kind: str, drift: int) -> None:
+        """A reconciliation of ``kind`` (``inventory``, ``payments``) ran to the end and left
+        ``drift`` findings unrepaired."""
         ...

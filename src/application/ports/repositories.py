@@ -9,12 +9,18 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
+from application.ports.journal import HoldJournalRepository
 from application.ports.ledger import LedgerRepository
+from application.ports.notifications import NotificationRepository
 from application.ports.outbox import OutboxRepository
+from application.ports.outgoing_webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
+from application.ports.reconciliation import ReconciliationRepository
+from application.ports.relay import OutboxRelay
 from application.ports.webhooks import WebhookInboxRepository
 from domain.bookings import Booking, BookingStatus
 from domain.disputes import Dispute
 from domain.listings import Listing, Pool
+from domain.reconciliation import ReconciliationScope
 from domain.refunds import Refund
 from domain.tenants import Tenant
 
@@ -133,6 +139,13 @@ class BookingRepository(Protocol):
 
     async def list(self, tenant_id: UUID, where: BookingFilter, page: PageRequest) -> Page[Booking]: ...
 
+    async def with_payment(self, scope: ReconciliationScope, page: PageRequest) -> Page[Booking]:
+        """Bookings that have a PaymentIntent, in the scope (any tenant when it names none),
+        oldest first, a page at a time."""
+        ...
+
+    async def count_with_payment(self, scope: ReconciliationScope) -> int: ...
+
     async def save(self, booking: Booking) -> None:
         """Writes the booking's new state and transitions; ``ConflictError`` on a stale version."""
         ...
@@ -146,6 +159,16 @@ class RefundRepository(Protocol):
     async def for_booking(self, booking_id: UUID) -> list[Refund]: ...
 
     async def by_gateway_id(self, gateway_refund_id: str) -> Refund | None: ...
+
+    async def requested_before(self, cutoff: datetime, limit: int) -> list[Refund]:
+        """Refunds still ``requested`` whose row has not changed since ``cutoff``, oldest first."""
+        ...
+
+    async def claim(self, refund_id: UUID, cutoff: datetime, now: datetime) -> bool:
+        """Touch a refund still ``requested`` and unchanged since ``cutoff`` (its ``updated_at``
+        becomes ``now``), in one conditional update; False when another worker touched it
+        first or it moved on. Of several workers claiming one refund, one wins."""
+        ...
 
 
 class DisputeRepository(Protocol):
@@ -172,6 +195,12 @@ class UnitOfWork(Protocol):
     disputes: DisputeRepository
     ledger: LedgerRepository
     outbox: OutboxRepository
+    outbox_relay: OutboxRelay
+    webhook_endpoints: WebhookEndpointRepository
+    webhook_deliveries: WebhookDeliveryRepository
+    notifications: NotificationRepository
+    hold_journal: HoldJournalRepository
+    reconciliations: ReconciliationRepository
 
     async def __aenter__(self) -> Self: ...
 

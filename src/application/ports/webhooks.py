@@ -55,6 +55,15 @@ class InboxPage:
     next_after: tuple[datetime, str] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class InboxBacklog:
+    """What waits in the inbox: the receipt time of the oldest event still to be handled (received,
+    or failed and due again; None when there is none), and how many events are dead."""
+
+    oldest_due_received_at: datetime | None
+    dead: int
+
+
 class WebhookEventHandler(Protocol):
     """Acts on verified provider events, one at a time, as the inbox hands them out.
 
@@ -111,3 +120,7 @@ class WebhookInboxRepository(Protocol):
         ...
 
     async def list(self, status: InboxStatus | None, page: InboxPageRequest) -> InboxPage: ...
+
+    async def backlog(self, now: datetime) -> InboxBacklog:
+        """The inbox's backlog at ``now``, read with index-backed aggregates (scraped often)."""
+        ...

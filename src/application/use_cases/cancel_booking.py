@@ -70,9 +70,6 @@ class CancelBookingHandler:
             await uow.bookings.save(booking)
             if sold:
                 await uow.pools.record_sold([(line.pool_id, -line.quantity) for line in booking.lines])
-                await self._engine.cancel(booking.hold_id)
-            elif awaiting:
-                await self._engine.release(booking.hold_id, now)
             amount = listing.policy.refund_for(booking.refundable, listing.starts_at, now) if sold else 0
             refund = None
             if amount > 0:
@@ -80,5 +77,12 @@ class CancelBookingHandler:
                 refund = Refund(self._ids.new_id(), booking.tenant_id, booking.id, money, command.reason, now, now)
                 await uow.refunds.add(refund)
             await uow.outbox.add(booking.events)
+            # The engine gives the units back last, just before the commit: when the record cannot
+            # be written, the engine (Redis, outside this transaction) still counts them sold, so
+            # they are never sold again while the booking still holds them.
+            if sold:
+                await self._engine.cancel(booking.hold_id)
+            elif awaiting:
+                await self._engine.release(booking.hold_id, now)
             await uow.commit()
         return booking, refund

@@ -12,6 +12,7 @@ from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.get_hold import tenant_hold
 from domain.bookings import Booking, Payment
+from domain.contacts import EmailAddress
 from domain.errors import DuplicateError, HoldExpiredError, HoldNotActiveError
 from domain.inventory import Hold, HoldStatus
 
@@ -21,6 +22,7 @@ class CreateBooking:
     tenant_id: UUID
     hold_id: UUID
     actor: str
+    contact_email: EmailAddress | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,8 @@ class CreateBookingHandler:
     """Rules:
 
     * one booking per hold: booking a hold again returns the booking it already has;
+    * an optional contact email is where the booking's notifications go; booking the hold
+      again keeps the email the booking was made with;
     * an expired hold cannot be booked (``HoldExpiredError``), a released one neither;
     * a free hold (total 0) is confirmed at once; the booking is committed to the system of
       record, which refuses to record more sold units than a pool's capacity, before anyone
@@ -49,22 +53,26 @@ class CreateBookingHandler:
         hold = await tenant_hold(self._engine, command.tenant_id, command.hold_id)
         try:
             if hold.total_price.amount == 0 or hold.status is HoldStatus.CONFIRMED:
-                return await self._book_free(command, hold.id)
+                return await self._book_free(command, hold)
             return await self._check_out(command, hold)
         except DuplicateError:  # a concurrent request booked the same hold first
             return CreatedBooking(await self._existing(command), created=False)
 
-    async def _book_free(self, command: CreateBooking, hold_id: UUID) -> CreatedBooking:
+    async def _book_free(self, command: CreateBooking, hold: Hold) -> CreatedBooking:
         async with self._uow() as uow:
-            existing = await uow.bookings.get_by_hold(command.tenant_id, hold_id)
+            existing = await uow.bookings.get_by_hold(command.tenant_id, hold.id)
             if existing is not None:
                 return CreatedBooking(existing, created=False)
             now = self._clock.now()
-            confirmed = await self._engine.confirm(hold_id, now)
-            booking = Booking.confirm_hold(confirmed, now, command.actor)
+            booking = Booking.confirm_hold(hold, now, command.actor, command.contact_email)
             await uow.bookings.add(booking)
             await uow.pools.record_sold([(line.pool_id, line.quantity) for line in booking.lines])
             await uow.outbox.add(booking.events)
+            # The engine confirms last, just before the commit: when the record cannot be written
+            # (the database is down), the engine (Redis, outside this transaction) has sold nothing
+            # and the hold stays active. Only a commit lost after the confirm leaves a confirmed
+            # hold without its booking; booking it again (the 503 asks for a retry) writes it.
+            await self._engine.confirm(hold.id, now)
             await uow.commit()
         return CreatedBooking(booking, created=True)
 
@@ -83,7 +91,7 @@ class CreateBookingHandler:
             idempotency_key=f"checkout:{hold.id}",
         )
         payment = Payment(intent.id, intent.client_secret, due_at=hold.expires_at)
-        booking = Booking.await_payment(hold, now, command.actor, payment)
+        booking = Booking.await_payment(hold, now, command.actor, payment, command.contact_email)
         async with self._uow() as uow:
             await uow.bookings.add(booking)
             await uow.outbox.add(booking.events)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway, RefundStatus
+from application.ports.payments import Refund as GatewayRefund
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.payment_records import record_refund
 from domain.bookings import Booking
@@ -30,19 +31,37 @@ async def execute_refund(
     refund that succeeded is counted on the booking once, in the same unit of work that marks
     it succeeded; a pending one is counted when the gateway's refund event says it succeeded.
     """
+    answer = await ask_gateway(gateway, refund, booking)
+    return await record_answer(uow_factory, clock, refund, booking, answer)
+
+
+async def ask_gateway(gateway: PaymentGateway, refund: Refund, booking: Booking) -> GatewayRefund:
+    """The gateway call alone, under the refund's own idempotency key and with its id in the
+    metadata (``refund_id``), by which the gateway's refund can be found again."""
     assert booking.payment is not None
-    answer = await gateway.refund(
+    return await gateway.refund(
         booking.payment.intent_id,
         amount=refund.amount.amount,
         metadata={"refund_id": str(refund.id), "booking_id": str(booking.id)},
         idempotency_key=refund.idempotency_key,
     )
+
+
+def refund_state(status: RefundStatus) -> RefundState:
+    """What a refund's status at the gateway means for our record of it."""
+    return _STATES[status]
+
+
+async def record_answer(
+    uow_factory: UnitOfWorkFactory, clock: Clock, refund: Refund, booking: Booking, answer: GatewayRefund
+) -> Refund:
+    """Record the gateway's refund ``answer`` to our ``refund`` (once: a succeeded one stays as it is)."""
     async with uow_factory() as uow:
         current = await uow.bookings.get(booking.tenant_id, booking.id)
         stored = next(r for r in await uow.refunds.for_booking(booking.id) if r.id == refund.id)
         if stored.state is RefundState.SUCCEEDED:
             return stored
-        now, state = clock.now(), _STATES[answer.status]
+        now, state = clock.now(), refund_state(answer.status)
         stored.settle(answer.id, state, now)
         if state is RefundState.SUCCEEDED:
             current.record_refund(stored.amount.amount, now, ACTOR, stored.reason)

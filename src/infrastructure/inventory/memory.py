@@ -20,7 +20,7 @@ from domain.errors import (
     InsufficientInventoryError,
     NotFoundError,
 )
-from domain.inventory import Hold, HoldStatus, PoolCounters
+from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
 
 
 class MemoryInventoryEngine:
@@ -105,6 +105,25 @@ class MemoryInventoryEngine:
     async def snapshot(self, listing_id: UUID | None = None) -> list[PoolCounters]:
         pools = self._pools.values()
         return [pool for pool in pools if listing_id is None or pool.listing_id == listing_id]
+
+    async def restore(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> None:
+        check_restorable(listing_id, pools, holds)
+        given = {hold.id for hold in holds}
+        for hold in list(self._holds.values()):
+            if hold.listing_id == listing_id and hold.status is HoldStatus.ACTIVE and hold.id not in given:
+                self._holds[hold.id] = hold.moved_to(HoldStatus.EXPIRED)
+        for key in [key for key in self._customer_units if key[0] == listing_id]:
+            del self._customer_units[key]
+        for hold in holds:
+            previous = self._holds.get(hold.id)
+            if hold.status is HoldStatus.ACTIVE and (previous is None or previous.status is not HoldStatus.ACTIVE):
+                heapq.heappush(self._expiry[listing_id], (hold.expires_at, hold.id))
+            self._holds[hold.id] = hold
+            self._customer_units[(listing_id, hold.customer_ref)] += hold.quantity
+        for pool in pools:
+            self._pools[pool.pool_id] = pool
 
     def _get(self, hold_id: UUID) -> Hold:
         hold = self._holds.get(hold_id)

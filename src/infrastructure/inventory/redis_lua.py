@@ -6,6 +6,7 @@ Time always comes from the caller, so a hold's fate never depends on the Redis s
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from domain.errors import HoldMismatchError, NotFoundError
-from domain.inventory import Hold, PoolCounters
+from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory.redis_codec import (
     ListingKeys,
     RedisKeys,
@@ -36,6 +37,8 @@ from infrastructure.inventory.redis_scripts import LuaScripts
 DEFAULT_RETENTION = timedelta(days=7)
 # Most due holds one place_hold expires before reserving; the sweep (expire_due) does the rest.
 EXPIRE_ON_PLACE = 100
+# Restore calls that may find holds placed meanwhile and start again before giving up.
+RESTORE_ATTEMPTS = 5
 
 Reply = list[Any]
 
@@ -172,6 +175,57 @@ class RedisLuaInventoryEngine:
         hashes = await self._run(lambda p: [p.hgetall(self._keys.listing(lst).pools) for lst in listings])
         return [pool for lst, fields in zip(listings, hashes, strict=True) for pool in decode_pools(lst, fields)]
 
+    async def restore(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> None:
+        """One script call on the listing; the id lookups outside its slot follow in the same round trip."""
+        check_restorable(listing_id, pools, holds)
+        listing = self._keys.listing(listing_id)
+        [active] = await self._run(lambda p: p.zrange(listing.expiry, 0, -1))
+        for _ in range(RESTORE_ATTEMPTS):
+            reply = await self._restore_once(listing_id, pools, holds, now, active)
+            if reply[0] == "restored":
+                await self._age_indexes(reply[1:])
+                return
+            active = [*active, *reply[1:]]
+        raise RuntimeError(f"listing {listing_id} kept gaining holds; restore gave up")
+
+    async def _age_indexes(self, expired: list[str]) -> None:
+        """Lookups of holds the restore expired last as long as their records."""
+        indexes = [self._keys.hold_listing(hold_id) for hold_id in expired]
+        if indexes:
+            await self._run(lambda p: [p.pexpire(index, self._retention_ms) for index in indexes])
+
+    async def _restore_once(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime, active: list[str]
+    ) -> Reply:
+        """The script, declaring the records of ``active`` holds, and the id lookups, in one round trip."""
+        listing = self._keys.listing(listing_id)
+        keys = [*(listing.hold(hold.id) for hold in holds), *(listing.hold(hold_id) for hold_id in active)]
+        args = [*_restore_args(pools, holds), *active]
+        reply, *_ = await self._run(
+            lambda p: (
+                self._script(p, "restore", listing, keys, args, to_ms(now)),
+                self._index_restored(p, listing_id, pools, holds, now),
+            )
+        )
+        return reply
+
+    def _index_restored(
+        self, pipe: Pipeline, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> None:
+        """The lookups by id: every pool and hold restored can be found again."""
+        if pools:
+            pipe.hset(self._keys.pool_listing, mapping={str(pool.pool_id): str(listing_id) for pool in pools})
+        pipe.sadd(self._keys.listings, str(listing_id))
+        for hold in holds:
+            index = self._keys.hold_listing(hold.id)
+            if hold.status is HoldStatus.CONFIRMED:
+                pipe.set(index, str(listing_id))  # cancel needs it for as long as the hold is confirmed
+            else:
+                left = max(expiry_ms(hold.expires_at) - to_ms(now), 0)
+                pipe.set(index, str(listing_id), px=left + self._retention_ms)
+
     async def _place(self, hold: Hold, limit: int | None, due: list[str]) -> tuple[str | None, Reply]:
         """One round trip: claim the id's index entry (never overwriting it), run the script.
 
@@ -280,6 +334,20 @@ class RedisLuaInventoryEngine:
 
     async def _run(self, build: Callable[[Pipeline], object]) -> list[Any]:
         return await self._scripts.run(self._redis, build)
+
+
+def _restore_args(pools: Sequence[PoolCounters], holds: Sequence[Hold]) -> list[Any]:
+    """ARGV[4] and ARGV[5] of ``restore.lua``: every number as text, as Redis would hand it back."""
+    counts = [[str(p.pool_id), str(p.capacity), str(p.held), str(p.sold)] for p in pools]
+    records = [
+        [str(h.id), h.status.value, str(expiry_ms(h.expires_at)), h.customer_ref, str(h.quantity), *_bodies(h)]
+        for h in holds
+    ]
+    return [json.dumps(counts), json.dumps(records)]
+
+
+def _bodies(hold: Hold) -> tuple[str, str]:
+    return encode_lines(hold), encode_hold(hold)
 
 
 def _place_args(hold: Hold, limit: int | None, due: list[str]) -> list[Any]:

@@ -14,7 +14,7 @@ from redis.exceptions import NoScriptError
 
 from infrastructure.inventory.redis_codec import decoded
 
-SCRIPT_NAMES = ("add_pool", "place_hold", "confirm", "release", "cancel", "expire", "resize")
+SCRIPT_NAMES = ("add_pool", "place_hold", "confirm", "release", "cancel", "expire", "resize", "restore")
 _LIBRARY = "lib.lua"
 
 

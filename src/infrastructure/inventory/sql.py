@@ -36,7 +36,7 @@ from domain.errors import (
     InsufficientInventoryError,
     NotFoundError,
 )
-from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters
+from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory import sql_tables
 from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
 from infrastructure.persistence.database import Database
@@ -164,6 +164,42 @@ class SqlInventoryEngine:
             stmt = stmt.where(pools_t.c.listing_id == listing_id)
         async with self._db.reading() as session:
             return [pool_from_row(row) for row in await session.execute(stmt)]
+
+    async def restore(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> None:
+        """Pools are added first (lines refer to them), then rows are locked in the usual order."""
+        check_restorable(listing_id, pools, holds)
+        async with self._db.transaction() as session:
+            new_pools = [{"pool_id": p.pool_id, "listing_id": listing_id, "capacity": p.capacity} for p in pools]
+            if new_pools:
+                await session.execute(self._upsert(pools_t).values(new_pools).on_conflict_do_nothing())
+            await self._restore_holds(session, listing_id, holds)
+            for pool in sorted(pools, key=lambda pool: pool.pool_id):
+                counts = {"capacity": pool.capacity, "held": pool.held, "sold": pool.sold}
+                await session.execute(update(pools_t).where(pools_t.c.pool_id == pool.pool_id).values(counts))
+            await session.execute(delete(units_t).where(units_t.c.listing_id == listing_id))
+            customers: dict[str, int] = defaultdict(int)
+            for hold in holds:
+                customers[hold.customer_ref] += hold.quantity
+            rows = [{"listing_id": listing_id, "customer_ref": c, "units": n} for c, n in sorted(customers.items())]
+            if rows:
+                await session.execute(insert(units_t), rows)
+
+    async def _restore_holds(self, session: AsyncSession, listing_id: UUID, holds: Sequence[Hold]) -> None:
+        given = {hold.id: hold for hold in holds}
+        active = holds_t.c.listing_id == listing_id, holds_t.c.status == ACTIVE.value
+        stored = set((await session.execute(select(holds_t.c.id).where(holds_t.c.id.in_(list(given))))).scalars())
+        lost = set((await session.execute(select(holds_t.c.id).where(*active))).scalars()) - set(given)
+        for hold_id in sorted(set(given) | lost):
+            hold = given.get(hold_id)
+            if hold is None:
+                await session.execute(update(holds_t).where(holds_t.c.id == hold_id).values(status=EXPIRED.value))
+            elif hold_id in stored:
+                await session.execute(update(holds_t).where(holds_t.c.id == hold_id).values(status=hold.status.value))
+            else:
+                await session.execute(insert(holds_t).values(hold_row(hold)))
+                await session.execute(insert(lines_t), line_rows(hold))
 
     # -- placing a hold ------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import sys
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
@@ -26,12 +27,32 @@ _WORD = re.compile(r"[A-Z][a-z0-9]*")
 
 
 def event_type(event: DomainEvent) -> str:
-    aggregate, happened = _names(event)
+    return _type_of(type(event))
+
+
+def known_event_types() -> frozenset[str]:
+    """The type of every concrete event (a leaf of the hierarchy): what tenants may subscribe to."""
+    found, stack = set(), [DomainEvent]
+    while stack:
+        kinds = [kind for kind in stack.pop().__subclasses__() if _exported(kind)]
+        stack += kinds
+        found |= {_type_of(kind) for kind in kinds if not any(map(_exported, kind.__subclasses__()))}
+    return frozenset(found)
+
+
+def _exported(kind: type) -> bool:
+    """Whether its module names this very class: ``dataclass(slots=True)`` replaces a class with
+    a copy, and the discarded original lingers among its base's subclasses."""
+    return getattr(sys.modules.get(kind.__module__), kind.__name__, None) is kind
+
+
+def _type_of(kind: type[DomainEvent]) -> str:
+    aggregate, happened = _names(kind)
     return f"holdfast.{aggregate}.{happened}.{VERSION}"
 
 
 def subject(event: DomainEvent) -> str:
-    aggregate, _ = _names(event)
+    aggregate, _ = _names(type(event))
     return f"{aggregate}s/{event.aggregate_id}"
 
 
@@ -77,10 +98,10 @@ def structured(row: Any) -> dict[str, Any]:
     }
 
 
-def _names(event: DomainEvent) -> tuple[str, str]:
-    words = [word.lower() for word in _WORD.findall(type(event).__name__)]
+def _names(kind: type[DomainEvent]) -> tuple[str, str]:
+    words = [word.lower() for word in _WORD.findall(kind.__name__)]
     if len(words) < 2:
-        raise ValueError(f"{type(event).__name__}: event names are <Aggregate><WhatHappened>")
+        raise ValueError(f"{kind.__name__}: event names are <Aggregate><WhatHappened>")
     return words[0], "_".join(words[1:])
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.bookings import Booking, BookingStatus, Payment, Transition
+from domain.contacts import EmailAddress
 from domain.inventory import HoldLine
 from domain.listings import CancellationPolicy, Listing, ListingKind, Pool
 from domain.money import Money
@@ -86,6 +87,7 @@ def booking_to_row(booking: Booking) -> dict[str, Any]:
         "total_amount": booking.total.amount,
         "currency": booking.total.currency,
         "status": booking.status.value,
+        "contact_email": None if booking.contact_email is None else booking.contact_email.value,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,
         "version": booking.version,
@@ -134,6 +136,7 @@ def booking_from_row(row: Any, history: list[Transition]) -> Booking:
         created_at=row.created_at,
         updated_at=row.updated_at,
         payment=payment_from_row(row),
+        contact_email=None if row.contact_email is None else EmailAddress(row.contact_email),
         version=row.version,
         history=history,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,29 @@ class SqlRefundRepository:
         statement = select(refunds).where(refunds.c.gateway_refund_id == gateway_refund_id)
         row = (await self._session.execute(statement)).first()
         return None if row is None else _from_row(row)
+
+    async def requested_before(self, cutoff: datetime, limit: int) -> list[Refund]:
+        statement = (
+            select(refunds)
+            .where(refunds.c.status == RefundState.REQUESTED.value, refunds.c.updated_at <= cutoff)
+            .order_by(refunds.c.updated_at, refunds.c.id)
+            .limit(limit)
+        )
+        return [_from_row(row) for row in (await self._session.execute(statement)).all()]
+
+    async def claim(self, refund_id: UUID, cutoff: datetime, now: datetime) -> bool:
+        # One conditional update: on Postgres a second claimer waits for the first to commit,
+        # then finds updated_at moved past the cutoff and updates nothing.
+        statement = (
+            update(refunds)
+            .where(
+                refunds.c.id == refund_id,
+                refunds.c.status == RefundState.REQUESTED.value,
+                refunds.c.updated_at <= cutoff,
+            )
+            .values(updated_at=now)
+        )
+        return bool((await self._session.execute(statement)).rowcount)  # type: ignore[attr-defined]
 
 
 def _to_row(refund: Refund) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from application.ports.repositories import ApiKeyRecord, BookingFilter, Page, Pa
 from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus, Transition
 from domain.errors import ConflictError, DuplicateError, InsufficientInventoryError, NotFoundError
 from domain.listings import Listing, Pool
+from domain.reconciliation import ReconciliationScope
 from domain.tenants import Tenant
 from infrastructure.persistence.mappers import (
     booking_from_row,
@@ -201,6 +202,14 @@ class SqlBookingRepository:
         statement = select(bookings).where(bookings.c.tenant_id == tenant_id, *_booking_filters(where))
         return _page_of(await self._load(_paged(statement, bookings, page)), page.limit)
 
+    async def with_payment(self, scope: ReconciliationScope, page: PageRequest) -> Page[Booking]:
+        statement = select(bookings).where(*_with_payment_in(scope))
+        return _page_of(await self._load(_paged(statement, bookings, page)), page.limit)
+
+    async def count_with_payment(self, scope: ReconciliationScope) -> int:
+        statement = select(func.count()).select_from(bookings).where(*_with_payment_in(scope))
+        return int((await self._session.execute(statement)).scalar_one())
+
     async def save(self, booking: Booking) -> None:
         statement = (
             update(bookings)
@@ -252,6 +261,15 @@ async def _insert(session: AsyncSession, table: Any, values: dict[str, Any], dup
             await session.execute(insert(table).values(**values))
     except IntegrityError as exc:
         raise DuplicateError(duplicate) from exc
+
+
+def _with_payment_in(scope: ReconciliationScope) -> list[Any]:
+    conditions: list[Any] = [bookings.c.payment_intent_id.is_not(None)]
+    if scope.tenant_id is not None:
+        conditions.append(bookings.c.tenant_id == scope.tenant_id)
+    if scope.listing_id is not None:
+        conditions.append(bookings.c.listing_id == scope.listing_id)
+    return conditions
 
 
 def _booking_filters(where: BookingFilter) -> list[Any]:

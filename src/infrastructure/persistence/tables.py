@@ -98,6 +98,7 @@ bookings = Table(
     Column("amount_captured", BigInteger, nullable=False, server_default="0"),
     Column("amount_refunded", BigInteger, nullable=False, server_default="0"),
     Column("payment_error", String(500), nullable=True),
+    Column("contact_email", String(254), nullable=True),  # personal data: never logged unmasked
     Column("created_at", DateTimeUTC, nullable=False),
     Column("updated_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),

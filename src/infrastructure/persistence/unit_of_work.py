@@ -11,9 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from application.ports.metrics import Metrics
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.journal import SqlHoldJournalRepository, SqlReconciliationRepository
 from infrastructure.persistence.ledger import SqlLedgerRepository
+from infrastructure.persistence.notifications import SqlNotificationRepository
 from infrastructure.persistence.outbox import SqlOutboxRepository
+from infrastructure.persistence.outgoing_webhooks import SqlWebhookDeliveryRepository, SqlWebhookEndpointRepository
 from infrastructure.persistence.refunds import SqlDisputeRepository, SqlRefundRepository
+from infrastructure.persistence.relay import SqlOutboxRelay
 from infrastructure.persistence.repositories import (
     SqlBookingRepository,
     SqlListingRepository,
@@ -40,6 +44,12 @@ class SqlUnitOfWork:
     disputes: SqlDisputeRepository
     ledger: SqlLedgerRepository
     outbox: SqlOutboxRepository
+    outbox_relay: SqlOutboxRelay
+    webhook_endpoints: SqlWebhookEndpointRepository
+    webhook_deliveries: SqlWebhookDeliveryRepository
+    notifications: SqlNotificationRepository
+    hold_journal: SqlHoldJournalRepository
+    reconciliations: SqlReconciliationRepository
 
     def __init__(self, database: Database, metrics: Metrics) -> None:
         self._database, self._metrics = database, metrics
@@ -59,6 +69,12 @@ class SqlUnitOfWork:
         self.disputes = SqlDisputeRepository(session)
         self.ledger = SqlLedgerRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.outbox_relay = SqlOutboxRelay(session)
+        self.webhook_endpoints = SqlWebhookEndpointRepository(session)
+        self.webhook_deliveries = SqlWebhookDeliveryRepository(session)
+        self.notifications = SqlNotificationRepository(session)
+        self.hold_journal = SqlHoldJournalRepository(session)
+        self.reconciliations = SqlReconciliationRepository(session)
         return self
 
     async def __aexit__(

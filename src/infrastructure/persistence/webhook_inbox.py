@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports.payments import GatewayEvent
-from application.ports.webhooks import InboxEntry, InboxPage, InboxPageRequest, Lease
+from application.ports.webhooks import InboxBacklog, InboxEntry, InboxPage, InboxPageRequest, Lease
 from domain.errors import NotFoundError
 from domain.webhooks import CLAIMABLE, InboxStatus
 from infrastructure.persistence.upsert import insert_for
@@ -84,6 +84,16 @@ class SqlWebhookInboxRepository:
             return InboxPage(items)
         items = items[: page.limit]
         return InboxPage(items, (items[-1].received_at, items[-1].event_id))
+
+    async def backlog(self, now: datetime) -> InboxBacklog:
+        # Two aggregates rather than one pass over the table (events are never deleted), both
+        # served by the (status, received_at) index.
+        waiting = inbox.c.status.in_([status.value for status in CLAIMABLE])
+        due = or_(inbox.c.next_attempt_at.is_(None), inbox.c.next_attempt_at <= now)
+        oldest = await self._session.scalar(select(func.min(inbox.c.received_at)).where(waiting, due))
+        dead_only = inbox.c.status == InboxStatus.DEAD.value
+        dead = await self._session.scalar(select(func.count()).select_from(inbox).where(dead_only))
+        return InboxBacklog(oldest, int(dead or 0))
 
     async def _changed(self, statement: Any) -> bool:
         result = await self._session.execute(statement)

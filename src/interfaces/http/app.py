@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from infrastructure.container import Container, build_container, close_container
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
+from infrastructure.tracing import http_tracing
 from interfaces.http.dependencies import API_KEY_HEADER, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.idempotency import idempotency_middleware
@@ -29,11 +28,10 @@ from interfaces.http.routes.holds import HoldController
 from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
+from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
 from interfaces.http.strict_body import strict_body
-from interfaces.workers.expiry_sweep import sweep_forever
-from interfaces.workers.idempotency_purge import PURGE_EVERY_SECONDS, purge_forever
-from interfaces.workers.webhook_retry import retry_forever
+from interfaces.workers.jobs import job_handlers
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -52,24 +50,15 @@ def _openapi() -> OpenAPIConfig:
 def _lifespan(container: Container, settings: Settings):  # type: ignore[no-untyped-def]
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
-        loops = []
-        if settings.expiry_sweep_seconds > 0:
-            expire = container.use_cases.expire_holds()
-            loops.append(asyncio.create_task(sweep_forever(expire, settings.expiry_sweep_seconds)))
-            unpaid = container.use_cases.expire_bookings()
-            loops.append(asyncio.create_task(sweep_forever(unpaid, settings.expiry_sweep_seconds, "bookings")))
-            purge = container.use_cases.purge_idempotency_keys()
-            loops.append(asyncio.create_task(purge_forever(purge, PURGE_EVERY_SECONDS)))
-        if settings.webhook_retry_seconds > 0:
-            retry = container.use_cases.retry_webhook_events()
-            loops.append(asyncio.create_task(retry_forever(retry, settings.webhook_retry_seconds)))
+        # The embedded default runs its jobs here; with SAQ, `holdfast worker` runs them.
+        queue = container.gateways.jobs() if settings.jobs == "in-process" else None
+        if queue is not None:
+            queue.start(job_handlers(container))
         try:
             yield
         finally:
-            for loop in loops:
-                loop.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await loop
+            if queue is not None:
+                await queue.stop()
             await close_container(container)
 
     return lifespan
@@ -88,6 +77,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             HoldController,
             BookingController,
             LedgerController,
+            WebhookEndpointController,
             *([DevController] if settings.payments == "fake" else []),
         ],
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
@@ -98,6 +88,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app = Litestar(
         route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
         middleware=[correlation_middleware, metrics_middleware],
+        plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),
         lifespan=[_lifespan(container, settings)],

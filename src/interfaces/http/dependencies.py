@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from domain.tenants import Tenant
+from infrastructure.logging import bind_request_fields
 
 API_KEY_HEADER = "X-API-Key"
 
@@ -26,6 +27,7 @@ def use_case(name: str) -> Provide:
 async def provide_tenant(request: Request[Any, Any, Any], state: State) -> Tenant:
     authenticate = state.container.use_cases.authenticate()
     tenant: Tenant = await authenticate(request.headers.get(API_KEY_HEADER))
+    bind_request_fields(tenant_id=str(tenant.id))  # the rest of the request's log lines name it
     return tenant
 
 

@@ -6,8 +6,10 @@ exception's class hierarchy, and a test checks that every domain error class is 
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import asyncpg.exceptions
 import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -40,6 +42,7 @@ from domain.errors import (
     RefundExceedsCapturedError,
     WebhookSignatureError,
 )
+from domain.outgoing_webhooks import InvalidWebhookUrlError, UnknownEventTypeError
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -67,6 +70,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     PaymentDeclinedError: 402,
     PaymentProviderUnavailableError: 503,
     WebhookSignatureError: 400,
+    InvalidWebhookUrlError: 400,
+    UnknownEventTypeError: 400,
 }
 
 HTTP_CODES = {
@@ -92,6 +97,39 @@ DEPENDENCY_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 
+# What the Postgres driver raises when the server went away, is shutting down or starting up, or
+# has no connection left. SQLAlchemy wraps most of these in a plain ``DBAPIError``, so the wrapped
+# chain is searched too (see ``is_dependency_failure``).
+DATABASE_GONE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,  # class 08: connection lost or never made
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: admin or crash shutdown, starting up
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def is_dependency_failure(exc: BaseException) -> bool:
+    """A dependency (database, Redis) failed rather than the request: answered 503."""
+    if isinstance(exc, DEPENDENCY_ERRORS + DATABASE_GONE) or _lost_socket(exc):
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        causes = _causes(exc.orig)
+        return exc.connection_invalidated or any(isinstance(c, DATABASE_GONE) or _lost_socket(c) for c in causes)
+    return False
+
+
+def _lost_socket(exc: BaseException) -> bool:
+    """The socket under a driver failed: reset, broken pipe, unreachable, or every address of a
+    host refused (asyncio's plain ``OSError("Multiple exceptions: ...")``); not a missing file."""
+    return isinstance(exc, ConnectionError | TimeoutError | socket.gaierror) or type(exc) is OSError
+
+
+def _causes(exc: BaseException | None) -> list[BaseException]:
+    chain: list[BaseException] = []
+    while exc is not None and exc not in chain:
+        chain.append(exc)
+        exc = exc.__cause__
+    return chain
+
 
 def status_for(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
@@ -107,7 +145,7 @@ def answered_status(exc: BaseException) -> int:
         return status_for(exc)
     if isinstance(exc, HTTPException):
         return exc.status_code if exc.status_code < 500 else 500
-    return 503 if isinstance(exc, DEPENDENCY_ERRORS) else 500
+    return 503 if is_dependency_failure(exc) else 500
 
 
 def correlation_of(request: Request[Any, Any, Any]) -> str:
@@ -179,7 +217,7 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    if isinstance(exc, DEPENDENCY_ERRORS):
+    if is_dependency_failure(exc):
         logger.warning("dependency unavailable: {}: {}", type(exc).__name__, exc)
         detail = "a service this request needs is unavailable; retry later"
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -12,15 +12,19 @@ counted, which also keeps clients from minting series with made-up paths.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from loguru import logger
 
 from infrastructure.metrics import PrometheusMetrics
 from interfaces.http.errors import answered_status
+
+SCRAPE_READ_SECONDS = 2.0  # Prometheus' default scrape timeout is 10 s
 
 
 def _metrics(scope: Scope) -> PrometheusMetrics:
@@ -57,8 +61,35 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-@get("/metrics", include_in_schema=False, sync_to_thread=False)
-def metrics(state: State) -> Response[Any]:
+async def _observe_jobs(state: State) -> None:
+    """The job queue's depth and the dead letters, read now; a failure is logged, and the
+    scrape still returns every other metric (the gauges keep their last values)."""
+    container = state.container
+    try:
+        status = await container.use_cases.get_jobs_status()()
+    except Exception as exc:
+        logger.warning("metrics: could not read the job queue ({!r})", exc)
+        return
+    container.gateways.metrics().queue_observed(status.queue, status.dead_letters)
+
+
+async def _observe_webhook_inbox(state: State) -> None:
+    """The webhook inbox's lag and dead events, read now within a bound (the scrape stays fast
+    when the database hangs); on failure the gauges keep their last values."""
+    container = state.container
+    try:
+        async with asyncio.timeout(SCRAPE_READ_SECONDS):
+            backlog = await container.use_cases.get_webhook_backlog()()
+    except Exception as exc:
+        logger.warning("metrics: could not read the webhook inbox ({!r})", exc)
+        return
+    container.gateways.metrics().webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(state: State) -> Response[Any]:
     """This process's metrics in Prometheus' text format (no API key: keep it off the public edge)."""
+    await _observe_jobs(state)
+    await _observe_webhook_inbox(state)
     body, content_type = state.container.gateways.metrics().exposition()
     return Response(content=body, media_type=content_type)

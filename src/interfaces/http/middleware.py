@@ -10,7 +10,7 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
-from infrastructure.logging import correlation_id
+from infrastructure.logging import request_log_context
 from interfaces.http.errors import answered_status
 
 HEADER = "x-correlation-id"
@@ -34,27 +34,31 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
             return
         ident = _incoming(scope) or uuid4().hex
         scope.setdefault("state", {})["correlation_id"] = ident  # type: ignore[typeddict-item]
-        token = correlation_id.set(ident)
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_header(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                MutableScopeHeaders.from_message(message)["X-Correlation-ID"] = ident
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_header)
-        except Exception as exc:  # answered by the outer exception handlers: log what they answer
-            status = answered_status(exc)
-            raise
-        finally:
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            logger.bind(status=status, duration_ms=round(elapsed_ms, 2)).info(
-                "{} {} {} {:.1f}ms", scope["method"], scope["path"], status, elapsed_ms
-            )
-            correlation_id.reset(token)
+        with request_log_context(ident):
+            await _logged(app, scope, receive, send, ident)
 
     return middleware
+
+
+async def _logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, ident: str) -> None:
+    """Runs the request, echoing the correlation id, then writes its access-log line."""
+    started = time.perf_counter()
+    status = 500
+
+    async def send_with_header(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            MutableScopeHeaders.from_message(message)["X-Correlation-ID"] = ident
+        await send(message)
+
+    try:
+        await app(scope, receive, send_with_header)
+    except Exception as exc:  # answered by the outer exception handlers: log what they answer
+        status = answered_status(exc)
+        raise
+    finally:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.bind(status=status, duration_ms=round(elapsed_ms, 2)).info(
+            "{} {} {} {:.1f}ms", scope["method"], scope["path"], status, elapsed_ms
+        )

@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from domain.bookings import Booking, Transition
+from domain.contacts import MAX_EMAIL_LENGTH
 from domain.disputes import Dispute
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
 from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
@@ -74,6 +75,7 @@ class HoldIn(Input):
 
 class BookingIn(Input):
     hold_id: UUID
+    contact_email: Annotated[str, Meta(min_length=3, max_length=MAX_EMAIL_LENGTH)] | None = None
 
 
 class CancelIn(Input):
@@ -283,6 +285,7 @@ class BookingOut(msgspec.Struct):
     updated_at: datetime
     payment: PaymentOut | None
     history: list[TransitionOut]
+    contact_email: str | None
 
     @classmethod
     def of(cls, booking: Booking) -> BookingOut:
@@ -298,6 +301,7 @@ class BookingOut(msgspec.Struct):
             booking.updated_at,
             PaymentOut.of(booking),
             [TransitionOut.of(t) for t in booking.history],
+            None if booking.contact_email is None else booking.contact_email.value,
         )
 
 

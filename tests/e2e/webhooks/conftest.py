@@ -11,12 +11,9 @@ import pytest
 from dependency_injector import providers
 
 from application.ports.webhooks import InboxEntry, InboxPageRequest
-from application.use_cases.authorize_operator import OPERATOR_SCOPE
-from application.use_cases.issue_api_key import IssueApiKey
-from application.use_cases.register_tenant import RegisterTenant
 from domain.webhooks import InboxStatus
 from infrastructure.payments.webhook_signing import SignedWebhook, sign_event
-from tests.e2e.conftest import Api, World
+from tests.e2e.conftest import World
 from tests.fakes.webhooks import RecordingWebhookHandler
 
 STRIPE_PATH = "/v1/webhooks/stripe"
@@ -68,14 +65,6 @@ def handler(world: World) -> RecordingWebhookHandler:
     recorder = RecordingWebhookHandler()
     world.container.use_cases.webhook_event_handler.override(providers.Object(recorder))
     return recorder
-
-
-@pytest.fixture
-async def operator(world: World) -> Api:
-    await world.container.use_cases.register_tenant()(RegisterTenant("ops"))
-    issue = world.container.use_cases.issue_api_key()
-    key = await issue(IssueApiKey("ops", "operator", (OPERATOR_SCOPE,)))
-    return Api(world.client, key, world.clock)
 
 
 async def inbox(world: World, status: InboxStatus | None = None) -> list[InboxEntry]:

@@ -18,6 +18,7 @@ from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus
+from domain.contacts import EmailAddress
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.openapi import problems
@@ -60,8 +61,11 @@ class BookingController(Controller):
         tenant: NamedDependency[Tenant],
         create_booking: NamedDependency[CreateBookingHandler],
     ) -> Response[BookingOut]:
-        """Confirm a hold as a booking: 201 the first time, 200 with the same booking after."""
-        result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant)))
+        """Confirm a hold as a booking: 201 the first time, 200 with the same booking after.
+
+        ``contact_email``, if given, is where the customer's emails about the booking go."""
+        contact = None if data.contact_email is None else EmailAddress(data.contact_email)
+        result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
         return Response(BookingOut.of(result.booking), status_code=201 if result.created else 200)
 
     @get("/", dependencies={"list_bookings": use_case("list_bookings")}, responses=problems())

@@ -18,6 +18,8 @@ from interfaces.http.dependencies import API_KEY_HEADER, use_case
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.openapi import problems
 from interfaces.http.routes.ops_diagnostics import DiagnosticsController
+from interfaces.http.routes.ops_jobs import JobsOpsController
+from interfaces.http.routes.ops_reconciliations import ReconciliationOpsController
 from interfaces.http.webhook_schemas import WebhookEventOut, WebhookEventPage, encode_cursor, page_request
 
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
@@ -62,7 +64,7 @@ class WebhookOpsController(Controller):
 
 ops_router = Router(
     path="/v1/ops",
-    route_handlers=[WebhookOpsController, DiagnosticsController],
+    route_handlers=[WebhookOpsController, DiagnosticsController, JobsOpsController, ReconciliationOpsController],
     guards=[operators_only],
     security=[{"ApiKey": []}],
     middleware=[idempotency_middleware],  # replays are mutating /v1 calls too

@@ -1,0 +1,61 @@
+"""Reconciliation ports: runs as recorded, and the system of record's view of the inventory."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.inventory import Hold
+from domain.reconciliation import Finding, Reconciliation, ReconciliationScope
+
+Progress = Callable[[int, int | None], Awaitable[None]]
+"""Told ``(checked, total)`` as a run goes; ``total`` is ``None`` until it is known."""
+
+
+class Reconciler(Protocol):
+    """One kind of comparison (inventory, payments): returns a finding per disagreement."""
+
+    async def __call__(self, scope: ReconciliationScope, progress: Progress) -> list[Finding]: ...
+
+
+class ReconciliationRepository(Protocol):
+    async def add(self, reconciliation: Reconciliation) -> None: ...
+
+    async def get(self, reconciliation_id: UUID) -> Reconciliation:
+        """The run; ``NotFoundError`` when absent."""
+        ...
+
+    async def save(self, reconciliation: Reconciliation) -> None:
+        """Write its status, progress, findings and error."""
+        ...
+
+    async def recent(self, limit: int) -> list[Reconciliation]:
+        """The newest runs first."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedPool:
+    """A pool as the system of record has it: its capacity and the units its bookings bought."""
+
+    pool_id: UUID
+    listing_id: UUID
+    tenant_id: UUID
+    capacity: int
+    sold: int
+
+
+class InventoryRecord(Protocol):
+    """What the inventory engine should be counting, as the system of record says."""
+
+    async def pools(self, scope: ReconciliationScope) -> list[RecordedPool]:
+        """Every pool in scope, ordered by listing then pool."""
+        ...
+
+    async def live_holds(self, scope: ReconciliationScope, now: datetime) -> list[Hold]:
+        """The holds in scope that count against their pools: active ones whose time is not up
+        (status ``active``) and those whose units a booking owns (status ``confirmed``)."""
+        ...

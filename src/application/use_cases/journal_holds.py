@@ -1,0 +1,86 @@
+"""Journal the Redis engine's holds into the system of record, a batch at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry
+from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from domain.inventory import HOLD_TRANSITIONS, HoldStatus
+
+DEFAULT_BATCH = 500
+
+
+class JournalHoldsHandler:
+    """Rules:
+
+    * each listing's entries are applied in stream order, after the listing's cursor, ``batch``
+      at a time; a batch's rows and the cursor's move commit in one transaction, so a crash
+      between batches reads the unfinished batch again and never applies an entry twice;
+    * a ``placed`` entry writes the hold's row (a hold already journaled is left as it is); any
+      other entry moves the row to its status if the hold transition table allows the move, so
+      applying an entry again, or one whose hold is unknown (its ``placed`` entry was lost to
+      the stream's length cap), changes nothing;
+    * with ``trim``, entries behind the cursor are removed from the stream after the commit;
+    * engines without a journal (SQL, memory) have nothing to read: the call does nothing.
+
+    Returns the number of entries journaled.
+    """
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, source: HoldJournalSource | None, clock: Clock, *, trim: bool = True
+    ) -> None:
+        self._uow, self._source, self._clock, self._trim = uow, source, clock, trim
+
+    async def __call__(self, batch: int = DEFAULT_BATCH, listing_ids: Sequence[UUID] | None = None) -> int:
+        if self._source is None:
+            return 0
+        listings = await self._source.journal_listings() if listing_ids is None else listing_ids
+        return sum([await self._drain(self._source, listing_id, batch) for listing_id in listings])
+
+    async def _drain(self, source: HoldJournalSource, listing_id: UUID, batch: int) -> int:
+        journaled = 0
+        while True:
+            async with self._uow() as uow:
+                entries = await source.read_journal(listing_id, await uow.hold_journal.cursor(listing_id), batch)
+                if not entries:
+                    return journaled
+                await self._apply(uow, entries)
+                await uow.hold_journal.advance(listing_id, entries[-1].entry_id, self._clock.now())
+                await uow.commit()
+            journaled += len(entries)
+            if self._trim:
+                await source.trim_journal(listing_id, entries[-1].entry_id)
+            if len(entries) < batch:
+                return journaled
+
+    @staticmethod
+    async def _apply(uow: UnitOfWork, entries: Sequence[JournalEntry]) -> None:
+        known = await uow.hold_journal.get(sorted({entry.hold_id for entry in entries}))
+        changed = fold(entries, known)
+        await uow.hold_journal.save([changed[hold_id] for hold_id in sorted(changed)])
+
+
+def fold(entries: Sequence[JournalEntry], known: Mapping[UUID, JournaledHold]) -> dict[UUID, JournaledHold]:
+    """The holds ``entries`` change, in their new state, starting from ``known``."""
+    state = dict(known)
+    changed: dict[UUID, JournaledHold] = {}
+    for entry in entries:
+        moved = _applied(entry, state.get(entry.hold_id))
+        if moved is not None:
+            state[entry.hold_id] = changed[entry.hold_id] = moved
+    return changed
+
+
+def _applied(entry: JournalEntry, current: JournaledHold | None) -> JournaledHold | None:
+    if entry.event == PLACED:
+        if current is not None or entry.hold is None:
+            return None
+        return JournaledHold(replace(entry.hold, status=HoldStatus.ACTIVE), entry.at)
+    target = HoldStatus(entry.event)
+    if current is None or target not in HOLD_TRANSITIONS[current.hold.status]:
+        return None
+    return JournaledHold(replace(current.hold, status=target), entry.at)

@@ -1,0 +1,88 @@
+"""Finish refunds whose gateway call never got an answer (the provider was down, a worker died)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from application.ports.clock import Clock
+from application.ports.payments import PaymentGateway
+from application.ports.payments import Refund as GatewayRefund
+from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.refunds import ask_gateway, record_answer
+from domain.bookings import Booking
+from domain.errors import ConflictError, NothingToRefundError, RefundExceedsCapturedError
+from domain.refunds import Refund, RefundState
+
+GRACE = timedelta(minutes=5)  # longer than a gateway call with its retries: the first caller has given up
+BATCH = 50
+
+
+class RetryRequestedRefundsHandler:
+    """Rules:
+
+    * a refund is recorded ``requested`` before its gateway call; one still ``requested`` after
+      ``older_than`` lost its answer and is asked for again, with the same idempotency key
+      (``refund:<id>``), so the gateway answers with the refund it made instead of a second one;
+    * the intent's refunds at the gateway are searched first for one made for it (by its
+      ``refund_id`` metadata): Stripe forgets idempotency keys after 24 hours, never metadata;
+    * the answer is recorded as the original path records it: a succeeded refund is counted on
+      the booking and posted to the ledger once, a pending one when its webhook says so;
+    * a refusal (nothing left to refund, a payment not refundable) marks it ``failed``: no money
+      moved, and it stops blocking the operator from refunding what is still owed;
+    * each refund is claimed by a conditional update before the call, so of several workers only
+      one asks, and a refund that fails again waits another ``older_than``;
+    * the provider being down ends the run (``PaymentProviderUnavailableError``): retry later.
+
+    Returns how many refunds it settled (succeeded, pending or failed).
+    """
+
+    def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock) -> None:
+        self._uow, self._gateway, self._clock = uow, gateway, clock
+
+    async def __call__(self, older_than: timedelta = GRACE, limit: int = BATCH) -> int:
+        cutoff = self._clock.now() - older_than
+        async with self._uow() as uow:
+            stuck = await uow.refunds.requested_before(cutoff, limit)
+        settled = 0
+        for refund in stuck:
+            if await self._claim(refund, cutoff) and await self._retry(refund):
+                settled += 1
+        return settled
+
+    async def _claim(self, refund: Refund, cutoff: datetime) -> bool:
+        async with self._uow() as uow:
+            claimed = await uow.refunds.claim(refund.id, cutoff, self._clock.now())
+            await uow.commit()
+        return claimed
+
+    async def _retry(self, refund: Refund) -> bool:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(refund.tenant_id, refund.booking_id)
+        try:
+            answer = await self._made_already(refund, booking) or await ask_gateway(self._gateway, refund, booking)
+        except ConflictError:  # the gateway's refusal: nothing was refunded
+            return await self._refused(refund)
+        try:
+            await record_answer(self._uow, self._clock, refund, booking, answer)
+        except (RefundExceedsCapturedError, NothingToRefundError):
+            raise  # the booking cannot take this refund (refunded twice?): a person must look
+        except ConflictError:  # its webhook recorded it at the same moment (the booking's version moved)
+            return False
+        return True
+
+    async def _made_already(self, refund: Refund, booking: Booking) -> GatewayRefund | None:
+        assert booking.payment is not None
+        for found in await self._gateway.list_refunds(booking.payment.intent_id):
+            if found.metadata.get("refund_id") == str(refund.id):
+                return found
+        return None
+
+    async def _refused(self, refund: Refund) -> bool:
+        async with self._uow() as uow:
+            stored = next(r for r in await uow.refunds.for_booking(refund.booking_id) if r.id == refund.id)
+            if stored.state is not RefundState.REQUESTED:
+                return False
+            stored.refuse(self._clock.now())
+            await uow.refunds.save(stored)
+            await uow.commit()
+        return True

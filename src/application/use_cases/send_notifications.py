@@ -1,0 +1,90 @@
+"""Email customers about their bookings: work off the notifications the relay wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.email import EmailMessage, EmailSender
+from application.ports.ids import IdGenerator
+from application.ports.notifications import ClaimedNotification
+from application.ports.repositories import UnitOfWorkFactory
+from application.ports.webhooks import Lease
+from application.use_cases.process_webhook_event import describe
+from domain.money import Money
+from domain.notifications import Notification, NotificationKind, NotificationStatus, render
+from domain.webhooks import RetryPolicy
+
+BATCH = 50
+LEASE_SECONDS = 300  # well over the SMTP client's timeout
+MESSAGE_ID_DOMAIN = "holdfast"
+
+
+class SendNotificationsHandler:
+    """Sends up to ``limit`` due notifications, one at a time; returns how many were sent.
+
+    * Each is claimed (leased) just before it is sent, so two workers never send it at once.
+    * The email is plain text, rendered from the booking, its listing and the event (a refund
+      names what it gave back); amounts are shown in the currency's major units.
+    * A failed send is tried again after the retry policy's backoff; after its last allowed
+      attempt the notification is ``dead``. Sending is at least once: a crash between the send
+      and the record sends it again after the lease, with the same Message-ID.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        sender: EmailSender,
+        policy: RetryPolicy,
+        jitter: Callable[[], float],
+    ) -> None:
+        self._uow, self._clock, self._ids, self._sender = uow, clock, ids, sender
+        self._policy, self._jitter = policy, jitter
+
+    async def __call__(self, limit: int = BATCH) -> int:
+        async with self._uow() as uow:
+            due = await uow.notifications.due(self._clock.now(), limit)
+        sent = 0
+        for notification_id in due:
+            outcome = await self._send(notification_id)
+            sent += outcome is NotificationStatus.SENT
+        return sent
+
+    async def _send(self, notification_id: UUID) -> NotificationStatus | None:
+        claimed = await self._claim(notification_id)
+        if claimed is None:
+            return None
+        notification = claimed.notification
+        try:
+            await self._sender.send(await self._message(notification))
+        except Exception as exc:  # whatever broke, the notification stays queued for a retry
+            notification.failed(describe(exc), self._clock.now(), self._policy, self._jitter())
+        else:
+            notification.sent(self._clock.now())
+        async with self._uow() as uow:
+            kept = await uow.notifications.finish(notification, claimed.lease)
+            await uow.commit()
+        return notification.status if kept else None
+
+    async def _claim(self, notification_id: UUID) -> ClaimedNotification | None:
+        now = self._clock.now()
+        lease = Lease(str(self._ids.new_id()), now + timedelta(seconds=LEASE_SECONDS))
+        async with self._uow() as uow:
+            claimed = await uow.notifications.claim(notification_id, now, lease)
+            await uow.commit()
+        return claimed
+
+    async def _message(self, notification: Notification) -> EmailMessage:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(notification.tenant_id, notification.booking_id)
+            listing = await uow.listings.get(notification.tenant_id, booking.listing_id)
+        amount = booking.total
+        if notification.kind is NotificationKind.BOOKING_REFUNDED:
+            amount = Money(int(notification.data.get("amount", 0)), booking.total.currency)
+        content = render(notification.kind, booking.id, listing.name, amount)
+        message_id = f"<{notification.id}@{MESSAGE_ID_DOMAIN}>"
+        return EmailMessage(message_id, notification.recipient, content.subject, content.body)

@@ -1,0 +1,95 @@
+"""Masks personal and card data before a log line is written.
+
+Log lines travel further than the database (collectors, dashboards, support tickets), so they
+never carry an email address, a customer's name, card data or a secret in full:
+
+* in any text (messages, exception text): email addresses keep their first character and their
+  domain (``j***@example.com``), card-number-like runs of 13 to 19 digits (spaces or dashes
+  allowed between them) keep their last four, and API keys and secrets keep only their prefix;
+* in structured extras (``logger.bind(email=...)``), the value of a sensitive key (``email``,
+  ``name``, ``customer_name``, ``card``, ``authorization``, ``api_key``, anything with
+  ``secret``, ``password`` or ``token`` in it, ...) is masked whatever it looks like.
+
+Names inside free text cannot be recognised: log them under a key, never in the message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+MASK = "***"
+_EMAIL = re.compile(r"(?<![\w.%+-])([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# Not inside a word, an id or a hex string; "12345678-1234-..." (a UUID's head) never matches
+# because a dash or a digit follows any candidate.
+_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# In a JSON line, a bare number after a key is loguru's own (a thread id has 15 digits); values
+# logged by the service were masked by key before they were serialized.
+_CARD_IN_JSON = re.compile(r'(?<![\w-])(?<!": )\d(?:[ -]?\d){12,18}(?![\w-])')
+# The prefix says what the secret is (useful when debugging); the rest is the secret.
+_SECRET = re.compile(r"\b((?:sk|rk)_(?:live|test)_|whsec_|hf_|Bearer |Basic )[A-Za-z0-9_+/=.-]{6,}")
+_CLIENT_SECRET = re.compile(r"(_secret_)[A-Za-z0-9]+")
+_SENSITIVE_KEYS = frozenset(
+    {"email", "name", "customer_name", "full_name", "first_name", "last_name", "cardholder", "pan", "cvc", "cvv"}
+)
+_SENSITIVE_PARTS = ("email", "card", "authorization", "api_key", "apikey", "secret", "password", "token", "cookie")
+
+
+def mask_text(text: str, *, json_lines: bool = False) -> str:
+    """``text`` with emails, card numbers and secrets masked; everything else untouched.
+
+    ``json_lines``: ``text`` is a serialized log record, whose bare numbers are left alone.
+    """
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: f"{m[1]}{MASK}@{m[2]}", text)
+    text = (_CARD_IN_JSON if json_lines else _CARD).sub(_mask_card, text)
+    text = _SECRET.sub(lambda m: f"{m[1]}{MASK}", text)
+    return _CLIENT_SECRET.sub(lambda m: f"{m[1]}{MASK}", text)
+
+
+def is_sensitive(key: str) -> bool:
+    normalized = key.lower().replace("-", "_")
+    return normalized in _SENSITIVE_KEYS or any(part in normalized for part in _SENSITIVE_PARTS)
+
+
+def mask_value(value: Any, *, sensitive: bool = False) -> Any:
+    """A copy of a logged value with what it must not show masked (the original is not touched)."""
+    if isinstance(value, Mapping):
+        return {k: mask_value(v, sensitive=sensitive or is_sensitive(str(k))) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [mask_value(item, sensitive=sensitive) for item in value]
+    if sensitive:
+        return _mask_sensitive(value)
+    return mask_text(value) if isinstance(value, str) else value
+
+
+def mask_extra(extra: dict[str, Any]) -> None:
+    """Masks a loguru record's ``extra`` in place (each record has a dict of its own)."""
+    for key, value in extra.items():
+        if isinstance(value, str | Mapping | list | tuple | set | frozenset) or is_sensitive(key):
+            extra[key] = mask_value(value, sensitive=is_sensitive(key))
+
+
+def _mask_sensitive(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value)
+    if _EMAIL.fullmatch(text):
+        return mask_text(text)
+    if (card := _CARD.fullmatch(text)) is not None:
+        return _mask_card(card)
+    return MASK
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = sum(char.isdigit() for char in match[0])
+    seen = 0
+    masked = []
+    for char in match[0]:
+        if char.isdigit():
+            seen += 1
+            masked.append(char if seen > digits - 4 else "*")
+        else:
+            masked.append(char)
+    return "".join(masked)

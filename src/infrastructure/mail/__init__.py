@@ -1,0 +1,1 @@
+"""Email adapters: SMTP, a file sink, and a log line."""
