@@ -10,7 +10,8 @@ REDIS_DIR="$STACK/redis"
 
 PG_PORT="${STACK_PG_PORT:-55432}"
 REDIS_PORT="${STACK_REDIS_PORT:-56379}"
-API_PORTS=(8001 8002)
+read -r -a API_PORTS <<<"${STACK_API_PORTS:-8001 8002}"
+WORKER_METRICS_PORT="${STACK_WORKER_METRICS_PORT:-9101}"   # the worker's /metrics; 0: none
 DB_NAME=holdfast
 HOLDFAST="${HOLDFAST_BIN:-$ROOT/.venv/bin/holdfast}"
 START_TIMEOUT="${STACK_START_TIMEOUT:-30}"   # seconds, per component
@@ -59,6 +60,9 @@ export_profile() {
     export HOLDFAST_INVENTORY_ENGINE=redis
     export HOLDFAST_PAYMENTS="${HOLDFAST_PAYMENTS:-fake}"
     export HOLDFAST_HOST=127.0.0.1
+    # Jobs go to SAQ on the stack's Redis, for the APIs too: they enqueue, the worker runs them
+    # (an API on the in-process queue would run its own copy of every cron job).
+    export HOLDFAST_JOBS=saq
 }
 
 # The pid in FILE if that process is alive and its command line contains PATTERN (a recycled
@@ -76,6 +80,7 @@ live_pid() {
 postgres_pid() { live_pid "$PGDATA_DIR/postmaster.pid" postgres; }
 redis_pid() { live_pid "$RUN/redis.pid" redis-server; }
 api_pid() { live_pid "$RUN/api-$1.pid" "holdfast serve"; }
+worker_pid() { live_pid "$RUN/worker.pid" "holdfast worker"; }
 
 # Poll COMMAND... once a second-ish until it succeeds; false after TIMEOUT seconds.
 wait_for() {
@@ -91,6 +96,7 @@ wait_for() {
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 api_ready() { curl -fsS --max-time 2 "http://127.0.0.1:$1/health/ready"; }
+worker_metrics() { curl -fsS --max-time 2 "http://127.0.0.1:$WORKER_METRICS_PORT/metrics"; }
 redis_pong() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping | grep -q PONG; }
 
 # SIGTERM, then SIGKILL if PID is still there after STOP_TIMEOUT seconds.

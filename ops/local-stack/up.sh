@@ -2,15 +2,17 @@
 # Starts the production profile on this machine, on loopback, without Docker:
 #   Postgres (a cluster in var/stack/pg, port $STACK_PG_PORT, default 55432),
 #   Redis (var/stack/redis, append-only file on; port $STACK_REDIS_PORT, default 56379),
-#   `holdfast migrate`, then two API workers (`holdfast serve`) on 127.0.0.1:8001 and :8002
-#   with HOLDFAST_INVENTORY_ENGINE=redis and HOLDFAST_ENV=production.
+#   `holdfast migrate`, then two API processes (`holdfast serve`) on 127.0.0.1:8001 and :8002
+#   ($STACK_API_PORTS) with HOLDFAST_INVENTORY_ENGINE=redis and HOLDFAST_ENV=production,
+#   and one SAQ job worker (`holdfast worker`) with its /metrics on 127.0.0.1:9101
+#   ($STACK_WORKER_METRICS_PORT; 0 serves none).
+# Every process gets HOLDFAST_JOBS=saq: the APIs only enqueue; the worker runs every job and the
+# cron schedule (hold expiry, webhook retries, the hold journal, ...) from the stack's Redis.
 # Pid files are in var/stack/run, logs in var/stack/log. Running it again starts only what is not
 # running (and migrates again, a no-op at head); ops/local-stack/down.sh stops all of it and keeps
 # the data; `rm -rf var/stack` afterwards starts from scratch.
 # Payments are the fake gateway unless HOLDFAST_PAYMENTS=stripe and its keys are exported.
 # Postgres trusts loopback connections as `postgres`: this is a development stack, not a server.
-# The stack has no background job worker: the holds and bookings sweeps run inside each API
-# process. When the SAQ jobs work lands, its worker joins here as a third kind of process.
 # Needs: make venv (for .venv/bin/holdfast), PostgreSQL server binaries, redis-server, curl.
 set -euo pipefail
 # shellcheck source=ops/local-stack/common.sh
@@ -102,12 +104,46 @@ wait_api_ready() {
     done
 }
 
+start_worker() {
+    local log="$LOGS/worker.log" pid
+    if pid="$(worker_pid)"; then
+        say "worker already running (pid $pid)"
+        return
+    fi
+    if [ "$WORKER_METRICS_PORT" != 0 ] && port_in_use "$WORKER_METRICS_PORT"; then
+        fail "port $WORKER_METRICS_PORT is taken by another process; set STACK_WORKER_METRICS_PORT"
+    fi
+    local metrics="no metrics port"
+    [ "$WORKER_METRICS_PORT" = 0 ] || metrics="metrics on http://127.0.0.1:$WORKER_METRICS_PORT/metrics"
+    say "starting worker ($metrics)"
+    (cd "$ROOT" && HOLDFAST_WORKER_METRICS_PORT="$WORKER_METRICS_PORT" \
+        exec setsid "$HOLDFAST" worker </dev/null >>"$log" 2>&1) &
+    echo $! >"$RUN/worker.pid"
+}
+
+# Up: the process still runs and, with a metrics port, serves /metrics (it opens the port just
+# before it starts taking jobs). A worker that cannot reach Redis exits, which is caught here.
+worker_up() { worker_pid >/dev/null && { [ "$WORKER_METRICS_PORT" = 0 ] || worker_metrics >/dev/null; }; }
+
+wait_worker_up() {
+    local deadline=$((SECONDS + START_TIMEOUT))
+    until worker_up 2>/dev/null; do
+        worker_pid >/dev/null || { log_tail "$LOGS/worker.log"; fail "worker exited"; }
+        [ "$SECONDS" -lt "$deadline" ] || { log_tail "$LOGS/worker.log"; fail "worker not up in ${START_TIMEOUT}s"; }
+        sleep 0.2
+    done
+    sleep 1  # a worker that fails on its first Redis call exits within this
+    worker_pid >/dev/null || { log_tail "$LOGS/worker.log"; fail "worker exited"; }
+}
+
 start_postgres
 create_database
 start_redis
 export_profile
 migrate
 for port in "${API_PORTS[@]}"; do start_api "$port"; done
+start_worker
 for port in "${API_PORTS[@]}"; do wait_api_ready "$port"; done
+wait_worker_up
 
-say "up: ${API_PORTS[*]/#/http://127.0.0.1:} ready (bash ops/local-stack/status.sh --env prints the settings)"
+say "up: ${API_PORTS[*]/#/http://127.0.0.1:} ready, worker $(worker_pid) running (bash ops/local-stack/status.sh --env prints the settings)"

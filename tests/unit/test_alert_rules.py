@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from application.ports.jobs import JobOutcome, QueueStats
 from domain.bookings import BookingStatus
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.settings import Settings
@@ -42,6 +43,9 @@ def _exercised() -> PrometheusMetrics:
     metrics.booking_moved(BookingStatus.CONFIRMED)
     metrics.webhook_handled("dead")
     metrics.http_request("POST", "/v1/holds", 500, 0.01)
+    metrics.job_finished("expire_holds", JobOutcome.FAILED, 0.01)
+    metrics.queue_observed(QueueStats(queued=1, scheduled=0, active=0), dead_letters=1)
+    metrics.reconciliation_finished("inventory", 0)
     return metrics
 
 

@@ -1,7 +1,8 @@
 """The deployment files in ops/ agree with the code they deploy. Docker and Kubernetes are not run
 here, so what can drift is checked instead: every `holdfast` command they name exists, every
 HOLDFAST_* variable they set is one the settings read (and its value passes them), every probe
-is /health/live or /health/ready and the app serves it, and every port lines up."""
+is /health/live or /health/ready and the app serves it, and every port lines up. The job worker
+runs `holdfast worker`, and every API and worker process uses the same job queue."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import click
 import pytest
 import yaml
 
@@ -29,10 +31,16 @@ def _compose() -> dict[str, Any]:
     return yaml.safe_load((OPS / "docker-compose.yml").read_text())
 
 
+def _k8s_key(obj: dict[str, Any]) -> str:
+    """An object's kind; the job worker's Deployment is "Deployment worker" (the API's is "Deployment")."""
+    component = obj["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+    return f"{obj['kind']} worker" if obj["kind"] == "Deployment" and component == "worker" else obj["kind"]
+
+
 def _k8s() -> dict[str, dict[str, Any]]:
-    """Every Kubernetes object in ops/k8s, by kind."""
+    """Every Kubernetes object in ops/k8s, by kind (see _k8s_key)."""
     objects = [doc for path in sorted((OPS / "k8s").glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text())]
-    by_kind = {obj["kind"]: obj for obj in objects if obj}
+    by_kind = {_k8s_key(obj): obj for obj in objects if obj}
     assert len(by_kind) == len([obj for obj in objects if obj]), "one object of each kind expected"
     return by_kind
 
@@ -109,7 +117,7 @@ def test_every_holdfast_variable_set_is_a_setting() -> None:
     known = _settings_read()
     sources = {name: svc["environment"] for name, svc in _holdfast_services().items()}
     sources |= {"k8s": _k8s_env(), "Dockerfile": _dockerfile_env()}
-    for kind in ("Deployment", "Job"):
+    for kind in ("Deployment", "Deployment worker", "Job"):
         for container in _k8s()[kind]["spec"]["template"]["spec"]["containers"]:
             sources[f"{kind} {container['name']}"] = {var["name"]: var.get("value") for var in container.get("env", [])}
     for where, environment in sources.items():
@@ -200,5 +208,67 @@ def test_the_api_and_the_job_read_the_same_settings() -> None:
 def test_the_replicas_start_after_the_migration() -> None:
     services = _compose()["services"]
     assert services["migrate"]["command"] == ["holdfast", "migrate"]
-    for name in ("api-1", "api-2"):
+    for name in ("api-1", "api-2", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert {name: dep["condition"] for name, dep in services["worker"]["depends_on"].items() if name != "migrate"} == {
+        "postgres": "service_healthy",
+        "redis": "service_healthy",
+    }
+
+
+def _worker_container() -> dict[str, Any]:
+    containers = _k8s()["Deployment worker"]["spec"]["template"]["spec"]["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def _k8s_settings(container: dict[str, Any]) -> Settings:
+    """What a container of ours reads: the ConfigMap and the Secret, then its own env."""
+    own = {var["name"]: var["value"] for var in container.get("env", [])}
+    return Settings.from_env({**_k8s_env(), **own})
+
+
+def test_the_worker_runs_the_worker_command() -> None:
+    assert isinstance(holdfast_cli.commands.get("worker"), click.Command)
+    assert _compose()["services"]["worker"]["command"] == ["holdfast", "worker"]
+    assert _worker_container()["command"] == ["holdfast", "worker"]
+    stack = (OPS / "local-stack" / "up.sh").read_text()
+    assert re.search(r'"\$HOLDFAST" worker\b', stack), "ops/local-stack starts no worker"
+    assert _worker_container()["envFrom"] == _api_container()["envFrom"]  # the same ConfigMap and Secret
+
+
+def test_every_api_and_worker_process_uses_the_saq_queue() -> None:
+    """An API on the in-process queue runs its own copy of every cron job, and a worker refuses
+    to start without saq: the APIs and the workers must agree on HOLDFAST_JOBS."""
+    services = _compose()["services"]
+    for name in ("api-1", "api-2", "worker"):
+        environment = {key: str(value) for key, value in services[name]["environment"].items()}
+        assert Settings.from_env(environment).jobs == "saq", name
+    for container in (_api_container(), _worker_container()):
+        assert _k8s_settings(container).jobs == "saq", container["name"]
+    stack = (OPS / "local-stack" / "common.sh").read_text()
+    assert re.findall(r"^\s*export HOLDFAST_JOBS=(\S+)$", stack, flags=re.MULTILINE) == ["saq"]
+
+
+def test_the_worker_is_probed_on_its_metrics_port() -> None:
+    worker = _compose()["services"]["worker"]
+    port = Settings.from_env({key: str(value) for key, value in worker["environment"].items()}).worker_metrics_port
+    assert port > 0
+    assert urlsplit(_compose_probe_urls()["worker"]).port == port
+    assert urlsplit(_compose_probe_urls()["worker"]).path == "/metrics"
+    container = _worker_container()
+    port = _k8s_settings(container).worker_metrics_port
+    named = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert named == {"metrics": port}
+    probe = container["livenessProbe"]["httpGet"]
+    assert probe["path"] == "/metrics"
+    assert named.get(probe["port"], probe["port"]) == port
+
+
+def test_no_service_or_api_deployment_selects_the_worker_pods() -> None:
+    objects = _k8s()
+    worker = objects["Deployment worker"]
+    labels = worker["spec"]["template"]["metadata"]["labels"]
+    assert worker["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert not objects["Service"]["spec"]["selector"].items() <= labels.items()
+    assert not objects["Deployment"]["spec"]["selector"]["matchLabels"].items() <= labels.items()

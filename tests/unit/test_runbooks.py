@@ -57,6 +57,10 @@ def test_every_holdfast_command_exists(runbook: Path) -> None:
     for name, rest in COMMAND.findall(runbook.read_text()):
         command = main.commands.get(name)
         assert isinstance(command, click.Command), f"{runbook.name}: `holdfast {name}` is not a command"
+        if isinstance(command, click.Group) and rest.strip():  # `holdfast jobs replay ID`: subcommand, options
+            sub, _, rest = rest.strip().partition(" ")
+            assert sub in command.commands, f"{runbook.name}: `holdfast {name} {sub}` is not a command"
+            command = command.commands[sub]
         options = {option for param in command.params for option in getattr(param, "opts", ())}
         for flag in re.findall(r"--[a-z][a-z0-9-]*", rest):
             assert flag in options, f"{runbook.name}: `holdfast {name}` has no option {flag}"
