@@ -46,6 +46,7 @@ test: system-deps lint
 test-fast: venv
 	$(VENV)/bin/pytest -m "not postgres and not redis"
 
-# Engine benchmark (starts its own Postgres and Redis); results go in benchmarks/RESULTS.md.
+# Benchmarks (each starts its own Postgres and Redis); results go in benchmarks/RESULTS.md.
 bench: system-deps venv
 	$(VENV)/bin/python -m benchmarks.engines --holds 3000 --concurrency 32
+	$(VENV)/bin/python -m benchmarks.jobs
