@@ -313,6 +313,27 @@ async def test_a_refund_that_failed_is_completed_by_the_retry_and_paid_once(worl
     assert [r.amount for r in refunds] == [2500]  # asked twice, paid once
 
 
+async def test_a_cancellation_stands_when_its_refund_must_wait_and_the_job_pays_it_once(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 2, 2500),))
+    booking = await _checkout(world, listing_id, {pools["a"]: 1})
+    await pay(world, booking)
+    fake = world.container.gateways.payments()
+    world.container.gateways.payments.override(providers.Object(_RefundsFailOnce(fake)))
+
+    cancelled = await world.api.post(f"/v1/bookings/{booking['id']}/cancel")
+    world.clock.advance(600)
+    retried = await world.container.use_cases.retry_refunds()()
+    await world.container.use_cases.retry_refunds()()  # a second round finds nothing to do
+    settled = await _booking(world, booking["id"])
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["payment"]["refunded"]) == ("cancelled", 0)
+    assert (await availability(world.api, listing_id))["a"] == (0, 0, 2)
+    assert retried == 1
+    assert (settled["status"], settled["payment"]["refunded"]) == ("refunded", 2500)
+    assert [r.amount for r in await fake.list_refunds(booking["payment"]["intent_id"])] == [2500]
+
+
 async def test_racing_checkouts_of_one_hold_make_one_booking_and_one_intent(world: World) -> None:
     listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
     hold_id = (await hold(world.api, listing_id, {pools["a"]: 1})).json()["id"]

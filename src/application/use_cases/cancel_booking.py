@@ -13,6 +13,7 @@ from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking
+from domain.errors import PaymentProviderUnavailableError
 from domain.money import Money
 from domain.refunds import Refund
 
@@ -35,6 +36,9 @@ class CancelBookingHandler:
       unit of work) and it is refunded as the listing's cancellation policy says — in full
       until the cut-off, a percentage until the start, nothing after;
     * anything else cannot be cancelled (``InvalidTransitionError``).
+
+    When the provider cannot be reached for the refund, the cancellation stands and the refund
+    stays ``requested``: the ``retry_refunds`` job finishes it under the same idempotency key.
     """
 
     def __init__(
@@ -56,7 +60,12 @@ class CancelBookingHandler:
             await self._payments.stop_payment(booking, "cancel")
         booking, refund = await self._cancel(command)
         if refund is not None:
-            await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
+            try:
+                await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
+            except PaymentProviderUnavailableError:
+                # The cancellation is committed and the refund recorded: answering 503 would tell
+                # the client it did not happen. The retry_refunds job asks again, same key.
+                return booking
             async with self._uow() as uow:
                 booking = await uow.bookings.get(command.tenant_id, command.booking_id)
         return booking

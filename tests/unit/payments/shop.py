@@ -82,8 +82,8 @@ class Shop:
         for webhook in self.fake.take_webhooks() if webhooks is None else webhooks:
             await handler.handle(_event(webhook))
 
-    async def cancel(self, booking_id: UUID) -> None:
-        await self.uc.cancel_booking()(CancelBooking(self.tenant_id, booking_id, "test"))
+    async def cancel(self, booking_id: UUID) -> Booking:
+        return await self.uc.cancel_booking()(CancelBooking(self.tenant_id, booking_id, "test"))
 
     async def refund(self, booking_id: UUID, amount: int | None = None) -> Refund:
         command = RefundBooking(self.tenant_id, booking_id, amount, "goodwill", "operator")

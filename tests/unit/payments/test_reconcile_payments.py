@@ -149,8 +149,7 @@ async def test_a_refund_recorded_under_another_gateway_id_is_reported(shop: Shop
 async def test_a_refund_stuck_in_requested_is_reported_once_past_its_grace(shop: Shop) -> None:
     booking = await shop.paid()
     shop.gateway.down.add("refund")
-    with pytest.raises(PaymentProviderUnavailableError):
-        await shop.cancel(booking.id)
+    await shop.cancel(booking.id)  # cancelled; the refund stays requested
     [refund] = await shop.our_refunds(booking.id)
 
     young = await shop.reconcile()
