@@ -37,14 +37,29 @@ async def execute_refund(
 
 async def ask_gateway(gateway: PaymentGateway, refund: Refund, booking: Booking) -> GatewayRefund:
     """The gateway call alone, under the refund's own idempotency key and with its id in the
-    metadata (``refund_id``), by which the gateway's refund can be found again."""
+    metadata (``refund_id``), by which the gateway's refund can be found again.
+
+    It looks for that refund at the gateway first: Stripe forgets idempotency keys after 24
+    hours, so a refund asked again later (a webhook retried for a day, an operator's replay, the
+    retry job) would otherwise be paid twice. One more call per refund buys that certainty."""
     assert booking.payment is not None
+    if (made := await made_already(gateway, refund, booking)) is not None:
+        return made
     return await gateway.refund(
         booking.payment.intent_id,
         amount=refund.amount.amount,
         metadata={"refund_id": str(refund.id), "booking_id": str(booking.id)},
         idempotency_key=refund.idempotency_key,
     )
+
+
+async def made_already(gateway: PaymentGateway, refund: Refund, booking: Booking) -> GatewayRefund | None:
+    """The gateway's refund carrying our ``refund_id``, if the gateway made it already."""
+    assert booking.payment is not None
+    for found in await gateway.list_refunds(booking.payment.intent_id):
+        if found.metadata.get("refund_id") == str(refund.id):
+            return found
+    return None
 
 
 def refund_state(status: RefundStatus) -> RefundState:

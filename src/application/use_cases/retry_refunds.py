@@ -6,10 +6,8 @@ from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
-from application.ports.payments import Refund as GatewayRefund
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.refunds import ask_gateway, record_answer
-from domain.bookings import Booking
 from domain.errors import ConflictError, NothingToRefundError, RefundExceedsCapturedError
 from domain.refunds import Refund, RefundState
 
@@ -59,7 +57,7 @@ class RetryRequestedRefundsHandler:
         async with self._uow() as uow:
             booking = await uow.bookings.get(refund.tenant_id, refund.booking_id)
         try:
-            answer = await self._made_already(refund, booking) or await ask_gateway(self._gateway, refund, booking)
+            answer = await ask_gateway(self._gateway, refund, booking)  # looks for it at the gateway first
         except ConflictError:  # the gateway's refusal: nothing was refunded
             return await self._refused(refund)
         try:
@@ -69,13 +67,6 @@ class RetryRequestedRefundsHandler:
         except ConflictError:  # its webhook recorded it at the same moment (the booking's version moved)
             return False
         return True
-
-    async def _made_already(self, refund: Refund, booking: Booking) -> GatewayRefund | None:
-        assert booking.payment is not None
-        for found in await self._gateway.list_refunds(booking.payment.intent_id):
-            if found.metadata.get("refund_id") == str(refund.id):
-                return found
-        return None
 
     async def _refused(self, refund: Refund) -> bool:
         async with self._uow() as uow:

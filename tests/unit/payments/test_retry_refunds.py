@@ -8,6 +8,7 @@ from uuid import UUID
 
 import pytest
 
+from application.use_cases.refunds import execute_refund
 from domain.bookings import Booking
 from domain.errors import PaymentProviderUnavailableError
 from domain.refunds import RefundState
@@ -129,3 +130,21 @@ async def test_a_run_retries_at_most_limit_refunds_past_their_grace(shop: Shop) 
     assert (not_yet, sooner, rest, done) == (0, 1, 1, 0)
     assert await refunded_at_gateway(shop, first) == [PRICE]
     assert await refunded_at_gateway(shop, second) == [PRICE]
+
+
+async def test_every_path_that_asks_again_finds_a_made_refund_first(shop: Shop) -> None:
+    """Not only the job: the webhook retry and the operator's replay ask through ``execute_refund``."""
+    booking = await shop.paid()
+    shop.gateway.lose_answers.add("refund")
+    with pytest.raises(PaymentProviderUnavailableError):
+        await shop.refund(booking.id, 1000)
+    shop.gateway.lose_answers.clear()
+    shop.fake._replies.clear()  # the idempotency key is forgotten
+    [refund] = await shop.our_refunds(booking.id)
+
+    uow = shop.container.gateways.uow.provider()
+    settled = await execute_refund(uow, shop.gateway, shop.clock, refund, booking)  # type: ignore[arg-type]
+
+    assert settled.state is RefundState.SUCCEEDED
+    assert shop.gateway.calls["refund"] == 1
+    assert await refunded_at_gateway(shop, booking) == [1000]
