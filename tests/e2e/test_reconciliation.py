@@ -15,6 +15,7 @@ from application.use_cases.authorize_operator import OPERATOR_SCOPE
 from application.use_cases.issue_api_key import IssueApiKey
 from application.use_cases.register_tenant import RegisterTenant
 from infrastructure.inventory.sql_tables import inventory_pools
+from infrastructure.metrics import PrometheusMetrics
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import availability, book, hold, make_listing
 
@@ -139,6 +140,10 @@ async def test_drift_is_found_then_repaired(world: World, operator: Api, queue: 
     ]
     assert found["drift"] == 1
     assert not found["findings"][0]["repaired"]
+    # Another process (a fresh registry) reads the drift of the latest run from the record.
+    world.container.gateways.metrics.override(providers.Singleton(PrometheusMetrics))
+    scraped = (await world.client.get("/metrics")).text
+    assert 'holdfast_reconciliation_drift{kind="inventory"} 1.0' in scraped
     assert (await availability(world.api, listing_id))["a"] == (3, 2, 0)
 
     repaired = await reconcile(world, operator, queue, listing_id=listing_id, repair=True)

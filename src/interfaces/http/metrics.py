@@ -21,10 +21,12 @@ from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
+from domain.reconciliation import ReconciliationStatus
 from infrastructure.metrics import PrometheusMetrics
 from interfaces.http.errors import answered_status
 
-SCRAPE_READ_SECONDS = 2.0  # Prometheus' default scrape timeout is 10 s
+SCRAPE_READ_SECONDS = 2.0
+RECENT_RUNS = 20  # enough to find the latest finished run of each kind  # Prometheus' default scrape timeout is 10 s
 
 
 def _metrics(scope: Scope) -> PrometheusMetrics:
@@ -66,7 +68,8 @@ async def _observe_jobs(state: State) -> None:
     scrape still returns every other metric (the gauges keep their last values)."""
     container = state.container
     try:
-        status = await container.use_cases.get_jobs_status()()
+        async with asyncio.timeout(SCRAPE_READ_SECONDS):
+            status = await container.use_cases.get_jobs_status()()
     except Exception as exc:
         logger.warning("metrics: could not read the job queue ({!r})", exc)
         return
@@ -86,10 +89,29 @@ async def _observe_webhook_inbox(state: State) -> None:
     container.gateways.metrics().webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
 
 
+async def _observe_reconciliations(state: State) -> None:
+    """The drift the latest finished run of each kind left unrepaired, read from the record:
+    runs happen in workers or on the command line, not in the process being scraped."""
+    container = state.container
+    try:
+        async with asyncio.timeout(SCRAPE_READ_SECONDS):
+            runs = await container.use_cases.get_reconciliation().recent(RECENT_RUNS)
+    except Exception as exc:
+        logger.warning("metrics: could not read the reconciliations ({!r})", exc)
+        return
+    latest: dict[str, int] = {}
+    for run in runs:  # newest first
+        if run.status is ReconciliationStatus.SUCCEEDED:
+            latest.setdefault(run.kind.value, run.drift)
+    for kind, drift in latest.items():
+        container.gateways.metrics().reconciliation_finished(kind, drift)
+
+
 @get("/metrics", include_in_schema=False)
 async def metrics(state: State) -> Response[Any]:
     """This process's metrics in Prometheus' text format (no API key: keep it off the public edge)."""
     await _observe_jobs(state)
     await _observe_webhook_inbox(state)
+    await _observe_reconciliations(state)
     body, content_type = state.container.gateways.metrics().exposition()
     return Response(content=body, media_type=content_type)
