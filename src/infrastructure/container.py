@@ -148,7 +148,9 @@ class Gateways(containers.DeclarativeContainer):
     # Only with HOLDFAST_OTEL on (it imports OpenTelemetry); tests override it with an in-memory one.
     tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
     # Tenants' outgoing webhooks: one pooled client per process, closed with the container.
-    webhook_sender = providers.Singleton(HttpxWebhookSender)
+    webhook_sender = providers.Singleton(
+        HttpxWebhookSender, private_targets=settings.provided.allows_private_webhook_targets
+    )
     _email_from = settings.provided.email_from
     email = providers.Selector(
         settings.provided.email,

@@ -53,6 +53,9 @@ class Settings:
     email_from: str = DEFAULT_EMAIL_FROM
     jobs: Literal["in-process", "saq"] = "in-process"  # saq: `holdfast worker` runs them, on Redis
     worker_concurrency: int = 10
+    # Whether tenants' webhooks may go to loopback, private or link-local addresses (SSRF guard):
+    # `allow` in development (a receiver on this machine), `deny` in production unless set.
+    webhook_private_targets: Literal["allow", "deny"] = "allow"
     relay_seconds: float = 2.0  # how often the outbox relay runs (0: off)
     delivery_seconds: float = 5.0  # how often due webhook deliveries are sent (0: off)
     notification_seconds: float = 15.0  # how often due emails are sent (0: off)
@@ -66,6 +69,10 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @property
+    def allows_private_webhook_targets(self) -> bool:
+        return self.webhook_private_targets == "allow"
+
+    @property
     def webhook_secret(self) -> str:
         """Stripe's signing secret; with fake payments and none set, a fixed development one."""
         return self.stripe_webhook_secret or DEV_WEBHOOK_SECRET
@@ -74,6 +81,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Reader(os.environ if environ is None else environ)
         defaults = cls()
+        # Tenants' webhooks to our own network: a development receiver is local, production's never is.
+        private_default = "allow" if (env.optional("ENV") or "development").lower() == "development" else "deny"
         settings = cls(
             host=env.text("HOST", defaults.host),
             port=env.integer("PORT", defaults.port, 1, 65535),
@@ -99,6 +108,7 @@ class Settings:
             smtp_url=_smtp_url(env.optional("SMTP_URL")),
             email_from=_email_from(env.text("EMAIL_FROM", defaults.email_from)),
             jobs=env.choice("JOBS", defaults.jobs, JOB_QUEUES),  # type: ignore[arg-type]
+            webhook_private_targets=env.choice("WEBHOOK_PRIVATE_TARGETS", private_default, ("allow", "deny")),  # type: ignore[arg-type]
             relay_seconds=env.number("RELAY_SECONDS", defaults.relay_seconds, 0, 3600),
             delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
             notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),

@@ -74,6 +74,7 @@ def stack_env(settings: Settings, **extra: str) -> dict[str, str]:
             "HOLDFAST_JOBS": "saq",
             "HOLDFAST_DB_POOL_SIZE": "5",
             "HOLDFAST_WORKER_CONCURRENCY": "4",
+            "HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "allow",  # the tests' receivers listen on loopback
             # Every schedule off: each test turns on the ones it watches.
             **{
                 f"HOLDFAST_{name}_SECONDS": "0"
