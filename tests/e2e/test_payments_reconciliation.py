@@ -45,7 +45,7 @@ async def test_a_refund_lost_to_an_outage_is_made_once_and_the_books_then_agree(
     world.container.gateways.payments.override(providers.Object(flaky))
     flaky.down.add("refund")
 
-    refused = await world.api.post(f"/v1/bookings/{cancelled['id']}/cancel")
+    answered = await world.api.post(f"/v1/bookings/{cancelled['id']}/cancel")
     owed = (await world.api.get(f"/v1/bookings/{cancelled['id']}")).json()
     flaky.down.clear()
     world.clock.advance(301)
@@ -55,7 +55,7 @@ async def test_a_refund_lost_to_an_outage_is_made_once_and_the_books_then_agree(
     totals = (await world.api.get(f"/v1/ledger/bookings/{cancelled['id']}")).json()["totals"]
     findings, progress = await _reconcile(world, listing_id)
 
-    assert refused.status_code == 503, refused.text
+    assert answered.status_code == 200, answered.text  # cancelled; the refund waits for the job
     assert (owed["status"], owed["payment"]["refunded"]) == ("cancelled", 0)
     assert sorted(settled) == [0, 1]
     assert [r.amount for r in await fake.list_refunds(cancelled["payment"]["intent_id"])] == [PRICE]
