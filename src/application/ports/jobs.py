@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from domain.webhooks import RetryPolicy
+
 JobArgs = Mapping[str, str | int | float | bool | None]
 
 
@@ -51,13 +53,12 @@ class JobPolicy:
         return self.every is not None
 
     def delay_after(self, failed_attempt: int, jitter: float) -> float:
-        """Seconds to wait after attempt ``failed_attempt`` (1-based) failed, ``jitter`` in [0, 1).
-
-        Half of each step is fixed and half random ("equal jitter"), so jobs that failed together
-        come back spread out but never sooner than half a step.
-        """
-        step = min(self.max_retry_delay, self.retry_delay * 2.0 ** min(failed_attempt - 1, 30))
-        return step / 2 + step / 2 * jitter
+        """Seconds to wait after attempt ``failed_attempt`` (1-based) failed, ``jitter`` in [0, 1):
+        the webhook inbox's backoff (doubling, capped, equal jitter), from ``retry_delay``."""
+        if self.retry_delay == 0:
+            return 0.0
+        backoff = RetryPolicy(self.attempts, self.retry_delay, self.max_retry_delay)
+        return backoff.delay(failed_attempt, jitter).total_seconds()
 
 
 class JobContext(Protocol):

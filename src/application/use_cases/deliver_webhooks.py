@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.outgoing_webhooks import ClaimedDelivery, DeliveryAttempt, HttpAnswer, WebhookSender
 from application.ports.repositories import UnitOfWorkFactory
-from application.ports.webhooks import Lease
+from application.use_cases.process_webhook_event import new_lease
 from domain.outgoing_webhooks import DeliveryOutcome, DeliveryPolicy
 from domain.webhook_signatures import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
 
@@ -77,7 +76,7 @@ class DeliverWebhooksHandler:
 
     async def _claim(self, delivery_id: UUID) -> ClaimedDelivery | None:
         now = self._clock.now()
-        lease = Lease(str(self._ids.new_id()), now + timedelta(seconds=LEASE_SECONDS))
+        lease = new_lease(self._ids, now, LEASE_SECONDS)
         async with self._uow() as uow:
             claimed = await uow.webhook_deliveries.claim(delivery_id, now, lease)
             await uow.commit()

@@ -21,8 +21,9 @@ HANDLER_TIMEOUT_SECONDS = 240
 MAX_ERROR_LENGTH = 500
 
 
-def new_lease(ids: IdGenerator, now: datetime) -> Lease:
-    return Lease(str(ids.new_id()), now + timedelta(seconds=LEASE_SECONDS))
+def new_lease(ids: IdGenerator, now: datetime, seconds: float = LEASE_SECONDS) -> Lease:
+    """A fresh claim on one row (an inbox event, a delivery, an email) until ``now + seconds``."""
+    return Lease(str(ids.new_id()), now + timedelta(seconds=seconds))
 
 
 def describe(exc: BaseException) -> str:

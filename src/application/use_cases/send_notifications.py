@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from uuid import UUID
 
 from application.ports.clock import Clock
@@ -11,8 +10,7 @@ from application.ports.email import EmailMessage, EmailSender
 from application.ports.ids import IdGenerator
 from application.ports.notifications import ClaimedNotification
 from application.ports.repositories import UnitOfWorkFactory
-from application.ports.webhooks import Lease
-from application.use_cases.process_webhook_event import describe
+from application.use_cases.process_webhook_event import describe, new_lease
 from domain.money import Money
 from domain.notifications import Notification, NotificationKind, NotificationStatus, render
 from domain.webhooks import RetryPolicy
@@ -72,7 +70,7 @@ class SendNotificationsHandler:
 
     async def _claim(self, notification_id: UUID) -> ClaimedNotification | None:
         now = self._clock.now()
-        lease = Lease(str(self._ids.new_id()), now + timedelta(seconds=LEASE_SECONDS))
+        lease = new_lease(self._ids, now, LEASE_SECONDS)
         async with self._uow() as uow:
             claimed = await uow.notifications.claim(notification_id, now, lease)
             await uow.commit()

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
-from domain.reconciliation import ReconciliationStatus
+from domain.reconciliation import Reconciliation, ReconciliationStatus
 from infrastructure.metrics import PrometheusMetrics
 from interfaces.http.errors import answered_status
+
+T = TypeVar("T")
 
 SCRAPE_READ_SECONDS = 2.0
 RECENT_RUNS = 20  # enough to find the latest finished run of each kind  # Prometheus' default scrape timeout is 10 s
@@ -63,55 +66,42 @@ def metrics_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def _observe_jobs(state: State) -> None:
-    """The job queue's depth and the dead letters, read now; a failure is logged, and the
-    scrape still returns every other metric (the gauges keep their last values)."""
-    container = state.container
+async def _read(what: str, read: Awaitable[T]) -> T | None:
+    """A value the scrape reports, read now within a bound (the scrape stays fast when the
+    database or Redis hangs); on failure it is logged, and its gauges keep their last values
+    while every other metric is still served."""
     try:
         async with asyncio.timeout(SCRAPE_READ_SECONDS):
-            status = await container.use_cases.get_jobs_status()()
+            return await read
     except Exception as exc:
-        logger.warning("metrics: could not read the job queue ({!r})", exc)
-        return
-    container.gateways.metrics().queue_observed(status.queue, status.dead_letters)
+        logger.warning("metrics: could not read {} ({!r})", what, exc)
+        return None
 
 
-async def _observe_webhook_inbox(state: State) -> None:
-    """The webhook inbox's lag and dead events, read now within a bound (the scrape stays fast
-    when the database hangs); on failure the gauges keep their last values."""
-    container = state.container
-    try:
-        async with asyncio.timeout(SCRAPE_READ_SECONDS):
-            backlog = await container.use_cases.get_webhook_backlog()()
-    except Exception as exc:
-        logger.warning("metrics: could not read the webhook inbox ({!r})", exc)
-        return
-    container.gateways.metrics().webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
-
-
-async def _observe_reconciliations(state: State) -> None:
-    """The drift the latest finished run of each kind left unrepaired, read from the record:
-    runs happen in workers or on the command line, not in the process being scraped."""
-    container = state.container
-    try:
-        async with asyncio.timeout(SCRAPE_READ_SECONDS):
-            runs = await container.use_cases.get_reconciliation().recent(RECENT_RUNS)
-    except Exception as exc:
-        logger.warning("metrics: could not read the reconciliations ({!r})", exc)
-        return
+def _latest_drift(runs: list[Reconciliation]) -> dict[str, int]:
+    """The drift the latest finished run of each kind left unrepaired (``runs`` newest first).
+    Read from the record: runs happen in workers or on the command line, not in this process."""
     latest: dict[str, int] = {}
-    for run in runs:  # newest first
+    for run in runs:
         if run.status is ReconciliationStatus.SUCCEEDED:
             latest.setdefault(run.kind.value, run.drift)
-    for kind, drift in latest.items():
-        container.gateways.metrics().reconciliation_finished(kind, drift)
+    return latest
 
 
 @get("/metrics", include_in_schema=False)
 async def metrics(state: State) -> Response[Any]:
     """This process's metrics in Prometheus' text format (no API key: keep it off the public edge)."""
-    await _observe_jobs(state)
-    await _observe_webhook_inbox(state)
-    await _observe_reconciliations(state)
-    body, content_type = state.container.gateways.metrics().exposition()
+    use_cases, recorder = state.container.use_cases, state.container.gateways.metrics()
+    jobs, backlog, runs = await asyncio.gather(
+        _read("the job queue", use_cases.get_jobs_status()()),
+        _read("the webhook inbox", use_cases.get_webhook_backlog()()),
+        _read("the reconciliations", use_cases.get_reconciliation().recent(RECENT_RUNS)),
+    )
+    if jobs is not None:
+        recorder.queue_observed(jobs.queue, jobs.dead_letters)
+    if backlog is not None:
+        recorder.webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
+    for kind, drift in _latest_drift(runs or []).items():
+        recorder.reconciliation_finished(kind, drift)
+    body, content_type = recorder.exposition()
     return Response(content=body, media_type=content_type)
