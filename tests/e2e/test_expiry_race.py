@@ -1,10 +1,11 @@
 """The expiry sweep job racing bookings: no unit is both expired and sold.
 
-Holds fall due at different moments; the clock stands where about half of them are due, and
-bookings of every hold run at once with rounds of the ``expire_holds`` job (the handler the
-worker runs). Each hold must end one way only: booked (its booking confirmed, its units
-sold) or expired (its booking refused with ``hold_expired``, its units back), and the
-engine's counters, the pools' sold units in Postgres and the bookings must agree.
+Holds fall due at different moments, and they fall due while bookings of every hold run at
+once with rounds of the ``expire_holds`` job (the handler the worker runs): the clock moves a
+second every 10 ms, so whether a booking or a sweep sees a hold first is decided by the
+interleaving, not fixed before the race starts. Each hold must end one way only: booked (its
+booking confirmed, its units sold) or expired (its booking refused with ``hold_expired``, its
+units back), and the engine's counters, the pools' sold units and the bookings must agree.
 """
 
 from __future__ import annotations
@@ -32,13 +33,19 @@ async def test_sweeps_racing_bookings_never_expire_a_sold_unit(world: World) -> 
         placed = await hold(world.api, listing_id, {pools["a"]: 1}, customer=f"c-{n}", ttl_seconds=rng.randint(60, 120))
         assert placed.status_code == 201, placed.text
         held.append(placed.json())
-    world.clock.advance(90)  # about half are due now
+    world.clock.advance(59)  # none is due yet; they fall due one by one during the race
     sweep = job_handlers(world.container)["expire_holds"]
 
     async def book(hold_id: str) -> Any:
         return await world.api.post("/v1/bookings", {"hold_id": hold_id})
 
+    async def time_passes() -> None:
+        for _ in range(70):  # past the last hold's time, a second every 10 ms
+            world.clock.advance(1)
+            await asyncio.sleep(0.01)
+
     work: list[Any] = [book(h["id"]) for h in held] + [sweep(ForegroundContext(), {}) for _ in range(6)]
+    work.append(time_passes())
     rng.shuffle(work)
     outcomes = await asyncio.gather(*work)
     await sweep(ForegroundContext(), {})

@@ -105,6 +105,7 @@ async def test_metrics_need_no_api_key_and_stay_out_of_the_api_document(world: W
 
 async def test_the_job_queue_and_its_dead_letters_are_read_at_each_scrape(world: World) -> None:
     before = await scrape(world)
+    assert ("holdfast_job_queue_depth", frozenset({("state", "queued")})) in before  # read, not merely absent
     assert value(before, "holdfast_job_queue_depth", state="queued") == 0
     assert value(before, "holdfast_job_dead_letters") == 0
 

@@ -28,6 +28,7 @@ async def _store(world: World, event_id: str, status: InboxStatus, age_seconds: 
 
 async def test_an_empty_inbox_has_no_lag(world: World) -> None:
     samples = await scrape(world)
+    assert (LAG, frozenset()) in samples  # read and set by the scrape, not merely absent
     assert value(samples, LAG) == 0
     assert value(samples, DEAD) == 0
 

@@ -52,6 +52,10 @@ def test_drift_is_reported_then_repaired(sqlite_url: str, monkeypatch: pytest.Mo
     assert repaired.exit_code == 0, repaired.output
     assert f"[repaired] pool:{pool_id} sold" in repaired.output
 
+    after = runner.invoke(main, ["reconcile", "inventory"])  # the repair really agreed the engine with the record
+    assert after.exit_code == 0, after.output
+    assert "succeeded; checked 1 of 1; 0 findings, drift 0" in after.output
+
     clean = runner.invoke(main, ["reconcile", "inventory", "--listing", "00000000-0000-4000-8000-000000000001"])
     assert clean.exit_code == 0, clean.output
     assert "checked 0 of 0; 0 findings, drift 0" in clean.output

@@ -61,7 +61,7 @@ class CancelBookingHandler:
         booking, refund = await self._cancel(command)
         if refund is not None:
             try:
-                await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
+                await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=True)
             except PaymentProviderUnavailableError:
                 # The cancellation is committed and the refund recorded: answering 503 would tell
                 # the client it did not happen. The retry_refunds job asks again, same key.

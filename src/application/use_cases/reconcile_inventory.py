@@ -47,12 +47,14 @@ class InventoryReconciler:
         pools = await self._record.pools(scope)
         await progress(0, len(pools))
         await self._settle(sorted({pool.listing_id for pool in pools}))
-        live = await self._record.live_holds(scope, self._clock.now())
+        live: dict[UUID, list[Hold]] = defaultdict(list)
+        for hold in await self._record.live_holds(scope, self._clock.now()):
+            live[hold.listing_id].append(hold)
         findings: list[Finding] = []
         checked = 0
         for listing_id, grouped in groupby(pools, key=lambda pool: pool.listing_id):
             listed = list(grouped)
-            holds = [hold for hold in live if hold.listing_id == listing_id]
+            holds = live[listing_id]
             found = await self._compare(listing_id, listed, holds)
             if found and repair:
                 await self._engine.restore(listing_id, _expected(listed, holds), holds, self._clock.now())

@@ -51,7 +51,7 @@ class RefundBookingHandler:
             refund = Refund(self._ids.new_id(), booking.tenant_id, booking.id, money, command.reason, now, now)
             await uow.refunds.add(refund)
             await uow.commit()
-        settled = await execute_refund(self._uow, self._gateway, self._clock, refund, booking)
+        settled = await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=True)
         async with self._uow() as uow:
             booking = await uow.bookings.get(command.tenant_id, command.booking_id)
         return RefundedBooking(booking, settled)

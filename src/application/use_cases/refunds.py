@@ -22,7 +22,13 @@ _STATES = {
 
 
 async def execute_refund(
-    uow_factory: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, refund: Refund, booking: Booking
+    uow_factory: UnitOfWorkFactory,
+    gateway: PaymentGateway,
+    clock: Clock,
+    refund: Refund,
+    booking: Booking,
+    *,
+    fresh: bool = False,
 ) -> Refund:
     """Ask the gateway for a refund recorded as ``requested`` and record its answer.
 
@@ -31,19 +37,22 @@ async def execute_refund(
     refund that succeeded is counted on the booking once, in the same unit of work that marks
     it succeeded; a pending one is counted when the gateway's refund event says it succeeded.
     """
-    answer = await ask_gateway(gateway, refund, booking)
+    answer = await ask_gateway(gateway, refund, booking, fresh=fresh)
     return await record_answer(uow_factory, clock, refund, booking, answer)
 
 
-async def ask_gateway(gateway: PaymentGateway, refund: Refund, booking: Booking) -> GatewayRefund:
+async def ask_gateway(
+    gateway: PaymentGateway, refund: Refund, booking: Booking, *, fresh: bool = False
+) -> GatewayRefund:
     """The gateway call alone, under the refund's own idempotency key and with its id in the
     metadata (``refund_id``), by which the gateway's refund can be found again.
 
     It looks for that refund at the gateway first: Stripe forgets idempotency keys after 24
     hours, so a refund asked again later (a webhook retried for a day, an operator's replay, the
-    retry job) would otherwise be paid twice. One more call per refund buys that certainty."""
+    retry job) would otherwise be paid twice. ``fresh``: the refund was recorded in this very
+    request, so the gateway cannot know it yet and the lookup is skipped."""
     assert booking.payment is not None
-    if (made := await made_already(gateway, refund, booking)) is not None:
+    if not fresh and (made := await made_already(gateway, refund, booking)) is not None:
         return made
     return await gateway.refund(
         booking.payment.intent_id,

@@ -82,7 +82,7 @@ class SendNotificationsHandler:
             listing = await uow.listings.get(notification.tenant_id, booking.listing_id)
         amount = booking.total
         if notification.kind is NotificationKind.BOOKING_REFUNDED:
-            amount = Money(int(notification.data.get("amount", 0)), booking.total.currency)
+            amount = Money(int(notification.data["amount"]), booking.total.currency)  # missing: fail, never "0.00"
         content = render(notification.kind, booking.id, listing.name, amount)
         message_id = f"<{notification.id}@{MESSAGE_ID_DOMAIN}>"
         return EmailMessage(message_id, notification.recipient, content.subject, content.body)

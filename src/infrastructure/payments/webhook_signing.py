@@ -1,28 +1,27 @@
 """Stripe's webhook signature scheme, for the fake gateway and for tests that forge deliveries.
 
 Stripe signs ``"<unix time>.<raw body>"`` with HMAC-SHA256 under the endpoint's secret and sends
-``Stripe-Signature: t=<unix time>,v1=<hex digest>``. Written out here with the standard library
-(not the SDK's helper) so that the real verifier checking what this signs is a real test.
+``Stripe-Signature: t=<unix time>,v1=<hex digest>``: the scheme our own outgoing webhooks use
+(``domain.webhook_signatures``), not the SDK's helper, so that the real verifier checking what
+this signs is a real test.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.webhook_signatures import signature_of
+
 SIGNATURE_HEADER = "Stripe-Signature"
 
 
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
     """The ``Stripe-Signature`` value for ``payload`` signed at ``timestamp`` (unix seconds)."""
-    signed = f"{timestamp}.".encode() + payload
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return f"t={timestamp},v1={signature_of(secret, timestamp, payload)}"  # Stripe's scheme is ours
 
 
 @dataclass(frozen=True, slots=True)

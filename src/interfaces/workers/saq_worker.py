@@ -36,13 +36,15 @@ async def run_worker(settings: Settings) -> None:
             )
         worker = queue.worker(job_handlers(container), concurrency=settings.worker_concurrency)
         logger.info("worker {} started: {} jobs, concurrency {}", worker.id, len(worker.functions), worker.concurrency)
-        observing = asyncio.create_task(_observe_queue(container))
+        # Only a worker that serves /metrics needs the queue's gauges kept current.
+        observing = asyncio.create_task(_observe_queue(container)) if settings.worker_metrics_port else None
         try:
             await worker.start()
         finally:
-            observing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await observing
+            if observing is not None:
+                observing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await observing
     finally:
         await close_container(container)
 
