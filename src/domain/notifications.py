@@ -78,7 +78,7 @@ class Notification:
     def failed(self, error: str, now: datetime, policy: RetryPolicy, jitter: float) -> None:
         self.attempts += 1
         self.last_error, self.updated_at = error, now
-        if self.attempts >= policy.max_attempts:
+        if policy.gives_up(self.attempts):
             self.status, self.next_attempt_at = NotificationStatus.DEAD, None
         else:
             self.next_attempt_at = now + policy.delay(self.attempts, jitter)

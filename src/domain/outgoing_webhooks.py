@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from domain.errors import InvalidValueError
-from domain.webhooks import RetryPolicy
+from domain.webhooks import backoff
 
 ALL_EVENTS = "*"
 MAX_URL_LENGTH = 2048
@@ -91,7 +91,7 @@ def verdict_for(status_code: int | None) -> Verdict:
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
     """Backoff doubling from ``base_seconds`` up to ``cap_seconds`` with equal jitter (see
-    ``domain.webhooks.RetryPolicy``); about twenty tries over three days with the defaults."""
+    ``domain.webhooks.backoff``); about twenty tries over three days with the defaults."""
 
     base_seconds: float = 30.0
     cap_seconds: float = 6 * 3600.0
@@ -108,7 +108,7 @@ class DeliveryPolicy:
 
     def delay(self, attempts: int, jitter: float) -> timedelta:
         """The wait after the ``attempts``-th failed try; ``jitter`` is uniform in [0, 1)."""
-        return RetryPolicy(1, self.base_seconds, self.cap_seconds).delay(attempts, jitter)
+        return backoff(attempts, jitter, self.base_seconds, self.cap_seconds)
 
     def next_attempt(self, created_at: datetime, attempts: int, now: datetime, jitter: float) -> datetime | None:
         """When to try again after ``attempts`` failed tries; None once that is past the deadline."""

@@ -51,9 +51,19 @@ class RetryPolicy:
 
     def delay(self, attempts: int, jitter: float) -> timedelta:
         """The wait after the ``attempts``-th failure; ``jitter`` is uniform in [0, 1)."""
-        exponent = min(max(attempts - 1, 0), _MAX_EXPONENT)
-        step = min(self.cap_seconds, self.base_seconds * 2**exponent)
-        return timedelta(seconds=step / 2 + step / 2 * min(max(jitter, 0.0), 1.0))
+        return backoff(attempts, jitter, self.base_seconds, self.cap_seconds)
+
+    def gives_up(self, attempts: int) -> bool:
+        return attempts >= self.max_attempts
 
     def status_after_failure(self, attempts: int) -> InboxStatus:
-        return InboxStatus.DEAD if attempts >= self.max_attempts else InboxStatus.FAILED
+        return InboxStatus.DEAD if self.gives_up(attempts) else InboxStatus.FAILED
+
+
+def backoff(attempts: int, jitter: float, base_seconds: float, cap_seconds: float) -> timedelta:
+    """The wait after the ``attempts``-th failure: ``base_seconds`` doubling per failure up to
+    ``cap_seconds``, half fixed and half scaled by ``jitter`` (uniform in [0, 1)). The one
+    backoff of the project: the webhook inbox, outgoing deliveries, emails and jobs use it."""
+    exponent = min(max(attempts - 1, 0), _MAX_EXPONENT)
+    step = min(cap_seconds, base_seconds * 2**exponent)
+    return timedelta(seconds=step / 2 + step / 2 * min(max(jitter, 0.0), 1.0))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.webhooks import RetryPolicy
+from domain.webhooks import backoff
 
 JobArgs = Mapping[str, str | int | float | bool | None]
 
@@ -54,11 +54,8 @@ class JobPolicy:
 
     def delay_after(self, failed_attempt: int, jitter: float) -> float:
         """Seconds to wait after attempt ``failed_attempt`` (1-based) failed, ``jitter`` in [0, 1):
-        the webhook inbox's backoff (doubling, capped, equal jitter), from ``retry_delay``."""
-        if self.retry_delay == 0:
-            return 0.0
-        backoff = RetryPolicy(self.attempts, self.retry_delay, self.max_retry_delay)
-        return backoff.delay(failed_attempt, jitter).total_seconds()
+        the project's one backoff (doubling, capped, equal jitter), from ``retry_delay``."""
+        return backoff(failed_attempt, jitter, self.retry_delay, self.max_retry_delay).total_seconds()
 
 
 class JobContext(Protocol):
