@@ -9,7 +9,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.inventory import Hold
-from domain.reconciliation import Finding, Reconciliation, ReconciliationScope
+from domain.reconciliation import Finding, Reconciliation, ReconciliationKind, ReconciliationScope
 
 Progress = Callable[[int, int | None], Awaitable[None]]
 """Told ``(checked, total)`` as a run goes; ``total`` is ``None`` until it is known."""
@@ -34,6 +34,10 @@ class ReconciliationRepository(Protocol):
 
     async def recent(self, limit: int) -> list[Reconciliation]:
         """The newest runs first."""
+        ...
+
+    async def latest_succeeded(self, kind: ReconciliationKind) -> Reconciliation | None:
+        """The newest run of ``kind`` that ran to its end, whatever its scope."""
         ...
 
 

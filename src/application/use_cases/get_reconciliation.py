@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.ports.repositories import UnitOfWorkFactory
-from domain.reconciliation import Reconciliation
+from domain.reconciliation import Reconciliation, ReconciliationKind
 
 MAX_RECENT = 100
 
@@ -19,6 +19,12 @@ class GetReconciliationHandler:
     async def __call__(self, reconciliation_id: UUID) -> Reconciliation:
         async with self._uow() as uow:
             return await uow.reconciliations.get(reconciliation_id)
+
+    async def latest_drift(self) -> dict[ReconciliationKind, int]:
+        """The drift the newest finished run of each kind left unrepaired, for the kinds that ran."""
+        async with self._uow() as uow:
+            latest = [await uow.reconciliations.latest_succeeded(kind) for kind in ReconciliationKind]
+        return {run.kind: run.drift for run in latest if run is not None}
 
     async def recent(self, limit: int = 20) -> list[Reconciliation]:
         """The newest runs first, at most ``MAX_RECENT``."""

@@ -118,9 +118,19 @@ class SqlReconciliationRepository:
             raise NotFoundError("reconciliation", reconciliation.id)
 
     async def recent(self, limit: int) -> list[Reconciliation]:
-        order = (reconciliations.c.created_at.desc(), reconciliations.c.id.desc())
-        rows = await self._session.execute(select(reconciliations).order_by(*order).limit(limit))
+        rows = await self._session.execute(select(reconciliations).order_by(*_NEWEST_FIRST).limit(limit))
         return [_reconciliation_from_row(row) for row in rows]
+
+    async def latest_succeeded(self, kind: ReconciliationKind) -> Reconciliation | None:
+        c = reconciliations.c
+        succeeded = (c.kind == kind.value) & (c.status == ReconciliationStatus.SUCCEEDED.value)
+        row = (
+            await self._session.execute(select(reconciliations).where(succeeded).order_by(*_NEWEST_FIRST).limit(1))
+        ).first()
+        return None if row is None else _reconciliation_from_row(row)
+
+
+_NEWEST_FIRST = (reconciliations.c.created_at.desc(), reconciliations.c.id.desc())
 
 
 def _reconciliation_row(run: Reconciliation) -> dict[str, Any]:

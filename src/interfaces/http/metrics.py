@@ -22,14 +22,12 @@ from litestar.datastructures import State
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
-from domain.reconciliation import Reconciliation, ReconciliationStatus
 from infrastructure.metrics import PrometheusMetrics
 from interfaces.http.errors import answered_status
 
 T = TypeVar("T")
 
-SCRAPE_READ_SECONDS = 2.0
-RECENT_RUNS = 20  # enough to find the latest finished run of each kind  # Prometheus' default scrape timeout is 10 s
+SCRAPE_READ_SECONDS = 2.0  # per read; Prometheus' default scrape timeout is 10 s
 
 
 def _metrics(scope: Scope) -> PrometheusMetrics:
@@ -78,30 +76,21 @@ async def _read(what: str, read: Awaitable[T]) -> T | None:
         return None
 
 
-def _latest_drift(runs: list[Reconciliation]) -> dict[str, int]:
-    """The drift the latest finished run of each kind left unrepaired (``runs`` newest first).
-    Read from the record: runs happen in workers or on the command line, not in this process."""
-    latest: dict[str, int] = {}
-    for run in runs:
-        if run.status is ReconciliationStatus.SUCCEEDED:
-            latest.setdefault(run.kind.value, run.drift)
-    return latest
-
-
 @get("/metrics", include_in_schema=False)
 async def metrics(state: State) -> Response[Any]:
     """This process's metrics in Prometheus' text format (no API key: keep it off the public edge)."""
     use_cases, recorder = state.container.use_cases, state.container.gateways.metrics()
-    jobs, backlog, runs = await asyncio.gather(
+    jobs, backlog, drift = await asyncio.gather(
         _read("the job queue", use_cases.get_jobs_status()()),
         _read("the webhook inbox", use_cases.get_webhook_backlog()()),
-        _read("the reconciliations", use_cases.get_reconciliation().recent(RECENT_RUNS)),
+        _read("the reconciliations", use_cases.get_reconciliation().latest_drift()),
     )
     if jobs is not None:
         recorder.queue_observed(jobs.queue, jobs.dead_letters)
     if backlog is not None:
         recorder.webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
-    for kind, drift in _latest_drift(runs or []).items():
-        recorder.reconciliation_finished(kind, drift)
+    # Read from the record: runs happen in workers or on the command line, not in this process.
+    for kind, left in (drift or {}).items():
+        recorder.reconciliation_finished(kind.value, left)
     body, content_type = recorder.exposition()
     return Response(content=body, media_type=content_type)
