@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.payments import IntentStatus, PaymentGateway
+from application.ports.reconciliation import Progress
 from application.ports.repositories import PageRequest, UnitOfWork, UnitOfWorkFactory
 from application.use_cases.payment_findings import GatewayPayment, OurPayment, payment_findings
 from domain.bookings import Booking
 from domain.errors import NotFoundError
 from domain.reconciliation import Finding, ReconciliationScope
 
-Progress = Callable[[int, int | None], Awaitable[None]]
 _After = tuple[datetime, UUID] | None
 
 BATCH = 100

@@ -22,7 +22,7 @@ from domain.reconciliation import (
     ReconciliationStatus,
 )
 from infrastructure.persistence.journal_tables import hold_journal, hold_journal_cursors, reconciliations
-from infrastructure.persistence.upsert import insert_for
+from infrastructure.persistence.upsert import chunks, insert_for
 
 
 class SqlHoldJournalRepository:
@@ -40,9 +40,9 @@ class SqlHoldJournalRepository:
         return {row.hold_id: JournaledHold(journal_hold_from_row(row), row.updated_at) for row in rows}
 
     async def save(self, holds: Sequence[JournaledHold]) -> None:
-        for journaled in holds:
-            row = _journal_row(journaled)
-            statement = insert_for(self._session, hold_journal).values(row)
+        """Few upserts for the batch (each hold appears once: the caller folds its entries)."""
+        for rows in chunks([_journal_row(journaled) for journaled in holds]):
+            statement = insert_for(self._session, hold_journal).values(rows)
             changing = {key: statement.excluded[key] for key in ("status", "updated_at")}
             await self._session.execute(statement.on_conflict_do_update(index_elements=["hold_id"], set_=changing))
 

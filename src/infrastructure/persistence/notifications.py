@@ -16,7 +16,7 @@ from domain.contacts import EmailAddress
 from domain.errors import NotFoundError
 from domain.notifications import Notification, NotificationKind, NotificationStatus
 from infrastructure.persistence.delivery_tables import notifications
-from infrastructure.persistence.upsert import insert_for
+from infrastructure.persistence.upsert import chunks, insert_for
 
 _STATE = ("status", "attempts", "next_attempt_at", "last_error", "updated_at", "sent_at")
 
@@ -26,11 +26,12 @@ class SqlNotificationRepository:
         self._session = session
 
     async def add(self, new: Sequence[Notification]) -> int:
+        """Few statements for the batch: the relay calls this while it holds aggregates' locks."""
         added = 0
-        for notification in new:
-            statement = insert_for(self._session, notifications).values(**_to_row(notification))
-            result = await self._session.execute(statement.on_conflict_do_nothing(index_elements=["event_id", "kind"]))
-            added += result.rowcount
+        for rows in chunks([_to_row(notification) for notification in new]):
+            statement = insert_for(self._session, notifications).values(rows)
+            conflict = statement.on_conflict_do_nothing(index_elements=["event_id", "kind"])
+            added += (await self._session.execute(conflict)).rowcount
         return added
 
     async def get(self, notification_id: UUID) -> Notification:

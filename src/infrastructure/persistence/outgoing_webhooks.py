@@ -26,7 +26,7 @@ from infrastructure.persistence.delivery_tables import webhook_delivery_attempts
 from infrastructure.persistence.delivery_tables import webhook_endpoints as endpoints
 from infrastructure.persistence.outbox_tables import outbox
 from infrastructure.persistence.repositories import _page_of, _paged
-from infrastructure.persistence.upsert import insert_for
+from infrastructure.persistence.upsert import chunks, insert_for
 
 _PENDING = DeliveryStatus.PENDING.value
 
@@ -79,13 +79,12 @@ class SqlWebhookDeliveryRepository:
         self._session = session
 
     async def add(self, new: Sequence[Delivery]) -> int:
+        """Few statements for the batch: the relay calls this while it holds aggregates' locks."""
         added = 0
-        for delivery in new:
-            statement = insert_for(self._session, deliveries).values(**_delivery_row(delivery))
-            result = await self._session.execute(
-                statement.on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
-            )
-            added += result.rowcount
+        for rows in chunks([_delivery_row(delivery) for delivery in new]):
+            statement = insert_for(self._session, deliveries).values(rows)
+            conflict = statement.on_conflict_do_nothing(index_elements=["endpoint_id", "event_id"])
+            added += (await self._session.execute(conflict)).rowcount
         return added
 
     async def due(self, now: datetime, limit: int) -> list[UUID]:
