@@ -205,11 +205,14 @@ class Booking:
         self.move_to(BookingStatus.CANCELLED, now, actor, reason)
         self.events.append(BookingCancelled(self.id, self.tenant_id, self.hold_id, now))
 
-    def check_refund(self, amount: int) -> None:
-        if self.refundable <= 0:
+    def check_refund(self, amount: int, outstanding: int = 0) -> None:
+        """``amount`` may still be asked for: what was captured, less what was refunded and
+        what refunds already asked for but not settled (``outstanding``) have reserved."""
+        left = self.refundable - outstanding
+        if left <= 0:
             raise NothingToRefundError(f"booking {self.id} has nothing left to refund")
-        if not 0 < amount <= self.refundable:
-            raise RefundExceedsCapturedError(amount, self.refundable)
+        if not 0 < amount <= left:
+            raise RefundExceedsCapturedError(amount, left)
 
     def record_refund(self, amount: int, now: datetime, actor: str, reason: str) -> None:
         """Money went back to the customer; the status says how much of it, never moving back."""

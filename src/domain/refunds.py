@@ -45,6 +45,11 @@ class Refund:
         return self.state in (RefundState.SUCCEEDED, RefundState.FAILED)
 
     @property
+    def is_outstanding(self) -> bool:
+        """Asked for (or about to be) and not settled: its amount is reserved, not yet refunded."""
+        return self.state in (RefundState.REQUESTED, RefundState.PENDING)
+
+    @property
     def idempotency_key(self) -> str:
         return f"refund:{self.id}"
 
@@ -58,3 +63,8 @@ class Refund:
         no money moved, and it no longer counts against what can still be refunded."""
         self.state = RefundState.FAILED
         self.updated_at = now
+
+
+def outstanding(refunds: list[Refund]) -> int:
+    """What the refunds asked for but not yet settled add up to: reserved against the payment."""
+    return sum(refund.amount.amount for refund in refunds if refund.is_outstanding)

@@ -40,6 +40,7 @@ from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_listings import ListListingsHandler
+from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
 from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
@@ -225,6 +226,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_reconciliation = providers.Factory(GetReconciliationHandler, _uow)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
+    list_refunds = providers.Factory(ListRefundsHandler, _uow)
     expire_bookings = providers.Factory(ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event)
     get_booking = providers.Factory(GetBookingHandler, _uow)
     list_bookings = providers.Factory(ListBookingsHandler, _uow)

@@ -125,7 +125,11 @@ class PoolRepository(Protocol):
 class BookingRepository(Protocol):
     async def add(self, booking: Booking) -> None: ...
 
-    async def get(self, tenant_id: UUID, booking_id: UUID) -> Booking: ...
+    async def get(self, tenant_id: UUID, booking_id: UUID, *, lock: bool = False) -> Booking:
+        """``lock``: no other unit of work that locks the booking reads or changes it until this
+        one ends. Every change to a booking's money (refunds asked for and recorded, captures)
+        reads it locked, so that checking what is left and recording what moved are one step."""
+        ...
 
     async def get_by_hold(self, tenant_id: UUID, hold_id: UUID) -> Booking | None: ...
 
@@ -133,7 +137,7 @@ class BookingRepository(Protocol):
         """Bookings still awaiting payment whose payment deadline (the hold's expiry) passed."""
         ...
 
-    async def get_by_intent(self, intent_id: str) -> Booking | None:
+    async def get_by_intent(self, intent_id: str, *, lock: bool = False) -> Booking | None:
         """The booking paid by a PaymentIntent, whatever its tenant (webhooks carry no tenant)."""
         ...
 

@@ -15,7 +15,7 @@ from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking
 from domain.errors import PaymentProviderUnavailableError
 from domain.money import Money
-from domain.refunds import Refund
+from domain.refunds import Refund, outstanding
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +72,16 @@ class CancelBookingHandler:
 
     async def _cancel(self, command: CancelBooking) -> tuple[Booking, Refund | None]:
         async with self._uow() as uow:
-            booking = await uow.bookings.get(command.tenant_id, command.booking_id)
+            booking = await uow.bookings.get(command.tenant_id, command.booking_id, lock=True)
             listing = await uow.listings.get(command.tenant_id, booking.listing_id)
             sold, awaiting, now = booking.owns_units, booking.status in AWAITING_PAYMENT, self._clock.now()
+            reserved = outstanding(await uow.refunds.for_booking(booking.id))
             booking.cancel(now, command.actor, command.reason)
             await uow.bookings.save(booking)
             if sold:
                 await uow.pools.record_sold([(line.pool_id, -line.quantity) for line in booking.lines])
-            amount = listing.policy.refund_for(booking.refundable, listing.starts_at, now) if sold else 0
+            owed = listing.policy.refund_for(booking.refundable, listing.starts_at, now) if sold else 0
+            amount = min(owed, booking.refundable - reserved)  # refunds under way count as given back
             refund = None
             if amount > 0:
                 money = Money(amount, booking.total.currency)

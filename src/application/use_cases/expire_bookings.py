@@ -41,7 +41,7 @@ class ExpireBookingsHandler:
         if not await self._payments.stop_payment(booking, "expire"):
             return False
         async with self._uow() as uow:
-            current = await uow.bookings.get(booking.tenant_id, booking.id)
+            current = await uow.bookings.get(booking.tenant_id, booking.id, lock=True)
             if current.status not in AWAITING_PAYMENT:
                 return False
             now = self._clock.now()

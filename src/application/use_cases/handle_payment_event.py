@@ -17,11 +17,11 @@ from application.use_cases.payment_records import record_capture, record_refund
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus
 from domain.disputes import Dispute
-from domain.errors import ConflictError, HoldExpiredError, HoldNotActiveError, InsufficientInventoryError
+from domain.errors import HoldExpiredError, HoldNotActiveError, InsufficientInventoryError
 from domain.events import BookingDisputed
 from domain.inventory import Hold, HoldStatus
 from domain.money import Money
-from domain.refunds import Refund, RefundState
+from domain.refunds import Refund, RefundState, outstanding
 
 ACTOR = "payment-gateway"
 INTENT_EVENTS = frozenset({"payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"})
@@ -87,7 +87,7 @@ class HandlePaymentEventHandler:
     async def _captured(self, booking_id: UUID, tenant_id: UUID, intent: PaymentIntent) -> None:
         fee = await self._gateway.fee(intent.id)
         async with self._uow() as uow:
-            booking = await uow.bookings.get(tenant_id, booking_id)
+            booking = await uow.bookings.get(tenant_id, booking_id, lock=True)
             assert booking.payment is not None
             now, changed = self._clock.now(), True
             if booking.status in AWAITING_PAYMENT:
@@ -131,12 +131,13 @@ class HandlePaymentEventHandler:
         """Give back a payment that sold nothing. A refund recorded earlier whose gateway call
         failed is asked for again under its own idempotency key, so it can never be paid twice."""
         async with self._uow() as uow:
-            booking = await uow.bookings.get(tenant_id, booking_id)
-            requested = [r for r in await uow.refunds.for_booking(booking_id) if r.state is RefundState.REQUESTED]
+            booking = await uow.bookings.get(tenant_id, booking_id, lock=True)
+            refunds = await uow.refunds.for_booking(booking_id)
+            requested = [r for r in refunds if r.state is RefundState.REQUESTED]
             if requested:
                 refund = requested[0]
-            elif booking.refundable > 0:
-                refund = _new_refund(booking, booking.refundable, "paid but nothing was sold", self._clock)
+            elif (left := booking.refundable - outstanding(refunds)) > 0:
+                refund = _new_refund(booking, left, "paid but nothing was sold", self._clock)
                 await uow.refunds.add(refund)
                 await uow.commit()
             else:
@@ -145,7 +146,7 @@ class HandlePaymentEventHandler:
 
     async def _failed(self, tenant_id: UUID, booking_id: UUID, error: str) -> None:
         async with self._uow() as uow:
-            booking = await uow.bookings.get(tenant_id, booking_id)
+            booking = await uow.bookings.get(tenant_id, booking_id, lock=True)
             if booking.status not in AWAITING_PAYMENT:
                 return
             booking.fail_payment(error, self._clock.now(), ACTOR)
@@ -171,17 +172,18 @@ class HandlePaymentEventHandler:
             await uow.commit()
 
     async def sync_refunds(self, intent_id: str) -> None:
-        """Record every succeeded refund of the intent that is not recorded yet."""
+        """Record every refund of the intent the gateway settled and we have not: a succeeded one
+        is counted once (ours, or one made at the provider's dashboard); one of ours that failed
+        there no longer reserves anything."""
         for found in await self._gateway.list_refunds(intent_id):
             if found.status is RefundStatus.SUCCEEDED:
-                try:
-                    await self._record_gateway_refund(intent_id, found)
-                except ConflictError:  # a concurrent handler recorded it first
-                    continue
+                await self._record_gateway_refund(intent_id, found)
+            elif found.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
+                await self._record_failed_refund(intent_id, found)
 
     async def _record_gateway_refund(self, intent_id: str, found: GatewayRefund) -> None:
         async with self._uow() as uow:
-            booking = await uow.bookings.get_by_intent(intent_id)
+            booking = await uow.bookings.get_by_intent(intent_id, lock=True)
             if booking is None:
                 return
             refund = await uow.refunds.by_gateway_id(found.id) or await _requested_for(uow, booking.id, found)
@@ -196,6 +198,18 @@ class HandlePaymentEventHandler:
             await uow.refunds.save(refund)
             await uow.bookings.save(booking)
             await record_refund(uow, booking, refund, now)
+            await uow.commit()
+
+    async def _record_failed_refund(self, intent_id: str, found: GatewayRefund) -> None:
+        async with self._uow() as uow:
+            booking = await uow.bookings.get_by_intent(intent_id, lock=True)
+            if booking is None:
+                return
+            refund = await uow.refunds.by_gateway_id(found.id) or await _requested_for(uow, booking.id, found)
+            if refund is None or not refund.is_outstanding:
+                return
+            refund.settle(found.id, RefundState.FAILED, self._clock.now())
+            await uow.refunds.save(refund)
             await uow.commit()
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import UUID, uuid5
 
+from application.errors import IdempotencyMismatchError
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.refunds import execute_refund
 from domain.bookings import Booking
+from domain.errors import PaymentProviderUnavailableError
 from domain.money import Money
-from domain.refunds import Refund
+from domain.refunds import Refund, RefundState, outstanding
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,36 +25,67 @@ class RefundBooking:
     amount: int | None  # None: everything still refundable
     reason: str
     actor: str
+    request_key: str | None = None  # the client's Idempotency-Key: one key, one refund, for ever
 
 
 @dataclass(frozen=True, slots=True)
 class RefundedBooking:
     booking: Booking
     refund: Refund
+    created: bool  # False: the request key named a refund made before
 
 
 class RefundBookingHandler:
-    """A refund never exceeds what was captured minus what was already refunded
-    (``RefundExceedsCapturedError``); a booking with nothing captured has nothing to refund
-    (``NothingToRefundError``). Refunding does not cancel the booking or return units.
+    """Rules:
+
+    * a refund never exceeds what was captured, less what was refunded and what refunds asked
+      for but not settled have reserved (``RefundExceedsCapturedError``; ``NothingToRefundError``
+      when nothing is left). The check and the refund's record are one step under the
+      booking's row lock, before the gateway is asked: concurrent requests can never together
+      ask the gateway for more than was captured;
+    * a request key (the client's ``Idempotency-Key``) names one refund for ever: asked again,
+      even after the key's stored response was purged, it resolves to that refund (asking the
+      gateway again, under the refund's own key, only if it is still ``requested``);
+    * when the provider cannot be reached the refund stays ``requested`` and the answer says so:
+      the ``retry_refunds`` job asks again under the same key until it is settled. It is never
+      dropped, so a client must not ask again with a new key;
+    * refunding does not cancel the booking or return units.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, ids: IdGenerator) -> None:
         self._uow, self._gateway, self._clock, self._ids = uow, gateway, clock, ids
 
     async def __call__(self, command: RefundBooking) -> RefundedBooking:
+        refund, created = await self._reserve(command)
+        if refund.state is RefundState.REQUESTED:
+            async with self._uow() as uow:
+                booking = await uow.bookings.get(command.tenant_id, command.booking_id)
+            # Unreachable provider: recorded and reserved, the retry job finishes it; the answer says so.
+            with suppress(PaymentProviderUnavailableError):
+                refund = await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=created)
         async with self._uow() as uow:
             booking = await uow.bookings.get(command.tenant_id, command.booking_id)
-            amount = booking.refundable if command.amount is None else command.amount
-            booking.check_refund(amount)
-            pending = sum(r.amount.amount for r in await uow.refunds.for_booking(booking.id) if not r.is_final)
-            booking.check_refund(amount + pending)
+        return RefundedBooking(booking, refund, created)
+
+    async def _reserve(self, command: RefundBooking) -> tuple[Refund, bool]:
+        """The refund this request names, recorded ``requested`` if it is new (False: found)."""
+        async with self._uow() as uow:
+            booking = await uow.bookings.get(command.tenant_id, command.booking_id, lock=True)
+            refunds = await uow.refunds.for_booking(booking.id)
+            refund_id = self._refund_id(booking, command.request_key)
+            if (known := next((r for r in refunds if r.id == refund_id), None)) is not None:
+                if command.amount is not None and command.amount != known.amount.amount:
+                    raise IdempotencyMismatchError(f"this key asked for a refund of {known.amount.amount}")
+                return known, False
+            reserved = outstanding(refunds)
+            amount = booking.refundable - reserved if command.amount is None else command.amount
+            booking.check_refund(amount, reserved)
             now = self._clock.now()
             money = Money(amount, booking.total.currency)
-            refund = Refund(self._ids.new_id(), booking.tenant_id, booking.id, money, command.reason, now, now)
+            refund = Refund(refund_id, booking.tenant_id, booking.id, money, command.reason, now, now)
             await uow.refunds.add(refund)
             await uow.commit()
-        settled = await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=True)
-        async with self._uow() as uow:
-            booking = await uow.bookings.get(command.tenant_id, command.booking_id)
-        return RefundedBooking(booking, settled)
+        return refund, True
+
+    def _refund_id(self, booking: Booking, request_key: str | None) -> UUID:
+        return self._ids.new_id() if request_key is None else uuid5(booking.id, f"refund-request:{request_key}")

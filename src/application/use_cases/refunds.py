@@ -5,12 +5,14 @@ from __future__ import annotations
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway, RefundStatus
 from application.ports.payments import Refund as GatewayRefund
-from application.ports.repositories import UnitOfWorkFactory
+from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.payment_records import record_refund
 from domain.bookings import Booking
+from domain.errors import ConflictError
 from domain.refunds import Refund, RefundState
 
 ACTOR = "refunds"
+RECORD_ATTEMPTS = 5  # a writer that does not lock the booking can still move its version meanwhile
 
 _STATES = {
     RefundStatus.SUCCEEDED: RefundState.SUCCEEDED,
@@ -37,7 +39,11 @@ async def execute_refund(
     refund that succeeded is counted on the booking once, in the same unit of work that marks
     it succeeded; a pending one is counted when the gateway's refund event says it succeeded.
     """
-    answer = await ask_gateway(gateway, refund, booking, fresh=fresh)
+    try:
+        answer = await ask_gateway(gateway, refund, booking, fresh=fresh)
+    except ConflictError:  # the gateway refused it: no money moved, and none is reserved any more
+        await refuse(uow_factory, clock, refund)
+        raise
     return await record_answer(uow_factory, clock, refund, booking, answer)
 
 
@@ -79,10 +85,25 @@ def refund_state(status: RefundStatus) -> RefundState:
 async def record_answer(
     uow_factory: UnitOfWorkFactory, clock: Clock, refund: Refund, booking: Booking, answer: GatewayRefund
 ) -> Refund:
-    """Record the gateway's refund ``answer`` to our ``refund`` (once: a succeeded one stays as it is)."""
+    """Record the gateway's refund ``answer`` to our ``refund`` (once: a succeeded one stays as it is).
+
+    The money has moved by now, so a clash with a concurrent writer of the booking is never the
+    caller's to retry: the booking is read locked, and a stale version is read again."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            return await _record_answer(uow_factory, clock, refund, booking, answer)
+        except ConflictError as clash:  # a stale version is the plain ConflictError; its kin are rules
+            if type(clash) is not ConflictError or attempt == RECORD_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _record_answer(
+    uow_factory: UnitOfWorkFactory, clock: Clock, refund: Refund, booking: Booking, answer: GatewayRefund
+) -> Refund:
     async with uow_factory() as uow:
-        current = await uow.bookings.get(booking.tenant_id, booking.id)
-        stored = next(r for r in await uow.refunds.for_booking(booking.id) if r.id == refund.id)
+        current = await uow.bookings.get(booking.tenant_id, booking.id, lock=True)
+        stored = await _stored(uow, refund)
         if stored.state is RefundState.SUCCEEDED:
             return stored
         now, state = clock.now(), refund_state(answer.status)
@@ -94,3 +115,21 @@ async def record_answer(
         await uow.refunds.save(stored)
         await uow.commit()
     return stored
+
+
+async def refuse(uow_factory: UnitOfWorkFactory, clock: Clock, refund: Refund) -> bool:
+    """The gateway refused the refund (nothing left to refund there, a payment not refundable):
+    it is marked ``failed`` unless it was settled meanwhile; True when this call marked it."""
+    async with uow_factory() as uow:
+        await uow.bookings.get(refund.tenant_id, refund.booking_id, lock=True)
+        stored = await _stored(uow, refund)
+        if stored.state is not RefundState.REQUESTED:
+            return False
+        stored.refuse(clock.now())
+        await uow.refunds.save(stored)
+        await uow.commit()
+    return True
+
+
+async def _stored(uow: UnitOfWork, refund: Refund) -> Refund:
+    return next(r for r in await uow.refunds.for_booking(refund.booking_id) if r.id == refund.id)

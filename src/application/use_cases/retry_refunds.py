@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from application.ports.clock import Clock
 from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
-from application.use_cases.refunds import ask_gateway, record_answer
-from domain.errors import ConflictError, NothingToRefundError, RefundExceedsCapturedError
-from domain.refunds import Refund, RefundState
+from application.use_cases.refunds import ask_gateway, record_answer, refuse
+from domain.errors import ConflictError
+from domain.refunds import Refund
 
 GRACE = timedelta(minutes=5)  # longer than a gateway call with its retries: the first caller has given up
 BATCH = 50
@@ -59,21 +59,6 @@ class RetryRequestedRefundsHandler:
         try:
             answer = await ask_gateway(self._gateway, refund, booking)  # looks for it at the gateway first
         except ConflictError:  # the gateway's refusal: nothing was refunded
-            return await self._refused(refund)
-        try:
-            await record_answer(self._uow, self._clock, refund, booking, answer)
-        except (RefundExceedsCapturedError, NothingToRefundError):
-            raise  # the booking cannot take this refund (refunded twice?): a person must look
-        except ConflictError:  # its webhook recorded it at the same moment (the booking's version moved)
-            return False
-        return True
-
-    async def _refused(self, refund: Refund) -> bool:
-        async with self._uow() as uow:
-            stored = next(r for r in await uow.refunds.for_booking(refund.booking_id) if r.id == refund.id)
-            if stored.state is not RefundState.REQUESTED:
-                return False
-            stored.refuse(self._clock.now())
-            await uow.refunds.save(stored)
-            await uow.commit()
+            return await refuse(self._uow, self._clock, refund)
+        await record_answer(self._uow, self._clock, refund, booking, answer)
         return True

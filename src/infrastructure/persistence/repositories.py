@@ -171,9 +171,9 @@ class SqlBookingRepository:
         await _insert(self._session, bookings, booking_to_row(booking), f"hold {booking.hold_id} is booked")
         await self._add_transitions(booking.id, booking.history, start=0)
 
-    async def get(self, tenant_id: UUID, booking_id: UUID) -> Booking:
+    async def get(self, tenant_id: UUID, booking_id: UUID, *, lock: bool = False) -> Booking:
         statement = select(bookings).where(bookings.c.id == booking_id, bookings.c.tenant_id == tenant_id)
-        found = await self._load(statement)
+        found = await self._load(_locked(statement) if lock else statement)
         if not found:
             raise NotFoundError("booking", booking_id)
         return found[0]
@@ -188,9 +188,10 @@ class SqlBookingRepository:
         )
         return await self._load(statement)
 
-    async def get_by_intent(self, intent_id: str) -> Booking | None:
+    async def get_by_intent(self, intent_id: str, *, lock: bool = False) -> Booking | None:
         """The booking paid by a PaymentIntent, whatever its tenant (webhooks carry no tenant)."""
-        found = await self._load(select(bookings).where(bookings.c.payment_intent_id == intent_id))
+        statement = select(bookings).where(bookings.c.payment_intent_id == intent_id)
+        found = await self._load(_locked(statement) if lock else statement)
         return found[0] if found else None
 
     async def get_by_hold(self, tenant_id: UUID, hold_id: UUID) -> Booking | None:
@@ -285,3 +286,9 @@ def _booking_filters(where: BookingFilter) -> list[Any]:
     if where.created_to is not None:
         conditions.append(bookings.c.created_at < where.created_to)
     return conditions
+
+
+def _locked(statement: Select[Any]) -> Select[Any]:
+    """Row-locked until the unit of work ends (Postgres ``FOR UPDATE``). SQLite renders no clause:
+    there every unit of work already holds the one write lock, so its reads cannot go stale."""
+    return statement.with_for_update(of=bookings)

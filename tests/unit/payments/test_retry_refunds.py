@@ -70,8 +70,7 @@ async def test_running_again_after_the_refund_was_made_changes_nothing(shop: Sho
 async def test_a_refund_whose_answer_was_lost_is_found_at_the_gateway_not_made_twice(shop: Shop) -> None:
     booking = await shop.paid()
     shop.gateway.lose_answers.add("refund")
-    with pytest.raises(PaymentProviderUnavailableError):
-        await shop.refund(booking.id, 1000)
+    assert (await shop.refund(booking.id, 1000)).state is RefundState.REQUESTED  # the answer was lost
     shop.gateway.lose_answers.clear()
     shop.fake._replies.clear()  # a day later Stripe has forgotten the idempotency key
     shop.clock.advance(25 * 3600)
@@ -136,8 +135,7 @@ async def test_every_path_that_asks_again_finds_a_made_refund_first(shop: Shop) 
     """Not only the job: the webhook retry and the operator's replay ask through ``execute_refund``."""
     booking = await shop.paid()
     shop.gateway.lose_answers.add("refund")
-    with pytest.raises(PaymentProviderUnavailableError):
-        await shop.refund(booking.id, 1000)
+    assert (await shop.refund(booking.id, 1000)).state is RefundState.REQUESTED  # the answer was lost
     shop.gateway.lose_answers.clear()
     shop.fake._replies.clear()  # the idempotency key is forgotten
     [refund] = await shop.our_refunds(booking.id)

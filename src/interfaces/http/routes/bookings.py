@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from application.ports.repositories import MAX_PAGE_SIZE, BookingFilter
@@ -16,11 +17,14 @@ from application.use_cases.create_booking import CreateBooking, CreateBookingHan
 from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
+from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus
 from domain.contacts import EmailAddress
+from domain.refunds import RefundState
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
+from interfaces.http.idempotency import IDEMPOTENCY_HEADER
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import encode_cursor, page_request
 from interfaces.http.schemas import (
@@ -115,22 +119,57 @@ class BookingController(Controller):
     @post(
         "/{booking_id:uuid}/refunds",
         dependencies={"refund_booking": use_case("refund_booking")},
-        responses=problems(
-            "not_found", "refund_exceeds_captured", "nothing_to_refund", "payment_provider_unavailable", "conflict"
-        ),
+        responses={
+            200: ResponseSpec(RefundResultOut, description="The refund this Idempotency-Key made before."),
+            202: ResponseSpec(
+                RefundResultOut,
+                description="Recorded as `requested` but the payment provider did not answer: it will be "
+                "paid, by the `retry_refunds` job under the same idempotency key. Do not ask again.",
+            ),
+            **problems(
+                "not_found", "refund_exceeds_captured", "nothing_to_refund", "payment_provider_unavailable", "conflict"
+            ),
+        },
     )
     async def refund(
         self,
+        request: Request[Any, Any, Any],
         booking_id: FromPath[UUID],
         tenant: NamedDependency[Tenant],
         refund_booking: NamedDependency[RefundBookingHandler],
         data: JSONBody[RefundIn | None] = None,
-    ) -> RefundResultOut:
-        """Refund a paid booking in full (no amount) or in part; never more than is left."""
+    ) -> Response[RefundResultOut]:
+        """Refund a paid booking in full (no amount) or in part; never more than is left.
+
+        201: the provider made the refund (`succeeded`, or `pending` until its money is back).
+        202: recorded, reserved and still to be paid (`requested`): the provider did not answer,
+        and Holdfast asks again until it does; the refund is never dropped. An Idempotency-Key
+        names one refund for ever: asked again with the same key, even after the stored answer
+        expired, the answer is that refund (200), never a second one."""
         body = data or RefundIn()
-        command = RefundBooking(tenant.id, booking_id, body.amount, body.reason, actor_of(tenant))
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        command = RefundBooking(tenant.id, booking_id, body.amount, body.reason, actor_of(tenant), key)
         result = await refund_booking(command)
-        return RefundResultOut(BookingOut.of(result.booking), RefundOut.of(result.refund))
+        out = RefundResultOut(BookingOut.of(result.booking), RefundOut.of(result.refund))
+        if result.refund.state is RefundState.REQUESTED:
+            return Response(out, status_code=202)
+        return Response(out, status_code=201 if result.created else 200)
+
+    @get(
+        "/{booking_id:uuid}/refunds",
+        dependencies={"list_refunds": use_case("list_refunds")},
+        responses=problems("not_found"),
+    )
+    async def refunds(
+        self,
+        booking_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        list_refunds: NamedDependency[ListRefundsHandler],
+    ) -> list[RefundOut]:
+        """The booking's refunds, oldest first: `requested` (recorded, the provider still to
+        answer), `pending` (accepted, money on its way), `succeeded` or `failed` (refused, no
+        money moved)."""
+        return [RefundOut.of(r) for r in await list_refunds(tenant.id, booking_id)]
 
     @get(
         "/{booking_id:uuid}/history",
