@@ -1,8 +1,10 @@
 """Bookings and their lifecycle, written as an explicit transition table.
 
 A booking for a priced hold starts ``pending_payment`` and is confirmed only once its payment
-is captured; a free one is confirmed at once. Money moves are recorded on the booking
-(captured, refunded) and in the ledger; the status follows them but never moves backwards.
+is captured; a free one is confirmed at once. Two things are told apart: the lifecycle
+(``status``: does the customer have the units?) moves through the table below; the money
+(``payment_status``: paid, partly or wholly refunded) follows the amounts recorded on the
+booking and in the ledger. A refund never changes the lifecycle, a cancellation never the money.
 """
 
 from __future__ import annotations
@@ -37,24 +39,31 @@ class BookingStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+
+
+class PaymentStatus(enum.StrEnum):
+    """Where the booking's money stands, whatever its lifecycle."""
+
+    NONE = "none"  # a free booking: nothing to pay
+    UNPAID = "unpaid"  # nothing captured (not yet, or never)
+    PAID = "paid"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
 
 
 S = BookingStatus
 
-# The whole lifecycle: a move not listed here is an InvalidTransitionError.
+# The whole lifecycle: a move not listed here is an InvalidTransitionError. Refunds are not
+# in it: a confirmed booking refunded in full as a goodwill gesture keeps its units (confirmed,
+# refunded) until it is cancelled; a late cancellation with half back is cancelled, partially
+# refunded.
 BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     S.PENDING_PAYMENT: frozenset({S.CONFIRMED, S.PAYMENT_FAILED, S.EXPIRED, S.CANCELLED}),
     # The hold outlives a failed attempt, so the customer can pay again before it expires.
     S.PAYMENT_FAILED: frozenset({S.CONFIRMED, S.EXPIRED, S.CANCELLED}),
-    S.CONFIRMED: frozenset({S.CANCELLED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset({S.CANCELLED, S.REFUNDED}),
-    S.CANCELLED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.CONFIRMED: frozenset({S.CANCELLED}),
+    S.CANCELLED: frozenset(),
     S.EXPIRED: frozenset(),
-    # An operator may refund a confirmed booking in full without cancelling it (a goodwill
-    # gesture): it keeps its units until it is cancelled. Money only ever goes back once.
-    S.REFUNDED: frozenset({S.CANCELLED}),
 }
 AWAITING_PAYMENT = frozenset({S.PENDING_PAYMENT, S.PAYMENT_FAILED})
 
@@ -150,6 +159,17 @@ class Booking:
         return BookingStatus.CONFIRMED in reached and BookingStatus.CANCELLED not in reached
 
     @property
+    def payment_status(self) -> PaymentStatus:
+        if self.payment is None:
+            return PaymentStatus.NONE
+        captured, refunded = self.payment.captured, self.payment.refunded
+        if captured == 0:
+            return PaymentStatus.UNPAID
+        if refunded == 0:
+            return PaymentStatus.PAID
+        return PaymentStatus.REFUNDED if refunded >= captured else PaymentStatus.PARTIALLY_REFUNDED
+
+    @property
     def refundable(self) -> int:
         return 0 if self.payment is None else self.payment.captured - self.payment.refunded
 
@@ -198,8 +218,7 @@ class Booking:
     def cancel(self, now: datetime, actor: str, reason: str) -> None:
         """Cancel; the caller returns the units (if sold) and refunds what the policy allows.
 
-        Only a booking awaiting payment or owning its units can be cancelled: a refunded
-        booking that was cancelled before stays as it is."""
+        Only a booking awaiting payment or owning its units can be cancelled."""
         if not (self.owns_units or self.status in AWAITING_PAYMENT):
             raise InvalidTransitionError("booking", self.status.value, BookingStatus.CANCELLED.value)
         self.move_to(BookingStatus.CANCELLED, now, actor, reason)
@@ -214,18 +233,14 @@ class Booking:
         if not 0 < amount <= left:
             raise RefundExceedsCapturedError(amount, left)
 
-    def record_refund(self, amount: int, now: datetime, actor: str, reason: str) -> None:
-        """Money went back to the customer; the status says how much of it, never moving back."""
+    def record_refund(self, amount: int, now: datetime) -> None:
+        """Money went back to the customer: the money status follows, the lifecycle stays."""
         self.check_refund(amount)
         assert self.payment is not None
         self.payment.refunded += amount
         self.events.append(BookingRefunded(self.id, self.tenant_id, self.hold_id, now, amount))
-        target = BookingStatus.REFUNDED if self.refundable == 0 else BookingStatus.PARTIALLY_REFUNDED
-        if target is not self.status and self.can_move_to(target):
-            self.move_to(target, now, actor, reason)
-        else:  # an expired booking's late payment, or another partial refund: money moves, status stays
-            self.updated_at = now
-            self.version += 1
+        self.updated_at = now
+        self.version += 1
 
     def _record(self, source: BookingStatus | None, target: BookingStatus, now: datetime, actor: str, why: str) -> None:
         self.history.append(Transition(source, target, now, actor, why))

@@ -151,7 +151,11 @@ async def test_cancellation_follows_the_listing_policy(world: World) -> None:
 
     cancelled = (await world.api.post(f"/v1/bookings/{booking['id']}/cancel")).json()
 
-    assert cancelled["status"] == "partially_refunded"  # inside the 48 h cut-off: half back
+    # Inside the 48 h cut-off: half back. Cancelled, and found by either filter.
+    assert (cancelled["status"], cancelled["payment_status"]) == ("cancelled", "partially_refunded")
+    for query in ("status=cancelled", "payment_status=partially_refunded"):
+        found = (await world.api.get(f"/v1/bookings?{query}")).json()["items"]
+        assert [b["id"] for b in found] == [booking["id"]]
     assert cancelled["payment"]["refunded"] == 2500
     assert await availability(world.api, listing_id) == {"a": (0, 0, 5)}
 
@@ -169,17 +173,38 @@ async def test_operator_refunds_are_capped_by_what_was_captured(world: World) ->
 
     assert (unpaid.status_code, unpaid.json()["code"]) == (409, "nothing_to_refund")
     assert partial.status_code == 201
-    assert partial.json()["booking"]["status"] == "partially_refunded"
+    assert partial.json()["booking"]["status"] == "confirmed"
+    assert partial.json()["booking"]["payment_status"] == "partially_refunded"
     assert partial.json()["refund"]["status"] == "succeeded"
     assert (too_much.status_code, too_much.json()["code"]) == (409, "refund_exceeds_captured")
     assert rest.json()["refund"]["amount"]["amount"] == 4000
-    assert rest.json()["booking"]["status"] == "refunded"
+    assert (rest.json()["booking"]["status"], rest.json()["booking"]["payment_status"]) == ("confirmed", "refunded")
     assert (nothing.status_code, nothing.json()["code"]) == (409, "nothing_to_refund")
     await deliver(world, world.container.gateways.payments().take_webhooks())  # charge.refunded: no double count
     final = await _booking(world, booking["id"])
     assert final["payment"]["refunded"] == 5000
     totals = (await _ledger(world, booking["id"]))["totals"][0]
     assert (totals["captured"], totals["refunded"]) == (5000, 5000)
+
+
+async def test_a_goodwill_refund_in_full_keeps_the_units_until_a_cancellation_returns_them(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+    booking = await _checkout(world, listing_id, {pools["a"]: 2})
+    await pay(world, booking)
+
+    refunded = (await world.api.post(f"/v1/bookings/{booking['id']}/refunds")).json()["booking"]
+    units_while_refunded = await availability(world.api, listing_id)
+    cancelled = (await world.api.post(f"/v1/bookings/{booking['id']}/cancel")).json()
+
+    assert (refunded["status"], refunded["payment_status"]) == ("confirmed", "refunded")
+    assert units_while_refunded == {"a": (0, 2, 3)}  # the seats are still the customer's
+    assert (cancelled["status"], cancelled["payment_status"]) == ("cancelled", "refunded")
+    assert [(t["from_status"], t["to_status"]) for t in cancelled["history"]][-1] == ("confirmed", "cancelled")
+    assert await availability(world.api, listing_id) == {"a": (0, 0, 5)}
+    fake = world.container.gateways.payments()
+    assert [r.amount for r in await fake.list_refunds(booking["payment"]["intent_id"])] == [5000]  # never twice
+    statuses = (await world.api.get("/v1/bookings?status=refunded")).json()
+    assert statuses["code"] == "validation_failed"  # a money state is not a lifecycle state
 
 
 async def test_the_dev_endpoint_plays_the_customer(world: World) -> None:
@@ -330,7 +355,11 @@ async def test_a_cancellation_stands_when_its_refund_must_wait_and_the_job_pays_
     assert (cancelled.json()["status"], cancelled.json()["payment"]["refunded"]) == ("cancelled", 0)
     assert (await availability(world.api, listing_id))["a"] == (0, 0, 2)
     assert retried == 1
-    assert (settled["status"], settled["payment"]["refunded"]) == ("refunded", 2500)
+    assert (settled["status"], settled["payment_status"], settled["payment"]["refunded"]) == (
+        "cancelled",
+        "refunded",
+        2500,
+    )
     assert [r.amount for r in await fake.list_refunds(booking["payment"]["intent_id"])] == [2500]
 
 

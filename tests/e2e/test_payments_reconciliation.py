@@ -59,7 +59,11 @@ async def test_a_refund_lost_to_an_outage_is_made_once_and_the_books_then_agree(
     assert (owed["status"], owed["payment"]["refunded"]) == ("cancelled", 0)
     assert sorted(settled) == [0, 1]
     assert [r.amount for r in await fake.list_refunds(cancelled["payment"]["intent_id"])] == [PRICE]
-    assert (refunded["status"], refunded["payment"]["refunded"]) == ("refunded", PRICE)
+    assert (refunded["status"], refunded["payment_status"], refunded["payment"]["refunded"]) == (
+        "cancelled",
+        "refunded",
+        PRICE,
+    )
     assert [(t["captured"], t["refunded"]) for t in totals] == [(PRICE, PRICE)]
     assert (findings, progress) == ([], [(0, 1), (1, 1)])
 

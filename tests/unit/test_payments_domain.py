@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.bookings import Booking, BookingStatus, Payment
+from domain.bookings import Booking, BookingStatus, Payment, PaymentStatus
 from domain.errors import InvalidTransitionError, NothingToRefundError, RefundExceedsCapturedError
 from domain.inventory import Hold, HoldLine
 from domain.listings import CancellationPolicy
@@ -69,29 +69,40 @@ def test_checkout_waits_for_the_payment_then_confirms() -> None:
     ]
 
 
-def test_refunds_move_forward_and_never_exceed_the_capture() -> None:
+def test_refunds_move_the_money_forward_never_past_the_capture_and_leave_the_lifecycle() -> None:
     booking = paid()
-    booking.record_refund(3_000, NOW, "op", "goodwill")
-    assert booking.status is BookingStatus.PARTIALLY_REFUNDED
+    assert booking.payment_status is PaymentStatus.PAID
+    booking.record_refund(3_000, NOW)
+    assert (booking.status, booking.payment_status) == (BookingStatus.CONFIRMED, PaymentStatus.PARTIALLY_REFUNDED)
     with pytest.raises(RefundExceedsCapturedError):
-        booking.record_refund(7_001, NOW, "op", "too much")
-    booking.record_refund(7_000, NOW, "op", "the rest")
-    assert booking.status is BookingStatus.REFUNDED
+        booking.record_refund(7_001, NOW)
+    booking.record_refund(7_000, NOW)
+    assert (booking.status, booking.payment_status) == (BookingStatus.CONFIRMED, PaymentStatus.REFUNDED)
+    assert booking.owns_units  # a goodwill refund in full keeps the units until a cancellation
     assert booking.refundable == 0
     with pytest.raises(NothingToRefundError):
-        booking.record_refund(1, NOW, "op", "nothing left")
+        booking.record_refund(1, NOW)
+
+
+def test_what_refunds_under_way_reserve_cannot_be_asked_for_again() -> None:
+    booking = paid()
+    booking.check_refund(6_000, outstanding=4_000)
+    with pytest.raises(RefundExceedsCapturedError):
+        booking.check_refund(6_001, outstanding=4_000)
+    with pytest.raises(NothingToRefundError):
+        booking.check_refund(1, outstanding=10_000)
 
 
 def test_an_unpaid_booking_has_nothing_to_refund() -> None:
     with pytest.raises(NothingToRefundError):
-        pending().record_refund(1, NOW, "op", "why")
+        pending().record_refund(1, NOW)
 
 
-def test_a_cancelled_paid_booking_ends_refunded() -> None:
+def test_a_cancelled_paid_booking_stays_cancelled_when_refunded() -> None:
     booking = paid()
     booking.cancel(NOW, "t", "plans changed")
-    booking.record_refund(10_000, NOW, "refunds", "plans changed")
-    assert booking.status is BookingStatus.REFUNDED
+    booking.record_refund(5_000, NOW)
+    assert (booking.status, booking.payment_status) == (BookingStatus.CANCELLED, PaymentStatus.PARTIALLY_REFUNDED)
     with pytest.raises(InvalidTransitionError):
         booking.cancel(NOW, "t", "again")
 
@@ -100,7 +111,7 @@ def test_a_late_payment_on_an_expired_booking_is_refunded_without_reviving_it() 
     booking = pending()
     booking.expire(NOW, "expiry", "not paid")
     booking.record_unsold_capture(10_000)
-    booking.record_refund(10_000, NOW, "refunds", "paid too late")
+    booking.record_refund(10_000, NOW)
     assert booking.status is BookingStatus.EXPIRED
     assert booking.refundable == 0
 

@@ -17,7 +17,7 @@ from application.ports.outgoing_webhooks import WebhookDeliveryRepository, Webho
 from application.ports.reconciliation import ReconciliationRepository
 from application.ports.relay import OutboxRelay
 from application.ports.webhooks import WebhookInboxRepository
-from domain.bookings import Booking, BookingStatus
+from domain.bookings import Booking, BookingStatus, PaymentStatus
 from domain.disputes import Dispute
 from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
@@ -50,6 +50,7 @@ class BookingFilter:
     customer_ref: str | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    payment_status: PaymentStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,7 +194,7 @@ class HandlePaymentEventHandler:
                 refund = _new_refund(booking, found.amount, "refunded at the payment provider", self._clock)
                 await uow.refunds.add(refund)
             refund.settle(found.id, RefundState.SUCCEEDED, now)
-            booking.record_refund(found.amount, now, ACTOR, refund.reason)
+            booking.record_refund(found.amount, now)
             await uow.refunds.save(refund)
             await uow.bookings.save(booking)
             await record_refund(uow, booking, refund, now)

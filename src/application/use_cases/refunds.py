@@ -11,7 +11,6 @@ from domain.bookings import Booking
 from domain.errors import ConflictError
 from domain.refunds import Refund, RefundState
 
-ACTOR = "refunds"
 RECORD_ATTEMPTS = 5  # a writer that does not lock the booking can still move its version meanwhile
 
 _STATES = {
@@ -109,7 +108,7 @@ async def _record_answer(
         now, state = clock.now(), refund_state(answer.status)
         stored.settle(answer.id, state, now)
         if state is RefundState.SUCCEEDED:
-            current.record_refund(stored.amount.amount, now, ACTOR, stored.reason)
+            current.record_refund(stored.amount.amount, now)
             await uow.bookings.save(current)
             await record_refund(uow, current, stored, now)
         await uow.refunds.save(stored)

@@ -87,6 +87,7 @@ def booking_to_row(booking: Booking) -> dict[str, Any]:
         "total_amount": booking.total.amount,
         "currency": booking.total.currency,
         "status": booking.status.value,
+        "payment_status": booking.payment_status.value,
         "contact_email": None if booking.contact_email is None else booking.contact_email.value,
         "created_at": booking.created_at,
         "updated_at": booking.updated_at,

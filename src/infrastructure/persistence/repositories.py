@@ -217,6 +217,7 @@ class SqlBookingRepository:
             .where(bookings.c.id == booking.id, bookings.c.version == booking.version - 1)
             .values(
                 status=booking.status.value,
+                payment_status=booking.payment_status.value,
                 hold_id=booking.hold_id,
                 updated_at=booking.updated_at,
                 version=booking.version,
@@ -277,6 +278,8 @@ def _booking_filters(where: BookingFilter) -> list[Any]:
     conditions: list[Any] = []
     if where.status is not None:
         conditions.append(bookings.c.status == where.status.value)
+    if where.payment_status is not None:
+        conditions.append(bookings.c.payment_status == where.payment_status.value)
     if where.listing_id is not None:
         conditions.append(bookings.c.listing_id == where.listing_id)
     if where.customer_ref is not None:

@@ -91,7 +91,8 @@ bookings = Table(
     Column("lines", JSON, nullable=False),
     Column("total_amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("status", String(32), nullable=False),
+    Column("status", String(32), nullable=False),  # the lifecycle: domain.bookings.BookingStatus
+    Column("payment_status", String(32), nullable=False),  # the money: domain.bookings.PaymentStatus
     Column("payment_intent_id", String(255), nullable=True, unique=True),
     Column("client_secret", String(255), nullable=True),
     Column("payment_due_at", DateTimeUTC, nullable=True),
@@ -105,6 +106,7 @@ bookings = Table(
     CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount_captured", name="refunds_within_capture"),
     Index("ix_bookings_tenant_page", "tenant_id", "created_at", "id"),
     Index("ix_bookings_tenant_status", "tenant_id", "status"),
+    Index("ix_bookings_tenant_payment_status", "tenant_id", "payment_status"),
     Index("ix_bookings_tenant_listing", "tenant_id", "listing_id"),
     Index("ix_bookings_payment_due", "status", "payment_due_at"),
 )

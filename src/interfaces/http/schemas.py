@@ -10,7 +10,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from domain.bookings import Booking, Transition
+from domain.bookings import Booking, BookingStatus, PaymentStatus, Transition
 from domain.contacts import MAX_EMAIL_LENGTH
 from domain.disputes import Dispute
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
@@ -274,8 +274,12 @@ class RefundOut(msgspec.Struct):
 
 
 class BookingOut(msgspec.Struct):
+    """``status`` is the lifecycle (does the customer have the units?), ``payment_status`` where
+    the money stands; a refund changes only the second, a cancellation only the first."""
+
     id: UUID
-    status: str
+    status: BookingStatus
+    payment_status: PaymentStatus
     hold_id: UUID
     listing_id: UUID
     customer_ref: str
@@ -291,7 +295,8 @@ class BookingOut(msgspec.Struct):
     def of(cls, booking: Booking) -> BookingOut:
         return cls(
             booking.id,
-            booking.status.value,
+            booking.status,
+            booking.payment_status,
             booking.hold_id,
             booking.listing_id,
             booking.customer_ref,

@@ -50,7 +50,7 @@ async def test_a_cancellations_refund_missed_by_the_provider_is_made_once_by_rac
     assert sorted(settled) == [0, 1]
     assert await refunded_at_gateway(shop, booking) == [PRICE]
     assert shop.gateway.calls["refund"] == 2  # the failed call, then one retry
-    assert (refunded.status.value, refunded.refundable) == ("refunded", 0)
+    assert (refunded.status.value, refunded.payment_status.value, refunded.refundable) == ("cancelled", "refunded", 0)
     assert await states(shop, booking.id) == [RefundState.SUCCEEDED]
     assert await shop.reconcile() == []  # the ledger and the booking agree with the gateway
 
@@ -96,7 +96,7 @@ async def test_a_refund_the_gateway_refuses_ends_failed_and_no_money_moves_twice
     assert settled == 1
     assert await refunded_at_gateway(shop, booking) == [PRICE]
     assert sorted(await states(shop, booking.id)) == [RefundState.FAILED, RefundState.SUCCEEDED]
-    assert (await shop.booking(booking.id)).status.value == "refunded"
+    assert (await shop.booking(booking.id)).payment_status.value == "refunded"
     assert await shop.reconcile() == []
 
 

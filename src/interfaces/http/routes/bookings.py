@@ -19,7 +19,7 @@ from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
-from domain.bookings import BookingStatus
+from domain.bookings import BookingStatus, PaymentStatus
 from domain.contacts import EmailAddress
 from domain.refunds import RefundState
 from domain.tenants import Tenant
@@ -78,6 +78,7 @@ class BookingController(Controller):
         tenant: NamedDependency[Tenant],
         list_bookings: NamedDependency[ListBookingsHandler],
         status: FromQuery[BookingStatus | None] = None,
+        payment_status: FromQuery[PaymentStatus | None] = None,
         listing_id: FromQuery[UUID | None] = None,
         customer_ref: CustomerFilter = None,
         created_from: FromQuery[datetime | None] = None,
@@ -85,7 +86,9 @@ class BookingController(Controller):
         limit: PageSize = 50,
         cursor: FromQuery[str | None] = None,
     ) -> BookingPage:
-        where = BookingFilter(status, listing_id, customer_ref, created_from, created_to)
+        """Bookings, a page at a time; ``status`` filters the lifecycle, ``payment_status`` the money
+        (``?status=cancelled&payment_status=partially_refunded``: cancelled late, part refunded)."""
+        where = BookingFilter(status, listing_id, customer_ref, created_from, created_to, payment_status)
         page = await list_bookings(tenant.id, where, page_request(limit, cursor))
         return BookingPage([BookingOut.of(item) for item in page.items], encode_cursor(page.next_after))
 
