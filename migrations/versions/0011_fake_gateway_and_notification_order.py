@@ -24,9 +24,21 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     _create_fake_gateway_tables()
+    with op.batch_alter_table("notifications") as batch:
+        batch.add_column(sa.Column("sequence", sa.BigInteger(), nullable=True))
+    op.execute(
+        "UPDATE notifications SET sequence = "
+        "(SELECT outbox.sequence FROM outbox WHERE outbox.id = notifications.event_id)"
+    )
+    with op.batch_alter_table("notifications") as batch:
+        batch.alter_column("sequence", existing_type=sa.BigInteger(), nullable=False)
+        batch.create_index("ix_notifications_chain", ["booking_id", "sequence"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications") as batch:
+        batch.drop_index("ix_notifications_chain")
+        batch.drop_column("sequence")
     op.drop_table("fake_payment_webhooks")
     op.drop_table("fake_payment_replies")
     op.drop_table("fake_payment_refunds")
