@@ -3,6 +3,8 @@
 The relay writes one notification per event that warrants an email (a booking confirmed,
 expired or refunded) when the booking has a contact email. A notification is ``pending`` until
 sent; a failed send is tried again with backoff, and after ``max_attempts`` it is ``dead``.
+A booking's emails go out in the order of its events: one waits while an earlier one of the
+same booking is still pending (due, being retried, or being sent).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Notification:
     recipient: EmailAddress
     created_at: datetime
     updated_at: datetime
+    sequence: int  # its event's place among the booking's events: the order the emails go out in
     data: dict[str, Any] = field(default_factory=dict)  # the event's data, as recorded
     status: NotificationStatus = NotificationStatus.PENDING
     attempts: int = 0

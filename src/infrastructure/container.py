@@ -140,7 +140,9 @@ class Gateways(containers.DeclarativeContainer):
     )
     payments = providers.Selector(
         settings.provided.payments,
-        fake=providers.Singleton(FakePaymentGateway, clock=clock, webhook_secret=settings.provided.webhook_secret),
+        fake=providers.Singleton(
+            FakePaymentGateway, database=database, clock=clock, webhook_secret=settings.provided.webhook_secret
+        ),
         stripe=providers.Singleton(
             StripePaymentGateway, api_key=settings.provided.stripe_api_key, api_base=settings.provided.stripe_api_base
         ),

@@ -54,7 +54,7 @@ async def deliver(world: Any, deliveries: Any) -> None:
 
 async def pay(world: Any, booking: dict[str, Any], outcome: str = "succeeded") -> None:
     """Play the customer paying the booking's PaymentIntent, then deliver Stripe's webhook."""
-    await deliver(world, world.container.gateways.payments().pay(booking["payment"]["intent_id"], outcome))
+    await deliver(world, await world.container.gateways.payments().pay(booking["payment"]["intent_id"], outcome))
 
 
 async def book(world: Any, hold_id: str, api: Api | None = None) -> dict[str, Any]:

@@ -88,7 +88,7 @@ async def test_a_declined_card_can_be_retried_before_the_hold_expires(world: Wor
 async def test_duplicate_and_late_webhooks_change_nothing(world: World) -> None:
     listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
     booking = await _checkout(world, listing_id, {pools["a"]: 1})
-    deliveries = world.container.gateways.payments().pay(booking["payment"]["intent_id"])
+    deliveries = await world.container.gateways.payments().pay(booking["payment"]["intent_id"])
 
     for _ in range(3):
         await deliver(world, deliveries)
@@ -180,7 +180,7 @@ async def test_operator_refunds_are_capped_by_what_was_captured(world: World) ->
     assert rest.json()["refund"]["amount"]["amount"] == 4000
     assert (rest.json()["booking"]["status"], rest.json()["booking"]["payment_status"]) == ("confirmed", "refunded")
     assert (nothing.status_code, nothing.json()["code"]) == (409, "nothing_to_refund")
-    await deliver(world, world.container.gateways.payments().take_webhooks())  # charge.refunded: no double count
+    await deliver(world, await world.container.gateways.payments().take_webhooks())  # charge.refunded: no double count
     final = await _booking(world, booking["id"])
     assert final["payment"]["refunded"] == 5000
     totals = (await _ledger(world, booking["id"]))["totals"][0]

@@ -76,7 +76,7 @@ async def test_a_refund_made_only_at_the_gateway_is_reported_until_its_webhook_a
     made = await fake.refund(booking["payment"]["intent_id"], amount=500, metadata={}, idempotency_key="dashboard")
 
     findings, progress = await _reconcile(world, listing_id)
-    await deliver(world, fake.take_webhooks())
+    await deliver(world, await fake.take_webhooks())
     settled, _ = await _reconcile(world, listing_id)
 
     assert {(f.subject, f.field, f.expected, f.actual, f.difference) for f in findings} == {

@@ -112,7 +112,7 @@ async def test_a_refund_whose_answer_was_lost_is_recorded_once_and_never_paid_ag
 
     first = await _refund(world, booking, 2000, key="K")
     slow.lose_answer = False
-    await deliver(world, slow.fake.take_webhooks())  # charge.refunded: the webhook records it
+    await deliver(world, await slow.fake.take_webhooks())  # charge.refunded: the webhook records it
     world.clock.advance(600)
     await world.container.use_cases.retry_refunds()()  # finds it settled: nothing to ask
     world.clock.advance(25 * 3600)
@@ -132,10 +132,10 @@ async def test_a_webhook_racing_the_refund_request_records_the_refund_once(world
     async def webhooks_meanwhile() -> None:
         for _ in range(10):
             await asyncio.sleep(0.005)
-            await deliver(world, slow.fake.take_webhooks())
+            await deliver(world, await slow.fake.take_webhooks())
 
     answer, _ = await asyncio.gather(_refund(world, booking, 1500), webhooks_meanwhile())
-    await deliver(world, slow.fake.take_webhooks())
+    await deliver(world, await slow.fake.take_webhooks())
 
     assert answer.status_code == 201, answer.text
     assert await _refunded(world, booking) == ([1500], 1500, 1500)

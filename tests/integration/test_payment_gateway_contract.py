@@ -1,6 +1,8 @@
 """One contract for every payment gateway: the fake, and Stripe's SDK against localstripe.
 
-Both run the same tests, so "the fake behaves like Stripe" is checked, not assumed. Only what
+Both run the same tests, so "the fake behaves like Stripe" is checked, not assumed. The fake runs
+twice: on SQLite as the embedded default serves it, and as two gateways of two processes over one
+Postgres database, each call going to the other one (as calls land on any API of a deployment). Only what
 localstripe models faithfully is here. It omits ``amount_received``, ignores idempotency keys,
 lets refunds exceed the charge and charges no fees, so those are pinned down on the fake
 (tests/unit/test_fake_payments.py) and on Stripe's documented JSON (tests/unit/test_stripe_mapping.py).
@@ -9,8 +11,10 @@ lets refunds exceed the charge and charges no fees, so those are pinned down on 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, cast
 from uuid import uuid4
 
 import pytest
@@ -19,6 +23,8 @@ from application.ports.payments import IntentStatus, PaymentGateway, RefundStatu
 from domain.errors import InvalidTransitionError, InvalidValueError, NotFoundError, PaymentDeclinedError
 from infrastructure.payments.fake import FakePaymentGateway, Outcome
 from infrastructure.payments.stripe_gateway import StripePaymentGateway
+from infrastructure.persistence.database import Database
+from tests.databases import migrated_postgres
 from tests.fakes.clock import FakeClock
 from tests.integration.stripe_customer import API_KEY, StripeCustomer
 
@@ -31,15 +37,36 @@ class Gateway:
     pay: Callable[[str, Outcome], Awaitable[None]]  # the customer confirms with a good or a declined card
 
 
-@pytest.fixture(params=["fake", "stripe"])
+SHARED_DATABASE = "holdfast_fake_gateway"
+
+
+class Alternating:
+    """Each port call goes to the next of several gateways: processes sharing one database."""
+
+    def __init__(self, gateways: list[FakePaymentGateway]) -> None:
+        self._next = itertools.cycle(gateways)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(next(self._next), name)
+
+
+@pytest.fixture(params=["fake", "fake-shared", "stripe"])
 async def gateway(request: pytest.FixtureRequest) -> AsyncIterator[Gateway]:
-    if request.param == "fake":
-        fake = FakePaymentGateway(FakeClock())
+    if request.param.startswith("fake"):
+        if request.param == "fake":
+            databases = [Database(request.getfixturevalue("sqlite_url"))]
+        else:
+            url = migrated_postgres(request.getfixturevalue("postgres_url"), SHARED_DATABASE)
+            databases = [Database(url, pool_size=2), Database(url, pool_size=2)]
+        fakes = [FakePaymentGateway(database, FakeClock()) for database in databases]
+        port, customer = Alternating(fakes), Alternating(list(reversed(fakes)))
 
         async def pay_fake(intent_id: str, outcome: Outcome) -> None:
-            fake.pay(intent_id, outcome)
+            await customer.pay(intent_id, outcome)
 
-        yield Gateway(fake, pay_fake)
+        yield Gateway(cast(PaymentGateway, port), pay_fake)
+        for database in databases:
+            await database.dispose()
         return
     url = request.getfixturevalue("localstripe_url")
     stripe_gateway, customer = StripePaymentGateway(API_KEY, url, max_network_retries=0), StripeCustomer(url)

@@ -117,7 +117,7 @@ class PaymentFlow(RuleBasedStateMachine):
         if booking.payment is None:
             return
         try:
-            deliveries = self.gateway.pay(booking.payment.intent_id, outcome)
+            deliveries = self.run(self.gateway.pay(booking.payment.intent_id, outcome))
         except DomainError:
             return  # not payable any more (paid, or cancelled with its hold)
         events = [_event(d) for d in deliveries]
@@ -129,7 +129,7 @@ class PaymentFlow(RuleBasedStateMachine):
     @precondition(lambda self: self.events)
     @rule(data=st.data())
     def deliver_again_or_late(self, data: st.DataObject) -> None:
-        self.events += [_event(d) for d in self.gateway.take_webhooks()]
+        self.events += [_event(d) for d in self.run(self.gateway.take_webhooks())]
         event = data.draw(st.sampled_from(self.events))
         self.run(self.uc.handle_payment_event().handle(event))
 

@@ -92,7 +92,7 @@ class RefundMachine(RuleBasedStateMachine):
         self.collect()
 
     def collect(self) -> None:
-        self.webhooks += self.shop.fake.take_webhooks()
+        self.webhooks += self.run(self.shop.fake.take_webhooks())
 
     def refund(self, booking_id: UUID, amount: int | None, key: str | None) -> Awaitable[object]:
         command = RefundBooking(self.shop.tenant_id, booking_id, amount, "goodwill", "operator", key)

@@ -63,10 +63,21 @@ def test_each_kind_renders_its_own_plain_text_email() -> None:
     assert "We refunded EUR 10.00" in refunded.body
 
 
+_ADDRESS = EmailAddress("a@example.com")
+
+
 def test_a_failing_notification_backs_off_then_dies() -> None:
     policy = RetryPolicy(max_attempts=3, base_seconds=60, cap_seconds=3600)
     note = Notification(
-        uuid4(), uuid4(), NotificationKind.BOOKING_CONFIRMED, uuid4(), uuid4(), EmailAddress("a@example.com"), NOW, NOW
+        uuid4(),
+        uuid4(),
+        NotificationKind.BOOKING_CONFIRMED,
+        uuid4(),
+        uuid4(),
+        EmailAddress("a@example.com"),
+        NOW,
+        NOW,
+        1,
     )
     note.failed("SMTP down", NOW, policy, 0.0)
     assert (note.status, note.attempts, note.next_attempt_at) == (
@@ -81,7 +92,15 @@ def test_a_failing_notification_backs_off_then_dies() -> None:
 
 def test_a_sent_notification_records_when() -> None:
     note = Notification(
-        uuid4(), uuid4(), NotificationKind.BOOKING_REFUNDED, uuid4(), uuid4(), EmailAddress("a@example.com"), NOW, NOW
+        uuid4(),
+        uuid4(),
+        NotificationKind.BOOKING_REFUNDED,
+        uuid4(),
+        uuid4(),
+        EmailAddress("a@example.com"),
+        NOW,
+        NOW,
+        1,
     )
     note.failed("boom", NOW, RetryPolicy(), 0.5)
     note.sent(NOW + timedelta(minutes=1))

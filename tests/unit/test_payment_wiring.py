@@ -15,14 +15,14 @@ STRIPE = {
 }
 
 
-async def test_the_embedded_default_pays_with_the_fake_whose_webhooks_the_verifier_accepts() -> None:
-    container = build_container(Settings.from_env({}))
+async def test_the_embedded_default_pays_with_the_fake_whose_webhooks_the_verifier_accepts(sqlite_url: str) -> None:
+    container = build_container(Settings.from_env({"HOLDFAST_DATABASE_URL": sqlite_url}))
     clock = FakeClock()
     container.core.clock.override(clock)
     fake = container.gateways.payments()
     assert isinstance(fake, FakePaymentGateway)
     intent = await fake.create_intent(amount=100, currency="eur", metadata={}, idempotency_key="k")
-    [webhook] = fake.pay(intent.id)
+    [webhook] = await fake.pay(intent.id)
     clock.advance(299)
     event = container.gateways.webhook_verifier().verify(webhook.payload, webhook.signature)
     assert event.object["id"] == intent.id

@@ -24,10 +24,14 @@ class NotificationRepository(Protocol):
         ...
 
     async def due(self, now: datetime, limit: int) -> list[UUID]:
-        """Pending, due, unleased notifications, soonest due first."""
+        """Pending, due, unleased notifications that are first in their booking's line (no
+        earlier one of the booking is pending), soonest due first."""
         ...
 
-    async def claim(self, notification_id: UUID, now: datetime, lease: Lease) -> ClaimedNotification | None: ...
+    async def claim(self, notification_id: UUID, now: datetime, lease: Lease) -> ClaimedNotification | None:
+        """Lease it if it is still as ``due`` lists them (another worker may have sent or taken
+        it, or an earlier one of its booking may be pending again); None otherwise."""
+        ...
 
     async def finish(self, notification: Notification, lease: Lease) -> bool:
         """Write the new state and drop the lease, if ``lease`` is still the one stored."""

@@ -38,7 +38,11 @@ class HandlePaymentEventHandler:
     * a captured payment confirms a booking awaiting payment; if its hold expired meanwhile,
       the units are taken again when still free, and otherwise the payment is refunded in
       full and the booking ends ``expired`` with the refund recorded;
-    * a failed attempt marks the booking ``payment_failed``; the hold stays until it expires;
+    * a failed attempt (the intent carries its error) marks the booking ``payment_failed``; the
+      hold stays until it expires. An intent merely waiting for a payment method was never
+      tried: nothing failed;
+    * a hint whose re-read finds nothing new (the same failure, a payment recorded already)
+      changes nothing: no transition, no version, no event;
     * refunds seen at the gateway are recorded once each (our own and the dashboard's).
     """
 
@@ -66,7 +70,7 @@ class HandlePaymentEventHandler:
             return  # not ours
         if intent.status is IntentStatus.SUCCEEDED:
             await self._captured(booking.id, booking.tenant_id, intent)
-        elif booking.status in AWAITING_PAYMENT and intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD:
+        elif booking.status in AWAITING_PAYMENT and _attempt_failed(intent):
             await self._failed(booking.tenant_id, booking.id, intent.last_error or "payment failed")
 
     async def stop_payment(self, booking: Booking, why: str) -> bool:
@@ -147,8 +151,8 @@ class HandlePaymentEventHandler:
     async def _failed(self, tenant_id: UUID, booking_id: UUID, error: str) -> None:
         async with self._uow() as uow:
             booking = await uow.bookings.get(tenant_id, booking_id, lock=True)
-            if booking.status not in AWAITING_PAYMENT:
-                return
+            if booking.status not in AWAITING_PAYMENT or _known_failure(booking, error):
+                return  # moved on, or this very failure is recorded: a hint with nothing new
             booking.fail_payment(error, self._clock.now(), ACTOR)
             await uow.bookings.save(booking)
             await uow.outbox.add(booking.events)
@@ -221,6 +225,19 @@ def _new_refund(booking: Booking, amount: int, reason: str, clock: Clock) -> Ref
     now = clock.now()
     refund_id = uuid5(booking.id, f"refund:{reason}:{booking.payment.refunded if booking.payment else 0}")
     return Refund(refund_id, booking.tenant_id, booking.id, Money(amount, booking.total.currency), reason, now, now)
+
+
+def _attempt_failed(intent: PaymentIntent) -> bool:
+    """Waiting for a payment method after a failed attempt; without an error it was never tried."""
+    return intent.status is IntentStatus.REQUIRES_PAYMENT_METHOD and intent.last_error is not None
+
+
+def _known_failure(booking: Booking, error: str) -> bool:
+    return (
+        booking.status is BookingStatus.PAYMENT_FAILED
+        and booking.payment is not None
+        and (booking.payment.last_error == error)
+    )
 
 
 def _owes_refund(booking: Booking) -> bool:

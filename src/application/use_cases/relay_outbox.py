@@ -25,7 +25,8 @@ class RelayOutboxHandler:
       publishes a record twice or a later one first.
     * Publishing is one transaction: the records are marked published, and each gets one
       delivery per enabled endpoint of its tenant subscribed to its type, plus one notification
-      when its type warrants an email and its booking has a contact email.
+      when its type warrants an email and its booking has a contact email (with the record's
+      sequence, so that the booking's emails go out in the order of its events).
     * Running it again, or after a crash, has the effect of once: published records are not
       taken again, and deliveries and notifications are unique per (endpoint, event) and
       (event, kind).
@@ -76,6 +77,7 @@ class RelayOutboxHandler:
             booking.contact_email,
             now,
             now,
+            record.sequence,
             data=record.data,
             next_attempt_at=now,
         )

@@ -24,6 +24,9 @@ class SendNotificationsHandler:
     """Sends up to ``limit`` due notifications, one at a time; returns how many were sent.
 
     * Each is claimed (leased) just before it is sent, so two workers never send it at once.
+    * A booking's emails go out in the order of its events: one is not sent while an earlier
+      one of the booking is unsent (due, waiting for a retry, or being sent by another worker),
+      whatever the number of workers. Once it is sent, the next one goes in the same run.
     * The email is plain text, rendered from the booking, its listing and the event (a refund
       names what it gave back); amounts are shown in the currency's major units.
     * A failed send is tried again after the retry policy's backoff; after its last allowed
@@ -44,12 +47,16 @@ class SendNotificationsHandler:
         self._policy, self._jitter = policy, jitter
 
     async def __call__(self, limit: int = BATCH) -> int:
-        async with self._uow() as uow:
-            due = await uow.notifications.due(self._clock.now(), limit)
-        sent = 0
-        for notification_id in due:
-            outcome = await self._send(notification_id)
-            sent += outcome is NotificationStatus.SENT
+        sent = tried = 0
+        while tried < limit:  # a pass sends the first of each booking's line; the next pass, the ones after
+            async with self._uow() as uow:
+                due = await uow.notifications.due(self._clock.now(), limit - tried)
+            if not due:
+                break
+            for notification_id in due:
+                outcome = await self._send(notification_id)
+                sent += outcome is NotificationStatus.SENT
+            tried += len(due)
         return sent
 
     async def _send(self, notification_id: UUID) -> NotificationStatus | None:

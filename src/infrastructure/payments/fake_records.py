@@ -109,6 +109,18 @@ class FakeIntent:
         }
 
 
+def refund_to_stripe(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "object": "refund",
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": refund.status.value,
+        "payment_intent": refund.payment_intent_id,
+        "metadata": dict(refund.metadata),
+    }
+
+
 def event_envelope(event_type: str, obj: dict[str, Any], created: int) -> dict[str, Any]:
     """A Stripe event as webhooks carry it (``api_version`` is null: no real API rendered it)."""
     return {

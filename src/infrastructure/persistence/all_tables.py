@@ -2,6 +2,7 @@
 (Alembic's autogenerate and the migration tests compare against it)."""
 
 import infrastructure.inventory.sql_tables
+import infrastructure.payments.fake_tables
 import infrastructure.persistence.delivery_tables
 import infrastructure.persistence.idempotency
 import infrastructure.persistence.job_tables

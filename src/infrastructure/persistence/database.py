@@ -67,6 +67,20 @@ class Database:
                 _ambient.reset(token)
 
     @asynccontextmanager
+    async def detached(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of its own that commits when the block succeeds, never the ambient one:
+        for a stand-in of a third party (the fake payment gateway), whose writes must neither
+        commit nor roll back with the caller's unit of work.
+
+        On SQLite, one process has one writer: inside a unit of work this would wait for itself,
+        so it refuses instead (a third party is called outside transactions anyway).
+        """
+        if self._write_lock is not None and _ambient.get() is not None:
+            raise RuntimeError("a detached SQLite transaction inside a unit of work would wait for itself")
+        async with self._writer(), self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A session for reads: the ambient one if any, else a fresh one, no writer lock."""
         current = _ambient.get()

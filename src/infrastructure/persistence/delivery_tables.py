@@ -5,7 +5,8 @@ outbox record published; their unique keys, (endpoint, event) and (event, kind),
 relay of the same record write nothing. ``lease_token`` and ``locked_until`` are the claim a
 sender holds while it sends (see ``application.ports.webhooks.Lease``). A delivery carries its
 event's aggregate and sequence, so that one waits while an earlier one of the same endpoint and
-aggregate is still pending.
+aggregate is still pending; a notification likewise carries its event's sequence, and waits
+while an earlier one of the same booking is pending.
 """
 
 from __future__ import annotations
@@ -107,8 +108,10 @@ notifications = Table(
     Column("created_at", DateTimeUTC, nullable=False),
     Column("updated_at", DateTimeUTC, nullable=False),
     Column("sent_at", DateTimeUTC, nullable=True),
+    Column("sequence", BigInteger, nullable=False),  # its event's, within the booking's events
     UniqueConstraint("event_id", "kind", name="uq_notifications_event_kind"),
     CheckConstraint("status IN ('pending', 'sent', 'dead')", name="status_known"),
     CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     Index("ix_notifications_due", "next_attempt_at", postgresql_where=_PENDING, sqlite_where=_PENDING),
+    Index("ix_notifications_chain", "booking_id", "sequence"),
 )

@@ -1,4 +1,10 @@
-"""The SQL queue of customer notifications (Postgres and SQLite); claims as in the webhook inbox."""
+"""The SQL queue of customer notifications (Postgres and SQLite); claims as in the webhook inbox.
+
+A booking's notifications are a chain in the order of its events: one is claimable only while
+no earlier one of the booking is pending, so a failed first email that waits for its retry, or
+one another sender is sending, holds back the later ones (a refund is never announced before
+the confirmation). On Postgres a claim is one ``UPDATE`` whose condition is checked again
+against the committed row; SQLite has one writer at a time."""
 
 from __future__ import annotations
 
@@ -15,9 +21,11 @@ from application.ports.webhooks import Lease
 from domain.contacts import EmailAddress
 from domain.errors import NotFoundError
 from domain.notifications import Notification, NotificationKind, NotificationStatus
+from infrastructure.persistence.chains import waits_behind_earlier
 from infrastructure.persistence.delivery_tables import notifications
 from infrastructure.persistence.upsert import chunks, insert_for
 
+_PENDING = NotificationStatus.PENDING.value
 _STATE = ("status", "attempts", "next_attempt_at", "last_error", "updated_at", "sent_at")
 
 
@@ -71,9 +79,11 @@ class SqlNotificationRepository:
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Pending, due, unleased, and first in line of its booking."""
     unleased = or_(notifications.c.locked_until.is_(None), notifications.c.locked_until < now)
-    pending = notifications.c.status == NotificationStatus.PENDING.value
-    return and_(pending, notifications.c.next_attempt_at <= now, unleased)
+    pending = notifications.c.status == _PENDING
+    waits = waits_behind_earlier(notifications, ("booking_id",), _PENDING)
+    return and_(pending, notifications.c.next_attempt_at <= now, unleased, ~waits)
 
 
 def _to_row(notification: Notification) -> dict[str, Any]:
@@ -92,6 +102,7 @@ def _to_row(notification: Notification) -> dict[str, Any]:
         "created_at": notification.created_at,
         "updated_at": notification.updated_at,
         "sent_at": notification.sent_at,
+        "sequence": notification.sequence,
     }
 
 
@@ -105,6 +116,7 @@ def _from_row(row: Any) -> Notification:
         recipient=EmailAddress(row.recipient),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        sequence=row.sequence,
         data=dict(row.data),
         status=NotificationStatus(row.status),
         attempts=row.attempts,

@@ -20,6 +20,7 @@ from application.ports.repositories import Page, PageRequest
 from application.ports.webhooks import Lease
 from domain.errors import NotFoundError
 from domain.outgoing_webhooks import Delivery, DeliveryStatus, EndpointStatus, WebhookEndpoint
+from infrastructure.persistence.chains import waits_behind_earlier
 from infrastructure.persistence.cloudevents import structured
 from infrastructure.persistence.delivery_tables import webhook_deliveries as deliveries
 from infrastructure.persistence.delivery_tables import webhook_delivery_attempts as attempts
@@ -157,13 +158,7 @@ _STATE = ("status", "attempts", "next_attempt_at", "last_status_code", "last_err
 def _claimable(now: datetime) -> ColumnElement[bool]:
     """Pending, due, unleased, to an enabled endpoint, and first in line of its endpoint and
     aggregate: no earlier delivery of theirs is still pending (nor being sent)."""
-    earlier = deliveries.alias("earlier")
-    waits = exists().where(
-        earlier.c.endpoint_id == deliveries.c.endpoint_id,
-        earlier.c.aggregate_id == deliveries.c.aggregate_id,
-        earlier.c.sequence < deliveries.c.sequence,
-        earlier.c.status == _PENDING,
-    )
+    waits = waits_behind_earlier(deliveries, ("endpoint_id", "aggregate_id"), _PENDING)
     enabled = exists().where(
         endpoints.c.id == deliveries.c.endpoint_id, endpoints.c.status == EndpointStatus.ENABLED.value
     )

@@ -3,6 +3,7 @@ retried while the mail server fails, and given up."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -115,3 +116,41 @@ async def test_an_expired_booking_is_told_nothing_was_charged(
     expired = [m for m in sink.read() if "expired" in m["subject"]]
     assert len(expired) == 1
     assert "Nothing was charged" in expired[0]["body"]
+
+
+class FirstAttemptFails:
+    """A mail server that refuses the first attempt at each booking's first email, and records
+    what it accepted, in the order it accepted it."""
+
+    def __init__(self, first_subject: str) -> None:
+        self.first_subject = first_subject
+        self.refused: set[str] = set()
+        self.accepted: list[tuple[str, str]] = []  # (booking reference, subject)
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.sleep(0)  # let concurrent senders interleave, as a network call would
+        if message.subject == self.first_subject and message.message_id not in self.refused:
+            self.refused.add(message.message_id)
+            raise MailServerDown("421 try again later")
+        booking = message.body.split("Booking reference: ", 1)[1].split("\n", 1)[0]
+        self.accepted.append((booking, message.subject))
+
+
+async def test_emails_of_a_booking_go_out_in_the_order_of_its_events(
+    uow: UowFactory, clock: FakeClock, seed: Seed
+) -> None:
+    tenant = await seed.tenant()
+    bookings = [await seed.booking(tenant, f"guest{n}@example.com") for n in range(4)]
+    await seed.events([BookingRefunded(b.id, tenant, b.hold_id, NOW, 1000) for b in bookings])
+    await RelayOutboxHandler(uow, clock, RandomIds())()
+    confirmed, refunded = "Your booking for The Show is confirmed", "Your refund for The Show"
+    sink = FirstAttemptFails(confirmed)
+
+    for _ in range(4):  # concurrent rounds, each past the backoff of the one before
+        await asyncio.gather(*(_sender(uow, clock, sink)() for _ in range(3)))
+        clock.advance(600)
+
+    assert len(sink.refused) == len(bookings)  # every first email failed once
+    for booking in bookings:
+        sent = [subject for ref, subject in sink.accepted if ref == str(booking.id)]
+        assert sent == [confirmed, refunded], booking.id

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from dependency_injector import providers
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from application.ports.payments import GatewayEvent
 from application.use_cases.cancel_booking import CancelBooking
@@ -28,7 +28,7 @@ from domain.reconciliation import Finding, ReconciliationScope
 from domain.refunds import Refund
 from infrastructure.container import Container
 from infrastructure.payments.fake import FakePaymentGateway, Outcome
-from infrastructure.payments.fake_records import FakeIntent
+from infrastructure.payments.fake_tables import fake_payment_intents, fake_payment_replies
 from infrastructure.payments.webhook_signing import SignedWebhook
 from infrastructure.persistence.tables import refunds
 from tests.fakes.clock import FakeClock
@@ -72,14 +72,14 @@ class Shop:
 
     async def pay(self, booking: Booking, outcome: Outcome = "succeeded", *, deliver: bool = True) -> None:
         assert booking.payment is not None
-        webhooks = self.fake.pay(booking.payment.intent_id, outcome)
+        webhooks = await self.fake.pay(booking.payment.intent_id, outcome)
         if deliver:
             await self.deliver(webhooks)
 
     async def deliver(self, webhooks: list[SignedWebhook] | None = None) -> None:
         """Hand the gateway's webhooks (by default those it queued since last time) to the handler."""
         handler = self.uc.handle_payment_event()
-        for webhook in self.fake.take_webhooks() if webhooks is None else webhooks:
+        for webhook in await self.fake.take_webhooks() if webhooks is None else webhooks:
             await handler.handle(_event(webhook))
 
     async def cancel(self, booking_id: UUID) -> Booking:
@@ -96,10 +96,15 @@ class Shop:
         async with self.container.gateways.uow() as uow:
             return await uow.refunds.for_booking(booking_id)
 
-    def intent(self, booking: Booking) -> FakeIntent:
-        """The fake's own record of the booking's intent, to make the gateway drift."""
+    async def drift_intent(self, booking: Booking, **values: Any) -> None:
+        """Change the fake gateway's own record of the booking's intent, to make it drift."""
         assert booking.payment is not None
-        return self.fake._intent(booking.payment.intent_id)
+        statement = update(fake_payment_intents).where(fake_payment_intents.c.id == booking.payment.intent_id)
+        await self.execute(statement.values(**values))
+
+    async def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 hours."""
+        await self.execute(delete(fake_payment_replies))
 
     async def execute(self, statement: Any) -> None:
         """Change our own records behind the use cases' back."""

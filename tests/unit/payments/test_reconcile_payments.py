@@ -80,15 +80,14 @@ async def test_a_payment_whose_webhook_never_came_is_reported_with_its_amounts(s
 
 async def test_a_confirmed_booking_whose_intent_did_not_succeed_is_reported(shop: Shop) -> None:
     booking = await shop.paid()
-    shop.intent(booking).status = IntentStatus.PROCESSING
+    await shop.drift_intent(booking, status=IntentStatus.PROCESSING.value)
 
     assert drift(await shop.reconcile()) == {"status": ("confirmed", "processing")}
 
 
 async def test_an_intent_for_another_price_is_reported(shop: Shop) -> None:
     booking = await shop.check_out()
-    shop.intent(booking).amount = 9900
-    shop.intent(booking).currency = "usd"
+    await shop.drift_intent(booking, amount=9900, currency="usd")
 
     findings = await shop.reconcile()
 
@@ -253,7 +252,7 @@ async def test_the_scope_limits_the_run_to_a_listing_or_a_tenant(shop: Shop) -> 
 
 async def test_bookings_are_read_a_page_at_a_time_and_every_one_is_checked(shop: Shop) -> None:
     paid = [await shop.paid() for _ in range(5)]
-    shop.intent(paid[-1]).amount = PRICE + 1
+    await shop.drift_intent(paid[-1], amount=PRICE + 1)
 
     findings = await shop.reconcile(batch=2)
 
@@ -263,7 +262,7 @@ async def test_bookings_are_read_a_page_at_a_time_and_every_one_is_checked(shop:
 
 async def test_drift_that_settles_while_it_is_looked_at_is_not_reported(shop: Shop) -> None:
     booking = await shop.check_out()
-    webhooks = shop.fake.pay(booking.payment.intent_id if booking.payment else "")
+    webhooks = await shop.fake.pay(booking.payment.intent_id if booking.payment else "")
 
     async def deliver_midway(intent_id: str) -> Any:
         if webhooks:  # the payment's webhook arrives while the reconciler looks at the gateway

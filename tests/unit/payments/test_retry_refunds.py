@@ -72,7 +72,7 @@ async def test_a_refund_whose_answer_was_lost_is_found_at_the_gateway_not_made_t
     shop.gateway.lose_answers.add("refund")
     assert (await shop.refund(booking.id, 1000)).state is RefundState.REQUESTED  # the answer was lost
     shop.gateway.lose_answers.clear()
-    shop.fake._replies.clear()  # a day later Stripe has forgotten the idempotency key
+    await shop.forget_idempotency_keys()  # a day later Stripe has forgotten the idempotency key
     shop.clock.advance(25 * 3600)
 
     settled = await shop.uc.retry_refunds()()
@@ -137,7 +137,7 @@ async def test_every_path_that_asks_again_finds_a_made_refund_first(shop: Shop) 
     shop.gateway.lose_answers.add("refund")
     assert (await shop.refund(booking.id, 1000)).state is RefundState.REQUESTED  # the answer was lost
     shop.gateway.lose_answers.clear()
-    shop.fake._replies.clear()  # the idempotency key is forgotten
+    await shop.forget_idempotency_keys()  # the idempotency key is forgotten
     [refund] = await shop.our_refunds(booking.id)
 
     uow = shop.container.gateways.uow.provider()

@@ -60,7 +60,7 @@ class DevController(Controller):
         if booking.payment is None:
             raise ConflictError(f"booking {booking_id} is free: there is nothing to pay")
         gateway: FakePaymentGateway = state.container.gateways.payments()
-        for delivery in gateway.pay(booking.payment.intent_id, (data or PayIn()).outcome):
+        for delivery in await gateway.pay(booking.payment.intent_id, (data or PayIn()).outcome):
             receipt = await receive_webhook(ReceiveWebhook(delivery.payload, delivery.signature))
             if receipt.claimed is not None:
                 await process_webhook_event(receipt.claimed)
