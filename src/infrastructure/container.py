@@ -35,6 +35,7 @@ from application.use_cases.get_reconciliation import GetReconciliationHandler
 from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
+from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
@@ -206,8 +207,9 @@ class UseCases(containers.DeclarativeContainer):
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
     place_hold = providers.Factory(PlaceHoldHandler, _uow, _engine, core.clock, core.ids, gateways.metrics)
-    get_hold = providers.Factory(GetHoldHandler, _engine)
-    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock)
+    get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
+    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)
+    check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
     expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
     _gateway = gateways.payments
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)

@@ -17,6 +17,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from application.errors import InventoryUnavailableError
 from domain.errors import HoldMismatchError, NotFoundError
 from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory.redis_codec import (
@@ -49,6 +50,10 @@ class RedisLuaInventoryEngine:
     ``retention`` is how long released, expired and cancelled holds stay readable; confirmed
     holds stay until cancelled. The client may use ``decode_responses`` either way. Scripts
     load on first use (or ``load_scripts``) and again after a NOSCRIPT.
+
+    Lost state is told apart from unknown ids (``redis_codec`` names the sentinels): a script on
+    a listing whose counters are gone, or a lookup by id in a Redis that has no state at all,
+    raises ``InventoryUnavailableError`` instead of answering not found.
     """
 
     def __init__(
@@ -138,9 +143,15 @@ class RedisLuaInventoryEngine:
         expired = [decode_hold(status, body) for reply in replies[: len(due)] for status, body in reply]
         return sorted(expired, key=lambda hold: (hold.expires_at, hold.id))
 
+    async def has_state(self) -> bool:
+        [found] = await self._run(lambda p: p.exists(self._keys.pool_listing))
+        return bool(found)
+
     async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
-        [owner] = await self._run(lambda p: p.hget(self._keys.pool_listing, str(pool_id)))
+        index = self._keys.pool_listing
+        owner, counted = await self._run(lambda p: (p.hget(index, str(pool_id)), p.exists(index)))
         if owner is None:
+            _require_state(counted)
             raise NotFoundError("pool", pool_id)
         listing = self._keys.listing(owner)
         [reply] = await self._run(lambda p: self._script(p, "resize", listing, [], [pool_id, capacity], None))
@@ -152,9 +163,14 @@ class RedisLuaInventoryEngine:
         listing = await self._listing_of(hold_id)
         if listing is None:
             return None
-        key = self._keys.listing(listing).hold(hold_id)
-        [(status, body)] = await self._run(lambda p: p.hmget(key, "status", "body"))
-        return None if status is None else decode_hold(status, body)
+        keys = self._keys.listing(listing)
+        (status, body), counted = await self._run(
+            lambda p: (p.hmget(keys.hold(hold_id), "status", "body"), p.exists(keys.pools))
+        )
+        if status is None:
+            _require_state(counted)  # the record went with the listing's counters
+            return None
+        return decode_hold(status, body)
 
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         if not pool_ids:
@@ -291,16 +307,23 @@ class RedisLuaInventoryEngine:
         self._scripts.call(pipe, name, [*listing.common, *keys], [*common, *map(str, args)])
 
     async def _due_holds(self, now_ms: int, limit: int) -> dict[str, list[str]]:
-        """The ``limit`` earliest due holds over every listing, grouped by listing."""
+        """The ``limit`` earliest due holds over every listing, grouped by listing. Listings that
+        lost their counters are left out: their holds wait for the repair, and must not fill
+        every sweep's ``limit`` meanwhile."""
         listings = await self._listings()
-        found = await self._run(
-            lambda p: [
-                p.zrangebyscore(self._keys.listing(lst).expiry, "-inf", now_ms, 0, limit, withscores=True)
-                for lst in listings
-            ]
-        )
+
+        def build(pipe: Pipeline) -> None:
+            for lst in listings:
+                keys = self._keys.listing(lst)
+                pipe.zrangebyscore(keys.expiry, "-inf", now_ms, 0, limit, withscores=True)
+                pipe.exists(keys.pools)
+
+        found = await self._run(build)
         candidates = sorted(
-            (float(score), hold_id, lst) for lst, pairs in zip(listings, found, strict=True) for hold_id, score in pairs
+            (float(score), hold_id, lst)
+            for lst, pairs, counted in zip(listings, found[::2], found[1::2], strict=True)
+            if counted
+            for hold_id, score in pairs
         )
         due: dict[str, list[str]] = defaultdict(list)
         for _, hold_id, lst in candidates[:limit]:
@@ -316,7 +339,12 @@ class RedisLuaInventoryEngine:
         return owner
 
     async def _listing_of(self, hold_id: UUID) -> str | None:
-        [listing] = await self._run(lambda p: p.get(self._keys.hold_listing(hold_id)))
+        """The hold's listing, None when the id is unknown; but an engine that has no state at all
+        cannot tell an unknown hold from a lost one, so it says so."""
+        index = self._keys.hold_listing(hold_id)
+        listing, counted = await self._run(lambda p: (p.get(index), p.exists(self._keys.pool_listing)))
+        if listing is None:
+            _require_state(counted)
         return listing
 
     async def _listings(self) -> list[str]:
@@ -334,6 +362,14 @@ class RedisLuaInventoryEngine:
 
     async def _run(self, build: Callable[[Pipeline], object]) -> list[Any]:
         return await self._scripts.run(self._redis, build)
+
+
+def _require_state(counted: int) -> None:
+    """After a lookup by id found nothing: when the state it would be in is gone (``counted`` 0:
+    the pool index, or the listing's counters) the id may be one the engine lost, so nothing is
+    claimed about it."""
+    if not counted:
+        raise InventoryUnavailableError("the inventory engine has no state; retry later")
 
 
 def _restore_args(pools: Sequence[PoolCounters], holds: Sequence[Hold]) -> list[Any]:

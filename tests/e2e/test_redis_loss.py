@@ -1,0 +1,121 @@
+"""Losing the Redis engine's state under a running app: every call that needs the lost counters
+answers 503 ``inventory_unavailable`` (never a wrong 200 or 404), readiness and /metrics say so
+and name the repair, and after ``holdfast reconcile inventory --repair`` the answers are right
+again. Production profile only: the embedded profile keeps its counters in the database."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.use_cases.start_reconciliation import StartReconciliation
+from domain.reconciliation import ReconciliationKind, ReconciliationScope, ReconciliationStatus
+from tests.e2e.conftest import World
+from tests.e2e.helpers import availability, book, hold, make_listing
+
+pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
+
+REPAIR = "holdfast reconcile inventory --repair"
+
+
+async def repair(world: World, scope: ReconciliationScope | None = None) -> None:
+    """What ``holdfast reconcile inventory --repair`` does: record a run, then run it here."""
+    command = StartReconciliation(ReconciliationKind.INVENTORY, scope or ReconciliationScope(), True, "cli:test")
+    run = await world.container.use_cases.start_reconciliation().record(command)
+    finished = await world.container.use_cases.run_reconciliation()(run.id)
+    assert finished.status is ReconciliationStatus.SUCCEEDED
+
+
+def assert_unavailable(response: Any) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "inventory_unavailable"
+    assert int(response.headers["retry-after"]) > 0
+
+
+async def lose_listing(world: World, listing_id: str) -> None:
+    """Delete every key under the listing's hash tag, as losing its cluster slot would."""
+    redis = world.container.gateways.redis()
+    keys = [key async for key in redis.scan_iter(match=f"hf:{{{listing_id}}}:*")]
+    assert keys
+    await redis.delete(*keys)
+
+
+async def test_a_flushed_redis_answers_503_until_repaired_then_the_right_counts(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0), ("b", 3, 0)))
+    a, b = pools["a"], pools["b"]
+    active = (await hold(world.api, listing_id, {a: 2}, customer="c1")).json()["id"]
+    sold = (await hold(world.api, listing_id, {a: 1, b: 1}, customer="c2")).json()["id"]
+    await book(world, sold)
+    await world.container.use_cases.journal_holds()()
+    assert (await world.client.get("/health/ready")).status_code == 200
+
+    await world.container.gateways.redis().flushdb()
+
+    assert_unavailable(await world.api.get(f"/v1/listings/{listing_id}/availability"))
+    assert_unavailable(await world.api.get(f"/v1/pools/{a}"))
+    assert_unavailable(await hold(world.api, listing_id, {a: 1}))
+    assert_unavailable(await world.api.get(f"/v1/holds/{active}"))
+    assert_unavailable(await world.api.delete(f"/v1/holds/{active}"))
+    assert_unavailable(await world.api.post("/v1/bookings", {"hold_id": active}))
+    assert_unavailable(await world.api.patch(f"/v1/pools/{a}", {"capacity": 6}))
+    # A new pool now would make the lost listing look whole again: refused too.
+    new_pool = {"code": "c", "capacity": 1, "unit_price": 0, "currency": "EUR"}
+    assert_unavailable(await world.api.post(f"/v1/listings/{listing_id}/pools", new_pool))
+    ready = await world.client.get("/health/ready")
+    assert ready.status_code == 503
+    assert REPAIR in ready.json()["checks"]["inventory"]
+    assert "holdfast_inventory_state_missing 1.0" in (await world.client.get("/metrics")).text
+
+    await repair(world)
+
+    assert (await world.client.get("/health/ready")).status_code == 200
+    assert "holdfast_inventory_state_missing 0.0" in (await world.client.get("/metrics")).text
+    assert await availability(world.api, listing_id) == {"a": (2, 1, 2), "b": (0, 1, 2)}
+    assert (await world.api.get(f"/v1/holds/{active}")).json()["status"] == "active"
+    assert (await world.api.delete(f"/v1/holds/{active}")).json()["status"] == "released"
+    assert (await hold(world.api, listing_id, {a: 4})).status_code == 201
+    assert await availability(world.api, listing_id) == {"a": (4, 1, 0), "b": (0, 1, 2)}
+
+
+async def test_losing_one_listing_refuses_only_that_listing(world: World) -> None:
+    lost_id, lost_pools = await make_listing(world.api, (("a", 5, 0),))
+    kept_id, kept_pools = await make_listing(world.api, (("a", 5, 0),))
+    active = (await hold(world.api, lost_id, {lost_pools["a"]: 2})).json()["id"]
+    await world.container.use_cases.journal_holds()()
+
+    await lose_listing(world, lost_id)
+
+    assert_unavailable(await world.api.get(f"/v1/listings/{lost_id}/availability"))
+    assert_unavailable(await hold(world.api, lost_id, {lost_pools["a"]: 1}))
+    assert_unavailable(await world.api.delete(f"/v1/holds/{active}"))
+    assert_unavailable(await world.api.post("/v1/bookings", {"hold_id": active}))
+    assert_unavailable(await world.api.patch(f"/v1/pools/{lost_pools['a']}", {"capacity": 6}))
+    assert (await hold(world.api, kept_id, {kept_pools["a"]: 1})).status_code == 201
+    assert await availability(world.api, kept_id) == {"a": (1, 0, 4)}
+    rejected = 'holdfast_holds_rejected_total{reason="inventory_unavailable"} 1.0'
+    assert rejected in (await world.client.get("/metrics")).text
+
+    await repair(world, ReconciliationScope(listing_id=UUID(lost_id)))
+
+    assert await availability(world.api, lost_id) == {"a": (2, 0, 3)}
+    assert (await world.api.delete(f"/v1/holds/{active}")).json()["status"] == "released"
+
+
+async def test_a_fresh_redis_with_an_empty_catalogue_is_ready_and_unknown_ids_are_404(world: World) -> None:
+    """Nothing counted yet is not a loss: there was nothing to lose."""
+    assert (await world.client.get("/health/ready")).status_code == 200
+    assert (await world.api.get(f"/v1/holds/{uuid4()}")).status_code == 404
+    listing_id, pools = await make_listing(world.api)
+    assert (await world.client.get("/health/ready")).status_code == 200
+    assert (await world.api.get(f"/v1/holds/{uuid4()}")).status_code == 404
+    assert (await hold(world.api, listing_id, {pools["a"]: 1})).status_code == 201
+
+
+async def test_unknown_pools_and_holds_are_still_404_while_the_state_is_whole(world: World) -> None:
+    listing_id, _ = await make_listing(world.api)
+    missing = await hold(world.api, listing_id, {str(uuid4()): 1})
+    assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
+    assert (await world.api.delete(f"/v1/holds/{uuid4()}")).status_code == 404
