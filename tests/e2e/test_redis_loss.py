@@ -5,13 +5,14 @@ again. Production profile only: the embedded profile keeps its counters in the d
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
+from click.testing import CliRunner
 
-from application.use_cases.start_reconciliation import StartReconciliation
-from domain.reconciliation import ReconciliationKind, ReconciliationScope, ReconciliationStatus
+from interfaces.cli import main
 from tests.e2e.conftest import World
 from tests.e2e.helpers import availability, book, hold, make_listing
 
@@ -20,12 +21,17 @@ pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
 REPAIR = "holdfast reconcile inventory --repair"
 
 
-async def repair(world: World, scope: ReconciliationScope | None = None) -> None:
-    """What ``holdfast reconcile inventory --repair`` does: record a run, then run it here."""
-    command = StartReconciliation(ReconciliationKind.INVENTORY, scope or ReconciliationScope(), True, "cli:test")
-    run = await world.container.use_cases.start_reconciliation().record(command)
-    finished = await world.container.use_cases.run_reconciliation()(run.id)
-    assert finished.status is ReconciliationStatus.SUCCEEDED
+async def repair(world: World, monkeypatch: pytest.MonkeyPatch, *options: str) -> str:
+    """``holdfast reconcile inventory --repair``, the command itself, on the app's Postgres and
+    Redis (in a thread: it runs its own event loop, on the real clock)."""
+    settings = world.container.settings()
+    monkeypatch.setenv("HOLDFAST_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HOLDFAST_REDIS_URL", str(settings.redis_url))
+    monkeypatch.setenv("HOLDFAST_INVENTORY_ENGINE", "redis")
+    command = ["reconcile", "inventory", "--repair", *options]
+    result = await asyncio.to_thread(CliRunner().invoke, main, command)
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def assert_unavailable(response: Any) -> None:
@@ -43,7 +49,9 @@ async def lose_listing(world: World, listing_id: str) -> None:
     await redis.delete(*keys)
 
 
-async def test_a_flushed_redis_answers_503_until_repaired_then_the_right_counts(world: World) -> None:
+async def test_a_flushed_redis_answers_503_until_repaired_then_the_right_counts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     listing_id, pools = await make_listing(world.api, (("a", 5, 0), ("b", 3, 0)))
     a, b = pools["a"], pools["b"]
     active = (await hold(world.api, listing_id, {a: 2}, customer="c1")).json()["id"]
@@ -69,7 +77,7 @@ async def test_a_flushed_redis_answers_503_until_repaired_then_the_right_counts(
     assert REPAIR in ready.json()["checks"]["inventory"]
     assert "holdfast_inventory_state_missing 1.0" in (await world.client.get("/metrics")).text
 
-    await repair(world)
+    assert "[repaired]" in await repair(world, monkeypatch)
 
     assert (await world.client.get("/health/ready")).status_code == 200
     assert "holdfast_inventory_state_missing 0.0" in (await world.client.get("/metrics")).text
@@ -80,7 +88,7 @@ async def test_a_flushed_redis_answers_503_until_repaired_then_the_right_counts(
     assert await availability(world.api, listing_id) == {"a": (4, 1, 0), "b": (0, 1, 2)}
 
 
-async def test_losing_one_listing_refuses_only_that_listing(world: World) -> None:
+async def test_losing_one_listing_refuses_only_that_listing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     lost_id, lost_pools = await make_listing(world.api, (("a", 5, 0),))
     kept_id, kept_pools = await make_listing(world.api, (("a", 5, 0),))
     active = (await hold(world.api, lost_id, {lost_pools["a"]: 2})).json()["id"]
@@ -98,7 +106,7 @@ async def test_losing_one_listing_refuses_only_that_listing(world: World) -> Non
     rejected = 'holdfast_holds_rejected_total{reason="inventory_unavailable"} 1.0'
     assert rejected in (await world.client.get("/metrics")).text
 
-    await repair(world, ReconciliationScope(listing_id=UUID(lost_id)))
+    assert "[repaired]" in await repair(world, monkeypatch, "--listing", lost_id)
 
     assert await availability(world.api, lost_id) == {"a": (2, 0, 3)}
     assert (await world.api.delete(f"/v1/holds/{active}")).json()["status"] == "released"
