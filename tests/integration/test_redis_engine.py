@@ -330,3 +330,21 @@ async def test_an_engine_without_any_state_says_so_on_lookups_by_id(
         with pytest.raises(InventoryUnavailableError):
             await call
     assert await engine.counters([pool]) == []
+
+
+async def test_rebuild_lost_rebuilds_only_a_listing_whose_counters_are_gone(
+    engine: RedisLuaInventoryEngine, redis: Redis, prefix: str
+) -> None:
+    listing, pool = await new_pool(engine, capacity=5)
+    journaled = await engine.place_hold(hold_on(listing, pool, T0, ttl=60), None)
+    await redis.delete(*[key async for key in redis.scan_iter(match=f"{prefix}:{{{listing}}}:*")])
+    record = [PoolCounters(pool, listing, 5, held=1)]
+
+    assert await engine.rebuild_lost(listing, record, [journaled], T0)
+    assert await counts(engine, pool) == (5, 1, 0)
+    assert await engine.get_hold(journaled.id) == journaled
+    # Rebuilt by another process, then a hold placed: a late rebuild from the same record keeps it.
+    placed = await engine.place_hold(hold_on(listing, pool, T0), None)
+    assert not await engine.rebuild_lost(listing, record, [journaled], T0)
+    assert await counts(engine, pool) == (5, 2, 0)
+    assert (await engine.get_hold(placed.id)) == placed

@@ -95,3 +95,12 @@ class InventoryEngine(Protocol):
         ``holds``. ``check_restorable`` refuses bad input before anything changes.
         """
         ...
+
+    async def rebuild_lost(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> bool:
+        """``restore``, but only while the listing's counters are lost, checked in the same atomic
+        step: a listing the engine counts (or counts again, rebuilt by another process, and maybe
+        holding new holds since) is left exactly as it is, and False is returned. Engines that
+        cannot lose a listing's state apart from the system of record always return False."""
+        ...

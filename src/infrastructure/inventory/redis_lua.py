@@ -194,15 +194,35 @@ class RedisLuaInventoryEngine:
     async def restore(
         self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
     ) -> None:
-        """One script call on the listing; the id lookups outside its slot follow in the same round trip."""
+        await self._restore(listing_id, pools, holds, now, only_if_lost=False)
+
+    async def rebuild_lost(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> bool:
+        return await self._restore(listing_id, pools, holds, now, only_if_lost=True)
+
+    async def _restore(
+        self,
+        listing_id: UUID,
+        pools: Sequence[PoolCounters],
+        holds: Sequence[Hold],
+        now: datetime,
+        *,
+        only_if_lost: bool,
+    ) -> bool:
+        """One script call on the listing; the id lookups outside its slot follow in the same round
+        trip (they are right whatever the script decides: the record says these pools and holds
+        are the listing's). False when ``only_if_lost`` and the listing has its counters."""
         check_restorable(listing_id, pools, holds)
         listing = self._keys.listing(listing_id)
         [active] = await self._run(lambda p: p.zrange(listing.expiry, 0, -1))
         for _ in range(RESTORE_ATTEMPTS):
-            reply = await self._restore_once(listing_id, pools, holds, now, active)
+            reply = await self._restore_once(listing_id, pools, holds, now, active, only_if_lost)
+            if reply[0] == "kept":
+                return False
             if reply[0] == "restored":
                 await self._age_indexes(reply[1:])
-                return
+                return True
             active = [*active, *reply[1:]]
         raise RuntimeError(f"listing {listing_id} kept gaining holds; restore gave up")
 
@@ -213,12 +233,18 @@ class RedisLuaInventoryEngine:
             await self._run(lambda p: [p.pexpire(index, self._retention_ms) for index in indexes])
 
     async def _restore_once(
-        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime, active: list[str]
+        self,
+        listing_id: UUID,
+        pools: Sequence[PoolCounters],
+        holds: Sequence[Hold],
+        now: datetime,
+        active: list[str],
+        only_if_lost: bool,
     ) -> Reply:
         """The script, declaring the records of ``active`` holds, and the id lookups, in one round trip."""
         listing = self._keys.listing(listing_id)
         keys = [*(listing.hold(hold.id) for hold in holds), *(listing.hold(hold_id) for hold_id in active)]
-        args = [*_restore_args(pools, holds), *active]
+        args = [int(only_if_lost), *_restore_args(pools, holds), *active]
         reply, *_ = await self._run(
             lambda p: (
                 self._script(p, "restore", listing, keys, args, to_ms(now)),
@@ -373,7 +399,7 @@ def _require_state(counted: int) -> None:
 
 
 def _restore_args(pools: Sequence[PoolCounters], holds: Sequence[Hold]) -> list[Any]:
-    """ARGV[4] and ARGV[5] of ``restore.lua``: every number as text, as Redis would hand it back."""
+    """ARGV[5] and ARGV[6] of ``restore.lua``: every number as text, as Redis would hand it back."""
     counts = [[str(p.pool_id), str(p.capacity), str(p.held), str(p.sold)] for p in pools]
     records = [
         [str(h.id), h.status.value, str(expiry_ms(h.expires_at)), h.customer_ref, str(h.quantity), *_bodies(h)]
