@@ -53,6 +53,7 @@ from application.use_cases.manage_jobs import (
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
+from application.use_cases.rebuild_lost_inventory import RebuildLostInventoryHandler
 from application.use_cases.receive_webhook import ReceiveWebhookHandler
 from application.use_cases.reconcile_inventory import InventoryReconciler
 from application.use_cases.reconcile_payments import PaymentsReconciler
@@ -221,6 +222,7 @@ class UseCases(containers.DeclarativeContainer):
     reconcile_inventory = providers.Factory(
         InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
     )
+    rebuild_lost_inventory = providers.Factory(RebuildLostInventoryHandler, check_inventory_state, reconcile_inventory)
     start_reconciliation = providers.Factory(StartReconciliationHandler, _uow, gateways.jobs, core.clock, core.ids)
     run_reconciliation = providers.Factory(
         RunReconciliationHandler, _uow, core.clock, reconcile_inventory, reconcile_payments, gateways.metrics
