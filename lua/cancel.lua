@@ -1,5 +1,8 @@
 -- Give a confirmed hold's sold units back (its booking was cancelled). Idempotent.
 -- KEYS[5] the hold record. Replies {'hold', status, body} or {'err', code, ...}.
+if state_lost() then
+  return UNAVAILABLE
+end
 local hold = load_hold(KEYS[5])
 if not hold then
   return { 'err', 'not_found' }

@@ -1,6 +1,9 @@
 -- Turn an active hold's held units into sold units. Idempotent; an expired or due hold is
 -- refused and left as it is (the sweep or release expires it).
 -- KEYS[5] the hold record. Replies {'hold', status, body} or {'err', code, ...}.
+if state_lost() then
+  return UNAVAILABLE
+end
 local hold = load_hold(KEYS[5])
 if not hold then
   return { 'err', 'not_found' }

@@ -32,6 +32,18 @@ local function pool_counts(pool)
   return tonumber(v[1]), tonumber(v[2]), tonumber(v[3])
 end
 
+-- The listing's counters are one hash, written whenever its state is created (add_pool, restore)
+-- and never emptied afterwards: it is the listing's sentinel. Losing it (FLUSHDB, a restart
+-- without persistence, eviction, a lost cluster slot) loses every pool of the listing at once.
+-- Callers only ask about listings the system of record has pools for, so a script that finds it
+-- gone answers 'unavailable' rather than 'pool_not_found' or 'not_found', and writes nothing:
+-- a HINCRBY into the missing hash would start counting from zero, a wrong answer for good.
+local function state_lost()
+  return redis.call('EXISTS', listing.pools) == 0
+end
+
+local UNAVAILABLE = { 'err', 'unavailable' }
+
 local function shift(pool, field, delta)
   redis.call('HINCRBY', listing.pools, pool .. ':' .. field, delta)
 end

@@ -7,6 +7,10 @@
 local id, body, lines_json, customer = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local units, expires, limit = tonumber(ARGV[8]), ARGV[9], ARGV[10]
 
+if state_lost() then
+  return UNAVAILABLE
+end
+
 -- Same id again: the adapter compares the requests (a retry or a mismatch).
 local existing = load_hold(KEYS[5])
 if existing then

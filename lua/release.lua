@@ -1,6 +1,9 @@
 -- Give an active hold's units back. Idempotent on released and expired holds; a due hold is
 -- expired rather than released; a confirmed one must be cancelled instead.
 -- KEYS[5] the hold record. Replies {'hold', status, body} or {'err', code, ...}.
+if state_lost() then
+  return UNAVAILABLE
+end
 local hold = load_hold(KEYS[5])
 if not hold then
   return { 'err', 'not_found' }

@@ -1,6 +1,9 @@
 -- Set a pool's capacity, never below the units held or sold.
 -- ARGV[4] pool id, ARGV[5] capacity.
 local pool, capacity = ARGV[4], tonumber(ARGV[5])
+if state_lost() then
+  return UNAVAILABLE
+end
 local _, held, sold = pool_counts(pool)
 if not held then
   return { 'err', 'pool_not_found', pool }

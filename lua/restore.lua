@@ -2,19 +2,24 @@
 -- repair, the rebuild after losing Redis). The adapter has checked the input already.
 -- KEYS[5..4+n] records of the n holds given; KEYS[5+n..] records of the listing's active
 -- holds the adapter declared.
--- ARGV[4] pools (cjson [[pool, capacity, held, sold], ...]); ARGV[5] holds (cjson
--- [[id, status, expires, customer, units, lines, body], ...]); ARGV[6..] ids of the declared
+-- ARGV[4] '1' to rebuild only a listing whose counters are lost, '0' to restore in any case;
+-- ARGV[5] pools (cjson [[pool, capacity, held, sold], ...]); ARGV[6] holds (cjson
+-- [[id, status, expires, customer, units, lines, body], ...]); ARGV[7..] ids of the declared
 -- active holds (same order as their KEYS).
--- Replies {'active', id...} naming active holds it was not given and that were not declared
--- (nothing written: the adapter calls again declaring them), or {'restored', id...} naming the
--- holds it expired.
-local pools, holds = cjson.decode(ARGV[4]), cjson.decode(ARGV[5])
+-- Replies {'kept'} when ARGV[4] is '1' and the listing has its counters (nothing written),
+-- {'active', id...} naming active holds it was not given and that were not declared (nothing
+-- written: the adapter calls again declaring them), or {'restored', id...} naming the holds it
+-- expired.
+if ARGV[4] == '1' and not state_lost() then
+  return { 'kept' }
+end
+local pools, holds = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
 local given, declared = {}, {}
 for i, hold in ipairs(holds) do
   given[hold[1]] = KEYS[4 + i]
 end
-for i = 6, #ARGV do
-  declared[ARGV[i]] = KEYS[#holds + i - 1]
+for i = 7, #ARGV do
+  declared[ARGV[i]] = KEYS[#holds + i - 2]
 end
 
 local active = redis.call('ZRANGE', listing.expiry, 0, -1)

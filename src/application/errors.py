@@ -37,3 +37,14 @@ class IdempotencyInProgressError(DomainError):
     """The first request with this key is still running; retry the same request later."""
 
     code = "idempotency_in_progress"
+
+
+class InventoryUnavailableError(DomainError):
+    """The inventory engine lacks state the system of record says it should have (Redis lost a
+    listing's counters, or everything): any answer would be a guess, so none is given until an
+    operator runs ``holdfast reconcile inventory --repair``. Retrying later is safe."""
+
+    code = "inventory_unavailable"
+
+    def __init__(self, message: str = "the inventory is unavailable; retry later") -> None:
+        super().__init__(message)

@@ -35,6 +35,7 @@ from application.use_cases.get_reconciliation import GetReconciliationHandler
 from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
+from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
@@ -53,6 +54,7 @@ from application.use_cases.manage_jobs import (
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
+from application.use_cases.rebuild_lost_inventory import RebuildLostInventoryHandler
 from application.use_cases.receive_webhook import ReceiveWebhookHandler
 from application.use_cases.reconcile_inventory import InventoryReconciler
 from application.use_cases.reconcile_payments import PaymentsReconciler
@@ -209,8 +211,9 @@ class UseCases(containers.DeclarativeContainer):
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
     place_hold = providers.Factory(PlaceHoldHandler, _uow, _engine, core.clock, core.ids, gateways.metrics)
-    get_hold = providers.Factory(GetHoldHandler, _engine)
-    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock)
+    get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
+    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)
+    check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
     expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
     _gateway = gateways.payments
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
@@ -222,6 +225,7 @@ class UseCases(containers.DeclarativeContainer):
     reconcile_inventory = providers.Factory(
         InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
     )
+    rebuild_lost_inventory = providers.Factory(RebuildLostInventoryHandler, check_inventory_state, reconcile_inventory)
     start_reconciliation = providers.Factory(StartReconciliationHandler, _uow, gateways.jobs, core.clock, core.ids)
     run_reconciliation = providers.Factory(
         RunReconciliationHandler, _uow, core.clock, reconcile_inventory, reconcile_payments, gateways.metrics

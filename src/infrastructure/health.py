@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from application.use_cases.inventory_state import REPAIR
 from infrastructure.persistence.database import Database
 
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -29,3 +31,14 @@ async def redis_ready(redis: Redis) -> str | None:
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return None
+
+
+async def inventory_ready(state_missing: Callable[[], Awaitable[bool]]) -> str | None:
+    """None while the inventory engine has its state (``CheckInventoryStateHandler``: one cheap
+    call per probe, whatever the number of listings), else why not and what repairs it."""
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            missing = await state_missing()
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return f"the inventory engine has lost its state; run `{REPAIR}`" if missing else None

@@ -66,6 +66,11 @@ class PrometheusMetrics:
             ["kind"],
             registry=registry,
         )
+        self._inventory_missing = Gauge(
+            f"{PREFIX}_inventory_state_missing",
+            "1 when the inventory engine lost its state (repair: holdfast reconcile inventory --repair), when scraped",
+            registry=registry,
+        )
         self._requests = Counter(f"{PREFIX}_http_requests", "HTTP requests", HTTP_LABELS, registry=registry)
         self._errors = Counter(
             f"{PREFIX}_http_request_errors", "HTTP requests answered 5xx", HTTP_LABELS, registry=registry
@@ -107,6 +112,11 @@ class PrometheusMetrics:
 
     def reconciliation_finished(self, kind: str, drift: int) -> None:
         self._drift.labels(kind=kind).set(drift)
+
+    def inventory_state_observed(self, missing: bool) -> None:
+        """Whether the inventory engine's state is missing (``CheckInventoryStateHandler``), read
+        just before a scrape."""
+        self._inventory_missing.set(1 if missing else 0)
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """``route`` must be a route template (``/v1/holds/{hold_id}``): a raw path would mint a

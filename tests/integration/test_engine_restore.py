@@ -67,3 +67,13 @@ async def test_counters_over_capacity_are_refused_and_change_nothing(engine: Inv
     with pytest.raises(CapacityBelowCommittedError):
         await engine.restore(LISTING, [PoolCounters(POOL, LISTING, 3, held=2, sold=2)], [], NOW)
     assert await engine.snapshot(LISTING) == [PoolCounters(POOL, LISTING, 3, 0, 0)]
+
+
+async def test_rebuild_lost_leaves_a_listing_the_engine_counts_exactly_as_it_is(engine: InventoryEngine) -> None:
+    """On every engine: the automatic rebuild never overwrites live counters or loses a hold."""
+    await engine.add_pool(PoolCounters(POOL, LISTING, 10))
+    unjournaled = await engine.place_hold(a_hold("ann", 4), None)
+
+    assert not await engine.rebuild_lost(LISTING, [PoolCounters(POOL, LISTING, 10)], [], NOW)
+    assert await engine.snapshot(LISTING) == [PoolCounters(POOL, LISTING, 10, 4, 0)]
+    assert await engine.get_hold(unjournaled.id) == unjournaled

@@ -14,6 +14,7 @@ import pytest
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.crc import key_slot
 
+from application.errors import InventoryUnavailableError
 from domain.errors import HoldExpiredError, HoldMismatchError, InsufficientInventoryError
 from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
@@ -284,3 +285,66 @@ async def test_ended_records_are_kept_for_the_retention_and_confirmed_ones_for_g
     await engine.cancel(sold.id)
     assert 0 < await ttl(f"{{{listing}}}:hold:{sold.id}") <= RETENTION.total_seconds() * 1000
     assert await ttl(f"hold-listing:{sold.id}") > 0
+
+
+async def test_a_listing_whose_counters_are_gone_is_unavailable_not_unknown(
+    engine: RedisLuaInventoryEngine, redis: Redis, prefix: str
+) -> None:
+    """Its holds and pools are known to the caller (the record has them): a script finding the
+    listing's counters gone answers 'unavailable', changes nothing, and the sweep leaves it."""
+    listing, pool = await new_pool(engine, capacity=5)
+    active = await engine.place_hold(hold_on(listing, pool, T0, ttl=5), None)
+    confirmed = await engine.place_hold(hold_on(listing, pool, T0), None)
+    await engine.confirm(confirmed.id, T0)
+    await redis.delete(f"{prefix}:{{{listing}}}:pools")
+    later = T0 + timedelta(seconds=1)
+
+    for call in (
+        engine.place_hold(hold_on(listing, pool, later), None),
+        engine.confirm(active.id, later),
+        engine.release(active.id, later),
+        engine.cancel(confirmed.id),
+        engine.resize(pool, 9),
+    ):
+        with pytest.raises(InventoryUnavailableError):
+            await call
+    assert await engine.expire_due(T0 + timedelta(seconds=10)) == []
+    assert not await redis.exists(f"{prefix}:{{{listing}}}:pools")  # nothing counted into a new hash
+    assert (await engine.get_hold(active.id)) == active
+
+
+async def test_an_engine_without_any_state_says_so_on_lookups_by_id(
+    engine: RedisLuaInventoryEngine, redis: Redis, prefix: str
+) -> None:
+    """An emptied Redis cannot tell a lost hold from one that never was: it says it has no state."""
+    assert not await engine.has_state()
+    listing, pool = await new_pool(engine, capacity=5)
+    assert await engine.has_state()
+    placed = await engine.place_hold(hold_on(listing, pool, T0), None)
+    assert await engine.get_hold(uuid4()) is None
+
+    await redis.delete(*[key async for key in redis.scan_iter(match=f"{prefix}:*")])
+
+    assert not await engine.has_state()
+    for call in (engine.get_hold(placed.id), engine.release(placed.id, T0), engine.resize(pool, 3)):
+        with pytest.raises(InventoryUnavailableError):
+            await call
+    assert await engine.counters([pool]) == []
+
+
+async def test_rebuild_lost_rebuilds_only_a_listing_whose_counters_are_gone(
+    engine: RedisLuaInventoryEngine, redis: Redis, prefix: str
+) -> None:
+    listing, pool = await new_pool(engine, capacity=5)
+    journaled = await engine.place_hold(hold_on(listing, pool, T0, ttl=60), None)
+    await redis.delete(*[key async for key in redis.scan_iter(match=f"{prefix}:{{{listing}}}:*")])
+    record = [PoolCounters(pool, listing, 5, held=1)]
+
+    assert await engine.rebuild_lost(listing, record, [journaled], T0)
+    assert await counts(engine, pool) == (5, 1, 0)
+    assert await engine.get_hold(journaled.id) == journaled
+    # Rebuilt by another process, then a hold placed: a late rebuild from the same record keeps it.
+    placed = await engine.place_hold(hold_on(listing, pool, T0), None)
+    assert not await engine.rebuild_lost(listing, record, [journaled], T0)
+    assert await counts(engine, pool) == (5, 2, 0)
+    assert (await engine.get_hold(placed.id)) == placed

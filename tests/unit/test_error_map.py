@@ -29,9 +29,10 @@ def test_every_domain_error_class_is_mapped_explicitly() -> None:
     errors = _all_subclasses(DomainError) | {DomainError}
     unmapped = sorted(cls.__name__ for cls in errors if cls not in ERROR_STATUS)
     assert unmapped == []
-    # Client errors, but for a provider outage, which is the provider's fault and retryable.
+    # Client errors, but for a provider outage and lost inventory state: not the client's
+    # fault, and retryable.
     servers = {cls.__name__ for cls, status in ERROR_STATUS.items() if not 400 <= status < 500}
-    assert servers == {"PaymentProviderUnavailableError"}
+    assert servers == {"PaymentProviderUnavailableError", "InventoryUnavailableError"}
 
 
 def test_codes_are_unique_snake_case_and_never_inherited_by_accident() -> None:

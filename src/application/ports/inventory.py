@@ -13,6 +13,11 @@ Rules every adapter keeps, proven by ``tests/property/test_engine_conformance.py
 * ``confirm`` is idempotent; it refuses an expired (or due) hold with ``HoldExpiredError`` and
   a released one with ``HoldNotActiveError``, changing nothing;
 * ``release`` is idempotent on released and expired holds; a due hold is expired, not released.
+
+An engine whose state lives outside the system of record (Redis) can lose it. It then never
+answers as if the lost state had never been: a call on a listing whose counters are gone, or a
+lookup by id in an engine that has no state at all, raises ``InventoryUnavailableError``
+(``application.errors``) rather than ``NotFoundError`` or a hold-shaped guess.
 """
 
 from __future__ import annotations
@@ -62,6 +67,13 @@ class InventoryEngine(Protocol):
 
     async def get_hold(self, hold_id: UUID) -> Hold | None: ...
 
+    async def has_state(self) -> bool:
+        """False when the engine holds nothing at all: it was never used, or it lost everything
+        (an emptied Redis). Only the catalogue can tell which (``inventory_state``). One cheap
+        call, whatever the number of listings. Engines that cannot lose their state apart from
+        the system of record always answer True."""
+        ...
+
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         """Counters of the given pools (unknown ids are left out), in the order asked."""
         ...
@@ -82,4 +94,13 @@ class InventoryEngine(Protocol):
         without moving counters: lost holds count as expired. Customer counts are recounted from
         ``holds``. ``check_restorable`` refuses bad input before anything changes.
         """
+        ...
+
+    async def rebuild_lost(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> bool:
+        """``restore``, but only while the listing's counters are lost, checked in the same atomic
+        step: a listing the engine counts (or counts again, rebuilt by another process, and maybe
+        holding new holds since) is left exactly as it is, and False is returned. Engines that
+        cannot lose a listing's state apart from the system of record always return False."""
         ...

@@ -114,6 +114,10 @@ class PoolRepository(Protocol):
 
     async def for_listing(self, tenant_id: UUID, listing_id: UUID) -> list[Pool]: ...
 
+    async def any_exist(self) -> bool:
+        """Whether the catalogue has a pool at all, of any tenant (one row read at most)."""
+        ...
+
     async def save(self, pool: Pool) -> None:
         """Writes a changed pool; ``ConflictError`` when its version moved meanwhile."""
         ...

@@ -50,7 +50,7 @@ class CreateBookingHandler:
         self._uow, self._engine, self._clock, self._gateway = uow, engine, clock, gateway
 
     async def __call__(self, command: CreateBooking) -> CreatedBooking:
-        hold = await tenant_hold(self._engine, command.tenant_id, command.hold_id)
+        hold = await tenant_hold(self._engine, self._uow, command.tenant_id, command.hold_id)
         try:
             if hold.total_price.amount == 0 or hold.status is HoldStatus.CONFIRMED:
                 return await self._book_free(command, hold)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.errors import InventoryUnavailableError
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
-from application.ports.repositories import UnitOfWorkFactory
+from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.inventory_state import counted
 from domain.errors import InvalidValueError
 from domain.inventory import PoolCounters
 from domain.listings import Pool
@@ -35,7 +37,9 @@ class PoolWithCounters:
 class CreatePoolHandler:
     """Pool codes are unique within a listing, and all pools of a listing share one currency
     (a hold is priced in a single currency). The engine starts counting the pool in the same
-    unit of work, so a pool is never in the catalogue without counters.
+    unit of work, so a pool is never in the catalogue without counters. While the engine has
+    lost the counters of the listing's other pools (or all of its state), no pool is added:
+    the new counters would make the loss look whole, the lost pools as if they never were.
     """
 
     def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator) -> None:
@@ -57,7 +61,14 @@ class CreatePoolHandler:
             siblings = await uow.pools.for_listing(listing.tenant_id, listing.id)
             if any(other.unit_price.currency != pool.unit_price.currency for other in siblings):
                 raise InvalidValueError("currency", "all pools of a listing must use one currency")
+            await self._require_engine_state(uow, siblings)
             await uow.pools.add(pool)
             counters = await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.capacity))
             await uow.commit()
         return PoolWithCounters(pool, counters)
+
+    async def _require_engine_state(self, uow: UnitOfWork, siblings: list[Pool]) -> None:
+        if siblings:
+            await counted(self._engine, siblings)
+        elif not await self._engine.has_state() and await uow.pools.any_exist():
+            raise InventoryUnavailableError()

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.inventory_state import counted
 from domain.inventory import PoolCounters
 from domain.listings import Listing, Pool
 
@@ -18,7 +19,8 @@ class Availability:
 
 
 class GetAvailabilityHandler:
-    """The catalogue comes from the system of record, the live counters from the engine."""
+    """The catalogue comes from the system of record, the live counters from the engine: every
+    pool of the catalogue, or ``InventoryUnavailableError`` when the engine lost some."""
 
     def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine) -> None:
         self._uow, self._engine = uow, engine
@@ -27,5 +29,5 @@ class GetAvailabilityHandler:
         async with self._uow() as uow:
             listing = await uow.listings.get(tenant_id, listing_id)
             pools = await uow.pools.for_listing(tenant_id, listing_id)
-        counters = {c.pool_id: c for c in await self._engine.counters([p.id for p in pools])}
-        return Availability(listing, [(pool, counters[pool.id]) for pool in pools if pool.id in counters])
+        counters = await counted(self._engine, pools)
+        return Availability(listing, [(pool, counters[pool.id]) for pool in pools])

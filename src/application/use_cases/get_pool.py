@@ -7,11 +7,12 @@ from uuid import UUID
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.create_pool import PoolWithCounters
-from domain.errors import NotFoundError
+from application.use_cases.inventory_state import counted
 
 
 class GetPoolHandler:
-    """Another tenant's pool is not found, exactly like one that does not exist."""
+    """Another tenant's pool is not found, exactly like one that does not exist; a pool the
+    engine no longer counts is ``InventoryUnavailableError``."""
 
     def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine) -> None:
         self._uow, self._engine = uow, engine
@@ -19,7 +20,5 @@ class GetPoolHandler:
     async def __call__(self, tenant_id: UUID, pool_id: UUID) -> PoolWithCounters:
         async with self._uow() as uow:
             pool = await uow.pools.get(tenant_id, pool_id)
-        counters = await self._engine.counters([pool.id])
-        if not counters:
-            raise NotFoundError("pool", pool_id)
-        return PoolWithCounters(pool, counters[0])
+        counters = await counted(self._engine, [pool])
+        return PoolWithCounters(pool, counters[pool.id])

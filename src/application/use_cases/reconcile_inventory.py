@@ -32,6 +32,9 @@ class InventoryReconciler:
     * with ``repair``, each listing with a finding is restored from the record in one atomic
       engine call: its counters, its live holds (holds the record does not know, e.g. never
       journaled before Redis was lost, count as expired) and its customers' counts;
+    * with ``repair`` and ``lost_only``, only listings whose counters the engine lost are
+      rebuilt (``rebuild_lost``, checked in the same atomic call); the findings of the others
+      are reported, unrepaired;
     * ``progress`` hears ``(checked, total)`` after every pool.
 
     Repair is meant for a quiet listing (or right after losing Redis): a hold placed between the
@@ -43,7 +46,9 @@ class InventoryReconciler:
     ) -> None:
         self._engine, self._record, self._journal, self._clock = engine, record, journal, clock
 
-    async def __call__(self, scope: ReconciliationScope, progress: Progress, *, repair: bool = False) -> list[Finding]:
+    async def __call__(
+        self, scope: ReconciliationScope, progress: Progress, *, repair: bool = False, lost_only: bool = False
+    ) -> list[Finding]:
         pools = await self._record.pools(scope)
         await progress(0, len(pools))
         await self._settle(sorted({pool.listing_id for pool in pools}))
@@ -56,13 +61,18 @@ class InventoryReconciler:
             listed = list(grouped)
             holds = live[listing_id]
             found = await self._compare(listing_id, listed, holds)
-            if found and repair:
-                await self._engine.restore(listing_id, _expected(listed, holds), holds, self._clock.now())
+            if found and repair and await self._restore(listing_id, _expected(listed, holds), holds, lost_only):
                 found = [replace(finding, repaired=True) for finding in found]
             findings += found
             checked += len(listed)
             await progress(checked, len(pools))
         return findings
+
+    async def _restore(self, listing_id: UUID, pools: list[PoolCounters], holds: list[Hold], lost_only: bool) -> bool:
+        if lost_only:
+            return await self._engine.rebuild_lost(listing_id, pools, holds, self._clock.now())
+        await self._engine.restore(listing_id, pools, holds, self._clock.now())
+        return True
 
     async def _settle(self, listing_ids: Sequence[UUID]) -> None:
         while len(await self._engine.expire_due(self._clock.now(), EXPIRE_BATCH)) == EXPIRE_BATCH:

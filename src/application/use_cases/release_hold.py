@@ -6,6 +6,7 @@ from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
+from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.get_hold import tenant_hold
 from domain.inventory import Hold
 
@@ -15,9 +16,9 @@ class ReleaseHoldHandler:
     cannot be released (cancel its booking instead).
     """
 
-    def __init__(self, engine: InventoryEngine, clock: Clock) -> None:
-        self._engine, self._clock = engine, clock
+    def __init__(self, engine: InventoryEngine, clock: Clock, uow: UnitOfWorkFactory) -> None:
+        self._engine, self._clock, self._uow = engine, clock, uow
 
     async def __call__(self, tenant_id: UUID, hold_id: UUID) -> Hold:
-        await tenant_hold(self._engine, tenant_id, hold_id)
+        await tenant_hold(self._engine, self._uow, tenant_id, hold_id)
         return await self._engine.release(hold_id, self._clock.now())

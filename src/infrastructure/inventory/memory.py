@@ -99,6 +99,14 @@ class MemoryInventoryEngine:
     async def get_hold(self, hold_id: UUID) -> Hold | None:
         return self._holds.get(hold_id)
 
+    async def has_state(self) -> bool:
+        return True  # it lives and dies with the process that uses it
+
+    async def rebuild_lost(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> bool:
+        return False  # nothing is ever lost while the process lives
+
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         return [self._pools[pool_id] for pool_id in pool_ids if pool_id in self._pools]
 

@@ -3,7 +3,8 @@
 Key layout (``hf`` is the default prefix). Everything one script touches belongs to one listing
 and carries the listing's hash tag, so it lands in one Redis Cluster slot:
 
-* ``hf:{<listing>}:pools``      hash ``<pool>:cap|held|sold`` -> count
+* ``hf:{<listing>}:pools``      hash ``<pool>:cap|held|sold`` -> count; also the listing's sentinel:
+  the scripts answer 'unavailable' when it is gone (``lua/lib.lua``)
 * ``hf:{<listing>}:customers``  hash customer_ref -> units in active and confirmed holds
 * ``hf:{<listing>}:expiry``     zset of active hold ids scored by expiry (ms)
 * ``hf:{<listing>}:journal``    stream of hold transitions for the Postgres journaling job
@@ -13,7 +14,8 @@ Lookups by id live outside the listings' slots and are never touched by a script
 
 * ``hf:hold-listing:<hold>``    string -> listing id (with a TTL; may point at a listing that
   has no such hold, e.g. after a refused ``place_hold``)
-* ``hf:pool-listing``           hash pool id -> listing id
+* ``hf:pool-listing``           hash pool id -> listing id; written with every pool's counters and
+  never emptied, so its absence means the engine has no state at all (never used, or lost)
 * ``hf:listings``               set of listing ids, so ``expire_due`` can visit every listing
 """
 
@@ -26,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from uuid import UUID
 
+from application.errors import InventoryUnavailableError
 from domain.errors import (
     CapacityBelowCommittedError,
     CustomerLimitExceededError,
@@ -161,6 +164,8 @@ def raise_error(reply: list[Any], subject: UUID) -> NoReturn:
     ``subject`` is the hold (or, for resize, the pool) the call was about.
     """
     code, *rest = reply[1:]
+    if code == "unavailable":
+        raise InventoryUnavailableError()
     if code == "not_found":
         raise NotFoundError("hold", subject)
     if code == "pool_not_found":

@@ -17,6 +17,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from application.errors import InventoryUnavailableError
 from domain.errors import HoldMismatchError, NotFoundError
 from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory.redis_codec import (
@@ -49,6 +50,10 @@ class RedisLuaInventoryEngine:
     ``retention`` is how long released, expired and cancelled holds stay readable; confirmed
     holds stay until cancelled. The client may use ``decode_responses`` either way. Scripts
     load on first use (or ``load_scripts``) and again after a NOSCRIPT.
+
+    Lost state is told apart from unknown ids (``redis_codec`` names the sentinels): a script on
+    a listing whose counters are gone, or a lookup by id in a Redis that has no state at all,
+    raises ``InventoryUnavailableError`` instead of answering not found.
     """
 
     def __init__(
@@ -138,9 +143,15 @@ class RedisLuaInventoryEngine:
         expired = [decode_hold(status, body) for reply in replies[: len(due)] for status, body in reply]
         return sorted(expired, key=lambda hold: (hold.expires_at, hold.id))
 
+    async def has_state(self) -> bool:
+        [found] = await self._run(lambda p: p.exists(self._keys.pool_listing))
+        return bool(found)
+
     async def resize(self, pool_id: UUID, capacity: int) -> PoolCounters:
-        [owner] = await self._run(lambda p: p.hget(self._keys.pool_listing, str(pool_id)))
+        index = self._keys.pool_listing
+        owner, counted = await self._run(lambda p: (p.hget(index, str(pool_id)), p.exists(index)))
         if owner is None:
+            _require_state(counted)
             raise NotFoundError("pool", pool_id)
         listing = self._keys.listing(owner)
         [reply] = await self._run(lambda p: self._script(p, "resize", listing, [], [pool_id, capacity], None))
@@ -152,9 +163,14 @@ class RedisLuaInventoryEngine:
         listing = await self._listing_of(hold_id)
         if listing is None:
             return None
-        key = self._keys.listing(listing).hold(hold_id)
-        [(status, body)] = await self._run(lambda p: p.hmget(key, "status", "body"))
-        return None if status is None else decode_hold(status, body)
+        keys = self._keys.listing(listing)
+        (status, body), counted = await self._run(
+            lambda p: (p.hmget(keys.hold(hold_id), "status", "body"), p.exists(keys.pools))
+        )
+        if status is None:
+            _require_state(counted)  # the record went with the listing's counters
+            return None
+        return decode_hold(status, body)
 
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         if not pool_ids:
@@ -178,15 +194,35 @@ class RedisLuaInventoryEngine:
     async def restore(
         self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
     ) -> None:
-        """One script call on the listing; the id lookups outside its slot follow in the same round trip."""
+        await self._restore(listing_id, pools, holds, now, only_if_lost=False)
+
+    async def rebuild_lost(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> bool:
+        return await self._restore(listing_id, pools, holds, now, only_if_lost=True)
+
+    async def _restore(
+        self,
+        listing_id: UUID,
+        pools: Sequence[PoolCounters],
+        holds: Sequence[Hold],
+        now: datetime,
+        *,
+        only_if_lost: bool,
+    ) -> bool:
+        """One script call on the listing; the id lookups outside its slot follow in the same round
+        trip (they are right whatever the script decides: the record says these pools and holds
+        are the listing's). False when ``only_if_lost`` and the listing has its counters."""
         check_restorable(listing_id, pools, holds)
         listing = self._keys.listing(listing_id)
         [active] = await self._run(lambda p: p.zrange(listing.expiry, 0, -1))
         for _ in range(RESTORE_ATTEMPTS):
-            reply = await self._restore_once(listing_id, pools, holds, now, active)
+            reply = await self._restore_once(listing_id, pools, holds, now, active, only_if_lost)
+            if reply[0] == "kept":
+                return False
             if reply[0] == "restored":
                 await self._age_indexes(reply[1:])
-                return
+                return True
             active = [*active, *reply[1:]]
         raise RuntimeError(f"listing {listing_id} kept gaining holds; restore gave up")
 
@@ -197,12 +233,18 @@ class RedisLuaInventoryEngine:
             await self._run(lambda p: [p.pexpire(index, self._retention_ms) for index in indexes])
 
     async def _restore_once(
-        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime, active: list[str]
+        self,
+        listing_id: UUID,
+        pools: Sequence[PoolCounters],
+        holds: Sequence[Hold],
+        now: datetime,
+        active: list[str],
+        only_if_lost: bool,
     ) -> Reply:
         """The script, declaring the records of ``active`` holds, and the id lookups, in one round trip."""
         listing = self._keys.listing(listing_id)
         keys = [*(listing.hold(hold.id) for hold in holds), *(listing.hold(hold_id) for hold_id in active)]
-        args = [*_restore_args(pools, holds), *active]
+        args = [int(only_if_lost), *_restore_args(pools, holds), *active]
         reply, *_ = await self._run(
             lambda p: (
                 self._script(p, "restore", listing, keys, args, to_ms(now)),
@@ -291,16 +333,23 @@ class RedisLuaInventoryEngine:
         self._scripts.call(pipe, name, [*listing.common, *keys], [*common, *map(str, args)])
 
     async def _due_holds(self, now_ms: int, limit: int) -> dict[str, list[str]]:
-        """The ``limit`` earliest due holds over every listing, grouped by listing."""
+        """The ``limit`` earliest due holds over every listing, grouped by listing. Listings that
+        lost their counters are left out: their holds wait for the repair, and must not fill
+        every sweep's ``limit`` meanwhile."""
         listings = await self._listings()
-        found = await self._run(
-            lambda p: [
-                p.zrangebyscore(self._keys.listing(lst).expiry, "-inf", now_ms, 0, limit, withscores=True)
-                for lst in listings
-            ]
-        )
+
+        def build(pipe: Pipeline) -> None:
+            for lst in listings:
+                keys = self._keys.listing(lst)
+                pipe.zrangebyscore(keys.expiry, "-inf", now_ms, 0, limit, withscores=True)
+                pipe.exists(keys.pools)
+
+        found = await self._run(build)
         candidates = sorted(
-            (float(score), hold_id, lst) for lst, pairs in zip(listings, found, strict=True) for hold_id, score in pairs
+            (float(score), hold_id, lst)
+            for lst, pairs, counted in zip(listings, found[::2], found[1::2], strict=True)
+            if counted
+            for hold_id, score in pairs
         )
         due: dict[str, list[str]] = defaultdict(list)
         for _, hold_id, lst in candidates[:limit]:
@@ -316,7 +365,12 @@ class RedisLuaInventoryEngine:
         return owner
 
     async def _listing_of(self, hold_id: UUID) -> str | None:
-        [listing] = await self._run(lambda p: p.get(self._keys.hold_listing(hold_id)))
+        """The hold's listing, None when the id is unknown; but an engine that has no state at all
+        cannot tell an unknown hold from a lost one, so it says so."""
+        index = self._keys.hold_listing(hold_id)
+        listing, counted = await self._run(lambda p: (p.get(index), p.exists(self._keys.pool_listing)))
+        if listing is None:
+            _require_state(counted)
         return listing
 
     async def _listings(self) -> list[str]:
@@ -336,8 +390,16 @@ class RedisLuaInventoryEngine:
         return await self._scripts.run(self._redis, build)
 
 
+def _require_state(counted: int) -> None:
+    """After a lookup by id found nothing: when the state it would be in is gone (``counted`` 0:
+    the pool index, or the listing's counters) the id may be one the engine lost, so nothing is
+    claimed about it."""
+    if not counted:
+        raise InventoryUnavailableError("the inventory engine has no state; retry later")
+
+
 def _restore_args(pools: Sequence[PoolCounters], holds: Sequence[Hold]) -> list[Any]:
-    """ARGV[4] and ARGV[5] of ``restore.lua``: every number as text, as Redis would hand it back."""
+    """ARGV[5] and ARGV[6] of ``restore.lua``: every number as text, as Redis would hand it back."""
     counts = [[str(p.pool_id), str(p.capacity), str(p.held), str(p.sold)] for p in pools]
     records = [
         [str(h.id), h.status.value, str(expiry_ms(h.expires_at)), h.customer_ref, str(h.quantity), *_bodies(h)]

@@ -153,6 +153,14 @@ class SqlInventoryEngine:
         async with self._db.reading() as session:
             return next(iter(await self._holds(session, holds_t.c.id == hold_id)), None)
 
+    async def has_state(self) -> bool:
+        return True  # its tables live in the database the catalogue lives in
+
+    async def rebuild_lost(
+        self, listing_id: UUID, pools: Sequence[PoolCounters], holds: Sequence[Hold], now: datetime
+    ) -> bool:
+        return False  # its counters are never lost apart from the record
+
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         async with self._db.reading() as session:
             found = {pool.pool_id: pool for pool in await self._pools(session, pool_ids)}

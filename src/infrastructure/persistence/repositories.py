@@ -139,6 +139,9 @@ class SqlPoolRepository:
         )
         return [pool_from_row(row) for row in (await self._session.execute(statement)).all()]
 
+    async def any_exist(self) -> bool:
+        return (await self._session.execute(select(pools.c.id).limit(1))).first() is not None
+
     async def save(self, pool: Pool) -> None:
         statement = (
             update(pools)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +32,7 @@ from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
+from interfaces.http.startup import rebuild_lost_inventory
 from interfaces.http.strict_body import strict_body
 from interfaces.workers.jobs import job_handlers
 
@@ -54,9 +57,13 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
         queue = container.gateways.jobs() if settings.jobs == "in-process" else None
         if queue is not None:
             queue.start(job_handlers(container))
+        rebuild = asyncio.create_task(rebuild_lost_inventory(container))
         try:
             yield
         finally:
+            rebuild.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rebuild
             if queue is not None:
                 await queue.stop()
             await close_container(container)

@@ -21,6 +21,7 @@ from application.errors import (
     IdempotencyInProgressError,
     IdempotencyMismatchError,
     InvalidIdempotencyKeyError,
+    InventoryUnavailableError,
     UnauthenticatedError,
 )
 from domain.errors import (
@@ -69,6 +70,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     NothingToRefundError: 409,
     PaymentDeclinedError: 402,
     PaymentProviderUnavailableError: 503,
+    InventoryUnavailableError: 503,
     WebhookSignatureError: 400,
     InvalidWebhookUrlError: 400,
     UnknownEventTypeError: 400,

@@ -80,15 +80,18 @@ async def _read(what: str, read: Awaitable[T]) -> T | None:
 async def metrics(state: State) -> Response[Any]:
     """This process's metrics in Prometheus' text format (no API key: keep it off the public edge)."""
     use_cases, recorder = state.container.use_cases, state.container.gateways.metrics()
-    jobs, backlog, drift = await asyncio.gather(
+    jobs, backlog, drift, inventory_missing = await asyncio.gather(
         _read("the job queue", use_cases.get_jobs_status()()),
         _read("the webhook inbox", use_cases.get_webhook_backlog()()),
         _read("the reconciliations", use_cases.get_reconciliation().latest_drift()),
+        _read("the inventory state", use_cases.check_inventory_state()()),
     )
     if jobs is not None:
         recorder.queue_observed(jobs.queue, jobs.dead_letters)
     if backlog is not None:
         recorder.webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
+    if inventory_missing is not None:
+        recorder.inventory_state_observed(inventory_missing)
     # Read from the record: runs happen in workers or on the command line, not in this process.
     for kind, left in (drift or {}).items():
         recorder.reconciliation_finished(kind.value, left)

@@ -57,6 +57,7 @@ class BookingController(Controller):
             "already_exists",
             "payment_declined",
             "payment_provider_unavailable",
+            "inventory_unavailable",
         ),
     )
     async def create(
@@ -105,7 +106,9 @@ class BookingController(Controller):
         "/{booking_id:uuid}/cancel",
         status_code=200,
         dependencies={"cancel_booking": use_case("cancel_booking")},
-        responses=problems("not_found", "invalid_transition", "conflict", "payment_provider_unavailable"),
+        responses=problems(
+            "not_found", "invalid_transition", "conflict", "payment_provider_unavailable", "inventory_unavailable"
+        ),
     )
     async def cancel(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.datastructures import State
 
-from infrastructure.health import database_ready, redis_ready
+from infrastructure.health import database_ready, inventory_ready, redis_ready
 from interfaces.http.errors import RETRY_AFTER_SECONDS
 
 
@@ -19,12 +19,14 @@ async def live() -> dict[str, str]:
 
 @get("/health/ready", tags=["health"])
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """Every configured dependency answers: 200, else 503 naming what is down."""
+    """Every configured dependency answers and the inventory engine has its state: 200, else 503
+    naming what is down."""
     gateways = state.container.gateways
     checks: dict[str, str | None] = {"database": await database_ready(gateways.database())}
     redis = gateways.redis()
     if redis is not None:
         checks["redis"] = await redis_ready(redis)
+    checks["inventory"] = await inventory_ready(state.container.use_cases.check_inventory_state())
     down = {name: reason for name, reason in checks.items() if reason is not None}
     body = {"status": "unavailable" if down else "ready", "checks": {n: r or "ok" for n, r in checks.items()}}
     if down:

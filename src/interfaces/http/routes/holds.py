@@ -25,7 +25,13 @@ class HoldController(Controller):
     @post(
         "/",
         dependencies={"place_hold": use_case("place_hold")},
-        responses=problems("not_found", "insufficient_inventory", "customer_limit_exceeded", "hold_id_conflict"),
+        responses=problems(
+            "not_found",
+            "insufficient_inventory",
+            "customer_limit_exceeded",
+            "hold_id_conflict",
+            "inventory_unavailable",
+        ),
     )
     async def place(
         self,
@@ -45,7 +51,11 @@ class HoldController(Controller):
         )
         return HoldOut.of(await place_hold(command), now)
 
-    @get("/{hold_id:uuid}", dependencies={"get_hold": use_case("get_hold")}, responses=problems("not_found"))
+    @get(
+        "/{hold_id:uuid}",
+        dependencies={"get_hold": use_case("get_hold")},
+        responses=problems("not_found", "inventory_unavailable"),
+    )
     async def show(
         self,
         hold_id: FromPath[UUID],
@@ -59,7 +69,7 @@ class HoldController(Controller):
         "/{hold_id:uuid}",
         status_code=200,
         dependencies={"release_hold": use_case("release_hold")},
-        responses=problems("not_found", "hold_not_active"),
+        responses=problems("not_found", "hold_not_active", "inventory_unavailable"),
     )
     async def release(
         self,

@@ -85,7 +85,7 @@ class ListingController(Controller):
     @get(
         "/{listing_id:uuid}/availability",
         dependencies={"get_availability": use_case("get_availability")},
-        responses=problems("not_found"),
+        responses=problems("not_found", "inventory_unavailable"),
     )
     async def availability(
         self,
@@ -99,7 +99,7 @@ class ListingController(Controller):
     @post(
         "/{listing_id:uuid}/pools",
         dependencies={"create_pool": use_case("create_pool")},
-        responses=problems("not_found", "already_exists"),
+        responses=problems("not_found", "already_exists", "inventory_unavailable"),
     )
     async def add_pool(
         self,
@@ -139,7 +139,11 @@ class PoolController(Controller):
     path = "/pools"
     tags = ["listings"]
 
-    @get("/{pool_id:uuid}", dependencies={"get_pool": use_case("get_pool")}, responses=problems("not_found"))
+    @get(
+        "/{pool_id:uuid}",
+        dependencies={"get_pool": use_case("get_pool")},
+        responses=problems("not_found", "inventory_unavailable"),
+    )
     async def show(
         self,
         pool_id: FromPath[UUID],
@@ -152,7 +156,7 @@ class PoolController(Controller):
     @patch(
         "/{pool_id:uuid}",
         dependencies={"resize_pool": use_case("resize_pool")},
-        responses=problems("not_found", "capacity_below_committed", "conflict"),
+        responses=problems("not_found", "capacity_below_committed", "conflict", "inventory_unavailable"),
     )
     async def resize(
         self,
