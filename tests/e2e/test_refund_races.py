@@ -12,7 +12,7 @@ from typing import Any
 
 from dependency_injector import providers
 
-from domain.errors import PaymentProviderUnavailableError
+from domain.errors import ConflictError, NotFoundError, PaymentProviderUnavailableError
 from tests.e2e.conftest import World
 from tests.e2e.helpers import deliver, hold, make_listing, pay
 
@@ -26,6 +26,7 @@ class _SlowGateway:
 
     def __init__(self, gateway: Any) -> None:
         self.fake, self.down, self.lose_answer = gateway, False, False
+        self.error: Exception | None = None
         self.refund_calls: Counter[int] = Counter()
 
     def __getattr__(self, name: str) -> Any:
@@ -36,6 +37,8 @@ class _SlowGateway:
         await asyncio.sleep(0.02)
         if self.down:
             raise PaymentProviderUnavailableError("the provider answered 500")
+        if self.error is not None:
+            raise self.error
         made = await self.fake.refund(intent_id, **kwargs)
         if self.lose_answer:
             raise PaymentProviderUnavailableError("the provider's answer was lost")
@@ -139,3 +142,21 @@ async def test_a_webhook_racing_the_refund_request_records_the_refund_once(world
 
     assert answer.status_code == 201, answer.text
     assert await _refunded(world, booking) == ([1500], 1500, 1500)
+
+
+async def test_a_cancellation_stands_whatever_the_provider_answers_for_its_refund(world: World) -> None:
+    booking, slow = await _paid_booking(world)
+    slow.error = ConflictError("the charge was disputed")  # the provider refuses: no money moves
+    cancelled = await world.api.post(f"/v1/bookings/{booking['id']}/cancel")
+    refunds = (await world.api.get(f"/v1/bookings/{booking['id']}/refunds")).json()
+
+    failing, slow = await _paid_booking(world)
+    slow.error = NotFoundError("payment_intent", "pi_unknown")  # an error the provider should not give
+    stands = await world.api.post(f"/v1/bookings/{failing['id']}/cancel")
+    kept = (await world.api.get(f"/v1/bookings/{failing['id']}/refunds")).json()
+
+    assert (cancelled.status_code, cancelled.json()["status"]) == (200, "cancelled"), cancelled.text
+    assert [(r["status"], r["amount"]["amount"]) for r in refunds] == [("failed", PRICE)]
+    assert (stands.status_code, stands.json()["status"]) == (200, "cancelled"), stands.text
+    assert [r["status"] for r in kept] == ["requested"]  # the retry job asks again
+    assert await _refunded(world, booking) == ([], 0, 0)

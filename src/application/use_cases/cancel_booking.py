@@ -13,7 +13,7 @@ from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking
-from domain.errors import PaymentProviderUnavailableError
+from domain.errors import DomainError
 from domain.money import Money
 from domain.refunds import Refund, outstanding
 
@@ -37,8 +37,9 @@ class CancelBookingHandler:
       until the cut-off, a percentage until the start, nothing after;
     * anything else cannot be cancelled (``InvalidTransitionError``).
 
-    When the provider cannot be reached for the refund, the cancellation stands and the refund
-    stays ``requested``: the ``retry_refunds`` job finishes it under the same idempotency key.
+    Once committed the cancellation stands, whatever the provider answers for its refund: one
+    it cannot be asked for (unreachable, or an error) stays ``requested`` and the
+    ``retry_refunds`` job finishes it under the same idempotency key; one it refuses is ``failed``.
     """
 
     def __init__(
@@ -62,9 +63,11 @@ class CancelBookingHandler:
         if refund is not None:
             try:
                 await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=True)
-            except PaymentProviderUnavailableError:
-                # The cancellation is committed and the refund recorded: answering 503 would tell
-                # the client it did not happen. The retry_refunds job asks again, same key.
+            except DomainError:
+                # The cancellation is committed and the refund recorded: an error answer would tell
+                # the client it did not happen. A refund the provider refused is marked failed
+                # (GET .../refunds shows it); any other stays requested for the retry_refunds job,
+                # which asks again under the same key.
                 return booking
             async with self._uow() as uow:
                 booking = await uow.bookings.get(command.tenant_id, command.booking_id)
