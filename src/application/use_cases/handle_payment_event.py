@@ -180,10 +180,8 @@ class HandlePaymentEventHandler:
         is counted once (ours, or one made at the provider's dashboard); one of ours that failed
         there no longer reserves anything."""
         for found in await self._gateway.list_refunds(intent_id):
-            if found.status is RefundStatus.SUCCEEDED:
+            if found.status in (RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.CANCELED):
                 await self._record_gateway_refund(intent_id, found)
-            elif found.status in (RefundStatus.FAILED, RefundStatus.CANCELED):
-                await self._record_failed_refund(intent_id, found)
 
     async def _record_gateway_refund(self, intent_id: str, found: GatewayRefund) -> None:
         async with self._uow() as uow:
@@ -191,30 +189,25 @@ class HandlePaymentEventHandler:
             if booking is None:
                 return
             refund = await uow.refunds.by_gateway_id(found.id) or await _requested_for(uow, booking.id, found)
-            if refund is not None and refund.state is RefundState.SUCCEEDED:
-                return
-            now = self._clock.now()
-            if refund is None:  # made outside Holdfast (the provider's dashboard)
-                refund = _new_refund(booking, found.amount, "refunded at the payment provider", self._clock)
-                await uow.refunds.add(refund)
-            refund.settle(found.id, RefundState.SUCCEEDED, now)
-            booking.record_refund(found.amount, now)
-            await uow.refunds.save(refund)
-            await uow.bookings.save(booking)
-            await record_refund(uow, booking, refund, now)
+            if found.status is RefundStatus.SUCCEEDED:
+                await self._succeeded(uow, booking, refund, found)
+            elif refund is not None and refund.is_outstanding:  # failed there: it reserves nothing now
+                refund.settle(found.id, RefundState.FAILED, self._clock.now())
+                await uow.refunds.save(refund)
             await uow.commit()
 
-    async def _record_failed_refund(self, intent_id: str, found: GatewayRefund) -> None:
-        async with self._uow() as uow:
-            booking = await uow.bookings.get_by_intent(intent_id, lock=True)
-            if booking is None:
-                return
-            refund = await uow.refunds.by_gateway_id(found.id) or await _requested_for(uow, booking.id, found)
-            if refund is None or not refund.is_outstanding:
-                return
-            refund.settle(found.id, RefundState.FAILED, self._clock.now())
-            await uow.refunds.save(refund)
-            await uow.commit()
+    async def _succeeded(self, uow: UnitOfWork, booking: Booking, refund: Refund | None, found: GatewayRefund) -> None:
+        if refund is not None and refund.state is RefundState.SUCCEEDED:
+            return
+        now = self._clock.now()
+        if refund is None:  # made outside Holdfast (the provider's dashboard)
+            refund = _new_refund(booking, found.amount, "refunded at the payment provider", self._clock)
+            await uow.refunds.add(refund)
+        refund.settle(found.id, RefundState.SUCCEEDED, now)
+        booking.record_refund(found.amount, now)
+        await uow.refunds.save(refund)
+        await uow.bookings.save(booking)
+        await record_refund(uow, booking, refund, now)
 
 
 def _active(hold: Hold) -> Hold:
