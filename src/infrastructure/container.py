@@ -215,7 +215,9 @@ class UseCases(containers.DeclarativeContainer):
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
     retry_refunds = providers.Factory(RetryRequestedRefundsHandler, _uow, _gateway, core.clock)
     reconcile_payments = providers.Factory(PaymentsReconciler, _uow, _gateway, core.clock)
-    journal_holds = providers.Factory(JournalHoldsHandler, _uow, gateways.hold_journal, core.clock)
+    journal_holds = providers.Factory(
+        JournalHoldsHandler, _uow, gateways.hold_journal, core.clock, gateways.dead_letters
+    )
     reconcile_inventory = providers.Factory(
         InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
     )

@@ -16,9 +16,10 @@ from litestar.routes import HTTPRoute
 
 from domain.contacts import EmailAddress
 from domain.errors import InvalidValueError
+from domain.text import printable
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
-from interfaces.http.text import LINE_PATTERN, TEXT_PATTERN, printable
+from interfaces.http.text import LINE_PATTERN, TEXT_PATTERN
 
 CONTROL = ["\x00", "\x1b", "\x7f", "\x85", "\r"]
 # Strings msgspec decodes as another type (its schema shows them without a format).

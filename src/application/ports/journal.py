@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.ports.jobs import RefusedItem
 from domain.inventory import Hold
 
 PLACED = "placed"  # the first entry of a hold; the others are named after the status moved to
@@ -68,8 +69,9 @@ class HoldJournalRepository(Protocol):
 
     async def get(self, hold_ids: Sequence[UUID]) -> Mapping[UUID, JournaledHold]: ...
 
-    async def save(self, holds: Sequence[JournaledHold]) -> None:
-        """Insert or overwrite each hold's row."""
+    async def save(self, holds: Sequence[JournaledHold]) -> list[RefusedItem]:
+        """Insert or overwrite each hold's row. A hold the store refuses for what it holds (text
+        Postgres cannot store) is left out and returned; the others are written."""
         ...
 
     async def advance(self, listing_id: UUID, entry_id: str, now: datetime) -> None:

@@ -43,7 +43,8 @@ from domain.errors import (
     WebhookSignatureError,
 )
 from domain.outgoing_webhooks import InvalidWebhookUrlError, UnknownEventTypeError
-from interfaces.http.text import PATTERN_MESSAGES, printable
+from domain.text import printable
+from interfaces.http.text import PATTERN_MESSAGES
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5

@@ -10,9 +10,9 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
+from domain.text import printable
 from infrastructure.logging import request_log_context
 from interfaces.http.errors import answered_status
-from interfaces.http.text import printable
 
 HEADER = "x-correlation-id"
 # Taken only whole (fullmatch: "$" would let a final line feed through into the echoed header and

@@ -21,7 +21,6 @@ end with ``END``, "no character follows", instead.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from msgspec import Meta
@@ -44,12 +43,3 @@ PATTERN_MESSAGES = {
     CURSOR_PATTERN: "is not a cursor this API gave out",
     EMAIL_PATTERN: "must be an email address like name@example.com",
 }
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """``text`` with its control characters escaped (``\\x00``): for echoing what a client sent
-    (a path, a query) into an answer or a log line without letting it forge lines there."""
-    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), text)

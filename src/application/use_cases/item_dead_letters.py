@@ -1,0 +1,34 @@
+"""Dead letters for single items of a batch job, so that one bad item never stops the batch.
+
+A batch job (the hold journal, the outbox relay...) that meets an item it can never process
+records it here and carries on with the rest; an operator sees it with the job's other dead
+letters (``holdfast jobs status``, ``holdfast jobs dead-letters``, ``GET /v1/ops/jobs``).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from application.ports.clock import Clock
+from application.ports.jobs import DeadLetter, DeadLetterStore, JobArgs, RefusedItem
+
+# Letters of items have ids derived from the job and the item, so that meeting the same item
+# again (its batch re-read after a crash, or a retry) never letters it twice.
+_ITEMS = UUID("3f1d7c52-8a4e-4f0b-9a57-0c1e6b2d9e41")
+
+
+class ItemDeadLetters:
+    """Records the items of job ``job`` that could not be processed.
+
+    Such a letter names the item in its ``args``; replaying it runs the job again (a round of a
+    periodic job), which cannot process what was refused for its content: an operator replays
+    it to acknowledge it, once the item has been dealt with by hand.
+    """
+
+    def __init__(self, store: DeadLetterStore, clock: Clock, job: str) -> None:
+        self._store, self._clock, self._job = store, clock, job
+
+    async def record(self, refused: RefusedItem, args: JobArgs) -> None:
+        letter_id = uuid5(_ITEMS, f"{self._job}:{refused.ident}")
+        error = f"{refused.ident} was left out of its batch: {refused.reason}"
+        await self._store.add(DeadLetter(letter_id, self._job, args, None, error, 1, self._clock.now()))
