@@ -113,3 +113,31 @@ def test_a_hold_postgres_cannot_store_is_dead_lettered_and_the_journal_goes_on(s
     assert "succeeded" in reconciled.output, reconciled.output
     assert reconciled.exit_code == 1  # the poison hold is drift: counted by Redis, unknown to Postgres
     assert "held: expected 3, actual 4" in reconciled.output
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        pytest.param({"event": "placed", "hold": str(uuid4()), "body": "{not json"}, id="corrupt body"),
+        pytest.param({"event": "placed", "hold": "not-a-uuid", "body": "{}"}, id="bad hold id"),
+        pytest.param({"event": "teleported", "hold": str(uuid4())}, id="unknown event"),
+        pytest.param({"something": "else"}, id="foreign entry"),
+    ],
+)
+def test_an_unreadable_stream_entry_is_dead_lettered_and_the_journal_goes_on(
+    settings: Settings, fields: dict[str, str]
+) -> None:
+    async def scenario(container: Container) -> tuple[list[UUID], set[UUID], list[str]]:
+        ids = await _listing(container)
+        before = await _place(container, ids, "ann")
+        redis = container.gateways.redis()
+        await redis.xadd(f"hf:{{{ids[1]}}}:journal", fields)  # type: ignore[arg-type]
+        after = await _place(container, ids, "bob")
+        await container.use_cases.journal_holds()()
+        await container.use_cases.journal_holds()()  # the next round is not stuck on it either
+        letters = await container.gateways.dead_letters().list()
+        return [before, after], await _journaled(container), [letter.job for letter in letters]
+
+    good, journaled, letters = asyncio.run(_run(settings, scenario))  # type: ignore[misc]
+    assert journaled == set(good)
+    assert letters == ["journal_holds"]

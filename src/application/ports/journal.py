@@ -37,6 +37,16 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableEntry:
+    """An entry that cannot be read as a hold transition (a corrupt or foreign body, an event
+    nobody knows): skipped, and dead-lettered, rather than read again every round forever."""
+
+    entry_id: str
+    listing_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class JournaledHold:
     """A hold as the journal last saw it."""
 
@@ -51,8 +61,11 @@ class HoldJournalSource(Protocol):
         """Every listing that may have entries (every listing the engine counts)."""
         ...
 
-    async def read_journal(self, listing_id: UUID, after: str | None, limit: int) -> list[JournalEntry]:
-        """Up to ``limit`` entries of the listing strictly after ``after`` (all with ``None``), in order."""
+    async def read_journal(
+        self, listing_id: UUID, after: str | None, limit: int
+    ) -> list[JournalEntry | UnreadableEntry]:
+        """Up to ``limit`` entries of the listing strictly after ``after`` (all with ``None``), in
+        order; an entry that cannot be read is an ``UnreadableEntry`` in its place."""
         ...
 
     async def trim_journal(self, listing_id: UUID, through: str) -> None:

@@ -7,8 +7,8 @@ from dataclasses import replace
 from uuid import UUID
 
 from application.ports.clock import Clock
-from application.ports.jobs import DeadLetterStore
-from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry
+from application.ports.jobs import DeadLetterStore, RefusedItem
+from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry, UnreadableEntry
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.item_dead_letters import ItemDeadLetters
 from domain.inventory import HOLD_TRANSITIONS, HoldStatus
@@ -32,6 +32,7 @@ class JournalHoldsHandler:
       without it, it becomes a dead letter of ``journal_holds`` naming the listing, hold and
       stream entry, and the cursor moves past it; its later entries find no row and change
       nothing, and reconciliation reports its units as drift;
+    * an entry that cannot be read at all (corrupt, foreign) is dead-lettered and passed over;
     * with ``trim``, entries behind the cursor are removed from the stream after the commit;
     * engines without a journal (SQL, memory) have nothing to read: the call does nothing.
 
@@ -63,7 +64,8 @@ class JournalHoldsHandler:
                 entries = await source.read_journal(listing_id, await uow.hold_journal.cursor(listing_id), batch)
                 if not entries:
                     return journaled
-                await self._apply(uow, entries)
+                await self._apply(uow, [entry for entry in entries if isinstance(entry, JournalEntry)])
+                await self._letter_unreadable([entry for entry in entries if isinstance(entry, UnreadableEntry)])
                 await uow.hold_journal.advance(listing_id, entries[-1].entry_id, self._clock.now())
                 await uow.commit()
             journaled += len(entries)
@@ -80,6 +82,11 @@ class JournalHoldsHandler:
             entry = next(entry for entry in entries if str(entry.hold_id) == item.ident)
             args = {"listing_id": str(entry.listing_id), "hold_id": item.ident, "entry_id": entry.entry_id}
             await self._refused.record(item, args)
+
+    async def _letter_unreadable(self, entries: Sequence[UnreadableEntry]) -> None:
+        for entry in entries:
+            refused = RefusedItem(f"entry {entry.entry_id} of listing {entry.listing_id}", entry.reason)
+            await self._refused.record(refused, {"listing_id": str(entry.listing_id), "entry_id": entry.entry_id})
 
 
 def fold(entries: Sequence[JournalEntry], known: Mapping[UUID, JournaledHold]) -> dict[UUID, JournaledHold]:
