@@ -14,9 +14,12 @@ import base64
 import re
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import pytest
+from sqlalchemy import update
 
+from infrastructure.persistence.tables import bookings
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import book, hold, make_listing
 
@@ -254,3 +257,22 @@ async def test_a_hostile_correlation_id_is_replaced_never_echoed(world: World, h
     echoed = response.headers["x-correlation-id"]
     assert CORRELATION.fullmatch(echoed)
     assert echoed != hostile
+
+
+async def test_a_booking_whose_stored_email_predates_the_stricter_rule_stays_readable(world: World) -> None:
+    """Rules for what is taken may tighten; what was taken before must still be read (a booking
+    that cannot be read fails its GET, and every relay or notification batch holding it)."""
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0),))
+    hold_id = (await hold(world.api, listing_id, {pools["a"]: 1})).json()["id"]
+    created = await world.api.post("/v1/bookings", {"hold_id": hold_id, "contact_email": "a@example.com"})
+    assert created.status_code == 201, created.text
+    legacy = "old(style)@10.0.0.1"  # taken by the looser rule of before
+    async with world.container.gateways.database().transaction() as session:
+        where = bookings.c.id == UUID(created.json()["id"])
+        await session.execute(update(bookings).where(where).values(contact_email=legacy))
+
+    shown = await world.api.get(f"/v1/bookings/{created.json()['id']}")
+
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["contact_email"] == legacy
+    assert await world.container.use_cases.relay_outbox()() >= 1
