@@ -227,7 +227,9 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_reconciliation = providers.Factory(GetReconciliationHandler, _uow)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
-    expire_bookings = providers.Factory(ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event)
+    expire_bookings = providers.Factory(
+        ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event, gateways.dead_letters
+    )
     get_booking = providers.Factory(GetBookingHandler, _uow)
     list_bookings = providers.Factory(ListBookingsHandler, _uow)
     get_ledger_balances = providers.Factory(GetLedgerBalancesHandler, _uow)

@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from application.use_cases.process_webhook_event import describe
 from domain.contacts import EmailAddress
 from domain.errors import InvalidValueError
 from domain.text import printable
@@ -143,3 +144,11 @@ def test_what_can_never_be_an_email_is_refused(address: str) -> None:
 
 def test_control_characters_are_echoed_escaped() -> None:
     assert printable("/v1/x\x00y\nz\x85 é") == "/v1/x\\x00y\\nz\\x85 é"
+
+
+def test_errors_are_recorded_printable_and_short() -> None:
+    """A message quoting text from outside (an SMTP reply, a provider's error) must be storable
+    in a ``last_error`` column or a dead letter: Postgres refuses a NUL in text."""
+    recorded = describe(RuntimeError("550 mailbox \x00unavailable\r\n" + "x" * 1000))
+    assert recorded.startswith("RuntimeError: 550 mailbox \\x00unavailable\\r\\n")
+    assert len(recorded) == 500

@@ -1,0 +1,75 @@
+"""One bad item never stops a batch job: it is set aside as a dead letter that operators see,
+and the rest of the batch goes on (on both profiles)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from dependency_injector import providers
+from sqlalchemy import update
+
+from domain.errors import PaymentProviderUnavailableError
+from infrastructure.persistence.tables import bookings
+from tests.e2e.conftest import Api, World
+from tests.e2e.helpers import hold, make_listing
+
+
+async def _unpaid(world: World, listing_id: str, pool_id: str, customer: str) -> dict[str, Any]:
+    hold_id = (await hold(world.api, listing_id, {pool_id: 1}, customer=customer, ttl_seconds=60)).json()["id"]
+    response = await world.api.post("/v1/bookings", {"hold_id": hold_id})
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_an_unpaid_booking_the_gateway_cannot_stop_does_not_keep_the_others_from_expiring(
+    world: World, operator: Api
+) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+    stuck = await _unpaid(world, listing_id, pools["a"], "ann")
+    world.clock.advance(1)  # due after the stuck one: behind it in the expiry sweep's order
+    other = await _unpaid(world, listing_id, pools["a"], "bob")
+    # The gateway no longer knows the stuck booking's intent (say the Stripe account changed).
+    async with world.container.gateways.database().transaction() as session:
+        where = bookings.c.id == UUID(stuck["id"])
+        await session.execute(update(bookings).where(where).values(payment_intent_id="pi_gone"))
+    world.clock.advance(61)
+
+    expired = await world.container.use_cases.expire_bookings()()
+
+    assert [str(booking.id) for booking in expired] == [other["id"]]
+    assert (await world.api.get(f"/v1/bookings/{other['id']}")).json()["status"] == "expired"
+    assert (await world.api.get(f"/v1/bookings/{stuck['id']}")).json()["status"] == "pending_payment"
+    letters = (await operator.get("/v1/ops/jobs/dead-letters")).json()
+    assert [(letter["job"], letter["args"]["booking_id"]) for letter in letters] == [("expire_holds", stuck["id"])]
+    assert "not_found" in letters[0]["error"] or "not found" in letters[0]["error"]
+
+    assert await world.container.use_cases.expire_bookings()() == []  # met again: the same letter
+    assert (await operator.get("/v1/ops/jobs")).json()["dead_letters"] == 1
+
+
+class _ProviderDown:
+    """The fake gateway, but the provider is unavailable (a fake of our port)."""
+
+    def __init__(self, gateway: Any) -> None:
+        self._gateway = gateway
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    async def retrieve_intent(self, intent_id: str) -> Any:
+        raise PaymentProviderUnavailableError("the provider is down")
+
+
+async def test_a_gateway_that_is_down_fails_the_sweep_and_letters_nothing(world: World, operator: Api) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+    unpaid = await _unpaid(world, listing_id, pools["a"], "ann")
+    world.container.gateways.payments.override(providers.Object(_ProviderDown(world.container.gateways.payments())))
+    world.clock.advance(61)
+
+    with pytest.raises(PaymentProviderUnavailableError):
+        await world.container.use_cases.expire_bookings()()
+
+    assert (await world.api.get(f"/v1/bookings/{unpaid['id']}")).json()["status"] == "pending_payment"
+    assert (await operator.get("/v1/ops/jobs")).json()["dead_letters"] == 0
