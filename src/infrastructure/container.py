@@ -270,7 +270,7 @@ class UseCases(containers.DeclarativeContainer):
 
     # The outbox's fan-out: the relay, tenants' webhook endpoints and deliveries, and emails.
     # Tests override the policies and the jitter with their own.
-    relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids)
+    relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids, gateways.dead_letters)
     event_types = providers.Singleton(known_event_types)
     create_webhook_endpoint = providers.Factory(CreateWebhookEndpointHandler, _uow, core.clock, core.ids, event_types)
     get_webhook_endpoint = providers.Factory(GetWebhookEndpointHandler, _uow)

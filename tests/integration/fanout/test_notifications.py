@@ -16,6 +16,7 @@ from domain.events import BookingExpired, BookingRefunded
 from domain.notifications import NotificationStatus
 from domain.webhooks import RetryPolicy
 from infrastructure.clock import RandomIds
+from infrastructure.jobs.dead_letters import SqlDeadLetterStore
 from infrastructure.mail.file_sink import FileEmailSender
 from infrastructure.persistence.delivery_tables import notifications
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -60,7 +61,7 @@ async def test_booking_emails_are_written_to_the_file_sink(
     hold = uuid4()
     await seed.events([BookingRefunded(booking.id, tenant, hold, NOW, 1000)])
     await seed.booking(tenant, None)  # no contact: no email
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     sink = FileEmailSender(tmp_path / "mail", "Holdfast <no-reply@example.com>")
 
     assert await _sender(uow, clock, sink)() == 2
@@ -82,7 +83,7 @@ async def test_a_failing_mail_server_is_retried_with_backoff_then_given_up(
 ) -> None:
     tenant = await seed.tenant()
     booking = await seed.booking(tenant, "ann@example.com")
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     down = DownMailServer()
     send = _sender(uow, clock, down)
 
@@ -107,7 +108,7 @@ async def test_an_expired_booking_is_told_nothing_was_charged(
     tenant = await seed.tenant()
     booking = await seed.booking(tenant, "bob@example.com")
     await seed.events([BookingExpired(booking.id, tenant, uuid4(), NOW)])
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     sink = FileEmailSender(tmp_path, "holdfast@example.com")
 
     await _sender(uow, clock, sink)()
