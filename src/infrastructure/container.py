@@ -286,7 +286,14 @@ class UseCases(containers.DeclarativeContainer):
     )
     notification_policy = providers.Object(RetryPolicy(max_attempts=8, base_seconds=60.0, cap_seconds=3600.0))
     send_notifications = providers.Factory(
-        SendNotificationsHandler, _uow, core.clock, core.ids, gateways.email, notification_policy, fanout_jitter
+        SendNotificationsHandler,
+        _uow,
+        core.clock,
+        core.ids,
+        gateways.email,
+        notification_policy,
+        fanout_jitter,
+        gateways.dead_letters,
     )
 
     # Background jobs, for operators.

@@ -39,7 +39,7 @@ class HttpxWebhookSender:
             return HttpAnswer(None, f"not sent: {refused} is not a public address", _elapsed_ms(started))
         try:
             response = await self._client.post(url, content=body, headers=dict(headers))
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a URL taken before the edge refused it
             # describe(): short and printable, since the message may quote what the endpoint sent
             return HttpAnswer(None, describe(exc), _elapsed_ms(started))
         error = None if response.is_success else f"HTTP {response.status_code}"

@@ -3,6 +3,8 @@ and the rest of the batch goes on (on both profiles)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -11,10 +13,13 @@ from dependency_injector import providers
 from sqlalchemy import select, update
 
 from domain.errors import PaymentProviderUnavailableError
+from infrastructure.mail.file_sink import FileEmailSender
+from infrastructure.persistence.delivery_tables import notifications, webhook_endpoints
 from infrastructure.persistence.outbox_tables import outbox
 from infrastructure.persistence.tables import bookings
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import hold, make_listing
+from tests.fakes.webhook_receiver import WebhookReceiver, webhook_receiver
 
 
 async def _unpaid(world: World, listing_id: str, pool_id: str, customer: str) -> dict[str, Any]:
@@ -108,3 +113,59 @@ async def test_an_event_whose_booking_cannot_be_read_does_not_hold_up_the_relay(
     assert await world.container.use_cases.relay_outbox()() == 0  # met again: skipped, lettered once
     assert (await operator.get("/v1/ops/jobs")).json()["dead_letters"] == 1
     assert await _unpublished(world) == {UUID(unreadable)}
+
+
+async def test_a_notification_this_version_cannot_read_does_not_stop_the_emails(
+    world: World, operator: Api, tmp_path: Path
+) -> None:
+    sink = FileEmailSender(tmp_path / "mail", "Holdfast <no-reply@example.com>")
+    world.container.gateways.email.override(providers.Object(sink))
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0),))
+    unreadable = await _free_booking(world, listing_id, pools["a"], "ann")
+    world.clock.advance(1)
+    await _free_booking(world, listing_id, pools["a"], "bob")
+    assert await world.container.use_cases.relay_outbox()() >= 2
+    # A kind this version does not know (written by a newer one during a rolling deploy).
+    async with world.container.gateways.database().transaction() as session:
+        where = notifications.c.booking_id == UUID(unreadable)
+        await session.execute(update(notifications).where(where).values(kind="booking_reminder"))
+
+    sent = await world.container.use_cases.send_notifications()()
+
+    assert sent == 1
+    assert [email["to"] for email in sink.read()] == ["bob@example.com"]
+    letters = (await operator.get("/v1/ops/jobs/dead-letters")).json()
+    assert [(letter["job"], "booking_reminder" in letter["error"]) for letter in letters] == [
+        ("send_notifications", True)
+    ]
+    assert await world.container.use_cases.send_notifications()() == 0  # met again: lettered once
+    assert (await operator.get("/v1/ops/jobs")).json()["dead_letters"] == 1
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    async with webhook_receiver() as running:
+        yield running
+
+
+async def test_an_endpoint_url_the_sender_cannot_use_is_a_failed_attempt_not_a_failed_round(
+    world: World, receiver: WebhookReceiver
+) -> None:
+    good = (await world.api.post("/v1/webhook-endpoints", {"url": receiver.url()})).json()
+    legacy = (await world.api.post("/v1/webhook-endpoints", {"url": "https://hooks.example.com/in"})).json()
+    # A DEL in the path: taken by the edge of before, refused by httpx ("non-printable").
+    async with world.container.gateways.database().transaction() as session:
+        where = webhook_endpoints.c.id == UUID(legacy["id"])
+        await session.execute(update(webhook_endpoints).where(where).values(url="https://hooks.example.com/\x7f"))
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0),))
+    await _free_booking(world, listing_id, pools["a"], "ann")
+    assert await world.container.use_cases.relay_outbox()() >= 1
+
+    attempted = await world.container.use_cases.deliver_webhooks()()
+
+    assert attempted == 2
+    assert len(receiver.received) == 1
+    tried = (await world.api.get(f"/v1/webhook-endpoints/{legacy['id']}/deliveries")).json()["items"]
+    assert [(d["status"], d["attempts"][0]["status_code"]) for d in tried] == [("pending", None)]
+    assert "InvalidURL" in tried[0]["attempts"][0]["error"]
+    assert good["id"] != legacy["id"]

@@ -42,8 +42,9 @@ class DownMailServer:
         raise MailServerDown("connection refused")
 
 
-def _sender(uow: UowFactory, clock: FakeClock, email: object) -> SendNotificationsHandler:
-    return SendNotificationsHandler(uow, clock, RandomIds(), email, POLICY, lambda: 0.0)  # type: ignore[arg-type]
+def _sender(uow: UowFactory, clock: FakeClock, email: object, seed: Seed) -> SendNotificationsHandler:
+    letters = SqlDeadLetterStore(seed.database)
+    return SendNotificationsHandler(uow, clock, RandomIds(), email, POLICY, lambda: 0.0, letters)  # type: ignore[arg-type]
 
 
 async def _states(seed: Seed, booking_id: UUID) -> list[tuple[str, str, int]]:
@@ -64,8 +65,8 @@ async def test_booking_emails_are_written_to_the_file_sink(
     await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     sink = FileEmailSender(tmp_path / "mail", "Holdfast <no-reply@example.com>")
 
-    assert await _sender(uow, clock, sink)() == 2
-    assert await _sender(uow, clock, sink)() == 0  # sent once
+    assert await _sender(uow, clock, sink, seed)() == 2
+    assert await _sender(uow, clock, sink, seed)() == 0  # sent once
 
     messages = sorted(sink.read(), key=lambda message: message["subject"])
     assert [(m["to"], m["from"], m["subject"]) for m in messages] == [
@@ -85,7 +86,7 @@ async def test_a_failing_mail_server_is_retried_with_backoff_then_given_up(
     booking = await seed.booking(tenant, "ann@example.com")
     await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     down = DownMailServer()
-    send = _sender(uow, clock, down)
+    send = _sender(uow, clock, down, seed)
 
     assert await send() == 0
     assert await send() == 0  # not due again before the backoff
@@ -111,7 +112,7 @@ async def test_an_expired_booking_is_told_nothing_was_charged(
     await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     sink = FileEmailSender(tmp_path, "holdfast@example.com")
 
-    await _sender(uow, clock, sink)()
+    await _sender(uow, clock, sink, seed)()
 
     expired = [m for m in sink.read() if "expired" in m["subject"]]
     assert len(expired) == 1
