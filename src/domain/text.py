@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from domain.errors import InvalidValueError
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
@@ -22,3 +24,13 @@ def printable(text: str, *, keep: str = "") -> str:
         return char if char in keep else char.encode("unicode_escape").decode()
 
     return _CONTROL.sub(escaped, text)
+
+
+def check_line(field: str, value: str) -> str:
+    """``value`` if it holds no control character, else ``InvalidValueError`` on ``field``.
+
+    For what a command is about to store: never for what is read back from storage, which
+    must stay readable whatever rule it was taken under."""
+    if _CONTROL.search(value):
+        raise InvalidValueError(field, "must not contain control characters")
+    return value

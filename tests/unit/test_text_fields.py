@@ -8,15 +8,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from uuid import uuid4
 
 import msgspec
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 
+from application.use_cases.create_listing import CreateListing
+from application.use_cases.create_pool import CreatePool
+from application.use_cases.create_webhook_endpoint import CreateWebhookEndpoint
+from application.use_cases.place_hold import PlaceHold
 from application.use_cases.process_webhook_event import describe
+from application.use_cases.register_tenant import RegisterTenant
 from domain.contacts import EmailAddress
 from domain.errors import InvalidValueError
+from domain.listings import ListingKind
 from domain.text import printable
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
@@ -152,3 +159,26 @@ def test_errors_are_recorded_printable_and_short() -> None:
     recorded = describe(RuntimeError("550 mailbox \x00unavailable\r\n" + "x" * 1000))
     assert recorded.startswith("RuntimeError: 550 mailbox \\x00unavailable\\r\\n")
     assert len(recorded) == 500
+
+
+TENANT, LISTING = uuid4(), uuid4()
+COMMANDS = [
+    pytest.param(lambda bad: RegisterTenant(f"acme{bad}"), "name", id="tenant name"),
+    pytest.param(lambda bad: RegisterTenant("acme", key_label=f"k{bad}"), "key_label", id="key label"),
+    pytest.param(lambda bad: CreateListing(TENANT, ListingKind.FLIGHT, f"X{bad}"), "name", id="listing name"),
+    pytest.param(lambda bad: CreatePool(TENANT, LISTING, f"a{bad}", 1, 0, "EUR"), "code", id="pool code"),
+    pytest.param(lambda bad: CreatePool(TENANT, LISTING, "a", 1, 0, "EUR", f"A{bad}"), "name", id="pool name"),
+    pytest.param(lambda bad: PlaceHold(TENANT, LISTING, f"c{bad}", ((uuid4(), 1),)), "customer_ref", id="customer"),
+    pytest.param(lambda bad: CreateWebhookEndpoint(TENANT, f"https://x.example.com/{bad}"), "url", id="endpoint url"),
+]
+
+
+@pytest.mark.parametrize(("build", "field"), COMMANDS)
+def test_commands_refuse_control_characters_whoever_sends_them(build: Any, field: str) -> None:
+    """Defence in depth for callers other than the HTTP edge (the CLI, the demo loader): the
+    commands that create what is later stored refuse what Postgres cannot store."""
+    build("")  # the same command without the flaw is taken
+    for bad in CONTROL:
+        with pytest.raises(InvalidValueError) as refused:
+            build(bad)
+        assert refused.value.field == field
