@@ -31,9 +31,11 @@ _ITEMS = UUID("3f1d7c52-8a4e-4f0b-9a57-0c1e6b2d9e41")
 class ItemDeadLetters:
     """Records the items of job ``job`` that could not be processed.
 
-    Such a letter names the item in its ``args``; replaying it runs the job again (a round of a
-    periodic job), which cannot process what was refused for its content: an operator replays
-    it to acknowledge it, once the item has been dealt with by hand.
+    Such a letter names the item in its ``args`` and says why in its ``error``. Replaying it
+    runs a round of the job: an item still waiting (an unpublished event, a due notification or
+    booking) is tried again in it; a hold the journal passed over is not (its cursor moved on),
+    so that letter is replayed to acknowledge it once the hold has been dealt with by hand
+    (``holdfast reconcile inventory`` reports its units as drift).
     """
 
     def __init__(self, store: DeadLetterStore, clock: Clock, job: str) -> None:
