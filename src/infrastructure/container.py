@@ -221,7 +221,9 @@ class UseCases(containers.DeclarativeContainer):
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
     retry_refunds = providers.Factory(RetryRequestedRefundsHandler, _uow, _gateway, core.clock)
     reconcile_payments = providers.Factory(PaymentsReconciler, _uow, _gateway, core.clock)
-    journal_holds = providers.Factory(JournalHoldsHandler, _uow, gateways.hold_journal, core.clock)
+    journal_holds = providers.Factory(
+        JournalHoldsHandler, _uow, gateways.hold_journal, core.clock, gateways.dead_letters
+    )
     reconcile_inventory = providers.Factory(
         InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
     )
@@ -233,7 +235,9 @@ class UseCases(containers.DeclarativeContainer):
     get_reconciliation = providers.Factory(GetReconciliationHandler, _uow)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
     list_refunds = providers.Factory(ListRefundsHandler, _uow)
-    expire_bookings = providers.Factory(ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event)
+    expire_bookings = providers.Factory(
+        ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event, gateways.dead_letters
+    )
     get_booking = providers.Factory(GetBookingHandler, _uow)
     list_bookings = providers.Factory(ListBookingsHandler, _uow)
     get_ledger_balances = providers.Factory(GetLedgerBalancesHandler, _uow)
@@ -274,7 +278,7 @@ class UseCases(containers.DeclarativeContainer):
 
     # The outbox's fan-out: the relay, tenants' webhook endpoints and deliveries, and emails.
     # Tests override the policies and the jitter with their own.
-    relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids)
+    relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids, gateways.dead_letters)
     event_types = providers.Singleton(known_event_types)
     create_webhook_endpoint = providers.Factory(CreateWebhookEndpointHandler, _uow, core.clock, core.ids, event_types)
     get_webhook_endpoint = providers.Factory(GetWebhookEndpointHandler, _uow)
@@ -290,7 +294,14 @@ class UseCases(containers.DeclarativeContainer):
     )
     notification_policy = providers.Object(RetryPolicy(max_attempts=8, base_seconds=60.0, cap_seconds=3600.0))
     send_notifications = providers.Factory(
-        SendNotificationsHandler, _uow, core.clock, core.ids, gateways.email, notification_policy, fanout_jitter
+        SendNotificationsHandler,
+        _uow,
+        core.clock,
+        core.ids,
+        gateways.email,
+        notification_policy,
+        fanout_jitter,
+        gateways.dead_letters,
     )
 
     # Background jobs, for operators.

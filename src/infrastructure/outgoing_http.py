@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from application.ports.outgoing_webhooks import HttpAnswer
+from application.use_cases.process_webhook_event import describe
 
 USER_AGENT = "Holdfast-Webhooks/1"
-MAX_ERROR_LENGTH = 500
 
 
 class HttpxWebhookSender:
@@ -39,9 +39,9 @@ class HttpxWebhookSender:
             return HttpAnswer(None, f"not sent: {refused} is not a public address", _elapsed_ms(started))
         try:
             response = await self._client.post(url, content=body, headers=dict(headers))
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return HttpAnswer(None, error[:MAX_ERROR_LENGTH], _elapsed_ms(started))
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a URL taken before the edge refused it
+            # describe(): short and printable, since the message may quote what the endpoint sent
+            return HttpAnswer(None, describe(exc), _elapsed_ms(started))
         error = None if response.is_success else f"HTTP {response.status_code}"
         return HttpAnswer(response.status_code, error, _elapsed_ms(started))
 

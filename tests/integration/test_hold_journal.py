@@ -17,6 +17,7 @@ from application.use_cases.journal_holds import JournalHoldsHandler
 from domain.inventory import Hold, HoldLine, PoolCounters
 from infrastructure.inventory.redis_journal import RedisHoldJournal
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
+from infrastructure.jobs.dead_letters import SqlDeadLetterStore
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.journal_tables import hold_journal, hold_journal_cursors
@@ -55,7 +56,7 @@ class Rig:
         return CrashingUnitOfWork(self.database, PrometheusMetrics())
 
     def handler(self, *, trim: bool = True) -> JournalHoldsHandler:
-        return JournalHoldsHandler(self.uow, self.source, self.clock, trim=trim)
+        return JournalHoldsHandler(self.uow, self.source, self.clock, SqlDeadLetterStore(self.database), trim=trim)
 
     async def rows(self) -> dict[UUID, str]:
         async with self.database.reading() as session:
@@ -159,4 +160,4 @@ async def test_a_crash_between_batches_rereads_and_applies_each_entry_once(rig: 
 
 
 async def test_engines_without_a_journal_have_nothing_to_do(rig: Rig) -> None:
-    assert await JournalHoldsHandler(rig.uow, None, rig.clock)() == 0
+    assert await JournalHoldsHandler(rig.uow, None, rig.clock, SqlDeadLetterStore(rig.database))() == 0

@@ -124,8 +124,21 @@ class DeadLetter:
     replay_job_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedItem:
+    """One item of a batch that a store would not take for what the item holds (a NUL Postgres
+    cannot store, a value too long for its column), not because the store is down: the rest of
+    the batch was written without it. ``ident`` names the item (a hold id, an event id)."""
+
+    ident: str
+    reason: str
+
+
 class DeadLetterStore(Protocol):
-    async def add(self, letter: DeadLetter) -> None: ...
+    async def add(self, letter: DeadLetter) -> None:
+        """Adding a letter whose id is there already changes nothing. Text is stored with its
+        control characters escaped (a letter is often about text that could not be stored)."""
+        ...
 
     async def get(self, letter_id: UUID) -> DeadLetter | None: ...
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.ports.jobs import RefusedItem
 from domain.inventory import Hold
 
 PLACED = "placed"  # the first entry of a hold; the others are named after the status moved to
@@ -36,6 +37,16 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadableEntry:
+    """An entry that cannot be read as a hold transition (a corrupt or foreign body, an event
+    nobody knows): skipped, and dead-lettered, rather than read again every round forever."""
+
+    entry_id: str
+    listing_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class JournaledHold:
     """A hold as the journal last saw it."""
 
@@ -50,8 +61,11 @@ class HoldJournalSource(Protocol):
         """Every listing that may have entries (every listing the engine counts)."""
         ...
 
-    async def read_journal(self, listing_id: UUID, after: str | None, limit: int) -> list[JournalEntry]:
-        """Up to ``limit`` entries of the listing strictly after ``after`` (all with ``None``), in order."""
+    async def read_journal(
+        self, listing_id: UUID, after: str | None, limit: int
+    ) -> list[JournalEntry | UnreadableEntry]:
+        """Up to ``limit`` entries of the listing strictly after ``after`` (all with ``None``), in
+        order; an entry that cannot be read is an ``UnreadableEntry`` in its place."""
         ...
 
     async def trim_journal(self, listing_id: UUID, through: str) -> None:
@@ -68,8 +82,9 @@ class HoldJournalRepository(Protocol):
 
     async def get(self, hold_ids: Sequence[UUID]) -> Mapping[UUID, JournaledHold]: ...
 
-    async def save(self, holds: Sequence[JournaledHold]) -> None:
-        """Insert or overwrite each hold's row."""
+    async def save(self, holds: Sequence[JournaledHold]) -> list[RefusedItem]:
+        """Insert or overwrite each hold's row. A hold the store refuses for what it holds (text
+        Postgres cannot store) is left out and returned; the others are written."""
         ...
 
     async def advance(self, listing_id: UUID, entry_id: str, now: datetime) -> None:

@@ -10,6 +10,7 @@ from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.repositories import UnitOfWorkFactory
 from domain.listings import DEFAULT_HOLD_TTL_SECONDS, CancellationPolicy, Listing, ListingKind
+from domain.text import check_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,9 @@ class CreateListing:
     per_customer_limit: int | None = None
     hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
+
+    def __post_init__(self) -> None:
+        check_line("name", self.name)
 
 
 class CreateListingHandler:

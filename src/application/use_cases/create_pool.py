@@ -15,6 +15,7 @@ from domain.errors import InvalidValueError
 from domain.inventory import PoolCounters
 from domain.listings import Pool
 from domain.money import Money
+from domain.text import check_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,10 @@ class CreatePool:
     unit_price: int
     currency: str
     name: str = ""
+
+    def __post_init__(self) -> None:
+        check_line("code", self.code)
+        check_line("name", self.name)
 
 
 @dataclass(frozen=True, slots=True)

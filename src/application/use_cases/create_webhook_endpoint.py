@@ -10,6 +10,7 @@ from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.repositories import UnitOfWorkFactory
 from domain.outgoing_webhooks import ALL_EVENTS, WebhookEndpoint, check_event_types
+from domain.text import check_line
 
 SECRET_PREFIX = "hfwhsec_"
 
@@ -19,6 +20,9 @@ class CreateWebhookEndpoint:
     tenant_id: UUID
     url: str
     event_types: tuple[str, ...] = (ALL_EVENTS,)
+
+    def __post_init__(self) -> None:
+        check_line("url", self.url)
 
 
 class CreateWebhookEndpointHandler:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
+from application.ports.jobs import DeadLetterStore
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
+from application.use_cases.item_dead_letters import ItemDeadLetters
 from domain.bookings import AWAITING_PAYMENT, Booking
 
 ACTOR = "expiry"
+JOB = "expire_holds"  # the job that runs this sweep
 
 
 class ExpireBookingsHandler:
@@ -16,6 +21,11 @@ class ExpireBookingsHandler:
     cancelled and the booking ends ``expired``. If the payment succeeded at the last moment,
     the payment handler takes over instead (it sells the units if still free, else refunds).
     Safe to run anywhere, any number of times: every step is idempotent.
+
+    One booking that cannot be ended (its intent unknown to the gateway, a state the gateway
+    refuses to cancel) never holds up the others behind it: it becomes a dead letter of
+    ``expire_holds`` naming it, stays as it is, and is tried again next round (lettered once).
+    The gateway being unavailable is not the booking's fault: that fails the round.
     """
 
     def __init__(
@@ -24,16 +34,19 @@ class ExpireBookingsHandler:
         engine: InventoryEngine,
         clock: Clock,
         payments: HandlePaymentEventHandler,
+        dead_letters: DeadLetterStore,
     ) -> None:
         self._uow, self._engine, self._clock = uow, engine, clock
         self._payments = payments
+        self._stuck = ItemDeadLetters(dead_letters, clock, JOB)
 
     async def __call__(self, limit: int = 100) -> list[Booking]:
         async with self._uow() as uow:
             due = await uow.bookings.awaiting_payment_due(self._clock.now(), limit)
         expired = []
         for booking in due:
-            if await self._end(booking):
+            args = {"booking_id": str(booking.id), "tenant_id": str(booking.tenant_id)}
+            if await self._stuck.run(f"booking {booking.id}", args, partial(self._end, booking)):
                 expired.append(booking)
         return expired
 

@@ -7,11 +7,14 @@ from dataclasses import replace
 from uuid import UUID
 
 from application.ports.clock import Clock
-from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry
+from application.ports.jobs import DeadLetterStore, RefusedItem
+from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry, UnreadableEntry
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.item_dead_letters import ItemDeadLetters
 from domain.inventory import HOLD_TRANSITIONS, HoldStatus
 
 DEFAULT_BATCH = 500
+JOB = "journal_holds"
 
 
 class JournalHoldsHandler:
@@ -24,6 +27,12 @@ class JournalHoldsHandler:
       other entry moves the row to its status if the hold transition table allows the move, so
       applying an entry again, or one whose hold is unknown (its ``placed`` entry was lost to
       the stream's length cap), changes nothing;
+    * one hold the system of record refuses for what it holds (a NUL in its customer reference,
+      from before the edge refused such text) never stops the journal: the batch is written
+      without it, it becomes a dead letter of ``journal_holds`` naming the listing, hold and
+      stream entry, and the cursor moves past it; its later entries find no row and change
+      nothing, and reconciliation reports its units as drift;
+    * an entry that cannot be read at all (corrupt, foreign) is dead-lettered and passed over;
     * with ``trim``, entries behind the cursor are removed from the stream after the commit;
     * engines without a journal (SQL, memory) have nothing to read: the call does nothing.
 
@@ -31,9 +40,16 @@ class JournalHoldsHandler:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, source: HoldJournalSource | None, clock: Clock, *, trim: bool = True
+        self,
+        uow: UnitOfWorkFactory,
+        source: HoldJournalSource | None,
+        clock: Clock,
+        dead_letters: DeadLetterStore,
+        *,
+        trim: bool = True,
     ) -> None:
         self._uow, self._source, self._clock, self._trim = uow, source, clock, trim
+        self._refused = ItemDeadLetters(dead_letters, clock, JOB)
 
     async def __call__(self, batch: int = DEFAULT_BATCH, listing_ids: Sequence[UUID] | None = None) -> int:
         if self._source is None:
@@ -48,7 +64,8 @@ class JournalHoldsHandler:
                 entries = await source.read_journal(listing_id, await uow.hold_journal.cursor(listing_id), batch)
                 if not entries:
                     return journaled
-                await self._apply(uow, entries)
+                await self._apply(uow, [entry for entry in entries if isinstance(entry, JournalEntry)])
+                await self._letter_unreadable([entry for entry in entries if isinstance(entry, UnreadableEntry)])
                 await uow.hold_journal.advance(listing_id, entries[-1].entry_id, self._clock.now())
                 await uow.commit()
             journaled += len(entries)
@@ -57,11 +74,19 @@ class JournalHoldsHandler:
             if len(entries) < batch:
                 return journaled
 
-    @staticmethod
-    async def _apply(uow: UnitOfWork, entries: Sequence[JournalEntry]) -> None:
+    async def _apply(self, uow: UnitOfWork, entries: Sequence[JournalEntry]) -> None:
         known = await uow.hold_journal.get(sorted({entry.hold_id for entry in entries}))
         changed = fold(entries, known)
-        await uow.hold_journal.save([changed[hold_id] for hold_id in sorted(changed)])
+        refused = await uow.hold_journal.save([changed[hold_id] for hold_id in sorted(changed)])
+        for item in refused:  # recorded before the commit; a re-read batch letters it again, as the same letter
+            entry = next(entry for entry in entries if str(entry.hold_id) == item.ident)
+            args = {"listing_id": str(entry.listing_id), "hold_id": item.ident, "entry_id": entry.entry_id}
+            await self._refused.record(item, args)
+
+    async def _letter_unreadable(self, entries: Sequence[UnreadableEntry]) -> None:
+        for entry in entries:
+            refused = RefusedItem(f"entry {entry.entry_id} of listing {entry.listing_id}", entry.reason)
+            await self._refused.record(refused, {"listing_id": str(entry.listing_id), "entry_id": entry.entry_id})
 
 
 def fold(entries: Sequence[JournalEntry], known: Mapping[UUID, JournaledHold]) -> dict[UUID, JournaledHold]:

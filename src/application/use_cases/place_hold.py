@@ -14,6 +14,7 @@ from application.ports.repositories import UnitOfWorkFactory
 from domain.errors import DomainError, InvalidValueError, NotFoundError
 from domain.inventory import Hold, HoldLine
 from domain.listings import Pool
+from domain.text import check_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,9 @@ class PlaceHold:
     lines: tuple[tuple[UUID, int], ...]
     hold_id: UUID | None = None
     ttl_seconds: int | None = None
+
+    def __post_init__(self) -> None:
+        check_line("customer_ref", self.customer_ref)
 
 
 class PlaceHoldHandler:

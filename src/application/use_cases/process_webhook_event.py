@@ -12,6 +12,7 @@ from application.ports.ids import IdGenerator
 from application.ports.metrics import Metrics
 from application.ports.repositories import UnitOfWorkFactory
 from application.ports.webhooks import InboxEntry, Lease, WebhookEventHandler
+from domain.text import printable
 from domain.webhooks import InboxStatus, RetryPolicy
 
 LEASE_SECONDS = 300
@@ -27,8 +28,10 @@ def new_lease(ids: IdGenerator, now: datetime, seconds: float = LEASE_SECONDS) -
 
 
 def describe(exc: BaseException) -> str:
+    """An error as recorded (``last_error`` columns, dead letters): short, and with control
+    characters escaped, so that a message quoting text from outside can always be stored."""
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:MAX_ERROR_LENGTH]
+    return printable(text)[:MAX_ERROR_LENGTH]
 
 
 class ProcessWebhookEventHandler:

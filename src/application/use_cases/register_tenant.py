@@ -11,6 +11,7 @@ from application.ports.ids import IdGenerator
 from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
 from domain.errors import DuplicateError
 from domain.tenants import Tenant
+from domain.text import check_line
 
 KEY_PREFIX = "hf_"
 
@@ -29,6 +30,10 @@ class RegisterTenant:
     name: str
     key_label: str = "default"
     api_key: str | None = None  # a chosen key (demo data); a random one otherwise
+
+    def __post_init__(self) -> None:
+        check_line("name", self.name)
+        check_line("key_label", self.key_label)
 
 
 @dataclass(frozen=True, slots=True)

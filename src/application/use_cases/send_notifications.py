@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.email import EmailMessage, EmailSender
 from application.ports.ids import IdGenerator
+from application.ports.jobs import DeadLetterStore
 from application.ports.notifications import ClaimedNotification
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.item_dead_letters import ItemDeadLetters
 from application.use_cases.process_webhook_event import describe, new_lease
 from domain.money import Money
 from domain.notifications import Notification, NotificationKind, NotificationStatus, render
@@ -18,6 +21,7 @@ from domain.webhooks import RetryPolicy
 BATCH = 50
 LEASE_SECONDS = 300  # well over the SMTP client's timeout
 MESSAGE_ID_DOMAIN = "holdfast"
+JOB = "send_notifications"
 
 
 class SendNotificationsHandler:
@@ -32,6 +36,9 @@ class SendNotificationsHandler:
     * A failed send is tried again after the retry policy's backoff; after its last allowed
       attempt the notification is ``dead``. Sending is at least once: a crash between the send
       and the record sends it again after the lease, with the same Message-ID.
+    * One notification that cannot even be claimed (its row unreadable, say a kind written by
+      a newer version) never stops the others: it becomes a dead letter of
+      ``send_notifications`` (once, however often it is met) and the round goes on.
     """
 
     def __init__(
@@ -42,9 +49,11 @@ class SendNotificationsHandler:
         sender: EmailSender,
         policy: RetryPolicy,
         jitter: Callable[[], float],
+        dead_letters: DeadLetterStore,
     ) -> None:
         self._uow, self._clock, self._ids, self._sender = uow, clock, ids, sender
         self._policy, self._jitter = policy, jitter
+        self._stuck = ItemDeadLetters(dead_letters, clock, JOB)
 
     async def __call__(self, limit: int = BATCH) -> int:
         sent = tried = 0
@@ -54,7 +63,10 @@ class SendNotificationsHandler:
             if not due:
                 break
             for notification_id in due:
-                outcome = await self._send(notification_id)
+                args = {"notification_id": str(notification_id)}
+                outcome = await self._stuck.run(
+                    f"notification {notification_id}", args, partial(self._send, notification_id)
+                )
                 sent += outcome is NotificationStatus.SENT
             tried += len(due)
         return sent

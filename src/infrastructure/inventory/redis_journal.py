@@ -13,7 +13,8 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 
-from application.ports.journal import PLACED, JournalEntry
+from application.ports.journal import PLACED, JournalEntry, UnreadableEntry
+from domain.inventory import HoldStatus
 from infrastructure.inventory.redis_codec import RedisKeys, decode_hold, decoded
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,18 +31,29 @@ class RedisHoldJournal:
         members = decoded(await self._redis.smembers(self._keys.listings))
         return sorted(UUID(member) for member in members)
 
-    async def read_journal(self, listing_id: UUID, after: str | None, limit: int) -> list[JournalEntry]:
+    async def read_journal(
+        self, listing_id: UUID, after: str | None, limit: int
+    ) -> list[JournalEntry | UnreadableEntry]:
         start = "-" if after is None else f"({after}"
         stream = self._keys.listing(listing_id).journal
         entries = decoded(await self._redis.xrange(stream, min=start, max="+", count=limit))
-        return [_entry(listing_id, entry_id, fields) for entry_id, fields in entries]
+        return [_readable(listing_id, entry_id, fields) for entry_id, fields in entries]
 
     async def trim_journal(self, listing_id: UUID, through: str) -> None:
         await self._redis.xtrim(self._keys.listing(listing_id).journal, minid=_next_id(through), approximate=False)
 
 
+def _readable(listing_id: UUID, entry_id: str, fields: dict[str, Any]) -> JournalEntry | UnreadableEntry:
+    try:
+        return _entry(listing_id, entry_id, fields)
+    except (KeyError, ValueError, TypeError) as exc:  # json's errors are ValueErrors
+        return UnreadableEntry(entry_id, listing_id, f"{type(exc).__name__}: {exc}")
+
+
 def _entry(listing_id: UUID, entry_id: str, fields: dict[str, Any]) -> JournalEntry:
     event = fields["event"]
+    if event != PLACED:
+        HoldStatus(event)  # a status a hold can move to, or the entry means nothing
     hold = decode_hold("active", fields["body"]) if event == PLACED else None
     return JournalEntry(entry_id, listing_id, event, UUID(fields["hold"]), _moment(entry_id, fields), hold)
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import func, select, update
 
 from application.ports.jobs import DeadLetter
+from domain.text import printable
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.job_tables import job_dead_letters as _t
 from infrastructure.persistence.upsert import insert_for
@@ -21,16 +22,17 @@ class SqlDeadLetterStore:
 
     async def add(self, letter: DeadLetter) -> None:
         """Adding a letter whose id is there already changes nothing (a job can be finished
-        twice, e.g. by its worker and by a sweep that found it stuck)."""
+        twice, e.g. by its worker and by a sweep that found it stuck). Text is stored with its
+        control characters escaped: a letter is often about text Postgres could not store."""
         async with self._database.transaction() as session:
             await session.execute(
                 insert_for(session, _t)
                 .values(
                     id=letter.id,
                     job=letter.job,
-                    args=dict(letter.args),
-                    key=letter.key,
-                    error=letter.error,
+                    args={name: _storable(value) for name, value in letter.args.items()},
+                    key=None if letter.key is None else printable(letter.key),
+                    error=printable(letter.error, keep="\n\t"),  # a traceback keeps its lines
                     attempts=letter.attempts,
                     failed_at=letter.failed_at,
                 )
@@ -63,6 +65,10 @@ class SqlDeadLetterStore:
         async with self._database.reading() as session:
             query = select(func.count()).select_from(_t).where(_t.c.replayed_at.is_(None))
             return int((await session.execute(query)).scalar_one())
+
+
+def _storable(value: Any) -> Any:
+    return printable(value) if isinstance(value, str) else value
 
 
 def _letter(row: Any) -> DeadLetter:

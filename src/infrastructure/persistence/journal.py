@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.jobs import RefusedItem
 from application.ports.journal import JournaledHold
 from domain.errors import NotFoundError
 from domain.inventory import Hold, HoldLine, HoldStatus
@@ -21,6 +22,7 @@ from domain.reconciliation import (
     ReconciliationScope,
     ReconciliationStatus,
 )
+from infrastructure.persistence.isolation import write_isolating
 from infrastructure.persistence.journal_tables import hold_journal, hold_journal_cursors, reconciliations
 from infrastructure.persistence.upsert import chunks, insert_for
 
@@ -39,10 +41,15 @@ class SqlHoldJournalRepository:
         rows = await self._session.execute(select(hold_journal).where(hold_journal.c.hold_id.in_(hold_ids)))
         return {row.hold_id: JournaledHold(journal_hold_from_row(row), row.updated_at) for row in rows}
 
-    async def save(self, holds: Sequence[JournaledHold]) -> None:
-        """Few upserts for the batch (each hold appears once: the caller folds its entries)."""
-        for rows in chunks([_journal_row(journaled) for journaled in holds]):
-            statement = insert_for(self._session, hold_journal).values(rows)
+    async def save(self, holds: Sequence[JournaledHold]) -> list[RefusedItem]:
+        """Few upserts for the batch (each hold appears once: the caller folds its entries);
+        holds the database refuses for their content are left out and returned."""
+        rows = [_journal_row(journaled) for journaled in holds]
+        return await write_isolating(self._session, rows, self._upsert, lambda row: str(row["hold_id"]))
+
+    async def _upsert(self, rows: list[dict[str, Any]]) -> None:
+        for chunk in chunks(rows):
+            statement = insert_for(self._session, hold_journal).values(chunk)
             changing = {key: statement.excluded[key] for key in ("status", "updated_at")}
             await self._session.execute(statement.on_conflict_do_update(index_elements=["hold_id"], set_=changing))
 

@@ -137,7 +137,7 @@ def booking_from_row(row: Any, history: list[Transition]) -> Booking:
         created_at=row.created_at,
         updated_at=row.updated_at,
         payment=payment_from_row(row),
-        contact_email=None if row.contact_email is None else EmailAddress(row.contact_email),
+        contact_email=None if row.contact_email is None else EmailAddress.recorded(row.contact_email),
         version=row.version,
         history=history,
     )

@@ -113,7 +113,7 @@ def _from_row(row: Any) -> Notification:
         kind=NotificationKind(row.kind),
         tenant_id=row.tenant_id,
         booking_id=row.booking_id,
-        recipient=EmailAddress(row.recipient),
+        recipient=EmailAddress.recorded(row.recipient),
         created_at=row.created_at,
         updated_at=row.updated_at,
         sequence=row.sequence,

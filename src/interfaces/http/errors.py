@@ -44,6 +44,8 @@ from domain.errors import (
     WebhookSignatureError,
 )
 from domain.outgoing_webhooks import InvalidWebhookUrlError, UnknownEventTypeError
+from domain.text import printable
+from interfaces.http.text import PATTERN_MESSAGES
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -200,15 +202,23 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
     errors = [
         {
-            "field": str(item.get("key", "")),
-            "message": str(item.get("message", "")),
-            "source": str(item.get("source", "")),
+            "field": printable(str(item.get("key", ""))),
+            "message": _readable(str(item.get("message", ""))),
+            "source": str(getattr(item.get("source"), "value", item.get("source", ""))),
         }
         for item in (exc.extra if isinstance(exc.extra, list) else [])
         if isinstance(item, dict)
     ]
-    detail = exc.detail or "the request is not valid"
+    detail = printable(exc.detail or "the request is not valid")  # Litestar's names the path, as sent
     return problem(request, 400, "validation_failed", detail, extra={"errors": errors})
+
+
+def _readable(message: str) -> str:
+    """msgspec's "Expected `str` matching regex '...'" in words, for the patterns of ``text``."""
+    for pattern, words in PATTERN_MESSAGES.items():
+        if repr(pattern) in message:
+            return words
+    return printable(message)
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

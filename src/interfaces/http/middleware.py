@@ -10,18 +10,22 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
+from domain.text import printable
 from infrastructure.logging import request_log_context
 from interfaces.http.errors import answered_status
 
 HEADER = "x-correlation-id"
-_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Taken only whole (fullmatch: "$" would let a final line feed through into the echoed header and
+# the log lines); anything else is replaced by a fresh id rather than refused, since a request is
+# not wrong for carrying a poor tracing id.
+_ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def _incoming(scope: Scope) -> str | None:
     for name, value in scope.get("headers", []):
         if name == HEADER.encode():
             text = value.decode("latin-1")
-            return text if _ACCEPTABLE.match(text) else None
+            return text if _ACCEPTABLE.fullmatch(text) else None
     return None
 
 
@@ -60,5 +64,5 @@ async def _logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, iden
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
         logger.bind(status=status, duration_ms=round(elapsed_ms, 2)).info(
-            "{} {} {} {:.1f}ms", scope["method"], scope["path"], status, elapsed_ms
+            "{} {} {} {:.1f}ms", scope["method"], printable(scope["path"]), status, elapsed_ms
         )

@@ -14,6 +14,7 @@ from domain.errors import DomainError
 from interfaces.http.errors import ERROR_STATUS, PROBLEM_JSON
 from interfaces.http.idempotency import MUTATING, idempotency_middleware
 from interfaces.http.schemas import ProblemOut
+from interfaces.http.text import END
 
 # Every authenticated /v1 route can answer these.
 COMMON = ("validation_failed", "unauthenticated", "service_unavailable")
@@ -55,7 +56,7 @@ _KEY = Parameter(
     name="Idempotency-Key",
     param_in="header",
     required=False,
-    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255),
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=255, pattern=rf"^[ -~]+{END}"),
     description=(
         "Makes a retry safe: the first request with a key runs; repeats of the same request for at "
         "least 24 hours get its stored response, byte for byte, with `Idempotent-Replayed: true`. "

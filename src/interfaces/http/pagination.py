@@ -5,10 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
+
+from litestar.params import QueryParameter
 
 from application.ports.repositories import PageRequest
 from domain.errors import InvalidValueError
+from interfaces.http.text import CURSOR_PATTERN
+
+Cursor = Annotated[
+    str | None, QueryParameter(pattern=CURSOR_PATTERN, description="the next_cursor of the previous page")
+]
 
 
 def encode_cursor(after: tuple[datetime, UUID] | None) -> str | None:

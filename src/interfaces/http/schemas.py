@@ -1,5 +1,6 @@
 """HTTP bodies: msgspec Structs at the edge. Inputs forbid unknown fields and never carry
-server-owned values (status, prices, tenant)."""
+server-owned values (status, prices, tenant); every text field is a ``Line`` or a ``Text``
+(see ``interfaces.http.text``), so no control character gets past the edge."""
 
 from __future__ import annotations
 
@@ -11,23 +12,25 @@ import msgspec
 from msgspec import Meta
 
 from domain.bookings import Booking, BookingStatus, PaymentStatus, Transition
-from domain.contacts import MAX_EMAIL_LENGTH
+from domain.contacts import EMAIL_PATTERN, MAX_EMAIL_LENGTH
 from domain.disputes import Dispute
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
 from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.refunds import Refund
+from interfaces.http.text import END, Line, Text
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Name = Annotated[Line, Meta(min_length=1, max_length=200)]
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=rf"^[A-Za-z0-9][A-Za-z0-9._:-]*{END}")]
 Capacity = Annotated[int, Meta(ge=0, le=MAX_CAPACITY)]
 Quantity = Annotated[int, Meta(ge=1, le=MAX_QUANTITY)]
 Amount = Annotated[int, Meta(ge=0, le=MAX_MINOR_UNITS)]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Currency = Annotated[str, Meta(pattern=rf"^[A-Z]{{3}}{END}")]
 Limit = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
 TtlSeconds = Annotated[int, Meta(ge=1, le=MAX_HOLD_TTL_SECONDS)]
-CustomerRef = Annotated[str, Meta(min_length=1, max_length=200)]
-Reason = Annotated[str, Meta(min_length=1, max_length=500)]
+CustomerRef = Annotated[Line, Meta(min_length=1, max_length=200)]
+Reason = Annotated[Text, Meta(min_length=1, max_length=500)]
+Email = Annotated[str, Meta(min_length=3, max_length=MAX_EMAIL_LENGTH, pattern=EMAIL_PATTERN)]
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -53,7 +56,7 @@ class PoolIn(Input):
     capacity: Capacity
     unit_price: Amount
     currency: Currency
-    name: Annotated[str, Meta(max_length=200)] = ""
+    name: Annotated[Line, Meta(max_length=200)] = ""
 
 
 class PoolResizeIn(Input):
@@ -75,7 +78,7 @@ class HoldIn(Input):
 
 class BookingIn(Input):
     hold_id: UUID
-    contact_email: Annotated[str, Meta(min_length=3, max_length=MAX_EMAIL_LENGTH)] | None = None
+    contact_email: Email | None = None
 
 
 class CancelIn(Input):

@@ -31,13 +31,14 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     except msgspec.ValidationError as exc:
         raise ValidationException(
             detail="the request body is not valid",
-            extra=[{"message": str(exc), "key": _path(exc), "source": "body"}],
+            extra=[{"message": str(exc).split(" - at `", 1)[0], "key": _path(exc), "source": "body"}],
         ) from exc
     except msgspec.DecodeError as exc:
         raise ValidationException(detail=f"the request body is not valid JSON: {exc}") from exc
 
 
 def _path(exc: msgspec.ValidationError) -> str:
-    """msgspec ends its message with ' - at `$.lines[0].quantity`'; keep the path."""
+    """msgspec ends its message with ' - at `$.lines[0].quantity`'; keep the path, named as query
+    and path parameters are (``lines[0].quantity``); ``$`` is the body itself."""
     message = str(exc)
-    return message.rsplit("at `", 1)[-1].rstrip("`") if "at `" in message else "$"
+    return message.rsplit("at `", 1)[-1].rstrip("`").removeprefix("$.") if "at `" in message else "$"

@@ -19,8 +19,9 @@ from domain.outgoing_webhooks import (
     WebhookEndpoint,
 )
 from interfaces.http.schemas import Input
+from interfaces.http.text import Line
 
-EventTypeName = Annotated[str, Meta(min_length=1, max_length=200)]
+EventTypeName = Annotated[Line, Meta(min_length=1, max_length=200)]
 
 
 def _all_events() -> list[str]:
@@ -31,7 +32,7 @@ class WebhookEndpointIn(Input):
     """``event_types``: CloudEvents types such as ``holdfast.booking.confirmed.v1``, or ``["*"]``
     (the default) for every type."""
 
-    url: Annotated[str, Meta(min_length=1, max_length=MAX_URL_LENGTH)]
+    url: Annotated[Line, Meta(min_length=1, max_length=MAX_URL_LENGTH)]
     event_types: Annotated[list[EventTypeName], Meta(min_length=1, max_length=MAX_EVENT_TYPES)] = msgspec.field(
         default_factory=_all_events
     )

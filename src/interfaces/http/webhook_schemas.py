@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 
 import msgspec
@@ -11,6 +12,7 @@ import msgspec
 from application.ports.webhooks import InboxEntry, InboxPageRequest
 from domain.errors import InvalidValueError
 from domain.webhooks import InboxStatus
+from interfaces.http.text import LINE_PATTERN
 
 
 class WebhookAck(msgspec.Struct):
@@ -67,7 +69,7 @@ def page_request(limit: int, cursor: str | None) -> InboxPageRequest:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, event_id = raw.split("|", 1)
         when = datetime.fromisoformat(moment)
-        if when.tzinfo is None or not event_id:
+        if when.tzinfo is None or not event_id or not re.match(LINE_PATTERN, event_id):
             raise ValueError("not a cursor")
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidValueError("cursor", "is not a cursor this API gave out") from exc

@@ -18,6 +18,7 @@ from domain.events import BookingConfirmed, BookingRefunded
 from domain.outgoing_webhooks import DeliveryPolicy, DeliveryStatus, EndpointStatus, WebhookEndpoint
 from domain.webhook_signatures import verify_signature
 from infrastructure.clock import RandomIds
+from infrastructure.jobs.dead_letters import SqlDeadLetterStore
 from infrastructure.outgoing_http import HttpxWebhookSender
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from tests.fakes.clock import FakeClock
@@ -60,7 +61,7 @@ async def _history(uow: UowFactory, endpoint_id: UUID) -> list[tuple[DeliverySta
 async def _confirmed(seed: Seed, tenant: UUID, uow: UowFactory, clock: FakeClock, count: int = 1) -> list[UUID]:
     bookings = [uuid4() for _ in range(count)]
     await seed.events([BookingConfirmed(booking, tenant, uuid4(), NOW) for booking in bookings])
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     return bookings
 
 
@@ -117,7 +118,7 @@ async def test_a_delivery_waits_for_the_earlier_ones_of_its_aggregate(
     endpoint = await seed.endpoint(tenant, receiver.url())
     booking, hold = uuid4(), uuid4()
     await seed.events([BookingConfirmed(booking, tenant, hold, NOW), BookingRefunded(booking, tenant, hold, NOW, 5)])
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     receiver.answers.append(500)
     deliver = _deliverer(uow, clock, sender)
 

@@ -17,6 +17,7 @@ from domain.events import BookingExpired, BookingRefunded
 from domain.notifications import NotificationStatus
 from domain.webhooks import RetryPolicy
 from infrastructure.clock import RandomIds
+from infrastructure.jobs.dead_letters import SqlDeadLetterStore
 from infrastructure.mail.file_sink import FileEmailSender
 from infrastructure.persistence.delivery_tables import notifications
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -42,8 +43,9 @@ class DownMailServer:
         raise MailServerDown("connection refused")
 
 
-def _sender(uow: UowFactory, clock: FakeClock, email: object) -> SendNotificationsHandler:
-    return SendNotificationsHandler(uow, clock, RandomIds(), email, POLICY, lambda: 0.0)  # type: ignore[arg-type]
+def _sender(uow: UowFactory, clock: FakeClock, email: object, seed: Seed) -> SendNotificationsHandler:
+    letters = SqlDeadLetterStore(seed.database)
+    return SendNotificationsHandler(uow, clock, RandomIds(), email, POLICY, lambda: 0.0, letters)  # type: ignore[arg-type]
 
 
 async def _states(seed: Seed, booking_id: UUID) -> list[tuple[str, str, int]]:
@@ -61,11 +63,11 @@ async def test_booking_emails_are_written_to_the_file_sink(
     hold = uuid4()
     await seed.events([BookingRefunded(booking.id, tenant, hold, NOW, 1000)])
     await seed.booking(tenant, None)  # no contact: no email
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     sink = FileEmailSender(tmp_path / "mail", "Holdfast <no-reply@example.com>")
 
-    assert await _sender(uow, clock, sink)() == 2
-    assert await _sender(uow, clock, sink)() == 0  # sent once
+    assert await _sender(uow, clock, sink, seed)() == 2
+    assert await _sender(uow, clock, sink, seed)() == 0  # sent once
 
     messages = sorted(sink.read(), key=lambda message: message["subject"])
     assert [(m["to"], m["from"], m["subject"]) for m in messages] == [
@@ -83,9 +85,9 @@ async def test_a_failing_mail_server_is_retried_with_backoff_then_given_up(
 ) -> None:
     tenant = await seed.tenant()
     booking = await seed.booking(tenant, "ann@example.com")
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     down = DownMailServer()
-    send = _sender(uow, clock, down)
+    send = _sender(uow, clock, down, seed)
 
     assert await send() == 0
     assert await send() == 0  # not due again before the backoff
@@ -108,10 +110,10 @@ async def test_an_expired_booking_is_told_nothing_was_charged(
     tenant = await seed.tenant()
     booking = await seed.booking(tenant, "bob@example.com")
     await seed.events([BookingExpired(booking.id, tenant, uuid4(), NOW)])
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     sink = FileEmailSender(tmp_path, "holdfast@example.com")
 
-    await _sender(uow, clock, sink)()
+    await _sender(uow, clock, sink, seed)()
 
     expired = [m for m in sink.read() if "expired" in m["subject"]]
     assert len(expired) == 1
@@ -142,12 +144,12 @@ async def test_emails_of_a_booking_go_out_in_the_order_of_its_events(
     tenant = await seed.tenant()
     bookings = [await seed.booking(tenant, f"guest{n}@example.com") for n in range(4)]
     await seed.events([BookingRefunded(b.id, tenant, b.hold_id, NOW, 1000) for b in bookings])
-    await RelayOutboxHandler(uow, clock, RandomIds())()
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
     confirmed, refunded = "Your booking for The Show is confirmed", "Your refund for The Show"
     sink = FirstAttemptFails(confirmed)
 
     for _ in range(4):  # concurrent rounds, each past the backoff of the one before
-        await asyncio.gather(*(_sender(uow, clock, sink)() for _ in range(3)))
+        await asyncio.gather(*(_sender(uow, clock, sink, seed)() for _ in range(3)))
         clock.advance(600)
 
     assert len(sink.refused) == len(bookings)  # every first email failed once

@@ -18,6 +18,7 @@ from domain.events import BookingCancelled, BookingConfirmed, BookingRefunded, D
 from domain.notifications import NotificationKind
 from domain.outgoing_webhooks import DeliveryStatus
 from infrastructure.clock import RandomIds, SystemClock
+from infrastructure.jobs.dead_letters import SqlDeadLetterStore
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.delivery_tables import notifications, webhook_deliveries
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -51,7 +52,7 @@ async def test_the_relay_publishes_in_order_and_fans_out_once(
     await seed.endpoint(stranger, "https://stranger.example.com/in")
     booking = uuid4()
     await seed.events(_lifecycle(booking, tenant))
-    relay = RelayOutboxHandler(uow, clock, RandomIds())
+    relay = RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(database))
 
     assert await relay() == 3
     assert await relay() == 0  # nothing left: a second run changes nothing
@@ -80,7 +81,7 @@ async def test_emails_are_queued_for_bookings_with_a_contact_only(
         [BookingRefunded(reachable.id, tenant, hold, NOW, 700), BookingCancelled(reachable.id, tenant, hold, NOW)]
     )
 
-    assert await RelayOutboxHandler(uow, clock, RandomIds())() == 4
+    assert await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(database))() == 4
 
     rows = await _rows(database, notifications)
     kinds = sorted((row.kind, row.recipient, row.booking_id, row.status) for row in rows)  # type: ignore[attr-defined]
@@ -113,11 +114,11 @@ async def test_a_relay_that_rolls_back_leaves_everything_to_the_next(
             return super().new_id()
 
     with contextlib.suppress(Crashed):
-        await RelayOutboxHandler(uow, clock, CrashingIds())()
+        await RelayOutboxHandler(uow, clock, CrashingIds(), SqlDeadLetterStore(database))()
     assert [at for *_, at in await seed.published(booking.id)] == [None]
     assert await _rows(database, webhook_deliveries) == []
 
-    assert await RelayOutboxHandler(uow, clock, RandomIds())() == 1
+    assert await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(database))() == 1
     assert len(await _rows(database, webhook_deliveries)) == 1
     assert len(await _rows(database, notifications)) == 1
 
@@ -131,7 +132,7 @@ async def test_racing_relays_and_writers_publish_every_event_once_in_order(
     endpoint = await seed.endpoint(tenant, "https://a.example.com/in")
     aggregates = [uuid4() for _ in range(30)]
     await seed.events([event for booking in aggregates for event in _lifecycle(booking, tenant)])
-    relays = [RelayOutboxHandler(uow, SystemClock(), RandomIds()) for _ in range(4)]
+    relays = [RelayOutboxHandler(uow, SystemClock(), RandomIds(), SqlDeadLetterStore(database)) for _ in range(4)]
     published: list[int] = []
 
     async def write_more() -> None:

@@ -26,7 +26,7 @@ from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.idempotency import IDEMPOTENCY_HEADER
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import encode_cursor, page_request
+from interfaces.http.pagination import Cursor, encode_cursor, page_request
 from interfaces.http.schemas import (
     BookingIn,
     BookingOut,
@@ -38,9 +38,10 @@ from interfaces.http.schemas import (
     RefundResultOut,
     TransitionOut,
 )
+from interfaces.http.text import LINE_PATTERN
 
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
-CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
+CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=LINE_PATTERN)]
 
 
 class BookingController(Controller):
@@ -85,7 +86,7 @@ class BookingController(Controller):
         created_from: FromQuery[datetime | None] = None,
         created_to: FromQuery[datetime | None] = None,
         limit: PageSize = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
     ) -> BookingPage:
         """Bookings, a page at a time; ``status`` filters the lifecycle, ``payment_status`` the money
         (``?status=cancelled&payment_status=partially_refunded``: cancelled late, part refunded)."""

@@ -8,7 +8,7 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.ports.repositories import MAX_PAGE_SIZE
 from application.use_cases.create_listing import CreateListing, CreateListingHandler
@@ -22,7 +22,7 @@ from domain.listings import CancellationPolicy
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import encode_cursor, page_request
+from interfaces.http.pagination import Cursor, encode_cursor, page_request
 from interfaces.http.schemas import (
     AvailabilityOut,
     CountersOut,
@@ -67,7 +67,7 @@ class ListingController(Controller):
         tenant: NamedDependency[Tenant],
         list_listings: NamedDependency[ListListingsHandler],
         limit: PageSize = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
     ) -> ListingPage:
         page = await list_listings(tenant.id, page_request(limit, cursor))
         return ListingPage([ListingOut.of(item) for item in page.items], encode_cursor(page.next_after))

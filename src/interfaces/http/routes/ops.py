@@ -17,13 +17,17 @@ from domain.webhooks import InboxStatus
 from interfaces.http.dependencies import API_KEY_HEADER, use_case
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.openapi import problems
+from interfaces.http.pagination import Cursor
 from interfaces.http.routes.ops_diagnostics import DiagnosticsController
 from interfaces.http.routes.ops_jobs import JobsOpsController
 from interfaces.http.routes.ops_reconciliations import ReconciliationOpsController
+from interfaces.http.text import LINE_PATTERN
 from interfaces.http.webhook_schemas import WebhookEventOut, WebhookEventPage, encode_cursor, page_request
 
 PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
-EventId = Annotated[str, Parameter(min_length=1, max_length=255, description="the provider's event id")]
+EventId = Annotated[
+    str, Parameter(min_length=1, max_length=255, pattern=LINE_PATTERN, description="the provider's event id")
+]
 
 
 async def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
@@ -43,7 +47,7 @@ class WebhookOpsController(Controller):
         list_webhook_events: NamedDependency[ListWebhookEventsHandler],
         status: FromQuery[InboxStatus | None] = None,
         limit: PageSize = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
     ) -> WebhookEventPage:
         """The webhook inbox, oldest first; e.g. ``?status=dead`` for the events waiting for a replay."""
         page = await list_webhook_events(status, page_request(limit, cursor))

@@ -22,8 +22,9 @@ from application.use_cases.manage_jobs import (
 )
 from interfaces.http.dependencies import use_case
 from interfaces.http.openapi import problems
+from interfaces.http.text import END
 
-JobName = Annotated[str, Parameter(pattern=r"^[a-z_]{1,100}$", description="a periodic job's name")]
+JobName = Annotated[str, Parameter(pattern=rf"^[a-z_]{{1,100}}{END}", description="a periodic job's name")]
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="letters to return, newest first")]
 
 

@@ -20,7 +20,7 @@ from domain.outgoing_webhooks import DeliveryStatus
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import encode_cursor, page_request
+from interfaces.http.pagination import Cursor, encode_cursor, page_request
 from interfaces.http.webhook_endpoint_schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
@@ -58,7 +58,7 @@ class WebhookEndpointController(Controller):
         tenant: NamedDependency[Tenant],
         list_webhook_endpoints: NamedDependency[ListWebhookEndpointsHandler],
         limit: PageSize = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
     ) -> WebhookEndpointPage:
         page = await list_webhook_endpoints(tenant.id, page_request(limit, cursor))
         items = [WebhookEndpointOut.of(endpoint) for endpoint in page.items]
@@ -120,7 +120,7 @@ class WebhookEndpointController(Controller):
         list_webhook_deliveries: NamedDependency[ListWebhookDeliveriesHandler],
         status: FromQuery[DeliveryStatus | None] = None,
         limit: PageSize = 50,
-        cursor: FromQuery[str | None] = None,
+        cursor: Cursor = None,
     ) -> WebhookDeliveryPage:
         """The endpoint's deliveries, oldest first, each with every attempt: status code, error, duration."""
         page = await list_webhook_deliveries(tenant.id, endpoint_id, status, page_request(limit, cursor))
