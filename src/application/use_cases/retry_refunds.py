@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from application.ports.clock import Clock
+from application.ports.jobs import DeadLetterStore
 from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.item_dead_letters import ItemDeadLetters
 from application.use_cases.refunds import ask_gateway, record_answer, refuse
 from domain.errors import ConflictError
 from domain.refunds import Refund
 
 GRACE = timedelta(minutes=5)  # longer than a gateway call with its retries: the first caller has given up
 BATCH = 50
+JOB = "retry_refunds"
 
 
 class RetryRequestedRefundsHandler:
@@ -29,13 +33,19 @@ class RetryRequestedRefundsHandler:
       moved, and it stops blocking the operator from refunding what is still owed;
     * each refund is claimed by a conditional update before the call, so of several workers only
       one asks, and a refund that fails again waits another ``older_than``;
-    * the provider being down ends the run (``PaymentProviderUnavailableError``): retry later.
+    * the provider being down ends the run (``PaymentProviderUnavailableError``): retry later;
+    * a refund that can never be asked for or recorded (the provider does not know its payment,
+      the booking cannot take it) is a dead letter of ``retry_refunds`` for a person to look at,
+      and stays ``requested``; the run goes on with the others.
 
     Returns how many refunds it settled (succeeded, pending or failed).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, dead_letters: DeadLetterStore
+    ) -> None:
         self._uow, self._gateway, self._clock = uow, gateway, clock
+        self._stuck = ItemDeadLetters(dead_letters, clock, JOB)
 
     async def __call__(self, older_than: timedelta = GRACE, limit: int = BATCH) -> int:
         cutoff = self._clock.now() - older_than
@@ -43,7 +53,10 @@ class RetryRequestedRefundsHandler:
             stuck = await uow.refunds.requested_before(cutoff, limit)
         settled = 0
         for refund in stuck:
-            if await self._claim(refund, cutoff) and await self._retry(refund):
+            if not await self._claim(refund, cutoff):
+                continue
+            args = {"refund_id": str(refund.id), "booking_id": str(refund.booking_id)}
+            if await self._stuck.run(f"refund {refund.id}", args, partial(self._retry, refund)):
                 settled += 1
         return settled
 

@@ -7,11 +7,13 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
+from sqlalchemy import update
 
 from application.use_cases.refunds import execute_refund
 from domain.bookings import Booking
 from domain.errors import PaymentProviderUnavailableError
 from domain.refunds import RefundState
+from infrastructure.persistence.tables import bookings
 from tests.unit.payments.shop import PRICE, Shop
 
 GRACE_S = 5 * 60
@@ -146,3 +148,19 @@ async def test_every_path_that_asks_again_finds_a_made_refund_first(shop: Shop) 
     assert settled.state is RefundState.SUCCEEDED
     assert shop.gateway.calls["refund"] == 1
     assert await refunded_at_gateway(shop, booking) == [1000]
+
+
+async def test_a_refund_that_can_never_be_asked_for_is_dead_lettered_and_the_others_are_paid(shop: Shop) -> None:
+    lost = await cancelled_while_the_provider_is_down(shop)
+    owed = await cancelled_while_the_provider_is_down(shop)
+    # The first booking's intent is unknown to the provider (a record moved by hand, another account).
+    await shop.execute(update(bookings).where(bookings.c.id == lost.id).values(payment_intent_id="pi_unknown"))
+    shop.clock.advance(GRACE_S + 1)
+
+    settled = await shop.uc.retry_refunds()()
+    letters = await shop.container.gateways.dead_letters().list(include_replayed=False)
+
+    assert settled == 1
+    assert await states(shop, owed.id) == [RefundState.SUCCEEDED]
+    assert await states(shop, lost.id) == [RefundState.REQUESTED]  # never dropped: a person decides
+    assert [(letter.job, "pi_unknown" in letter.error) for letter in letters] == [("retry_refunds", True)]
