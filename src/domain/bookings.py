@@ -89,6 +89,9 @@ class Payment:
     captured: int = 0
     refunded: int = 0
     last_error: str | None = None
+    # Refunds asked for and not settled yet, as read with the booking (kept with the refunds,
+    # never written from here): shown so that an answer never hides money on its way back.
+    refunding: int = 0
 
 
 @dataclass(slots=True)

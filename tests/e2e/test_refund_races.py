@@ -104,6 +104,10 @@ async def test_a_refund_the_provider_failed_is_named_pending_and_paid_once_whate
 
     assert first.status_code == 202, first.text
     assert first.json()["refund"]["status"] == "requested"
+    assert (first.json()["booking"]["payment"]["refunded"], first.json()["booking"]["payment"]["refunding"]) == (
+        0,
+        1000,
+    )
     assert again.content == first.content  # the same key resolves to the same refund
     assert [(r["id"], r["status"]) for r in listed] == [(first.json()["refund"]["id"], "succeeded")]
     assert await _refunded(world, booking) == ([1000], 1000, 1000)
@@ -159,4 +163,6 @@ async def test_a_cancellation_stands_whatever_the_provider_answers_for_its_refun
     assert [(r["status"], r["amount"]["amount"]) for r in refunds] == [("failed", PRICE)]
     assert (stands.status_code, stands.json()["status"]) == (200, "cancelled"), stands.text
     assert [r["status"] for r in kept] == ["requested"]  # the retry job asks again
+    assert stands.json()["payment"]["refunding"] == PRICE  # the answer says the money is on its way
+    assert cancelled.json()["payment"]["refunding"] == 0  # refused: nothing is on its way
     assert await _refunded(world, booking) == ([], 0, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -60,18 +61,16 @@ class CancelBookingHandler:
         if booking.status in AWAITING_PAYMENT and booking.payment is not None:
             await self._payments.stop_payment(booking, "cancel")
         booking, refund = await self._cancel(command)
-        if refund is not None:
-            try:
-                await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=True)
-            except DomainError:
-                # The cancellation is committed and the refund recorded: an error answer would tell
-                # the client it did not happen. A refund the provider refused is marked failed
-                # (GET .../refunds shows it); any other stays requested for the retry_refunds job,
-                # which asks again under the same key.
-                return booking
-            async with self._uow() as uow:
-                booking = await uow.bookings.get(command.tenant_id, command.booking_id)
-        return booking
+        if refund is None:
+            return booking
+        # The cancellation is committed and the refund recorded: an error answer would tell the
+        # client it did not happen. A refund the provider refused is marked failed; any other
+        # stays requested for the retry_refunds job, which asks again under the same key. The
+        # booking read again says which (payment.refunding, GET .../refunds).
+        with suppress(DomainError):
+            await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=True)
+        async with self._uow() as uow:
+            return await uow.bookings.get(command.tenant_id, command.booking_id)
 
     async def _cancel(self, command: CancelBooking) -> tuple[Booking, Refund | None]:
         async with self._uow() as uow:

@@ -110,7 +110,7 @@ def payment_to_row(payment: Payment | None) -> dict[str, Any]:
     }
 
 
-def payment_from_row(row: Any) -> Payment | None:
+def payment_from_row(row: Any, refunding: int = 0) -> Payment | None:
     if row.payment_intent_id is None:
         return None
     return Payment(
@@ -120,10 +120,11 @@ def payment_from_row(row: Any) -> Payment | None:
         captured=row.amount_captured,
         refunded=row.amount_refunded,
         last_error=row.payment_error,
+        refunding=refunding,
     )
 
 
-def booking_from_row(row: Any, history: list[Transition]) -> Booking:
+def booking_from_row(row: Any, history: list[Transition], refunding: int = 0) -> Booking:
     lines = tuple(HoldLine(UUID(line["pool_id"]), line["quantity"], line["unit_price"]) for line in row.lines)
     return Booking(
         id=row.id,
@@ -136,7 +137,7 @@ def booking_from_row(row: Any, history: list[Transition]) -> Booking:
         status=BookingStatus(row.status),
         created_at=row.created_at,
         updated_at=row.updated_at,
-        payment=payment_from_row(row),
+        payment=payment_from_row(row, refunding),
         contact_email=None if row.contact_email is None else EmailAddress.recorded(row.contact_email),
         version=row.version,
         history=history,

@@ -16,6 +16,7 @@ from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus, Transition
 from domain.errors import ConflictError, DuplicateError, InsufficientInventoryError, NotFoundError
 from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
+from domain.refunds import RefundState
 from domain.tenants import Tenant
 from infrastructure.persistence.mappers import (
     booking_from_row,
@@ -34,6 +35,7 @@ from infrastructure.persistence.tables import (
     bookings,
     listings,
     pools,
+    refunds,
     tenants,
 )
 
@@ -244,8 +246,19 @@ class SqlBookingRepository:
         rows = (await self._session.execute(statement)).all()
         if not rows:
             return []
-        history = await self._history([row.id for row in rows])
-        return [booking_from_row(row, history.get(row.id, [])) for row in rows]
+        ids = [row.id for row in rows]
+        history, refunding = await self._history(ids), await self._refunding(ids)
+        return [booking_from_row(row, history.get(row.id, []), refunding.get(row.id, 0)) for row in rows]
+
+    async def _refunding(self, booking_ids: list[UUID]) -> dict[UUID, int]:
+        """What each booking's refunds asked for and are not settled yet (requested or pending)."""
+        outstanding = [RefundState.REQUESTED.value, RefundState.PENDING.value]
+        statement = (
+            select(refunds.c.booking_id, func.sum(refunds.c.amount))
+            .where(refunds.c.booking_id.in_(booking_ids), refunds.c.status.in_(outstanding))
+            .group_by(refunds.c.booking_id)
+        )
+        return {booking_id: int(total) for booking_id, total in (await self._session.execute(statement)).all()}
 
     async def _history(self, booking_ids: list[UUID]) -> dict[UUID, list[Transition]]:
         statement = (

@@ -228,7 +228,9 @@ class TransitionOut(msgspec.Struct):
 
 
 class PaymentOut(msgspec.Struct):
-    """What a client needs to pay (the PaymentIntent and its client secret) and what moved."""
+    """What a client needs to pay (the PaymentIntent and its client secret) and what moved:
+    ``captured``, ``refunded``, and ``refunding`` (refunds recorded and reserved, not yet
+    settled by the provider; ``GET /v1/bookings/{id}/refunds`` lists them)."""
 
     intent_id: str
     client_secret: str | None
@@ -237,6 +239,7 @@ class PaymentOut(msgspec.Struct):
     pay_before: datetime
     captured: int
     refunded: int
+    refunding: int
     last_error: str | None
 
     @classmethod
@@ -252,6 +255,7 @@ class PaymentOut(msgspec.Struct):
             payment.due_at,
             payment.captured,
             payment.refunded,
+            payment.refunding,
             payment.last_error,
         )
 
