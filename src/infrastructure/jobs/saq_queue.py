@@ -20,7 +20,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from loguru import logger
@@ -59,9 +59,25 @@ def cron_expression(every: float) -> str:
 
 
 class _Queue(RedisQueue):
-    """SAQ's Redis queue, telling us when a job ends for good."""
+    """SAQ's Redis queue, telling us when a job ends for good, and which tasks wait to dequeue."""
 
     on_finished: Callable[[Job, Status], Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dequeuing: set[asyncio.Task[Any]] = set()
+        self._refusing = False
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 (SAQ's signature)
+        if self._refusing:
+            return None  # a stopping worker's task that had not reached its dequeue yet
+        task = asyncio.current_task()
+        assert task is not None
+        self._dequeuing.add(task)
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        finally:
+            self._dequeuing.discard(task)
 
     async def finish(
         self, job: Job, status: Status, *, result: Any = None, error: str | None = None, **kw: Any
@@ -69,6 +85,37 @@ class _Queue(RedisQueue):
         await super().finish(job, status, result=result, error=error, **kw)
         if self.on_finished is not None:
             await self.on_finished(job, status)
+
+    @property
+    def refusing(self) -> bool:
+        return self._refusing
+
+    async def refuse_jobs(self) -> None:
+        """Take no more jobs: waiting dequeues are cancelled (redis-py closes their connections,
+        so Redis hands them nothing more) and later ones get none."""
+        self._refusing = True
+        waiting = list(self._dequeuing)
+        for task in waiting:
+            task.cancel()
+        if waiting:
+            await asyncio.wait(waiting)
+
+
+class _Worker(Worker[Any]):
+    """SAQ's worker, except that a stopping one takes no new job.
+
+    SAQ's own ``stop`` gives every task, the idle ones blocked in a dequeue included, the grace
+    period: a job queued meanwhile was taken, and then perhaps cut off. Here the queue refuses
+    jobs first, and only the jobs already running get the grace period."""
+
+    async def stop(self) -> None:
+        queue = cast(_Queue, self.queue)
+        if not queue.refusing:
+            self.event.set()  # first: a cancelled dequeue must not be followed by a new one
+            await queue.refuse_jobs()
+            grace = self._shutdown_grace_period_s
+            logger.info("worker {} stopping: takes no new job; running ones get {} s", self.id, grace)
+        await super().stop()
 
 
 class _Context:
@@ -150,7 +197,7 @@ class SaqJobQueue:
             for name, policy in self._policies.items()
             if policy.every is not None
         ]
-        return Worker(
+        return _Worker(
             self._queue,
             functions=functions,
             cron_jobs=crons,
