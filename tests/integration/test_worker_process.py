@@ -7,6 +7,10 @@ import signal
 
 from saq import Status
 
+from application.use_cases.authorize_operator import OPERATOR_SCOPE
+from application.use_cases.issue_api_key import IssueApiKey
+from application.use_cases.register_tenant import RegisterTenant
+from tests.e2e.conftest import Api
 from tests.e2e.helpers import availability, hold, make_listing
 from tests.integration.worker_stack import Stack, eventually, stack, stop
 
@@ -55,3 +59,27 @@ async def test_a_worker_told_to_stop_takes_no_new_job(stack: Stack) -> None:
 
     statuses = [(await queue.saq.job(key)).status for key in keys]
     assert statuses == [Status.QUEUED] * len(keys), stack.log(worker)
+
+
+async def test_run_now_runs_a_periodic_job_now_even_when_its_next_round_is_hours_away(stack: Stack) -> None:
+    """``POST /v1/ops/jobs/{name}/run`` with SAQ: the cron round waiting for its time (here the
+    next midnight) is no answer; a round runs now, in the worker."""
+    await stack.container.use_cases.register_tenant()(RegisterTenant("ops"))
+    key = await stack.container.use_cases.issue_api_key()(IssueApiKey("ops", "operator", (OPERATOR_SCOPE,)))
+    operator = Api(stack.api.client, key, stack.clock)
+    worker = stack.start_worker(HOLDFAST_REFUND_RETRY_SECONDS="86400")  # once a day, at midnight
+
+    async def scheduled() -> bool:
+        return "key: cron:retry_refunds" in stack.log(worker)
+
+    await eventually(scheduled, "the worker to schedule the daily round")
+    asked = await operator.post("/v1/ops/jobs/retry_refunds/run")
+    assert asked.status_code == 202, asked.text
+    queue = stack.container.gateways.jobs()
+
+    async def ran() -> bool:
+        job = await queue.saq.job(asked.json()["job_id"])
+        return job is not None and job.status == Status.COMPLETE
+
+    await eventually(ran, "the round asked for to run", deadline=30)
+    assert stop(worker) == 0, stack.log(worker)

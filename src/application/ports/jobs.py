@@ -106,6 +106,12 @@ class JobQueue(Protocol):
         """
         ...
 
+    async def run_now(self, name: str) -> str:
+        """Queue a round of periodic job ``name`` to run as soon as a worker is free; returns
+        its id. A round of it already running, or due now, is the answer; a round merely
+        scheduled for later is not (run now means now). Raises ``KeyError`` for an unknown name."""
+        ...
+
     async def stats(self) -> QueueStats: ...
 
 

@@ -64,7 +64,8 @@ class ReplayDeadLetterHandler:
 
 class RunJobNowHandler:
     """Run a periodic job (one that takes no arguments) now, instead of at its next round;
-    while a round of it waits or runs, that round is the answer."""
+    while a round of it runs or is due now, that round is the answer. A round scheduled for
+    later is not: run now means now."""
 
     def __init__(self, queue: JobQueue, periodic: frozenset[str]) -> None:
         self._queue, self._periodic = queue, periodic
@@ -72,7 +73,7 @@ class RunJobNowHandler:
     async def __call__(self, name: str) -> str:
         if name not in self._periodic:
             raise NotFoundError("periodic job", name)
-        return await self._queue.enqueue(name, key=f"cron:{name}")
+        return await self._queue.run_now(name)
 
 
 def _already_replayed(letter: DeadLetter) -> ConflictError:
