@@ -156,6 +156,9 @@ def jobs_status() -> None:
     click.echo(
         f"queued {queue.queued}, scheduled {queue.scheduled}, active {queue.active}, dead letters {found.dead_letters}"
     )
+    for job in found.failing:
+        click.echo(f"failing: {job.job}, its last {job.rounds} rounds since {job.first_failed_at:%Y-%m-%d %H:%M:%S}")
+        click.echo(f"    {_last_line(job.last_error)}")
 
 
 @jobs.command("dead-letters")
@@ -168,9 +171,13 @@ def jobs_dead_letters(include_replayed: bool) -> None:
 
     for letter in _run(work):
         replayed = f" replayed {letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else ""
-        last_line = letter.error.strip().splitlines()[-1] if letter.error.strip() else ""
         click.echo(f"{letter.id} {letter.failed_at:%Y-%m-%d %H:%M:%S} {letter.job} {dict(letter.args)}{replayed}")
-        click.echo(f"    {letter.attempts} attempts; {last_line}")
+        click.echo(f"    {letter.attempts} attempts; {_last_line(letter.error)}")
+
+
+def _last_line(error: str) -> str:
+    """A traceback's last line: the exception and its message."""
+    return error.strip().splitlines()[-1] if error.strip() else ""
 
 
 @jobs.command("replay")

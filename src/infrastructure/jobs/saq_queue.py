@@ -8,7 +8,7 @@ then finds it stuck and runs it again, which is safe because every job is idempo
 Cron jobs are SAQ cron jobs under the key ``cron:<name>``, so however many workers run, one
 round of a job waits or runs at a time. Dead letters are recorded where SAQ finishes a job as
 failed or aborted (``finish``), which covers both a failing last attempt and a sweep that gives
-up on a stuck one.
+up on a stuck one; there too each cron round's end is told to ``FailedRounds``.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from application.ports.jobs import (
     JobPolicy,
     QueueStats,
 )
+from infrastructure.jobs.failed_rounds import FailedRounds
 from infrastructure.logging import job_log_context
 
 QUEUE_NAME = "holdfast"
@@ -146,9 +147,11 @@ class SaqJobQueue:
         observer: JobObserver,
         now: Callable[[], datetime],
         *,
+        rounds: FailedRounds,
         name: str = QUEUE_NAME,
     ) -> None:
         self._policies = policies
+        self._rounds = rounds
         self._dead_letters = dead_letters
         self._observer = observer
         self._now = now
@@ -227,12 +230,19 @@ class SaqJobQueue:
             self._connected = True
 
     async def _finished(self, job: Job, status: Status) -> None:
-        if status not in (Status.FAILED, Status.ABORTED) or job.function not in self._policies:
+        if job.function not in self._policies:
             return
         if status == Status.ABORTED and job.retryable:
             return  # a stuck job the sweep aborted: it is about to run again
+        failed = status in (Status.FAILED, Status.ABORTED)
         if self._policies[job.function].is_cron:
-            return  # the next round is its retry
+            if failed:
+                await self._rounds.failed(job.function, job.error or status.value)  # the next round retries
+            elif status == Status.COMPLETE:
+                await self._rounds.succeeded(job.function)
+            return
+        if not failed:
+            return
         letter = DeadLetter(
             uuid5(NAMESPACE_URL, f"saq:{self._queue.name}:{job.key}:{job.queued}"),  # one per run of the job
             job.function,

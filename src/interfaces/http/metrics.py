@@ -86,7 +86,7 @@ async def metrics(state: State) -> Response[Any]:
         _read("the reconciliations", use_cases.get_reconciliation().latest_drift()),
     )
     if jobs is not None:
-        recorder.queue_observed(jobs.queue, jobs.dead_letters)
+        recorder.queue_observed(jobs.queue, jobs.dead_letters, jobs.failing)
     if backlog is not None:
         recorder.webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
     # Read from the record: runs happen in workers or on the command line, not in this process.
