@@ -43,6 +43,20 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def _start_or_exit(settings: Settings) -> None:
+    """Wait for the dependencies and check the schema before serving or working; exit 1 with
+    the reason (naming the setting, or ``holdfast migrate``) when they are not there."""
+    from infrastructure.logging import configure_logging
+    from infrastructure.startup import StartupError, check_startup
+
+    configure_logging(settings)
+    try:
+        asyncio.run(check_startup(settings))
+    except StartupError as exc:
+        click.echo(f"holdfast: {exc}", err=True)
+        sys.exit(1)
+
+
 @click.group()
 def main() -> None:
     """Holdfast: holds that never oversell."""
@@ -136,6 +150,7 @@ def worker() -> None:
     if settings.jobs != "saq":
         click.echo("holdfast: the worker runs SAQ jobs: set HOLDFAST_JOBS=saq (and HOLDFAST_REDIS_URL)", err=True)
         sys.exit(2)
+    _start_or_exit(settings)
     asyncio.run(run_worker(settings))
 
 
@@ -221,6 +236,7 @@ def serve() -> None:
     import uvicorn
 
     settings = _settings()
+    _start_or_exit(settings)
     click.echo(f"Holdfast listening on http://{settings.host}:{settings.port} (docs: /schema)")
     uvicorn.run(
         "interfaces.http.app:create_app",
