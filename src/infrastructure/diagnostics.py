@@ -158,10 +158,17 @@ async def env_sanity(
     if not state.at_head:
         warnings.append(f"the database is at revision {revision or 'none'}, not at the migration head {head}")
     elif rounds is not None:
-        warnings += [_failing_warning(job) for job in await rounds.failing()]
+        warnings += await _failing_warnings(rounds)
     status = "degraded" if warnings else "ok"
     dependencies = {name: reason or "ok" for name, reason in checks.items()}
     return EnvSanity(status, masked_settings(settings), dependencies, state, warnings)
+
+
+async def _failing_warnings(rounds: JobRoundStore) -> list[str]:
+    try:
+        return [_failing_warning(job) for job in await rounds.failing()]
+    except Exception as exc:  # a diagnostic: say what could not be read rather than fail
+        return [f"could not read the periodic jobs' failed rounds: {type(exc).__name__}"]
 
 
 def _failing_warning(job: FailingJob) -> str:
