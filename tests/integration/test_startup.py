@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -119,6 +120,15 @@ def test_the_worker_refuses_to_start_on_a_database_behind_the_code(behind: str, 
     result = _holdfast(_env(behind, HOLDFAST_JOBS="saq", HOLDFAST_REDIS_URL=redis_url), "worker")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "run `holdfast migrate`" in result.stderr
+
+
+async def test_serve_refuses_to_start_on_a_database_migrated_by_newer_code(empty_database_url: str) -> None:
+    migrations.upgrade(empty_database_url, "head")
+    await _stamp(empty_database_url, "9999_newer")
+    result = await asyncio.to_thread(_holdfast, _env(empty_database_url), "serve")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "9999_newer" in result.stderr
+    assert "migrated by newer code" in result.stderr
 
 
 def _lines(result: subprocess.CompletedProcess[str]) -> list[str]:
