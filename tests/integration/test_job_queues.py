@@ -19,6 +19,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from loguru import logger
 
 from application.ports.jobs import JobContext, JobHandler, JobOutcome, JobPolicy
 from infrastructure.jobs.dead_letters import SqlDeadLetterStore
@@ -27,6 +28,7 @@ from infrastructure.jobs.in_process import InProcessJobQueue
 from infrastructure.jobs.saq_queue import SaqJobQueue
 from infrastructure.persistence.database import Database
 from tests.databases import migrated_postgres, truncate_all
+from tests.servers import free_port
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 FAST = JobPolicy(timeout=5, attempts=3, retry_delay=0.05, max_retry_delay=0.1)
@@ -296,3 +298,21 @@ async def test_failed_rounds_are_counted_once_each_by_many_processes_at_once(
     finally:
         for database in processes:
             await database.dispose()
+
+
+async def test_a_database_that_cannot_record_rounds_is_logged_once_not_per_round() -> None:
+    """The rounds' own failures are logged already; the missing record adds one line, not one
+    per round (Postgres unreachable: nothing listens on that port)."""
+    database = Database(f"postgresql+asyncpg://holdfast@127.0.0.1:{free_port()}/holdfast", pool_size=1)
+    rounds = FailedRounds(SqlJobRoundStore(database), SqlDeadLetterStore(database), lambda: NOW, DEAD_AFTER_ROUNDS)
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        for _ in range(DEAD_AFTER_ROUNDS + 1):
+            await rounds.failed("relay_outbox", "OSError: down")
+            await rounds.succeeded("expire_holds")
+    finally:
+        logger.remove(sink)
+        await database.dispose()
+    assert [line for line in lines if "cannot record" in line] == [lines[0]]
+    assert len(lines) == 1

@@ -64,19 +64,22 @@ class FailedRounds:
     failed) adds one to it; the round that makes the streak ``dead_after`` long also leaves a
     dead letter (one per streak: the count is atomic, so exactly one process sees that number),
     which an operator reads and replays like any other. The rounds go on meanwhile: a cron job
-    is never stopped. Recording is best effort: when the database is what fails, the failure
-    is logged and the round's own error still is."""
+    is never stopped. Recording is best effort: when the database is what fails, the rounds'
+    own errors are logged already, so that it cannot record is logged once, not per round."""
 
     def __init__(
         self, store: JobRoundStore, dead_letters: DeadLetterStore, now: Callable[[], datetime], dead_after: int
     ) -> None:
         self._store, self._dead_letters, self._now, self._dead_after = store, dead_letters, now, dead_after
+        self._cannot_record = False
 
     async def succeeded(self, job: str) -> None:
         try:
             await self._store.round_succeeded(job)
         except Exception as exc:
-            logger.warning("could not record the successful round of job {} ({!r})", job, exc)
+            self._not_recorded(job, exc)
+            return
+        self._cannot_record = False
 
     async def failed(self, job: str, error: BaseException | str) -> None:
         text = error if isinstance(error, str) else "".join(traceback.format_exception(error))
@@ -87,4 +90,11 @@ class FailedRounds:
                 await self._dead_letters.add(letter)
                 logger.error("job {} failed {} rounds in a row: dead letter {}", job, rounds, letter.id)
         except Exception as exc:
-            logger.warning("could not record the failed round of job {} ({!r})", job, exc)
+            self._not_recorded(job, exc)
+            return
+        self._cannot_record = False
+
+    def _not_recorded(self, job: str, exc: Exception) -> None:
+        if not self._cannot_record:
+            logger.warning("cannot record the rounds of periodic jobs (job {}: {!r}); logged once", job, exc)
+        self._cannot_record = True
