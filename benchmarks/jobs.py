@@ -76,6 +76,7 @@ async def noop_rate(redis_url: str, container: Container, count: int, concurrenc
         container.gateways.dead_letters(),
         container.gateways.metrics(),
         lambda: datetime.now(UTC),
+        rounds=container.gateways.failed_rounds(),
         name="bench-noop",
     )
     for _ in range(count):

@@ -81,6 +81,7 @@ from infrastructure.inventory.redis_journal import RedisHoldJournal
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
 from infrastructure.inventory.sql import SqlInventoryEngine
 from infrastructure.jobs.dead_letters import SqlDeadLetterStore
+from infrastructure.jobs.failed_rounds import FailedRounds, SqlJobRoundStore
 from infrastructure.jobs.in_process import InProcessJobQueue
 from infrastructure.jobs.policies import job_policies, periodic_jobs
 from infrastructure.jobs.saq_queue import SaqJobQueue
@@ -181,14 +182,24 @@ class Gateways(containers.DeclarativeContainer):
     # Background jobs: both queues record dead letters in the system of record.
     dead_letters = providers.Singleton(SqlDeadLetterStore, database=database)
     job_policies = providers.Singleton(job_policies, settings=settings)
+    job_rounds = providers.Singleton(SqlJobRoundStore, database=database)
+    failed_rounds = providers.Singleton(
+        FailedRounds, job_rounds, dead_letters, clock.provided.now, settings.provided.job_dead_after_rounds
+    )
     jobs = providers.Selector(
         settings.provided.jobs,
         **{
             "in-process": providers.Singleton(
-                InProcessJobQueue, job_policies, dead_letters, metrics, clock.provided.now
+                InProcessJobQueue, job_policies, dead_letters, metrics, clock.provided.now, rounds=failed_rounds
             ),
             "saq": providers.Singleton(
-                SaqJobQueue, settings.provided.redis_url, job_policies, dead_letters, metrics, clock.provided.now
+                SaqJobQueue,
+                settings.provided.redis_url,
+                job_policies,
+                dead_letters,
+                metrics,
+                clock.provided.now,
+                rounds=failed_rounds,
             ),
         },
     )
@@ -305,7 +316,7 @@ class UseCases(containers.DeclarativeContainer):
     )
 
     # Background jobs, for operators.
-    get_jobs_status = providers.Factory(GetJobsStatusHandler, gateways.jobs, gateways.dead_letters)
+    get_jobs_status = providers.Factory(GetJobsStatusHandler, gateways.jobs, gateways.dead_letters, gateways.job_rounds)
     list_dead_letters = providers.Factory(ListDeadLettersHandler, gateways.dead_letters)
     replay_dead_letter = providers.Factory(ReplayDeadLetterHandler, gateways.jobs, gateways.dead_letters, core.clock)
     _periodic = providers.Callable(periodic_jobs, core.settings)

@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from redis.asyncio import Redis
 
+from application.ports.jobs import FailingJob, JobRoundStore
 from infrastructure.health import PROBE_TIMEOUT_SECONDS, database_ready, redis_ready
 from infrastructure.migrations import ROOT, alembic_config
 from infrastructure.persistence.database import Database
@@ -144,7 +145,9 @@ def masked_settings(settings: Settings) -> dict[str, Any]:
     return shown
 
 
-async def env_sanity(settings: Settings, database: Database, redis: Redis | None, head: str | None) -> EnvSanity:
+async def env_sanity(
+    settings: Settings, database: Database, redis: Redis | None, head: str | None, rounds: JobRoundStore | None = None
+) -> EnvSanity:
     checks = {"database": await database_ready(database)}
     if redis is not None:
         checks["redis"] = await redis_ready(redis)
@@ -154,9 +157,24 @@ async def env_sanity(settings: Settings, database: Database, redis: Redis | None
     warnings = [f"{name} is unreachable: {reason}" for name, reason in checks.items() if reason is not None]
     if not state.at_head:
         warnings.append(f"the database is at revision {revision or 'none'}, not at the migration head {head}")
+    elif rounds is not None:
+        warnings += await _failing_warnings(rounds)
     status = "degraded" if warnings else "ok"
     dependencies = {name: reason or "ok" for name, reason in checks.items()}
     return EnvSanity(status, masked_settings(settings), dependencies, state, warnings)
+
+
+async def _failing_warnings(rounds: JobRoundStore) -> list[str]:
+    try:
+        return [_failing_warning(job) for job in await rounds.failing()]
+    except Exception as exc:  # a diagnostic: say what could not be read rather than fail
+        return [f"could not read the periodic jobs' failed rounds: {type(exc).__name__}"]
+
+
+def _failing_warning(job: FailingJob) -> str:
+    last = job.last_error.strip().splitlines()[-1] if job.last_error.strip() else "no error text"
+    since = f"{job.first_failed_at:%Y-%m-%d %H:%M:%S}"
+    return f"job {job.job} failed its last {job.rounds} rounds in a row (since {since}): {last}"
 
 
 def _scrub(reason: str | None, settings: Settings) -> str | None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from alembic.runtime.migration import MigrationContext
 from redis.asyncio import Redis
 from sqlalchemy import text
 
 from application.use_cases.inventory_state import REPAIR
+from infrastructure.migrations import schema_problem
 from infrastructure.persistence.database import Database
 
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -42,3 +44,15 @@ async def inventory_ready(state_missing: Callable[[], Awaitable[bool]]) -> str |
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return f"the inventory engine has lost its state; run `{REPAIR}`" if missing else None
+
+
+async def schema_ready(database: Database, head: str | None) -> str | None:
+    """None when the database's schema is at ``head`` (the code's migration head), else why not
+    and what to do (``holdfast migrate``, or newer code for a database ahead of this one). One
+    read of ``alembic_version``: cheap enough for every readiness probe."""
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), database.engine.connect() as connection:
+            revision = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return schema_problem(revision, head)

@@ -8,9 +8,11 @@ its own values at ``/metrics``: run one scrape target per ``holdfast serve`` pro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from application.ports.jobs import JobOutcome, QueueStats
+from application.ports.jobs import FailingJob, JobOutcome, QueueStats
 from domain.bookings import BookingStatus
 
 PREFIX = "holdfast"
@@ -25,6 +27,7 @@ class PrometheusMetrics:
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
+        self._failing_jobs_seen: set[str] = set()
         self._holds_placed = Counter(f"{PREFIX}_holds_placed", "Holds placed", registry=registry)
         self._holds_rejected = Counter(
             f"{PREFIX}_holds_rejected", "Holds refused, by error code", ["reason"], registry=registry
@@ -49,6 +52,12 @@ class PrometheusMetrics:
         )
         self._dead_letters = Gauge(
             f"{PREFIX}_job_dead_letters", "Dead letters waiting for an operator, when scraped", registry=registry
+        )
+        self._failed_rounds = Gauge(
+            f"{PREFIX}_job_consecutive_failures",
+            "Rounds of a periodic job that failed in a row, up to its latest (0 once one succeeds), when scraped",
+            ["job"],
+            registry=registry,
         )
         self._inbox_lag = Gauge(
             f"{PREFIX}_webhook_inbox_lag_seconds",
@@ -99,11 +108,16 @@ class PrometheusMetrics:
         self._jobs.labels(job=job, outcome=outcome.value).inc()
         self._job_seconds.labels(job=job).observe(seconds)
 
-    def queue_observed(self, stats: QueueStats, dead_letters: int) -> None:
-        """The queue's depth and the dead letters, read just before a scrape."""
+    def queue_observed(self, stats: QueueStats, dead_letters: int, failing: Sequence[FailingJob] = ()) -> None:
+        """The queue's depth, the dead letters and the periodic jobs failing round after round,
+        read just before a scrape (from the record, so every process shows the same counts)."""
         for state in ("queued", "scheduled", "active"):
             self._queue_depth.labels(state=state).set(getattr(stats, state))
         self._dead_letters.set(dead_letters)
+        counts = {found.job: found.rounds for found in failing}
+        for job in self._failing_jobs_seen | counts.keys():
+            self._failed_rounds.labels(job=job).set(counts.get(job, 0))  # a recovered job shows 0
+        self._failing_jobs_seen |= counts.keys()
 
     def webhook_inbox_observed(self, lag_seconds: float, dead: int) -> None:
         """The webhook inbox's backlog, read just before a scrape."""

@@ -61,6 +61,8 @@ class Settings:
     notification_seconds: float = 15.0  # how often due emails are sent (0: off)
     refund_retry_seconds: float = 300.0  # how often refunds left `requested` are asked for again (0: off)
     worker_metrics_port: int = 0  # 0: the worker serves no /metrics
+    job_dead_after_rounds: int = 5  # a periodic job failing this many rounds in a row leaves a dead letter
+    startup_wait_seconds: float = 30.0  # how long serve/worker wait for Postgres and Redis, then exit
     otel: Literal["off", "console", "otlp"] = "off"  # OpenTelemetry tracing (the `otel` extra)
     otel_endpoint: str | None = None  # the collector's OTLP/HTTP traces URL, for otel=otlp
 
@@ -115,6 +117,8 @@ class Settings:
             refund_retry_seconds=env.number("REFUND_RETRY_SECONDS", defaults.refund_retry_seconds, 0, 86400),
             worker_concurrency=env.integer("WORKER_CONCURRENCY", defaults.worker_concurrency, 1, 500),
             worker_metrics_port=env.integer("WORKER_METRICS_PORT", defaults.worker_metrics_port, 0, 65535),
+            job_dead_after_rounds=env.integer("JOB_DEAD_AFTER_ROUNDS", defaults.job_dead_after_rounds, 1, 1000),
+            startup_wait_seconds=env.number("STARTUP_WAIT_SECONDS", defaults.startup_wait_seconds, 0, 3600),
             otel=env.choice("OTEL", defaults.otel, OTEL_MODES),  # type: ignore[arg-type]
             otel_endpoint=_http_url("OTEL_ENDPOINT", env.optional("OTEL_ENDPOINT")),
         )

@@ -43,6 +43,20 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def _start_or_exit(settings: Settings) -> None:
+    """Wait for the dependencies and check the schema before serving or working; exit 1 with
+    the reason (naming the setting, or ``holdfast migrate``) when they are not there."""
+    from infrastructure.logging import configure_logging
+    from infrastructure.startup import StartupError, check_startup
+
+    configure_logging(settings)
+    try:
+        asyncio.run(check_startup(settings))
+    except StartupError as exc:
+        click.echo(f"holdfast: {exc}", err=True)
+        sys.exit(1)
+
+
 @click.group()
 def main() -> None:
     """Holdfast: holds that never oversell."""
@@ -136,6 +150,7 @@ def worker() -> None:
     if settings.jobs != "saq":
         click.echo("holdfast: the worker runs SAQ jobs: set HOLDFAST_JOBS=saq (and HOLDFAST_REDIS_URL)", err=True)
         sys.exit(2)
+    _start_or_exit(settings)
     asyncio.run(run_worker(settings))
 
 
@@ -156,6 +171,9 @@ def jobs_status() -> None:
     click.echo(
         f"queued {queue.queued}, scheduled {queue.scheduled}, active {queue.active}, dead letters {found.dead_letters}"
     )
+    for job in found.failing:
+        click.echo(f"failing: {job.job}, its last {job.rounds} rounds since {job.first_failed_at:%Y-%m-%d %H:%M:%S}")
+        click.echo(f"    {_last_line(job.last_error)}")
 
 
 @jobs.command("dead-letters")
@@ -168,9 +186,13 @@ def jobs_dead_letters(include_replayed: bool) -> None:
 
     for letter in _run(work):
         replayed = f" replayed {letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else ""
-        last_line = letter.error.strip().splitlines()[-1] if letter.error.strip() else ""
         click.echo(f"{letter.id} {letter.failed_at:%Y-%m-%d %H:%M:%S} {letter.job} {dict(letter.args)}{replayed}")
-        click.echo(f"    {letter.attempts} attempts; {last_line}")
+        click.echo(f"    {letter.attempts} attempts; {_last_line(letter.error)}")
+
+
+def _last_line(error: str) -> str:
+    """A traceback's last line: the exception and its message."""
+    return error.strip().splitlines()[-1] if error.strip() else ""
 
 
 @jobs.command("replay")
@@ -214,6 +236,7 @@ def serve() -> None:
     import uvicorn
 
     settings = _settings()
+    _start_or_exit(settings)
     click.echo(f"Holdfast listening on http://{settings.host}:{settings.port} (docs: /schema)")
     uvicorn.run(
         "interfaces.http.app:create_app",

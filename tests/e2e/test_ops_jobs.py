@@ -35,7 +35,14 @@ async def test_only_operator_keys_get_in(world: World, operator: Api, method: st
 
 async def test_the_status_counts_the_queue_and_the_dead_letters(world: World, operator: Api) -> None:
     before = (await operator.get(JOBS)).json()
-    assert before == {"queue": "in-process", "queued": 0, "scheduled": 0, "active": 0, "dead_letters": 0}
+    assert before == {
+        "queue": "in-process",
+        "queued": 0,
+        "scheduled": 0,
+        "active": 0,
+        "dead_letters": 0,
+        "failing": [],
+    }
 
     await _dead_letter(world)
     await world.container.gateways.jobs().enqueue("expire_holds")
@@ -89,3 +96,25 @@ async def test_a_periodic_job_runs_now_once_however_often_asked(world: World, op
 async def test_running_an_unknown_job_is_refused(operator: Api, name: str, status: int, code: str) -> None:
     response = await operator.post(f"{JOBS}/{name}/run")
     assert (response.status_code, response.json()["code"]) == (status, code)
+
+
+async def test_a_periodic_job_failing_round_after_round_is_shown_until_a_round_succeeds(
+    world: World, operator: Api
+) -> None:
+    rounds = world.container.gateways.failed_rounds()
+    for _ in range(2):
+        await rounds.failed("relay_outbox", "Traceback...\nRuntimeError: relay down")
+
+    failing = (await operator.get(JOBS)).json()["failing"]
+    assert [(found["job"], found["rounds"]) for found in failing] == [("relay_outbox", 2)]
+    assert failing[0]["last_error"].endswith("RuntimeError: relay down")
+    sanity = (await operator.get("/v1/ops/env-sanity")).json()
+    assert sanity["status"] == "degraded"
+    assert "job relay_outbox failed its last 2 rounds in a row" in " ".join(sanity["warnings"])
+    assert 'holdfast_job_consecutive_failures{job="relay_outbox"} 2.0' in (await world.client.get("/metrics")).text
+    assert await world.container.gateways.dead_letters().count() == 0  # 2 rounds: fewer than make a letter
+
+    await rounds.succeeded("relay_outbox")
+    assert (await operator.get(JOBS)).json()["failing"] == []
+    assert (await operator.get("/v1/ops/env-sanity")).json()["status"] == "ok"
+    assert 'holdfast_job_consecutive_failures{job="relay_outbox"} 0.0' in (await world.client.get("/metrics")).text

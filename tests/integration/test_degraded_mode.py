@@ -211,7 +211,12 @@ async def test_without_redis_holds_are_503_reads_work_and_nothing_is_half_writte
 
     await stack.start(stack.redis)
 
-    assert (await _ready_when(stack, 200))["checks"] == {"database": "ok", "redis": "ok", "inventory": "ok"}
+    assert (await _ready_when(stack, 200))["checks"] == {
+        "database": "ok",
+        "schema": "ok",
+        "redis": "ok",
+        "inventory": "ok",
+    }
     assert (await _booked(stack, free_hold))["status"] == "confirmed"
     assert (await _booked(stack, paid_hold))["status"] == "pending_payment"
     assert (await _hold(stack, listing_id, pools["free"])).status_code == 201
@@ -236,7 +241,12 @@ async def test_without_postgres_requests_are_503_and_the_counters_stay_put(stack
 
     await stack.start(stack.postgres)
 
-    assert (await _ready_when(stack, 200))["checks"] == {"database": "ok", "redis": "ok", "inventory": "ok"}
+    assert (await _ready_when(stack, 200))["checks"] == {
+        "database": "ok",
+        "schema": "ok",
+        "redis": "ok",
+        "inventory": "ok",
+    }
     assert (await stack.get("/v1/listings")).status_code == 200
     assert (await _booked(stack, hold_id))["status"] == "confirmed"
     assert await stack.counters(pools["free"]) == (0, 1)

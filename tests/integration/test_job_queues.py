@@ -3,7 +3,8 @@
 (What a killed SAQ worker's jobs become is in test_worker_crash.py: it needs a real process.)
 
 Each test enqueues through the port and runs the adapter's own runner (the in-process tasks, or
-a real SAQ worker), then checks what the handlers saw and what ended in the dead-letter list.
+a real SAQ worker), then checks what the handlers saw, what ended in the dead-letter list and
+which periodic jobs are failing round after round.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from loguru import logger
 
 from application.ports.jobs import JobContext, JobHandler, JobOutcome, JobPolicy
 from infrastructure.jobs.dead_letters import SqlDeadLetterStore
+from infrastructure.jobs.failed_rounds import FailedRounds, SqlJobRoundStore
 from infrastructure.jobs.in_process import InProcessJobQueue
 from infrastructure.jobs.saq_queue import SaqJobQueue
 from infrastructure.persistence.database import Database
+from tests.databases import migrated_postgres, truncate_all
+from tests.servers import free_port
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 FAST = JobPolicy(timeout=5, attempts=3, retry_delay=0.05, max_retry_delay=0.1)
@@ -34,12 +39,16 @@ POLICIES = {
     "slow": JobPolicy(timeout=1, attempts=2, retry_delay=0.05, max_retry_delay=0.1),
     "tick": FAST,
     "broken_tick": FAST,
+    "recovering_tick": FAST,
 }
 CRONS = {
     **POLICIES,
     "tick": JobPolicy(timeout=5, attempts=1, every=1),
     "broken_tick": JobPolicy(timeout=5, attempts=1, every=1),
+    "recovering_tick": JobPolicy(timeout=5, attempts=1, every=1),
 }
+DEAD_AFTER_ROUNDS = 3
+RECOVERS_AFTER_ROUNDS = 2  # fewer failed rounds than make a dead letter
 
 
 @dataclass
@@ -56,10 +65,14 @@ class Harness:
     seen: list[tuple[str, dict[str, Any], int]]
     observed: Observed
     dead_letters: SqlDeadLetterStore
+    rounds: SqlJobRoundStore
     start: Callable[[], Awaitable[None]]
+    streak_seen_on_recovery: list[int] = field(default_factory=list)
 
 
-def _handlers(seen: list[tuple[str, dict[str, Any], int]], release: asyncio.Event) -> dict[str, JobHandler]:
+def _handlers(
+    seen: list[tuple[str, dict[str, Any], int]], release: asyncio.Event, rounds: SqlJobRoundStore, streaks: list[int]
+) -> dict[str, JobHandler]:
     def recorder(name: str, fail_until: int = 0) -> JobHandler:
         async def run(ctx: JobContext, args: Mapping[str, Any]) -> None:
             seen.append((name, dict(args), ctx.attempt))
@@ -74,6 +87,13 @@ def _handlers(seen: list[tuple[str, dict[str, Any], int]], release: asyncio.Even
         seen.append(("slow", dict(args), ctx.attempt))
         await asyncio.sleep(60)
 
+    async def recovering_tick(ctx: JobContext, args: Mapping[str, Any]) -> None:
+        seen.append(("recovering_tick", dict(args), ctx.attempt))
+        if sum(1 for name, _, _ in seen if name == "recovering_tick") <= RECOVERS_AFTER_ROUNDS:
+            raise RuntimeError("recovering_tick not yet")
+        # The streak as recorded when the first good round starts: the failed ones were counted.
+        streaks.extend(found.rounds for found in await rounds.failing() if found.job == "recovering_tick")
+
     return {
         "record": recorder("record"),
         "flaky": recorder("flaky", fail_until=1),
@@ -81,6 +101,7 @@ def _handlers(seen: list[tuple[str, dict[str, Any], int]], release: asyncio.Even
         "slow": slow,
         "tick": recorder("tick"),
         "broken_tick": recorder("broken_tick", fail_until=99),
+        "recovering_tick": recovering_tick,
     }
 
 
@@ -95,13 +116,18 @@ async def harness(
 ) -> AsyncIterator[Harness]:
     database = Database(sqlite_url)
     dead_letters = SqlDeadLetterStore(database)
+    rounds = SqlJobRoundStore(database)
+    failed_rounds = FailedRounds(rounds, dead_letters, lambda: NOW, DEAD_AFTER_ROUNDS)
     observed = Observed()
     seen: list[tuple[str, dict[str, Any], int]] = []
+    streaks: list[int] = []
     release = asyncio.Event()
-    handlers = _handlers(seen, release)
+    handlers = _handlers(seen, release, rounds, streaks)
     stop: Callable[[], Awaitable[None]]
     if request.param == "in-process":
-        queue: Any = InProcessJobQueue(policies, dead_letters, observed, lambda: NOW, jitter=lambda: 0.0)
+        queue: Any = InProcessJobQueue(
+            policies, dead_letters, observed, lambda: NOW, rounds=failed_rounds, jitter=lambda: 0.0
+        )
 
         async def start() -> None:
             queue.start(handlers)
@@ -109,7 +135,9 @@ async def harness(
         stop = queue.stop
     else:
         redis_url = request.getfixturevalue("redis_url")
-        queue = SaqJobQueue(redis_url, policies, dead_letters, observed, lambda: NOW, name=f"test-{uuid4().hex}")
+        queue = SaqJobQueue(
+            redis_url, policies, dead_letters, observed, lambda: NOW, rounds=failed_rounds, name=f"test-{uuid4().hex}"
+        )
         worker = queue.worker(handlers, concurrency=4, sweep_every=1, grace_seconds=1)
         tasks: list[asyncio.Task[None]] = []
 
@@ -124,7 +152,7 @@ async def harness(
             await queue.aclose()
 
     try:
-        yield Harness(queue, seen, observed, dead_letters, start)
+        yield Harness(queue, seen, observed, dead_letters, rounds, start, streaks)
     finally:
         release.set()
         await stop()
@@ -194,12 +222,45 @@ async def test_an_attempt_is_cut_off_at_its_timeout(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize("policies", [CRONS])
-async def test_cron_jobs_run_every_period_and_their_failures_are_not_dead_letters(harness: Harness) -> None:
+async def test_cron_jobs_run_every_period_and_a_failed_round_is_no_dead_letter(harness: Harness) -> None:
     await harness.start()
-    await _until(lambda: sum(1 for name, _, _ in harness.seen if name == "tick") >= 2)
-    await _until(lambda: sum(1 for name, _, _ in harness.seen if name == "broken_tick") >= 2)
+
+    async def failed_once() -> bool:
+        return any(f.job == "broken_tick" for f in await harness.rounds.failing())
+
+    await _until(failed_once)  # polled far more often than a round runs: one round, not three
     assert ("broken_tick", JobOutcome.FAILED) in harness.observed.outcomes
     assert await harness.dead_letters.count() == 0
+    await _until(lambda: sum(1 for name, _, _ in harness.seen if name == "tick") >= 2)
+
+
+@pytest.mark.parametrize("policies", [CRONS])
+async def test_a_cron_job_failing_round_after_round_is_counted_and_becomes_one_dead_letter(harness: Harness) -> None:
+    await harness.start()
+
+    async def streak(at_least: int) -> bool:
+        return any(f.job == "broken_tick" and f.rounds >= at_least for f in await harness.rounds.failing())
+
+    await _until(lambda: streak(DEAD_AFTER_ROUNDS + 1))  # past the dead letter: the rounds go on
+    [letter] = await harness.dead_letters.list()
+    assert (letter.job, dict(letter.args), letter.attempts) == ("broken_tick", {}, DEAD_AFTER_ROUNDS)
+    assert "broken_tick failed on attempt 1" in letter.error
+    failing = {f.job: f for f in await harness.rounds.failing()}
+    assert "tick" not in failing
+    assert "broken_tick failed on attempt 1" in failing["broken_tick"].last_error
+
+
+@pytest.mark.parametrize("policies", [CRONS])
+async def test_a_successful_round_ends_the_streak(harness: Harness) -> None:
+    await harness.start()
+    await _until(lambda: ("recovering_tick", JobOutcome.SUCCEEDED) in harness.observed.outcomes)
+
+    async def recovered() -> bool:
+        return all(f.job != "recovering_tick" for f in await harness.rounds.failing())
+
+    await _until(recovered)
+    assert harness.streak_seen_on_recovery == [RECOVERS_AFTER_ROUNDS]
+    assert all(letter.job != "recovering_tick" for letter in await harness.dead_letters.list())
 
 
 async def test_an_unknown_job_is_refused(harness: Harness) -> None:
@@ -212,3 +273,46 @@ async def test_the_queue_reports_its_depth(harness: Harness) -> None:
         await harness.queue.enqueue("record", {"n": n})
     stats = await harness.queue.stats()
     assert (stats.queued, stats.active) == (3, 0)
+
+
+@pytest.mark.parametrize("where", ["sqlite", "postgres"])
+async def test_failed_rounds_are_counted_once_each_by_many_processes_at_once(
+    request: pytest.FixtureRequest, where: str
+) -> None:
+    """Workers share the count: of rounds failing at once in several processes (engines of their
+    own here), each is counted, and exactly one of them sees the streak reach a given length."""
+    if where == "sqlite":
+        url: str = request.getfixturevalue("sqlite_url")
+    else:
+        url = migrated_postgres(request.getfixturevalue("postgres_url"), "holdfast_job_rounds")
+        await truncate_all(url)
+    processes = [Database(url), Database(url)]
+    try:
+        stores = [SqlJobRoundStore(database) for database in processes]
+        counted = await asyncio.gather(*(stores[n % 2].round_failed("relay_outbox", f"e{n}", NOW) for n in range(20)))
+        assert sorted(counted) == list(range(1, 21))
+        [found] = await stores[0].failing()
+        assert (found.job, found.rounds) == ("relay_outbox", 20)
+        await stores[1].round_succeeded("relay_outbox")
+        assert await stores[0].failing() == []
+    finally:
+        for database in processes:
+            await database.dispose()
+
+
+async def test_a_database_that_cannot_record_rounds_is_logged_once_not_per_round() -> None:
+    """The rounds' own failures are logged already; the missing record adds one line, not one
+    per round (Postgres unreachable: nothing listens on that port)."""
+    database = Database(f"postgresql+asyncpg://holdfast@127.0.0.1:{free_port()}/holdfast", pool_size=1)
+    rounds = FailedRounds(SqlJobRoundStore(database), SqlDeadLetterStore(database), lambda: NOW, DEAD_AFTER_ROUNDS)
+    lines: list[str] = []
+    sink = logger.add(lines.append, level="WARNING", format="{message}")
+    try:
+        for _ in range(DEAD_AFTER_ROUNDS + 1):
+            await rounds.failed("relay_outbox", "OSError: down")
+            await rounds.succeeded("expire_holds")
+    finally:
+        logger.remove(sink)
+        await database.dispose()
+    assert [line for line in lines if "cannot record" in line] == [lines[0]]
+    assert len(lines) == 1

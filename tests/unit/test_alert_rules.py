@@ -5,13 +5,14 @@ against the real registry and the real routes, not against a list kept by hand."
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from application.ports.jobs import JobOutcome, QueueStats
+from application.ports.jobs import FailingJob, JobOutcome, QueueStats
 from domain.bookings import BookingStatus
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.settings import Settings
@@ -44,7 +45,8 @@ def _exercised() -> PrometheusMetrics:
     metrics.webhook_handled("dead")
     metrics.http_request("POST", "/v1/holds", 500, 0.01)
     metrics.job_finished("expire_holds", JobOutcome.FAILED, 0.01)
-    metrics.queue_observed(QueueStats(queued=1, scheduled=0, active=0), dead_letters=1)
+    failing = FailingJob("relay_outbox", 3, datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC), "boom")
+    metrics.queue_observed(QueueStats(queued=1, scheduled=0, active=0), dead_letters=1, failing=[failing])
     metrics.reconciliation_finished("inventory", 0)
     return metrics
 

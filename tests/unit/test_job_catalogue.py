@@ -114,3 +114,30 @@ def test_operators_read_and_replay_dead_letters_and_run_jobs_from_the_command_li
 
     ran = runner.invoke(main, ["jobs", "run", "expire_holds"])
     assert (ran.exit_code, ran.output.strip()) == (0, "ran expire_holds")
+
+
+def test_jobs_status_names_a_periodic_job_failing_round_after_round(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOLDFAST_DATABASE_URL", sqlite_url)
+
+    async def fail_rounds() -> None:
+        container = build_container(Settings(database_url=sqlite_url))
+        for _ in range(3):
+            await container.gateways.failed_rounds().failed("relay_outbox", "Traceback\nOSError: relay down")
+        await close_container(container)
+
+    asyncio.run(fail_rounds())
+    status = CliRunner().invoke(main, ["jobs", "status"])
+    assert status.exit_code == 0, status.output
+    assert "failing: relay_outbox, its last 3 rounds since" in status.output
+    assert "OSError: relay down" in status.output
+
+
+def test_the_rounds_before_a_dead_letter_are_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().job_dead_after_rounds == 5
+    monkeypatch.setenv("HOLDFAST_JOB_DEAD_AFTER_ROUNDS", "12")
+    assert Settings.from_env().job_dead_after_rounds == 12
+    monkeypatch.setenv("HOLDFAST_JOB_DEAD_AFTER_ROUNDS", "0")
+    with pytest.raises(SettingsError, match="HOLDFAST_JOB_DEAD_AFTER_ROUNDS"):
+        Settings.from_env()

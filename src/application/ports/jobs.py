@@ -5,7 +5,8 @@ in-process queue (the embedded default; the API process runs it). Every job must
 idempotent: running it twice, or again after a worker died half-way, has the effect of running
 it once. Jobs are named; each name has one ``JobPolicy`` (in the job catalogue) saying how long
 an attempt may run, how often it is tried, how it backs off and, for cron jobs, how often it runs.
-A job that fails every attempt becomes a dead letter that an operator can read and replay.
+A job that fails every attempt becomes a dead letter that an operator can read and replay; so
+does a periodic job whose rounds fail several times in a row (``JobRoundStore`` counts them).
 """
 
 from __future__ import annotations
@@ -106,6 +107,12 @@ class JobQueue(Protocol):
         """
         ...
 
+    async def run_now(self, name: str) -> str:
+        """Queue a round of periodic job ``name`` to run as soon as a worker is free; returns
+        its id. A round of it already running, or due now, is the answer; a round merely
+        scheduled for later is not (run now means now). Raises ``KeyError`` for an unknown name."""
+        ...
+
     async def stats(self) -> QueueStats: ...
 
 
@@ -152,4 +159,33 @@ class DeadLetterStore(Protocol):
 
     async def count(self) -> int:
         """Letters not yet replayed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FailingJob:
+    """A periodic job whose latest ``rounds`` rounds all failed (each after all its attempts)."""
+
+    job: str
+    rounds: int
+    first_failed_at: datetime
+    last_failed_at: datetime
+    last_error: str
+
+
+class JobRoundStore(Protocol):
+    """Consecutive failed rounds per periodic job, shared by every process that runs jobs: one
+    worker's success ends the streak that another's failures started."""
+
+    async def round_failed(self, job: str, error: str, now: datetime) -> int:
+        """Count one more failed round of ``job``; returns the rounds failed in a row, this one
+        included. Atomic: of several processes counting at once, each gets its own number."""
+        ...
+
+    async def round_succeeded(self, job: str) -> None:
+        """A round of ``job`` succeeded: its streak (if any) ends."""
+        ...
+
+    async def failing(self) -> Sequence[FailingJob]:
+        """Jobs whose latest round failed, the longest streak first."""
         ...

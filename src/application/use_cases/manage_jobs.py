@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.ports.clock import Clock
-from application.ports.jobs import DeadLetter, DeadLetterStore, JobQueue, QueueStats
+from application.ports.jobs import DeadLetter, DeadLetterStore, FailingJob, JobQueue, JobRoundStore, QueueStats
 from domain.errors import ConflictError, NotFoundError
 
 
@@ -19,14 +19,19 @@ from domain.errors import ConflictError, NotFoundError
 class JobsStatus:
     queue: QueueStats
     dead_letters: int
+    failing: Sequence[FailingJob] = ()  # periodic jobs whose latest rounds failed
 
 
 class GetJobsStatusHandler:
-    def __init__(self, queue: JobQueue, dead_letters: DeadLetterStore) -> None:
-        self._queue, self._dead_letters = queue, dead_letters
+    """The queue's depth, the dead letters waiting, and every periodic job whose latest round
+    failed, with how many rounds in a row (an operator sees a job failing every round here
+    before it becomes a dead letter)."""
+
+    def __init__(self, queue: JobQueue, dead_letters: DeadLetterStore, rounds: JobRoundStore) -> None:
+        self._queue, self._dead_letters, self._rounds = queue, dead_letters, rounds
 
     async def __call__(self) -> JobsStatus:
-        return JobsStatus(await self._queue.stats(), await self._dead_letters.count())
+        return JobsStatus(await self._queue.stats(), await self._dead_letters.count(), await self._rounds.failing())
 
 
 class ListDeadLettersHandler:
@@ -64,7 +69,8 @@ class ReplayDeadLetterHandler:
 
 class RunJobNowHandler:
     """Run a periodic job (one that takes no arguments) now, instead of at its next round;
-    while a round of it waits or runs, that round is the answer."""
+    while a round of it runs or is due now, that round is the answer. A round scheduled for
+    later is not: run now means now."""
 
     def __init__(self, queue: JobQueue, periodic: frozenset[str]) -> None:
         self._queue, self._periodic = queue, periodic
@@ -72,7 +78,7 @@ class RunJobNowHandler:
     async def __call__(self, name: str) -> str:
         if name not in self._periodic:
             raise NotFoundError("periodic job", name)
-        return await self._queue.enqueue(name, key=f"cron:{name}")
+        return await self._queue.run_now(name)
 
 
 def _already_replayed(letter: DeadLetter) -> ConflictError:

@@ -39,6 +39,7 @@ from application.ports.jobs import (
     JobPolicy,
     QueueStats,
 )
+from infrastructure.jobs.failed_rounds import FailedRounds
 from infrastructure.logging import job_log_context
 
 
@@ -70,6 +71,7 @@ class InProcessJobQueue:
         observer: JobObserver,
         now: Callable[[], datetime],
         *,
+        rounds: FailedRounds,
         concurrency: int = 4,
         jitter: Callable[[], float] = random.random,
     ) -> None:
@@ -77,6 +79,7 @@ class InProcessJobQueue:
         self._dead_letters = dead_letters
         self._observer = observer
         self._now = now
+        self._rounds = rounds
         self._concurrency = concurrency
         self._jitter = jitter
         self._ready: asyncio.Queue[_Job] = asyncio.Queue()
@@ -96,6 +99,11 @@ class InProcessJobQueue:
             self._keyed[key] = job
         self._ready.put_nowait(job)
         return job.id
+
+    async def run_now(self, name: str) -> str:
+        # Here a round is enqueued when it is due, never ahead of time: the one waiting or
+        # running under the cron key is due now.
+        return await self.enqueue(name, key=f"cron:{name}")
 
     async def stats(self) -> QueueStats:
         return QueueStats(queued=self._ready.qsize(), scheduled=self._waiting_retry, active=self._running)
@@ -153,6 +161,8 @@ class InProcessJobQueue:
                 return
             self._observer.job_finished(job.name, JobOutcome.SUCCEEDED, time.perf_counter() - started)
             self._forget(job)
+            if policy.is_cron:
+                await self._rounds.succeeded(job.name)
 
     async def _run(self, handler: JobHandler, context: _Context, args: dict[str, Any], policy: JobPolicy) -> None:
         try:
@@ -175,7 +185,10 @@ class InProcessJobQueue:
         self._observer.job_finished(job.name, JobOutcome.FAILED, seconds)
         self._forget(job)
         if policy.is_cron:
-            return  # the next round is its retry; a dead letter per round would bury the others
+            # The next round is its retry; only a streak of failed rounds makes a dead letter
+            # (one per round would bury the others).
+            await self._rounds.failed(job.name, exc)
+            return
         error = "".join(traceback.format_exception(exc))
         letter = DeadLetter(uuid4(), job.name, job.args, job.key, error, job.attempt, self._now())
         try:

@@ -8,7 +8,7 @@ then finds it stuck and runs it again, which is safe because every job is idempo
 Cron jobs are SAQ cron jobs under the key ``cron:<name>``, so however many workers run, one
 round of a job waits or runs at a time. Dead letters are recorded where SAQ finishes a job as
 failed or aborted (``finish``), which covers both a failing last attempt and a sweep that gives
-up on a stuck one.
+up on a stuck one; there too each cron round's end is told to ``FailedRounds``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from loguru import logger
@@ -37,6 +37,7 @@ from application.ports.jobs import (
     JobPolicy,
     QueueStats,
 )
+from infrastructure.jobs.failed_rounds import FailedRounds
 from infrastructure.logging import job_log_context
 
 QUEUE_NAME = "holdfast"
@@ -59,9 +60,25 @@ def cron_expression(every: float) -> str:
 
 
 class _Queue(RedisQueue):
-    """SAQ's Redis queue, telling us when a job ends for good."""
+    """SAQ's Redis queue, telling us when a job ends for good, and which tasks wait to dequeue."""
 
     on_finished: Callable[[Job, Status], Any] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dequeuing: set[asyncio.Task[Any]] = set()
+        self._refusing = False
+
+    async def dequeue(self, timeout: float = 0.0, poll_interval: float = 0.0) -> Job | None:  # noqa: ASYNC109 (SAQ's signature)
+        if self._refusing:
+            return None  # a stopping worker's task that had not reached its dequeue yet
+        task = asyncio.current_task()
+        assert task is not None
+        self._dequeuing.add(task)
+        try:
+            return await super().dequeue(timeout, poll_interval)
+        finally:
+            self._dequeuing.discard(task)
 
     async def finish(
         self, job: Job, status: Status, *, result: Any = None, error: str | None = None, **kw: Any
@@ -69,6 +86,37 @@ class _Queue(RedisQueue):
         await super().finish(job, status, result=result, error=error, **kw)
         if self.on_finished is not None:
             await self.on_finished(job, status)
+
+    @property
+    def refusing(self) -> bool:
+        return self._refusing
+
+    async def refuse_jobs(self) -> None:
+        """Take no more jobs: waiting dequeues are cancelled (redis-py closes their connections,
+        so Redis hands them nothing more) and later ones get none."""
+        self._refusing = True
+        waiting = list(self._dequeuing)
+        for task in waiting:
+            task.cancel()
+        if waiting:
+            await asyncio.wait(waiting)
+
+
+class _Worker(Worker[Any]):
+    """SAQ's worker, except that a stopping one takes no new job.
+
+    SAQ's own ``stop`` gives every task, the idle ones blocked in a dequeue included, the grace
+    period: a job queued meanwhile was taken, and then perhaps cut off. Here the queue refuses
+    jobs first, and only the jobs already running get the grace period."""
+
+    async def stop(self) -> None:
+        queue = cast(_Queue, self.queue)
+        if not queue.refusing:
+            self.event.set()  # first: a cancelled dequeue must not be followed by a new one
+            await queue.refuse_jobs()
+            grace = self._shutdown_grace_period_s
+            logger.info("worker {} stopping: takes no new job; running ones get {} s", self.id, grace)
+        await super().stop()
 
 
 class _Context:
@@ -99,9 +147,11 @@ class SaqJobQueue:
         observer: JobObserver,
         now: Callable[[], datetime],
         *,
+        rounds: FailedRounds,
         name: str = QUEUE_NAME,
     ) -> None:
         self._policies = policies
+        self._rounds = rounds
         self._dead_letters = dead_letters
         self._observer = observer
         self._now = now
@@ -119,6 +169,16 @@ class SaqJobQueue:
         job = Job(function=name, kwargs=dict(args or {}), key=key or uuid4().hex, **_job_settings(policy))
         await self._queue.enqueue(job)
         return job.key
+
+    async def run_now(self, name: str) -> str:
+        """SAQ enqueues a cron round ahead of its time under ``cron:<name>``: that one is the
+        answer only while it runs or is due. Otherwise the round runs under ``now:<name>``, which
+        is queued once while it waits or runs."""
+        await self._connect()
+        round_ = await self._queue.job(f"cron:{name}")
+        if round_ is not None and _running_or_due(round_):
+            return round_.key
+        return await self.enqueue(name, key=f"now:{name}")
 
     async def stats(self) -> QueueStats:
         await self._connect()
@@ -150,7 +210,7 @@ class SaqJobQueue:
             for name, policy in self._policies.items()
             if policy.every is not None
         ]
-        return Worker(
+        return _Worker(
             self._queue,
             functions=functions,
             cron_jobs=crons,
@@ -170,12 +230,19 @@ class SaqJobQueue:
             self._connected = True
 
     async def _finished(self, job: Job, status: Status) -> None:
-        if status not in (Status.FAILED, Status.ABORTED) or job.function not in self._policies:
+        if job.function not in self._policies:
             return
         if status == Status.ABORTED and job.retryable:
             return  # a stuck job the sweep aborted: it is about to run again
+        failed = status in (Status.FAILED, Status.ABORTED)
         if self._policies[job.function].is_cron:
-            return  # the next round is its retry
+            if failed:
+                await self._rounds.failed(job.function, job.error or status.value)  # the next round retries
+            elif status == Status.COMPLETE:
+                await self._rounds.succeeded(job.function)
+            return
+        if not failed:
+            return
         letter = DeadLetter(
             uuid5(NAMESPACE_URL, f"saq:{self._queue.name}:{job.key}:{job.queued}"),  # one per run of the job
             job.function,
@@ -189,6 +256,10 @@ class SaqJobQueue:
             await self._dead_letters.add(letter)
         except Exception:
             logger.exception("could not record the dead letter of job {} {}", job.function, job.key)
+
+
+def _running_or_due(job: Job) -> bool:
+    return job.status == Status.ACTIVE or (job.status == Status.QUEUED and job.scheduled <= time.time())
 
 
 def _job_settings(policy: JobPolicy) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Tables of the job system: dead letters (jobs that failed every attempt).
+"""Tables of the job system: dead letters (jobs that failed every attempt), and the periodic
+jobs whose latest rounds failed (a row per job while its streak of failed rounds lasts).
 
 They live in the system of record rather than in the queue's Redis so that they survive the
 loss of Redis and are the same list whichever queue adapter ran the job.
@@ -27,4 +28,14 @@ job_dead_letters = Table(
     Column("replay_job_id", String(255), nullable=True),
     Index("ix_job_dead_letters_failed_at", "failed_at"),
     Index("ix_job_dead_letters_waiting", "failed_at", postgresql_where=_WAITING, sqlite_where=_WAITING),
+)
+
+job_failed_rounds = Table(
+    "job_failed_rounds",
+    metadata,
+    Column("job", String(100), primary_key=True),
+    Column("rounds", Integer, nullable=False),
+    Column("first_failed_at", DateTimeUTC, nullable=False),
+    Column("last_failed_at", DateTimeUTC, nullable=False),
+    Column("last_error", Text, nullable=False),
 )

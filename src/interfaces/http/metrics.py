@@ -87,7 +87,7 @@ async def metrics(state: State) -> Response[Any]:
         _read("the inventory state", use_cases.check_inventory_state()()),
     )
     if jobs is not None:
-        recorder.queue_observed(jobs.queue, jobs.dead_letters)
+        recorder.queue_observed(jobs.queue, jobs.dead_letters, jobs.failing)
     if backlog is not None:
         recorder.webhook_inbox_observed(backlog.lag_seconds, backlog.dead)
     if inventory_missing is not None:

@@ -54,7 +54,7 @@ async def _observe_queue(container: Container) -> None:
     while True:
         try:
             status = await container.use_cases.get_jobs_status()()
-            container.gateways.metrics().queue_observed(status.queue, status.dead_letters)
+            container.gateways.metrics().queue_observed(status.queue, status.dead_letters, status.failing)
         except Exception as exc:
             logger.warning("could not read the job queue for metrics ({!r})", exc)
         await asyncio.sleep(OBSERVE_EVERY_SECONDS)

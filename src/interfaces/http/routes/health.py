@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Response, get
 from litestar.datastructures import State
 
-from infrastructure.health import database_ready, inventory_ready, redis_ready
+from infrastructure.health import database_ready, inventory_ready, redis_ready, schema_ready
 from interfaces.http.errors import RETRY_AFTER_SECONDS
 
 
@@ -19,10 +19,13 @@ async def live() -> dict[str, str]:
 
 @get("/health/ready", tags=["health"])
 async def ready(state: State) -> Response[dict[str, Any]]:
-    """Every configured dependency answers and the inventory engine has its state: 200, else 503
-    naming what is down."""
+    """Every configured dependency answers, the database's schema is the code's and the inventory
+    engine has its state: 200, else 503 naming what is wrong (an un-migrated database says
+    ``holdfast migrate``, a lost engine state ``holdfast reconcile inventory --repair``)."""
     gateways = state.container.gateways
     checks: dict[str, str | None] = {"database": await database_ready(gateways.database())}
+    if checks["database"] is None:
+        checks["schema"] = await schema_ready(gateways.database(), state.container.core.build_info().migration_head)
     redis = gateways.redis()
     if redis is not None:
         checks["redis"] = await redis_ready(redis)

@@ -21,8 +21,9 @@ class DiagnosticsController(Controller):
 
     @get("/env-sanity", responses=problems("forbidden"))
     async def env_sanity(self, state: State) -> EnvSanity:
-        """The settings (secrets masked), each dependency, and the migrations: always 200, with
-        ``status`` "degraded" when something is off; /health/ready is the one that answers 503."""
+        """The settings (secrets masked), each dependency, the migrations and the periodic jobs
+        failing round after round: always 200, with ``status`` "degraded" when something is off;
+        /health/ready is the one that answers 503."""
         container, gateways = state.container, state.container.gateways
         head = container.core.build_info().migration_head
-        return await env_sanity(state.settings, gateways.database(), gateways.redis(), head)
+        return await env_sanity(state.settings, gateways.database(), gateways.redis(), head, gateways.job_rounds())

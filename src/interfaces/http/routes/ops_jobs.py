@@ -13,7 +13,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
 
-from application.ports.jobs import DeadLetter
+from application.ports.jobs import DeadLetter, FailingJob
 from application.use_cases.manage_jobs import (
     GetJobsStatusHandler,
     ListDeadLettersHandler,
@@ -28,12 +28,25 @@ JobName = Annotated[str, Parameter(pattern=rf"^[a-z_]{{1,100}}{END}", descriptio
 Limit = Annotated[int, QueryParameter(ge=1, le=500, description="letters to return, newest first")]
 
 
+class FailingJobOut(msgspec.Struct):
+    job: str
+    rounds: int  # failed in a row, up to the latest
+    first_failed_at: datetime
+    last_failed_at: datetime
+    last_error: str
+
+    @classmethod
+    def of(cls, found: FailingJob) -> FailingJobOut:
+        return cls(found.job, found.rounds, found.first_failed_at, found.last_failed_at, found.last_error)
+
+
 class JobsStatusOut(msgspec.Struct):
     queue: str  # in-process or saq
     queued: int
     scheduled: int
     active: int
     dead_letters: int
+    failing: list[FailingJobOut]  # periodic jobs whose latest round failed, longest streak first
 
 
 class DeadLetterOut(msgspec.Struct):
@@ -73,10 +86,14 @@ class JobsOpsController(Controller):
 
     @get("/", dependencies={"get_jobs_status": use_case("get_jobs_status")}, responses=problems("forbidden"))
     async def status(self, get_jobs_status: NamedDependency[GetJobsStatusHandler], state: State) -> JobsStatusOut:
-        """How many jobs wait, wait for their time (retries, schedules) or run; and how many dead letters."""
+        """How many jobs wait, wait for their time (retries, schedules) or run; how many dead
+        letters; and which periodic jobs failed their latest rounds, how many in a row."""
         found = await get_jobs_status()
         stats = found.queue
-        return JobsStatusOut(state.settings.jobs, stats.queued, stats.scheduled, stats.active, found.dead_letters)
+        failing = [FailingJobOut.of(job) for job in found.failing]
+        return JobsStatusOut(
+            state.settings.jobs, stats.queued, stats.scheduled, stats.active, found.dead_letters, failing
+        )
 
     @get(
         "/dead-letters",
