@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.booked_holds import release_booked_hold
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from domain.bookings import AWAITING_PAYMENT, Booking
 
@@ -15,6 +16,8 @@ class ExpireBookingsHandler:
     """A PaymentIntent cannot outlive its hold: when the hold's time is up, the intent is
     cancelled and the booking ends ``expired``. If the payment succeeded at the last moment,
     the payment handler takes over instead (it sells the units if still free, else refunds).
+    A hold the engine lost (``booked_holds``) holds nothing to give back: its booking expires
+    all the same, so one such booking never stops the sweep for the others.
     Safe to run anywhere, any number of times: every step is idempotent.
     """
 
@@ -45,7 +48,7 @@ class ExpireBookingsHandler:
             if current.status not in AWAITING_PAYMENT:
                 return False
             now = self._clock.now()
-            await self._engine.release(current.hold_id, now)
+            await release_booked_hold(self._engine, current.hold_id, now)
             current.expire(now, ACTOR, "not paid before the hold expired")
             await uow.bookings.save(current)
             await uow.outbox.add(current.events)
