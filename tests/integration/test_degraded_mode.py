@@ -18,6 +18,7 @@ from uuid import UUID
 import asyncpg
 import httpx
 import pytest
+from dependency_injector import providers
 from redis.asyncio import Redis
 from sqlalchemy import event
 
@@ -338,3 +339,42 @@ async def test_postgres_dying_as_a_cancellation_is_written_keeps_the_units_sold(
     assert retried.status_code == 200, retried.text
     assert retried.json()["status"] == "cancelled"
     assert await stack.counters(pools["free"]) == (0, 0)
+
+
+class _RedisDiesDuringRefund:
+    """The fake gateway, but Redis goes down while it makes a refund: after the request's
+    Idempotency-Key was claimed in Redis, before the answer is stored there."""
+
+    def __init__(self, gateway: Any, redis: RestartableServer) -> None:
+        self._gateway, self._redis = gateway, redis
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    async def refund(self, *args: Any, **kwargs: Any) -> Any:
+        await asyncio.to_thread(self._redis.stop)
+        return await self._gateway.refund(*args, **kwargs)
+
+
+async def test_redis_dying_as_a_keyed_refund_is_made_answers_the_refund(stack: Stack) -> None:
+    """A refund needs only Postgres and the gateway, so it is made while Redis goes away; the
+    README says a refund's 503 means nothing was recorded, so the truthful answer is the refund.
+    It used to be a bare text/plain 500: storing the key's response failed after the refund was
+    made (and Litestar, seeing the recorded response as started, could not even map it)."""
+    listing_id, pools = await _listing(stack)
+    booking = await _booked(stack, await _held(stack, listing_id, pools["paid"]))
+    assert (await stack.post(f"/v1/dev/bookings/{booking['id']}/pay")).status_code == 200
+    gateway = stack.container.gateways.payments()
+    stack.container.gateways.payments.override(providers.Object(_RedisDiesDuringRefund(gateway, stack.redis)))
+    try:
+        answer = await stack.client.post(
+            f"/v1/bookings/{booking['id']}/refunds",
+            json={"amount": 1000, "reason": "goodwill"},
+            headers={"X-API-Key": stack.key, "Idempotency-Key": "refund-1"},
+        )
+    finally:
+        stack.container.gateways.payments.reset_override()
+
+    assert [refund.amount for refund in await gateway.list_refunds(booking["payment"]["intent_id"])] == [1000]
+    assert answer.status_code == 201, (answer.status_code, answer.headers.get("content-type"), answer.text)
+    assert answer.json()["refund"]["amount"]["amount"] == 1000

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +24,7 @@ from infrastructure.payments.fake import FakePaymentGateway
 from infrastructure.persistence.database import Database
 from infrastructure.settings import Settings
 from tests.databases import migrated_postgres, truncate_all
-from tests.integration.worker_stack import eventually, stack_env
-from tests.servers import free_port
+from tests.integration.worker_stack import eventually, serve, stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "holdfast_fake_processes"
@@ -39,29 +36,6 @@ class Deployment:
     one: httpx.AsyncClient  # API 1
     two: httpx.AsyncClient  # API 2: it also runs the expiry sweep, every second
     settings: Settings
-
-
-def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli", "serve"],
-            cwd=ROOT,
-            env={**env, "HOLDFAST_PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text(errors="replace")
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"holdfast serve was not ready in 60 s: {log.read_text(errors='replace')}")
 
 
 @pytest.fixture
@@ -80,9 +54,9 @@ def servers(processes_settings: Settings, tmp_path: Path) -> Iterator[tuple[str,
     del env["HOLDFAST_REDIS_URL"]
     started: list[subprocess.Popen[bytes]] = []
     try:
-        one, base_one = _serve(env, tmp_path / "api-1.log")
+        one, base_one = serve(env, tmp_path / "api-1.log")
         started.append(one)
-        two, base_two = _serve({**env, "HOLDFAST_EXPIRY_SWEEP_SECONDS": "1"}, tmp_path / "api-2.log")
+        two, base_two = serve({**env, "HOLDFAST_EXPIRY_SWEEP_SECONDS": "1"}, tmp_path / "api-2.log")
         started.append(two)
         yield base_one, base_two
     finally:

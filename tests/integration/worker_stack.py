@@ -3,6 +3,10 @@ event loop and workers as child processes, sharing a Postgres database and a Red
 
 Worker processes use the real clock; the app uses a ``FakeClock`` the test may set back in
 time, so that what it creates (holds) is already due when the workers look.
+
+``start_worker`` and ``serve`` start the real processes for tests that run the whole
+deployment as children (``holdfast serve`` too), and ``Child`` is one a drill may SIGKILL and
+start again: an API on the same port, so its clients find it again once it is back.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from interfaces.http.app import create_app
 from tests.databases import migrated_postgres, truncate_all
 from tests.e2e.conftest import Api, _empty_redis
 from tests.fakes.clock import FakeClock
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_DATABASE = "holdfast_workers"
@@ -47,19 +52,77 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_worker(self, **extra_env: str) -> subprocess.Popen[bytes]:
-        log = open(self.log_dir / f"worker-{len(self.workers)}.log", "wb")  # noqa: SIM115 (the child owns it)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli", "worker"],
-            cwd=ROOT,
-            env={**self.env, **extra_env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_worker({**self.env, **extra_env}, self.log_dir / f"worker-{len(self.workers)}.log")
         self.workers.append(process)
         return process
 
     def log(self, process: subprocess.Popen[bytes]) -> str:
         return (self.log_dir / f"worker-{self.workers.index(process)}.log").read_text(errors="replace")
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``holdfast worker`` as a child process, its output appended to ``log``."""
+    return _holdfast("worker", env, log)
+
+
+def serve(
+    env: dict[str, str], log: Path, port: int | None = None, ready: str = "/health/ready"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``holdfast serve`` as a child process on ``port`` (a free one if None), once ``ready``
+    answers 200; returns it and its base URL."""
+    port = port or free_port()
+    process = _holdfast("serve", {**env, "HOLDFAST_PORT": str(port)}, log)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text(errors="replace")
+        try:
+            if httpx.get(f"{base}{ready}", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    pytest.fail(f"holdfast serve was not ready in 60 s: {log.read_text(errors='replace')}")
+
+
+def _holdfast(command: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "interfaces.cli", command], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+@dataclass
+class Child:
+    """A ``holdfast serve`` (on a fixed port) or ``holdfast worker`` that a drill may kill with
+    SIGKILL and start again; its log keeps every life's output."""
+
+    command: str
+    env: dict[str, str]
+    log: Path
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready: str = "/health/ready") -> None:
+        if self.command == "serve":
+            self.port = self.port or free_port()
+            self.process, _ = serve(self.env, self.log, self.port, ready)
+        else:
+            self.process = start_worker(self.env, self.log)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as when the machine or the OOM killer takes it."""
+        if self.process is not None and self.process.poll() is None:
+            assert stop(self.process, signal.SIGKILL) == -signal.SIGKILL
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            stop(self.process)
 
 
 def stack_env(settings: Settings, **extra: str) -> dict[str, str]:

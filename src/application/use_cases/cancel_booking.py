@@ -11,6 +11,7 @@ from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
 from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.booked_holds import release_booked_hold
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking
@@ -32,7 +33,7 @@ class CancelBookingHandler:
 
     * a booking awaiting payment: its PaymentIntent is cancelled first (if it was paid in the
       meantime, the payment is taken into account and the booking is cancelled as a paid
-      one), then its hold is released;
+      one), then its hold is released (a hold the engine lost holds nothing: ``booked_holds``);
     * a confirmed booking: its sold units return to their pools (engine and record, in one
       unit of work) and it is refunded as the listing's cancellation policy says — in full
       until the cut-off, a percentage until the start, nothing after;
@@ -96,6 +97,6 @@ class CancelBookingHandler:
             if sold:
                 await self._engine.cancel(booking.hold_id)
             elif awaiting:
-                await self._engine.release(booking.hold_id, now)
+                await release_booked_hold(self._engine, booking.hold_id, now)
             await uow.commit()
         return booking, refund

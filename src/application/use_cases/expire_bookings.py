@@ -8,6 +8,7 @@ from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
 from application.ports.jobs import DeadLetterStore
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.booked_holds import release_booked_hold
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.item_dead_letters import ItemDeadLetters
 from domain.bookings import AWAITING_PAYMENT, Booking
@@ -20,6 +21,8 @@ class ExpireBookingsHandler:
     """A PaymentIntent cannot outlive its hold: when the hold's time is up, the intent is
     cancelled and the booking ends ``expired``. If the payment succeeded at the last moment,
     the payment handler takes over instead (it sells the units if still free, else refunds).
+    A hold the engine lost (``booked_holds``) holds nothing to give back: its booking expires
+    all the same, so one such booking never stops the sweep for the others.
     Safe to run anywhere, any number of times: every step is idempotent.
 
     One booking that cannot be ended (its intent unknown to the gateway, a state the gateway
@@ -58,7 +61,7 @@ class ExpireBookingsHandler:
             if current.status not in AWAITING_PAYMENT:
                 return False
             now = self._clock.now()
-            await self._engine.release(current.hold_id, now)
+            await release_booked_hold(self._engine, current.hold_id, now)
             current.expire(now, ACTOR, "not paid before the hold expired")
             await uow.bookings.save(current)
             await uow.outbox.add(current.events)

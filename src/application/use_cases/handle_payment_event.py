@@ -13,6 +13,7 @@ from application.ports.inventory import InventoryEngine
 from application.ports.payments import GatewayEvent, IntentStatus, PaymentGateway, PaymentIntent, RefundStatus
 from application.ports.payments import Refund as GatewayRefund
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.booked_holds import HOLD_GONE
 from application.use_cases.payment_records import record_capture, record_refund
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus
@@ -115,11 +116,13 @@ class HandlePaymentEventHandler:
             await self._refund_unsold_payment(tenant_id, booking_id)
 
     async def _sell(self, uow: UnitOfWork, booking: Booking) -> UUID | None:
-        """Confirm the booking's hold; if it expired, hold the same units again if still free."""
+        """Confirm the booking's hold; if it expired, hold the same units again if still free. A
+        hold the engine lost (``booked_holds``) counts as expired and cannot be taken again: None,
+        and the payment is given back."""
         now = self._clock.now()
         try:
             return (await self._engine.confirm(booking.hold_id, now)).id
-        except (HoldExpiredError, HoldNotActiveError):
+        except (HoldExpiredError, HoldNotActiveError, HOLD_GONE):  # lost with the engine's state: expired
             pass
         hold = await self._engine.get_hold(booking.hold_id)
         if hold is None:

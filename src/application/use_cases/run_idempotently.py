@@ -58,6 +58,7 @@ class RunIdempotently:
 class IdempotentResult:
     response: StoredResponse
     replayed: bool
+    stored: bool = True  # False: the request ran but the store failed to settle its key
 
 
 Action = Callable[[], Awaitable[StoredResponse]]
@@ -74,8 +75,11 @@ class RunIdempotentlyHandler:
       and is ``IdempotencyInProgressError`` only if the first is still running by then;
     * a claim older than ``lock_timeout`` belongs to a process that died, and is taken over.
 
-    The response is stored before the client sees it. Should storing fail (the database went
-    away), the client gets that failure and the claim lapses after ``lock_timeout``.
+    The response is stored before the client sees it. Should storing fail (Redis or the
+    database went away) the request has run all the same, so the client still gets its
+    response (``stored`` False says the key was not settled): answering the store's failure
+    instead would say "retry", and a refund made but answered 503 would be asked for again
+    under a new key. The claim lapses after ``lock_timeout``; a repeat after that runs again.
     """
 
     def __init__(self, store: IdempotencyStore, clock: Clock, policy: IdempotencyPolicy) -> None:
@@ -90,7 +94,10 @@ class RunIdempotentlyHandler:
         except BaseException:
             await self._store.release(claim)
             raise
-        await self._settle(claim, response)
+        try:
+            await self._settle(claim, response)
+        except Exception:  # the store's own failure: the caller hears of it through ``stored``
+            return IdempotentResult(response, replayed=False, stored=False)
         return IdempotentResult(response, replayed=False)
 
     async def _claim(self, command: RunIdempotently) -> Claim | StoredResponse:

@@ -16,6 +16,7 @@ from typing import Any
 
 from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from loguru import logger
 
 from application.errors import UnauthenticatedError
 from application.ports.idempotency import StoredResponse
@@ -43,6 +44,8 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
         command = RunIdempotently(tenant.id, key, scope["method"], _target(scope), body)
         recorder = _Recorder(app, scope, _replaying(body, receive))
         result = await _container(scope).use_cases.run_idempotently()(command, recorder.run)
+        if not result.stored:
+            logger.warning("Idempotency-Key not settled (the store failed); the response is sent all the same")
         if result.replayed:
             await _send_stored(send, result.response)
         else:
