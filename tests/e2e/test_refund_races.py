@@ -166,3 +166,14 @@ async def test_a_cancellation_stands_whatever_the_provider_answers_for_its_refun
     assert stands.json()["payment"]["refunding"] == PRICE  # the answer says the money is on its way
     assert cancelled.json()["payment"]["refunding"] == 0  # refused: nothing is on its way
     assert await _refunded(world, booking) == ([], 0, 0)
+
+
+async def test_a_refund_the_provider_answers_with_an_error_is_named_still_to_be_paid(world: World) -> None:
+    booking, slow = await _paid_booking(world)
+    slow.error = NotFoundError("payment_intent", "pi_unknown")
+
+    answer = await _refund(world, booking, 1000)
+
+    assert answer.status_code == 202, answer.text  # recorded and reserved: not a 404 for a booking that exists
+    assert answer.json()["refund"]["status"] == "requested"
+    assert answer.json()["booking"]["payment"]["refunding"] == 1000

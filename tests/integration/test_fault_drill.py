@@ -238,8 +238,8 @@ async def _held(deployment: Deployment, pools: list[Pool]) -> list[str]:
     return held
 
 
-def _cli(deployment: Deployment, *command: str) -> int:
-    result = subprocess.run(
+def _run_cli(deployment: Deployment, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "interfaces.cli", *command],
         cwd=ROOT,
         env=deployment.env,
@@ -248,20 +248,16 @@ def _cli(deployment: Deployment, *command: str) -> int:
         timeout=120,
         check=False,
     )
+
+
+def _cli(deployment: Deployment, *command: str) -> int:
+    result = _run_cli(deployment, *command)
     print(f"$ holdfast {' '.join(command)} -> {result.returncode}\n{result.stdout}{result.stderr[-2000:]}")
     return result.returncode
 
 
 def _cli_output(deployment: Deployment, *command: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", *command],
-        cwd=ROOT,
-        env=deployment.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_cli(deployment, *command)
     return (result.stdout + result.stderr).strip()
 
 

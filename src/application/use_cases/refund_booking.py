@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
@@ -13,7 +12,7 @@ from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.refunds import execute_refund
 from domain.bookings import Booking
-from domain.errors import PaymentProviderUnavailableError
+from domain.errors import ConflictError, DomainError
 from domain.money import Money
 from domain.refunds import Refund, RefundState, outstanding
 
@@ -46,9 +45,10 @@ class RefundBookingHandler:
     * a request key (the client's ``Idempotency-Key``) names one refund for ever: asked again,
       even after the key's stored response was purged, it resolves to that refund (asking the
       gateway again, under the refund's own key, only if it is still ``requested``);
-    * when the provider cannot be reached the refund stays ``requested`` and the answer says so:
-      the ``retry_refunds`` job asks again under the same key until it is settled. It is never
-      dropped, so a client must not ask again with a new key;
+    * when the provider cannot be reached (or answers with an error other than a refusal) the
+      refund stays ``requested`` and the answer says so: the ``retry_refunds`` job asks again
+      under the same key until it is settled (or dead-letters it for a person). It is never
+      dropped, so a client must not ask again with a new key; a refusal marks it ``failed``;
     * refunding does not cancel the booking or return units.
     """
 
@@ -60,9 +60,12 @@ class RefundBookingHandler:
         if refund.state is RefundState.REQUESTED:
             async with self._uow() as uow:
                 booking = await uow.bookings.get(command.tenant_id, command.booking_id)
-            # Unreachable provider: recorded and reserved, the retry job finishes it; the answer says so.
-            with suppress(PaymentProviderUnavailableError):
+            try:
                 refund = await execute_refund(self._uow, self._gateway, self._clock, refund, booking, fresh=created)
+            except ConflictError:
+                raise  # the provider refused it: recorded failed, no money moved, and the answer says so
+            except DomainError:
+                pass  # unreachable, or an error: recorded and reserved, the retry job finishes it (202)
         async with self._uow() as uow:
             booking = await uow.bookings.get(command.tenant_id, command.booking_id)
         return RefundedBooking(booking, refund, created)
