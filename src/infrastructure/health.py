@@ -51,8 +51,14 @@ async def schema_ready(database: Database, head: str | None) -> str | None:
     and what to do (``holdfast migrate``, or newer code for a database ahead of this one). One
     read of ``alembic_version``: cheap enough for every readiness probe."""
     try:
-        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS), database.engine.connect() as connection:
-            revision = await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+        async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
+            revision = await current_revision(database)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"[:300]
     return schema_problem(revision, head)
+
+
+async def current_revision(database: Database) -> str | None:
+    """The migration revision the database is at (None: no schema yet)."""
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())

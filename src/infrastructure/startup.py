@@ -21,7 +21,8 @@ from redis.asyncio import Redis
 
 from domain.webhooks import backoff
 from infrastructure.diagnostics import migration_head
-from infrastructure.health import database_ready, redis_ready, schema_ready
+from infrastructure.health import current_revision, database_ready, redis_ready
+from infrastructure.migrations import schema_problem
 from infrastructure.persistence.database import Database
 from infrastructure.settings import Settings
 
@@ -43,13 +44,30 @@ async def check_startup(settings: Settings) -> None:
         await _wait_for("the database", "HOLDFAST_DATABASE_URL", lambda: database_ready(database), give_up, limit)
         if redis is not None:
             await _wait_for("Redis", "HOLDFAST_REDIS_URL", lambda: redis_ready(redis), give_up, limit)
-        problem = await schema_ready(database, migration_head())
-        if problem is not None:
-            raise StartupError(problem)
+        await _check_schema(database, give_up, limit)
     finally:
         if redis is not None:
             await redis.aclose()
         await database.dispose()
+
+
+async def _check_schema(database: Database, give_up: float, limit: float) -> None:
+    """Refuse a schema that is not at the code's head at once; a read that fails or is slow (a
+    busy machine) is only a reason to try again within the same wait."""
+    problems: list[str | None] = []
+
+    async def read() -> str | None:
+        try:
+            async with asyncio.timeout(max(give_up - time.monotonic(), 0.1)):
+                revision = await current_revision(database)
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"[:300]
+        problems.append(schema_problem(revision, migration_head()))
+        return None
+
+    await _wait_for("the database's schema", "HOLDFAST_DATABASE_URL", read, give_up, limit)
+    if problems[-1] is not None:
+        raise StartupError(problems[-1])
 
 
 async def _wait_for(
