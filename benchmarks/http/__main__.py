@@ -482,7 +482,13 @@ def main(argv: list[str] | None = None) -> None:
             raise
         text = report(run, started)
         print(text)
-        data = {"args": vars(args), "results": [as_json(r) for r in run.results], "extra": run.extra, "report": text}
+        data = {
+            "args": vars(args),
+            "results": [as_json(r) for r in run.results],
+            "sweep": {target: [as_json(r) for r in runs] for target, runs in run.sweep.items()},
+            "extra": run.extra,
+            "report": text,
+        }
         (out / "http-results.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
         if not args.no_plots:
             for path in plot(run.results, run.sweep, out):

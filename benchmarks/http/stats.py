@@ -62,7 +62,8 @@ def from_samples(latencies_ms: list[float]) -> tuple[dict[str, float], list[tupl
         return {"p50": math.nan, "p99": math.nan, "p99.9": math.nan, "max": math.nan}, []
 
     def rank(p: float) -> float:
-        return values[min(len(values) - 1, max(0, math.ceil(p / 100 * len(values)) - 1))]
+        # round first: 99.9 / 100 * 1000 is 999.0000000000001 in floating point
+        return values[min(len(values) - 1, max(0, math.ceil(round(p / 100 * len(values), 9)) - 1))]
 
     lat = {f"p{p:g}": rank(p) for p in PERCENTILES} | {"max": values[-1]}
     step = max(1, len(values) // 200)
@@ -125,14 +126,16 @@ def plot(results: list[Result], sweep: dict[str, list[Result]], out: Path) -> li
         plt.close(fig)
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharey=True)
     for ax, mode in zip(axes, ("closed", "open"), strict=True):
-        for r in results:
-            if r.mode == mode and r.cdf:
-                ax.plot([x for x, _ in r.cdf], [f for _, f in r.cdf], label=r.target)
+        shown = [r for r in results if r.mode == mode and r.cdf]
+        for i, r in enumerate(shown):
+            style = ("-", "--", ":")[i // 10 % 3]  # the colour cycle has ten colours
+            ax.plot([x for x, _ in r.cdf], [f for _, f in r.cdf], style, label=r.target)
         ax.set_xscale("log")
         ax.set_xlabel("latency, ms (open loop: from the request's due time)")
         ax.set_title(f"Latency CDF, {mode} loop")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
+        if shown:
+            ax.legend(fontsize=7)
     axes[0].set_ylabel("fraction of requests answered")
     written.append(out / "http-latency-cdf.png")
     fig.savefig(written[-1], dpi=100, bbox_inches="tight")
