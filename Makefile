@@ -2,7 +2,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: venv system-deps run worker lint format test test-fast bench
+.PHONY: venv system-deps run worker lint format test test-fast bench bench-http
 
 venv: $(VENV)/.installed
 
@@ -50,3 +50,11 @@ test-fast: venv
 bench: system-deps venv
 	$(VENV)/bin/python -m benchmarks.engines --holds 3000 --concurrency 32
 	$(VENV)/bin/python -m benchmarks.jobs
+
+# The rush path over HTTP (issue 9): the production profile started as a user would (Postgres,
+# Redis, `holdfast migrate`, `holdfast serve` per port), wrk (closed loop) and an open-loop
+# generator; the no-op ASGI ceiling in the same run. Writes benchmarks/http-results.json and the
+# PNG plots; the figures go in benchmarks/RESULTS.md. BENCH_HTTP_ARGS: e.g. --only holds-redis.
+bench-http: system-deps venv
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(VENV)/bin/python -m benchmarks.http $(BENCH_HTTP_ARGS)
