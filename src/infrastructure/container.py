@@ -230,7 +230,14 @@ class UseCases(containers.DeclarativeContainer):
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
     create_booking = providers.Factory(CreateBookingHandler, _uow, _engine, core.clock, _gateway)
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
-    retry_refunds = providers.Factory(RetryRequestedRefundsHandler, _uow, _gateway, core.clock, gateways.dead_letters)
+    retry_refunds = providers.Factory(
+        RetryRequestedRefundsHandler,
+        _uow,
+        _gateway,
+        core.clock,
+        gateways.dead_letters,
+        grace=providers.Callable(timedelta, seconds=core.settings.provided.refund_retry_after_seconds),
+    )
     reconcile_payments = providers.Factory(PaymentsReconciler, _uow, _gateway, core.clock)
     journal_holds = providers.Factory(
         JournalHoldsHandler, _uow, gateways.hold_journal, core.clock, gateways.dead_letters

@@ -60,6 +60,7 @@ class Settings:
     delivery_seconds: float = 5.0  # how often due webhook deliveries are sent (0: off)
     notification_seconds: float = 15.0  # how often due emails are sent (0: off)
     refund_retry_seconds: float = 300.0  # how often refunds left `requested` are asked for again (0: off)
+    refund_retry_after_seconds: float = 300.0  # how long a refund stays `requested` before it is asked again
     worker_metrics_port: int = 0  # 0: the worker serves no /metrics
     job_dead_after_rounds: int = 5  # a periodic job failing this many rounds in a row leaves a dead letter
     startup_wait_seconds: float = 30.0  # how long serve/worker wait for Postgres and Redis, then exit
@@ -115,6 +116,9 @@ class Settings:
             delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
             notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),
             refund_retry_seconds=env.number("REFUND_RETRY_SECONDS", defaults.refund_retry_seconds, 0, 86400),
+            refund_retry_after_seconds=env.number(
+                "REFUND_RETRY_AFTER_SECONDS", defaults.refund_retry_after_seconds, 1, 86400
+            ),
             worker_concurrency=env.integer("WORKER_CONCURRENCY", defaults.worker_concurrency, 1, 500),
             worker_metrics_port=env.integer("WORKER_METRICS_PORT", defaults.worker_metrics_port, 0, 65535),
             job_dead_after_rounds=env.integer("JOB_DEAD_AFTER_ROUNDS", defaults.job_dead_after_rounds, 1, 1000),

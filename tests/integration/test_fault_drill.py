@@ -91,6 +91,8 @@ async def deployment(
     env = stack_env(
         settings,
         HOLDFAST_PAYMENTS="fake",
+        # A refund whose API was killed mid-call is asked again after 5 s, not after 5 minutes.
+        HOLDFAST_REFUND_RETRY_AFTER_SECONDS="5",
         **{f"HOLDFAST_{name}_SECONDS": "1" for name in ("EXPIRY_SWEEP", "RELAY", "REFUND_RETRY", "WEBHOOK_RETRY")},
     )
     key = await _tenant_key(settings)

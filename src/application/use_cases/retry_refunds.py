@@ -14,7 +14,9 @@ from application.use_cases.refunds import ask_gateway, record_answer, refuse
 from domain.errors import ConflictError
 from domain.refunds import Refund
 
-GRACE = timedelta(minutes=5)  # longer than a gateway call with its retries: the first caller has given up
+# Longer than a gateway call with its retries, so the first caller has given up (asking again
+# sooner would still pay once: same idempotency key, recorded under the booking's lock).
+GRACE = timedelta(minutes=5)
 BATCH = 50
 JOB = "retry_refunds"
 
@@ -42,13 +44,18 @@ class RetryRequestedRefundsHandler:
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, gateway: PaymentGateway, clock: Clock, dead_letters: DeadLetterStore
+        self,
+        uow: UnitOfWorkFactory,
+        gateway: PaymentGateway,
+        clock: Clock,
+        dead_letters: DeadLetterStore,
+        grace: timedelta = GRACE,
     ) -> None:
-        self._uow, self._gateway, self._clock = uow, gateway, clock
+        self._uow, self._gateway, self._clock, self._grace = uow, gateway, clock, grace
         self._stuck = ItemDeadLetters(dead_letters, clock, JOB)
 
-    async def __call__(self, older_than: timedelta = GRACE, limit: int = BATCH) -> int:
-        cutoff = self._clock.now() - older_than
+    async def __call__(self, older_than: timedelta | None = None, limit: int = BATCH) -> int:
+        cutoff = self._clock.now() - (self._grace if older_than is None else older_than)
         async with self._uow() as uow:
             stuck = await uow.refunds.requested_before(cutoff, limit)
         settled = 0
