@@ -26,7 +26,7 @@ from infrastructure.persistence.tables import listings
 from interfaces.http.app import create_app
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import hold, make_listing
-from tests.fakes.clock import FakeClock
+from tests.integration.worker_stack import eventually
 
 pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
 
@@ -81,14 +81,9 @@ async def listening(container: Container) -> None:
     await asyncio.wait_for(container.gateways.catalogue().ready(), HEARD_WITHIN_SECONDS)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
+async def heard(check: Callable[[], Awaitable[bool]]) -> None:
     """Until ``check`` holds; a change not heard within the pub/sub bound fails the test."""
-
-    async def poll() -> None:
-        while not await check():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), HEARD_WITHIN_SECONDS)
+    await eventually(check, "the change heard", HEARD_WITHIN_SECONDS)
 
 
 async def status_of(response: Awaitable[Any]) -> int:
@@ -109,8 +104,10 @@ async def test_holds_rejections_releases_and_unknown_keys_run_no_postgres_query(
         body = {"listing_id": listing_id, "customer_ref": "k", "lines": [{"pool_id": pool, "quantity": 1}]}
         keyed = await world.api.post("/v1/holds", body, headers={"Idempotency-Key": str(uuid4())})
         released = [await world.api.delete(f"/v1/holds/{r.json()['id']}") for r in placed]
-        strangers = [await Api(world.client, f"hf_{uuid4().hex}", world.clock).get(
-            f"/v1/listings/{listing_id}/availability") for _ in range(n)]
+        strangers = [
+            await Api(world.client, f"hf_{uuid4().hex}", world.clock).get(f"/v1/listings/{listing_id}/availability")
+            for _ in range(n)
+        ]
         unknown_pool = await hold(world.api, listing_id, {str(uuid4()): 1})
     assert [r.status_code for r in placed] == [201] * n
     assert {r.json()["code"] for r in sold_out} == {"insufficient_inventory"}
@@ -122,16 +119,14 @@ async def test_holds_rejections_releases_and_unknown_keys_run_no_postgres_query(
     assert queries == []
 
 
-async def test_a_key_revoked_through_another_process_is_refused_within_the_bound(
-    world: World, other: Other
-) -> None:
+async def test_a_key_revoked_through_another_process_is_refused_within_the_bound(world: World, other: Other) -> None:
     listing_id, pools = await make_listing(world.api)
     await listening(world.container)
     assert (await hold(world.api, listing_id, {pools["a"]: 1})).status_code == 201  # the key is cached
 
     await other.container.use_cases.revoke_api_key()(world.api.key)
 
-    await eventually(lambda: _refused(world.api.get(f"/v1/listings/{listing_id}")))
+    await heard(lambda: _refused(world.api.get(f"/v1/listings/{listing_id}")))
     assert (await hold(world.api, listing_id, {pools["a"]: 1})).status_code == 401
     assert (await world.other.get(f"/v1/listings/{listing_id}")).status_code == 404  # others still served
 
@@ -147,7 +142,7 @@ async def test_a_key_issued_through_another_process_is_accepted_within_the_bound
 
     key = await other.container.use_cases.issue_api_key()(IssueApiKey("acme", "second"))
     fresh = Api(world.client, key, world.clock)
-    await eventually(lambda: _served(fresh.get("/v1/listings")))
+    await heard(lambda: _served(fresh.get("/v1/listings")))
 
 
 async def _served(response: Awaitable[Any]) -> bool:
@@ -180,9 +175,7 @@ async def test_a_pool_resized_through_another_process_bounds_holds_at_once(world
     assert (await hold(world.api, listing_id, {pool: 1}, customer="z")).status_code == 409
 
 
-async def test_a_pool_added_through_another_process_can_be_held_within_the_bound(
-    world: World, other: Other
-) -> None:
+async def test_a_pool_added_through_another_process_can_be_held_within_the_bound(world: World, other: Other) -> None:
     listing_id, pools = await make_listing(world.api)
     await listening(world.container)
     assert (await hold(world.api, listing_id, {pools["a"]: 1})).status_code == 201  # the listing is cached
@@ -192,16 +185,14 @@ async def test_a_pool_added_through_another_process_can_be_held_within_the_bound
     assert created.status_code == 201, created.text
     added = created.json()["pool"]["id"]
 
-    await eventually(lambda: _placed(hold(world.api, listing_id, {added: 1}, customer="new")))
+    await heard(lambda: _placed(hold(world.api, listing_id, {added: 1}, customer="new")))
 
 
 async def _placed(response: Awaitable[Any]) -> bool:
     return await status_of(response) == 201
 
 
-async def test_a_limit_changed_through_another_process_is_enforced_within_the_bound(
-    world: World, other: Other
-) -> None:
+async def test_a_limit_changed_through_another_process_is_enforced_within_the_bound(world: World, other: Other) -> None:
     """No route changes a listing's limit yet: the change is written as one would be, and
     announced through B's catalogue (``changed_listing``), the call any such write makes."""
     listing_id, pools = await make_listing(world.api, (("a", 10, 100),), per_customer_limit=5)
@@ -211,7 +202,7 @@ async def test_a_limit_changed_through_another_process_is_enforced_within_the_bo
         await session.execute(update(listings).where(listings.c.id == UUID(listing_id)).values(per_customer_limit=2))
     await other.container.gateways.catalogue().changed_listing(UUID(listing_id))
 
-    await eventually(lambda: _limited(hold(world.api, listing_id, {pools["a"]: 1}, customer="c")))
+    await heard(lambda: _limited(hold(world.api, listing_id, {pools["a"]: 1}, customer="c")))
 
 
 async def _limited(response: Awaitable[Any]) -> bool:

@@ -5,7 +5,7 @@ Redis is back it subscribes again and caches again, having forgotten all it knew
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -15,6 +15,7 @@ from application.use_cases.register_tenant import RegisterTenant, hash_key
 from infrastructure.container import Container, build_container, close_container
 from infrastructure.settings import Settings
 from tests.databases import migrated_postgres, truncate_all
+from tests.integration.worker_stack import eventually
 from tests.servers import RestartableServer
 
 HEARD_WITHIN_SECONDS = 10.0
@@ -47,14 +48,6 @@ async def _accepted(container: Container, key: str) -> bool:
     return True
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    async def poll() -> None:
-        while not await check():
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(poll(), HEARD_WITHIN_SECONDS)
-
-
 async def test_no_key_is_cached_while_changes_cannot_be_heard(
     container: Container, restartable_redis: RestartableServer
 ) -> None:
@@ -67,7 +60,7 @@ async def test_no_key_is_cached_while_changes_cannot_be_heard(
     async with container.gateways.uow() as uow:  # revoked while no message can be sent
         assert await uow.tenants.revoke_key(hash_key(key), container.core.clock().now())
         await uow.commit()
-    await _eventually(lambda: _refused(container, key))
+    await eventually(lambda: _refused(container, key), "the change heard", HEARD_WITHIN_SECONDS)
 
     await asyncio.to_thread(restartable_redis.start)
     await asyncio.wait_for(cache.ready(), HEARD_WITHIN_SECONDS)
