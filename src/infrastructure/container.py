@@ -66,6 +66,7 @@ from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from application.use_cases.resize_pool import ResizePoolHandler
 from application.use_cases.retry_refunds import RetryRequestedRefundsHandler
 from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
+from application.use_cases.revoke_api_key import RevokeApiKeyHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
@@ -73,6 +74,8 @@ from application.use_cases.start_reconciliation import StartReconciliationHandle
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
 from infrastructure import tracing
+from infrastructure.catalogue.redis_cache import RedisCatalogueCache
+from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.clock import RandomIds, SystemClock
 from infrastructure.diagnostics import read_build_info
 from infrastructure.idempotency_redis import RedisIdempotencyStore
@@ -125,6 +128,22 @@ class Gateways(containers.DeclarativeContainer):
     # One registry per container: each app (and each test's app) counts from zero.
     metrics = providers.Singleton(PrometheusMetrics)
     uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics)
+    # The hot path's keys and listings: cached per process (pub/sub + max age) with the Redis
+    # engine, so a hold reads no database; read each time with the others (the database is on
+    # their hold path anyway, and there may be no Redis to announce changes on).
+    _uncached_catalogue = providers.Singleton(UncachedCatalogue, uow=uow.provider)
+    catalogue = providers.Selector(
+        settings.provided.inventory_engine,
+        memory=_uncached_catalogue,
+        sql=_uncached_catalogue,
+        redis=providers.Singleton(
+            RedisCatalogueCache,
+            source=_uncached_catalogue,
+            redis=redis,
+            clock=clock,
+            max_age=providers.Callable(timedelta, seconds=settings.provided.catalogue_max_age_seconds),
+        ),
+    )
     inventory = providers.Selector(
         settings.provided.inventory_engine,
         memory=providers.Singleton(MemoryInventoryEngine),
@@ -212,16 +231,17 @@ class UseCases(containers.DeclarativeContainer):
     _uow = gateways.uow.provider
     _engine = gateways.inventory
 
-    register_tenant = providers.Factory(RegisterTenantHandler, _uow, core.clock, core.ids)
-    authenticate = providers.Factory(AuthenticateHandler, _uow)
+    _catalogue = gateways.catalogue
+    register_tenant = providers.Factory(RegisterTenantHandler, _uow, core.clock, core.ids, _catalogue)
+    authenticate = providers.Factory(AuthenticateHandler, _catalogue)
     create_listing = providers.Factory(CreateListingHandler, _uow, core.clock, core.ids)
     get_listing = providers.Factory(GetListingHandler, _uow)
     list_listings = providers.Factory(ListListingsHandler, _uow)
-    create_pool = providers.Factory(CreatePoolHandler, _uow, _engine, core.clock, core.ids)
+    create_pool = providers.Factory(CreatePoolHandler, _uow, _engine, core.clock, core.ids, _catalogue)
     get_pool = providers.Factory(GetPoolHandler, _uow, _engine)
-    resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine)
+    resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine, _catalogue)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
-    place_hold = providers.Factory(PlaceHoldHandler, _uow, _engine, core.clock, core.ids, gateways.metrics)
+    place_hold = providers.Factory(PlaceHoldHandler, _catalogue, _engine, core.clock, core.ids, gateways.metrics)
     get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
     release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)
     check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
@@ -272,7 +292,8 @@ class UseCases(containers.DeclarativeContainer):
     )
 
     authorize_operator = providers.Factory(AuthorizeOperatorHandler, _uow)
-    issue_api_key = providers.Factory(IssueApiKeyHandler, _uow, core.clock, core.ids)
+    issue_api_key = providers.Factory(IssueApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
+    revoke_api_key = providers.Factory(RevokeApiKeyHandler, _uow, core.clock, _catalogue)
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = handle_payment_event
@@ -343,6 +364,8 @@ def build_container(settings: Settings) -> Container:
 
 async def close_container(container: Container) -> None:
     """Release pooled connections (creating a gateway here is cheap: neither connects eagerly)."""
+    if container.settings().inventory_engine == "redis":
+        await container.gateways.catalogue().aclose()  # its listener first: it uses the client
     client = container.gateways.redis()
     if client is not None:
         await client.aclose()

@@ -66,6 +66,9 @@ class Settings:
     startup_wait_seconds: float = 30.0  # how long serve/worker wait for Postgres and Redis, then exit
     otel: Literal["off", "console", "otlp"] = "off"  # OpenTelemetry tracing (the `otel` extra)
     otel_endpoint: str | None = None  # the collector's OTLP/HTTP traces URL, for otel=otlp
+    # The redis engine's per-process catalogue cache: no entry is used longer than this after a
+    # change a lost pub/sub message did not announce (infrastructure/catalogue/redis_cache.py).
+    catalogue_max_age_seconds: float = 5.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -125,6 +128,9 @@ class Settings:
             startup_wait_seconds=env.number("STARTUP_WAIT_SECONDS", defaults.startup_wait_seconds, 0, 3600),
             otel=env.choice("OTEL", defaults.otel, OTEL_MODES),  # type: ignore[arg-type]
             otel_endpoint=_http_url("OTEL_ENDPOINT", env.optional("OTEL_ENDPOINT")),
+            catalogue_max_age_seconds=env.number(
+                "CATALOGUE_MAX_AGE_SECONDS", defaults.catalogue_max_age_seconds, 0, 3600
+            ),
         )
         if settings.inventory_engine == "redis" and settings.redis_url is None:
             raise SettingsError("HOLDFAST_INVENTORY_ENGINE=redis needs HOLDFAST_REDIS_URL")

@@ -121,6 +121,24 @@ def create_operator_key(tenant_name: str) -> None:
     click.echo(f"operator key for {tenant_name!r} (shown once): {key}")
 
 
+@main.command("revoke-key")
+@click.option("--key", prompt="API key to revoke", hide_input=True, help="the plain key (asked for when left out)")
+def revoke_key(key: str) -> None:
+    """Revoke an API key: every process refuses it within HOLDFAST_CATALOGUE_MAX_AGE_SECONDS
+    (at once, normally, with the redis engine's pub/sub; at once with the others)."""
+    from domain.errors import DomainError
+
+    async def work(container: Container) -> None:
+        await container.use_cases.revoke_api_key()(key)
+
+    try:
+        _run(work)
+    except DomainError as exc:
+        click.echo(f"holdfast: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo("API key revoked")
+
+
 @main.command("expire-holds")
 def expire_holds() -> None:
     """Expire due holds once, returning their units."""

@@ -94,6 +94,14 @@ class TenantRepository(Protocol):
         """The tenant owning an active key with this hash."""
         ...
 
+    async def active_keys(self) -> dict[str, Tenant]:
+        """Every active key's hash and its tenant (the hot path's cached key directory)."""
+        ...
+
+    async def revoke_key(self, key_hash: str, at: datetime) -> bool:
+        """Mark the active key with this hash revoked; False when there is none."""
+        ...
+
 
 class ListingRepository(Protocol):
     async def add(self, listing: Listing) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.errors import UnauthenticatedError
-from application.ports.repositories import UnitOfWorkFactory
+from application.ports.catalogue import CatalogueCache
 from application.use_cases.register_tenant import hash_key
 from domain.tenants import Tenant
 
@@ -11,16 +11,19 @@ MAX_KEY_LENGTH = 200
 
 
 class AuthenticateHandler:
-    """A key authenticates its tenant while it is active; anything else is unauthenticated."""
+    """A key authenticates its tenant while it is active; anything else is unauthenticated.
 
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+    Keys are read through the catalogue cache: a revoked key stops working within its bound
+    (``application.ports.catalogue``), and with the Redis engine no request reads the database.
+    """
+
+    def __init__(self, catalogue: CatalogueCache) -> None:
+        self._catalogue = catalogue
 
     async def __call__(self, api_key: str | None) -> Tenant:
         if not api_key or len(api_key) > MAX_KEY_LENGTH:
             raise UnauthenticatedError("a valid X-API-Key header is required")
-        async with self._uow() as uow:
-            tenant = await uow.tenants.tenant_for_key(hash_key(api_key))
+        tenant = await self._catalogue.tenant_for_key(hash_key(api_key))
         if tenant is None:
             raise UnauthenticatedError("a valid X-API-Key header is required")
         return tenant

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.errors import InventoryUnavailableError
+from application.ports.catalogue import CatalogueCache
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
@@ -45,10 +46,15 @@ class CreatePoolHandler:
     unit of work, so a pool is never in the catalogue without counters. While the engine has
     lost the counters of the listing's other pools (or all of its state), no pool is added:
     the new counters would make the loss look whole, the lost pools as if they never were.
+    Once committed, the listing is announced changed to the catalogue cache (holds may name
+    the pool).
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator, catalogue: CatalogueCache
+    ) -> None:
         self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+        self._catalogue = catalogue
 
     async def __call__(self, command: CreatePool) -> PoolWithCounters:
         async with self._uow() as uow:
@@ -70,6 +76,7 @@ class CreatePoolHandler:
             await uow.pools.add(pool)
             counters = await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.capacity))
             await uow.commit()
+        await self._catalogue.changed_listing(listing.id)
         return PoolWithCounters(pool, counters)
 
     async def _require_engine_state(self, uow: UnitOfWork, siblings: list[Pool]) -> None:

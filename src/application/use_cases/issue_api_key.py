@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.ports.catalogue import CatalogueCache
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
@@ -25,10 +26,11 @@ class IssueApiKey:
 
 
 class IssueApiKeyHandler:
-    """Adds a key with the given scopes to a tenant; the plain key is returned once, stored hashed."""
+    """Adds a key with the given scopes to a tenant; the plain key is returned once, stored hashed.
+    The new key is announced to the catalogue cache once committed."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
-        self._uow, self._clock, self._ids = uow, clock, ids
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, catalogue: CatalogueCache) -> None:
+        self._uow, self._clock, self._ids, self._catalogue = uow, clock, ids, catalogue
 
     async def __call__(self, command: IssueApiKey) -> str:
         key = new_key()
@@ -41,4 +43,5 @@ class IssueApiKeyHandler:
             )
             await uow.tenants.add_key(record)
             await uow.commit()
+        await self._catalogue.changed_keys()
         return key

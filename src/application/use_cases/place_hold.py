@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
+from application.ports.catalogue import CatalogueCache
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
 from application.ports.metrics import Metrics
-from application.ports.repositories import UnitOfWorkFactory
 from domain.errors import DomainError, InvalidValueError, NotFoundError
 from domain.inventory import Hold, HoldLine
 from domain.listings import Pool
@@ -39,14 +40,15 @@ class PlaceHoldHandler:
     * the engine reserves all lines or none and enforces the listing's per-customer limit in
       the same atomic step; a retry with the same hold id returns the existing hold.
 
-    Nothing is written to the system of record here: with the Redis engine the hold path
-    touches Redis alone. Every outcome is counted: placed, or rejected by its error code.
+    Nothing is written to the system of record here, and the listing and its pools come from
+    the catalogue cache (fresh within its bound): with the Redis engine the hold path touches
+    Redis alone. Every outcome is counted: placed, or rejected by its error code.
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator, metrics: Metrics
+        self, catalogue: CatalogueCache, engine: InventoryEngine, clock: Clock, ids: IdGenerator, metrics: Metrics
     ) -> None:
-        self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
+        self._catalogue, self._engine, self._clock, self._ids = catalogue, engine, clock, ids
         self._metrics = metrics
 
     async def __call__(self, command: PlaceHold) -> Hold:
@@ -59,9 +61,8 @@ class PlaceHoldHandler:
         return hold
 
     async def _place(self, command: PlaceHold) -> Hold:
-        async with self._uow() as uow:
-            listing = await uow.listings.get(command.tenant_id, command.listing_id)
-            pools = {p.id: p for p in await uow.pools.for_listing(listing.tenant_id, listing.id)}
+        found = await self._catalogue.listing(command.tenant_id, command.listing_id)
+        listing, pools = found.listing, found.pools
         ttl = listing.hold_ttl_seconds
         if command.ttl_seconds is not None:
             if not 1 <= command.ttl_seconds <= ttl:
@@ -82,12 +83,12 @@ class PlaceHoldHandler:
         return await self._engine.place_hold(hold, listing.per_customer_limit)
 
     @staticmethod
-    def _line(pools: dict[UUID, Pool], pool_id: UUID, quantity: int) -> HoldLine:
+    def _line(pools: Mapping[UUID, Pool], pool_id: UUID, quantity: int) -> HoldLine:
         pool = pools.get(pool_id)
         if pool is None:
             raise NotFoundError("pool", pool_id)
         return HoldLine(pool_id, quantity, pool.unit_price.amount)
 
 
-def _currency(pools: dict[UUID, Pool], lines: tuple[HoldLine, ...]) -> str:
+def _currency(pools: Mapping[UUID, Pool], lines: tuple[HoldLine, ...]) -> str:
     return pools[lines[0].pool_id].unit_price.currency if lines else "XXX"

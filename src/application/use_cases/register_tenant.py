@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from application.ports.catalogue import CatalogueCache
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
@@ -45,11 +46,11 @@ class RegisteredTenant:
 class RegisterTenantHandler:
     """Creates the tenant and one API key; the plain key is shown once and stored only hashed.
 
-    Tenant names are unique.
+    Tenant names are unique. The new key is announced to the catalogue cache once committed.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator) -> None:
-        self._uow, self._clock, self._ids = uow, clock, ids
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, catalogue: CatalogueCache) -> None:
+        self._uow, self._clock, self._ids, self._catalogue = uow, clock, ids, catalogue
 
     async def __call__(self, command: RegisterTenant) -> RegisteredTenant:
         now = self._clock.now()
@@ -63,4 +64,5 @@ class RegisterTenantHandler:
                 ApiKeyRecord(self._ids.new_id(), tenant.id, hash_key(key), command.key_label, now)
             )
             await uow.commit()
+        await self._catalogue.changed_keys()
         return RegisteredTenant(tenant, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.ports.catalogue import CatalogueCache
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWorkFactory
 from application.use_cases.create_pool import PoolWithCounters
@@ -21,11 +22,12 @@ class ResizePool:
 class ResizePoolHandler:
     """A pool never shrinks below its held + sold units: the engine checks that atomically
     (``CapacityBelowCommittedError``), and the catalogue records the new capacity in the same
-    unit of work.
+    unit of work. The engine enforces capacity on every hold; the catalogue cache is told too,
+    so that no process keeps the old pool once committed.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine) -> None:
-        self._uow, self._engine = uow, engine
+    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, catalogue: CatalogueCache) -> None:
+        self._uow, self._engine, self._catalogue = uow, engine, catalogue
 
     async def __call__(self, command: ResizePool) -> PoolWithCounters:
         check_capacity(command.capacity)
@@ -35,4 +37,5 @@ class ResizePoolHandler:
             await uow.pools.save(pool)
             counters = await self._engine.resize(pool.id, command.capacity)
             await uow.commit()
+        await self._catalogue.changed_listing(pool.listing_id)
         return PoolWithCounters(pool, counters)

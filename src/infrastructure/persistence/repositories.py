@@ -97,6 +97,16 @@ class SqlTenantRepository:
         row = (await self._session.execute(statement)).first()
         return None if row is None else Tenant(row.id, row.name, row.created_at)
 
+    async def active_keys(self) -> dict[str, Tenant]:
+        statement = select(api_keys.c.key_hash, tenants).join(tenants, api_keys.c.tenant_id == tenants.c.id)
+        rows = (await self._session.execute(statement.where(api_keys.c.revoked_at.is_(None)))).all()
+        return {row.key_hash: Tenant(row.id, row.name, row.created_at) for row in rows}
+
+    async def revoke_key(self, key_hash: str, at: datetime) -> bool:
+        active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
+        result = await self._session.execute(update(api_keys).where(active).values(revoked_at=at))
+        return bool(result.rowcount)
+
 
 class SqlListingRepository:
     def __init__(self, session: AsyncSession) -> None:

@@ -1,0 +1,55 @@
+"""The hot path's view of the catalogue: API keys, and a listing with its pools.
+
+Placing a hold needs three facts from the system of record: whose key this is, the listing's
+rules (hold TTL, per-customer limit) and its pools (membership, unit prices). With the Redis
+engine they are read from a per-process cache so that a hold touches Redis alone; with the
+other engines the database is on the hold path anyway and every read goes to it.
+
+Rules every adapter keeps:
+
+* a key, listing or pool change is seen by every process within the adapter's stated bound
+  (``RedisCatalogueCache``: the pub/sub message, at the latest its ``max_age``); in the
+  process that made it, at once;
+* every write that changes what these reads return calls ``changed_keys`` or
+  ``changed_listing`` after its unit of work has committed (so a process that reloads on
+  the message sees the change);
+* a listing that is not found is never remembered: creating a listing needs no message;
+* an unknown key never costs a database query per request: an adapter that caches keys
+  caches the absence of a key too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from domain.listings import Listing, Pool
+from domain.tenants import Tenant
+
+
+@dataclass(frozen=True, slots=True)
+class ListingCatalogue:
+    """A listing and its pools by id, as the catalogue had them when read."""
+
+    listing: Listing
+    pools: Mapping[UUID, Pool]
+
+
+class CatalogueCache(Protocol):
+    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+        """The tenant of an active (not revoked) key, None for any other key."""
+        ...
+
+    async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
+        """The tenant's listing and its pools; ``NotFoundError`` for another tenant's or none."""
+        ...
+
+    async def changed_keys(self) -> None:
+        """A key was issued or revoked (committed): forget every cached key."""
+        ...
+
+    async def changed_listing(self, listing_id: UUID) -> None:
+        """The listing or one of its pools changed (committed): forget it."""
+        ...
