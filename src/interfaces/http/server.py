@@ -12,7 +12,8 @@ How it runs:
   and the in-process job runner cannot cross a process boundary.
 * SIGTERM or SIGINT: the workers stop accepting, finish the requests in flight and run the app's
   shutdown (jobs stopped, connections closed); a worker still busy after
-  ``SHUTDOWN_GRACE_SECONDS`` is killed. Kubernetes waits 30 s by default, so this ends first.
+  ``SHUTDOWN_GRACE_SECONDS`` is killed: before Kubernetes (terminationGracePeriodSeconds: 30),
+  compose (stop_grace_period) or ops/local-stack/down.sh (STACK_STOP_TIMEOUT) would.
 * A worker whose supervisor dies (SIGKILL, OOM) is killed too, rather than keep the port.
 * Logs: granian's own lines go through the same loguru set-up as the app's, and there is no
   access log: the app logs each request with its correlation id.
@@ -30,7 +31,7 @@ from litestar import Litestar
 
 from infrastructure.settings import Settings
 
-SHUTDOWN_GRACE_SECONDS = 20
+SHUTDOWN_GRACE_SECONDS = 15
 # How many connections may wait to be accepted, per port (granian's minimum is 128).
 BACKLOG = 2048
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
