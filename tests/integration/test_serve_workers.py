@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import pytest
 
 from tests.databases import migrated_postgres
@@ -214,3 +215,22 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"  # a zombie has exited; only its parent's reaping is left
+
+
+def test_a_worker_that_dies_is_replaced_while_the_other_serves(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, log = served
+    first, second = _worker_pids(log, 2)
+    os.kill(first, signal.SIGKILL)
+    _wait_for_lines(log, r"Spawning worker-\d+ with PID: \d+", 3)
+    replacement = _worker_pids_all(log)[-1]
+    assert replacement not in (first, second)
+    assert _parent(replacement) == process.pid
+    _wait_for_lines(log, r"Started worker-\d+", 3)
+    assert httpx.get(f"{base}/health/ready", timeout=30).status_code == 200
+    assert process.poll() is None
+
+
+def _worker_pids_all(log: Path) -> list[int]:
+    return [int(pid) for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", log.read_text())]

@@ -14,6 +14,9 @@ How it runs:
   shutdown (jobs stopped, connections closed); a worker still busy after
   ``SHUTDOWN_GRACE_SECONDS`` is killed: before Kubernetes (terminationGracePeriodSeconds: 30),
   compose (stop_grace_period) or ops/local-stack/down.sh (STACK_STOP_TIMEOUT) would.
+* A worker that dies (OOM, a crash) is started again while the others keep serving; one that
+  dies again within seconds of its restart stops the whole process with status 1 (granian's
+  guard against a crash loop), for the supervisor above (Kubernetes, compose) to see.
 * A worker whose supervisor dies (SIGKILL, OOM) is killed too, rather than keep the port.
 * Logs: granian's own lines go through the same loguru set-up as the app's, and there is no
   access log: the app logs each request with its correlation id.
@@ -73,6 +76,7 @@ def serve(settings: Settings) -> None:
         loop=Loops.uvloop,
         backlog=BACKLOG,
         workers_kill_timeout=SHUTDOWN_GRACE_SECONDS,
+        respawn_failed_workers=True,
         log_dictconfig=_GRANIAN_LOGS,
         log_access=False,
     ).serve()
