@@ -58,6 +58,9 @@ export_profile() {
     export HOLDFAST_REDIS_URL
     HOLDFAST_REDIS_URL="$(redis_url)"
     export HOLDFAST_INVENTORY_ENGINE=redis
+    # Worker processes per `holdfast serve` (one per port of STACK_API_PORTS): one by default,
+    # so two ports make two processes, as on a 2-core machine; export HOLDFAST_WORKERS for more.
+    export HOLDFAST_WORKERS="${HOLDFAST_WORKERS:-1}"
     export HOLDFAST_PAYMENTS="${HOLDFAST_PAYMENTS:-fake}"
     export HOLDFAST_HOST=127.0.0.1
     # Jobs go to SAQ on the stack's Redis, for the APIs too: they enqueue, the worker runs them

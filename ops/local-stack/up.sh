@@ -3,7 +3,8 @@
 #   Postgres (a cluster in var/stack/pg, port $STACK_PG_PORT, default 55432),
 #   Redis (var/stack/redis, append-only file on; port $STACK_REDIS_PORT, default 56379),
 #   `holdfast migrate`, then two API processes (`holdfast serve`) on 127.0.0.1:8001 and :8002
-#   ($STACK_API_PORTS) with HOLDFAST_INVENTORY_ENGINE=redis and HOLDFAST_ENV=production,
+#   ($STACK_API_PORTS), each with $HOLDFAST_WORKERS worker processes (default 1) on its port,
+#   with HOLDFAST_INVENTORY_ENGINE=redis and HOLDFAST_ENV=production,
 #   and one SAQ job worker (`holdfast worker`) with its /metrics on 127.0.0.1:9101
 #   ($STACK_WORKER_METRICS_PORT; 0 serves none).
 # Every process gets HOLDFAST_JOBS=saq: the APIs only enqueue; the worker runs every job and the

@@ -5,6 +5,7 @@ A bad value stops the service with a message that names the variable.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,18 @@ EMAIL_SENDERS = ("file", "smtp", "log")
 DEFAULT_EMAIL_FROM = "Holdfast <no-reply@localhost>"
 
 
+MAX_WORKERS = 64
+
+
+def default_workers() -> int:
+    """One serving process per core (the cores this process may run on), within 1..MAX_WORKERS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_WORKERS))
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -33,6 +46,9 @@ class SettingsError(ValueError):
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
+    # `holdfast serve` processes on the one port; each builds its own app and connections.
+    # from_env defaults it to the number of cores (1 on SQLite or the memory engine).
+    workers: int = 1
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
     inventory_engine: Literal["memory", "sql", "redis"] = "sql"
@@ -75,6 +91,20 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
     @property
+    def single_process_reason(self) -> str | None:
+        """Why ``holdfast serve`` must stay one process here, or None when workers may share the load.
+
+        The memory engine's stock lives in its process: two workers would each sell it all. SQLite
+        has one writer, ordered by a lock inside the process (see persistence/database.py), so
+        writers in other processes would fail with "database is locked" instead of queueing.
+        """
+        if self.inventory_engine == "memory":
+            return "HOLDFAST_INVENTORY_ENGINE=memory (each process would have its own stock)"
+        if self.uses_sqlite:
+            return "SQLite (one writer, ordered inside one process): use Postgres for more"
+        return None
+
+    @property
     def allows_private_webhook_targets(self) -> bool:
         return self.webhook_private_targets == "allow"
 
@@ -92,6 +122,7 @@ class Settings:
         settings = cls(
             host=env.text("HOST", defaults.host),
             port=env.integer("PORT", defaults.port, 1, 65535),
+            workers=env.integer("WORKERS", default_workers(), 1, MAX_WORKERS),
             database_url=_database_url(env.text("DATABASE_URL", defaults.database_url)),
             redis_url=_redis_url(env.optional("REDIS_URL")),
             inventory_engine=env.choice("INVENTORY_ENGINE", "sql", ENGINES),  # type: ignore[arg-type]
@@ -132,6 +163,11 @@ class Settings:
                 "CATALOGUE_MAX_AGE_SECONDS", defaults.catalogue_max_age_seconds, 0, 3600
             ),
         )
+        alone = settings.single_process_reason
+        if alone is not None and env.optional("WORKERS") is None:
+            settings = dataclasses.replace(settings, workers=1)
+        elif alone is not None and settings.workers > 1:
+            raise SettingsError(f"HOLDFAST_WORKERS must be 1 with {alone}, got {settings.workers}")
         if settings.inventory_engine == "redis" and settings.redis_url is None:
             raise SettingsError("HOLDFAST_INVENTORY_ENGINE=redis needs HOLDFAST_REDIS_URL")
         if settings.jobs == "saq" and settings.redis_url is None:

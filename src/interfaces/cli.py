@@ -250,20 +250,16 @@ def jobs_run(name: str) -> None:
 
 @main.command()
 def serve() -> None:
-    """Serve the API at HOLDFAST_HOST:HOLDFAST_PORT."""
-    import uvicorn
+    """Serve the API at HOLDFAST_HOST:HOLDFAST_PORT with HOLDFAST_WORKERS processes."""
+    from interfaces.http.server import serve as run_server
 
     settings = _settings()
     _start_or_exit(settings)
-    click.echo(f"Holdfast listening on http://{settings.host}:{settings.port} (docs: /schema)")
-    uvicorn.run(
-        "interfaces.http.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
+    click.echo(
+        f"Holdfast listening on http://{settings.host}:{settings.port} with {settings.workers} "
+        f"worker process{'es' if settings.workers > 1 else ''} (docs: /schema)"
     )
+    run_server(settings)
 
 
 main.add_command(reconcile)

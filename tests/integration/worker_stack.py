@@ -136,6 +136,9 @@ def stack_env(settings: Settings, **extra: str) -> dict[str, str]:
             "HOLDFAST_INVENTORY_ENGINE": settings.inventory_engine,
             "HOLDFAST_JOBS": "saq",
             "HOLDFAST_DB_POOL_SIZE": "5",
+            # One process per `holdfast serve`, as before HOLDFAST_WORKERS: the drills kill and
+            # count processes; test_serve_workers.py covers several workers on one port.
+            "HOLDFAST_WORKERS": "1",
             "HOLDFAST_WORKER_CONCURRENCY": "4",
             "HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "allow",  # the tests' receivers listen on loopback
             # Every schedule off: each test turns on the ones it watches.

@@ -272,3 +272,45 @@ def test_no_service_or_api_deployment_selects_the_worker_pods() -> None:
     assert worker["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert not objects["Service"]["spec"]["selector"].items() <= labels.items()
     assert not objects["Deployment"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def _seconds(duration: str) -> int:
+    """A compose duration ("30s", "1m") in seconds."""
+    number, unit = re.fullmatch(r"(\d+)([sm])", duration).groups()  # type: ignore[union-attr]
+    return int(number) * (60 if unit == "m" else 1)
+
+
+def _api_container_env() -> dict[str, str]:
+    return {var["name"]: var["value"] for var in _api_container().get("env", [])}
+
+
+def test_each_api_process_runs_a_set_number_of_workers() -> None:
+    # Unset, HOLDFAST_WORKERS is every core the process sees: in a container without a cpuset
+    # that is the whole host's, each worker with its own database pool.
+    compose_env = _holdfast_services()["api-1"]["environment"]
+    k8s_env = {**_k8s_env(), **_api_container_env()}
+    for environment in (compose_env, k8s_env):
+        settings = Settings.from_env({name: str(value) for name, value in environment.items()})
+        assert settings.workers == int(environment["HOLDFAST_WORKERS"]) > 1
+    # In Kubernetes, one worker per requested core, and per pod the connections of one process before.
+    requested = _api_container()["resources"]["requests"]["cpu"]
+    assert int(k8s_env["HOLDFAST_WORKERS"]) == int(requested)
+    assert int(k8s_env["HOLDFAST_WORKERS"]) * int(k8s_env["HOLDFAST_DB_POOL_SIZE"]) <= 20
+
+
+def test_the_local_stack_serves_one_worker_per_port_unless_told() -> None:
+    common = (OPS / "local-stack" / "common.sh").read_text()
+    assert re.search(r'^\s*export HOLDFAST_WORKERS="\$\{HOLDFAST_WORKERS:-1\}"$', common, flags=re.MULTILINE)
+
+
+def test_requests_in_flight_get_their_grace_before_any_kill() -> None:
+    from interfaces.http.server import SHUTDOWN_GRACE_SECONDS
+
+    pod = _k8s()["Deployment"]["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] > SHUTDOWN_GRACE_SECONDS
+    for name in ("api-1", "api-2"):
+        assert _seconds(_compose()["services"][name]["stop_grace_period"]) > SHUTDOWN_GRACE_SECONDS
+    common = (OPS / "local-stack" / "common.sh").read_text()
+    stop_timeout = re.search(r'STOP_TIMEOUT="\$\{STACK_STOP_TIMEOUT:-(\d+)\}"', common)
+    assert stop_timeout is not None
+    assert int(stop_timeout.group(1)) > SHUTDOWN_GRACE_SECONDS
