@@ -17,7 +17,7 @@ from infrastructure.container import Container, build_container, close_container
 from infrastructure.logging import configure_logging
 from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
-from interfaces.http.dependencies import API_KEY_HEADER, provide_now, provide_tenant
+from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics, metrics_middleware
@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
         security=[{"ApiKey": []}],
         before_request=strict_body,
-        middleware=[idempotency_middleware],
+        # Authentication first: a request without a valid key is 401 before its body is read.
+        middleware=[authentication_middleware, idempotency_middleware],
     )
     app = Litestar(
         route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
