@@ -14,7 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from infrastructure.container import Container, build_container, close_container
-from infrastructure.logging import configure_logging
+from infrastructure.logging import configure_logging, flush_logs
 from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
 from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
@@ -67,6 +67,7 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
             if queue is not None:
                 await queue.stop()
             await close_container(container)
+            flush_logs()  # the batched log lines of the last requests
 
     return lifespan
 
