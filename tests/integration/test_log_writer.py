@@ -1,4 +1,4 @@
-"""Log lines are written by a thread, in batches: never lost at a flush, at shutdown or at exit."""
+"""Log lines are written in batches: never lost at a flush, at the app's shutdown or at exit."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from interfaces.http.app import create_app
 
 @pytest.fixture(autouse=True)
 def _only_explicit_flushes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The writer's own rounds come an hour apart: only the flush under test writes."""
+    """A batch waits an hour for its drain: only the flush under test writes."""
     monkeypatch.setattr(infrastructure.logging, "FLUSH_SECONDS", 3600)
     yield
     configure_logging(Settings())
 
 
-def test_lines_are_written_when_flushed(capsys: pytest.CaptureFixture[str]) -> None:
+async def test_lines_logged_in_the_event_loop_are_written_when_flushed(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(Settings())
     logger.info("first {}", 1)
     logger.info("second for jane.doe@example.com")
@@ -33,7 +33,7 @@ def test_lines_are_written_when_flushed(capsys: pytest.CaptureFixture[str]) -> N
     assert "second for j***@example.com" in err  # masked, batch or not
 
 
-def test_lines_are_written_when_the_sink_is_removed_as_at_exit(capsys: pytest.CaptureFixture[str]) -> None:
+async def test_lines_are_written_when_the_sink_is_removed_as_at_exit(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(Settings(environment="production"))
     logger.info("the last words")
 

@@ -93,7 +93,7 @@ def _log_everything() -> None:
 def test_production_json_lines_carry_nothing_in_full(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(Settings(environment="production"))
     _log_everything()
-    flush_logs()  # lines are written in batches, by a thread of their own
+    flush_logs()  # lines are written in batches
     out = capsys.readouterr().out
 
     assert "jane.doe" not in out
