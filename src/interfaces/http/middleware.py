@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import secrets
 import time
@@ -24,9 +25,18 @@ _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 # A fresh id is this process's random prefix and a counter (32 hex digits, like a UUID's): unique
-# across processes without a system call for randomness on every request.
+# across processes without a system call for randomness on every request. A forked worker draws
+# a prefix of its own (it would otherwise repeat its parent's ids).
 _PREFIX = secrets.token_hex(8)
 _COUNTER = itertools.count(1)
+
+
+def _new_prefix() -> None:
+    global _PREFIX
+    _PREFIX = secrets.token_hex(8)
+
+
+os.register_at_fork(after_in_child=_new_prefix)
 
 
 def _fresh() -> str:
