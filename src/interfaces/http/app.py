@@ -20,7 +20,7 @@ from infrastructure.tracing import http_tracing
 from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.idempotency import idempotency_middleware
-from interfaces.http.metrics import metrics, metrics_middleware
+from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency
 from interfaces.http.routes.bookings import BookingController
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     )
     app = Litestar(
         route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
-        middleware=[correlation_middleware, metrics_middleware],
+        middleware=[correlation_middleware],  # correlation ids, HTTP metrics and access lines
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),
