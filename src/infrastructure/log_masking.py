@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 MASK = "***"
@@ -48,6 +49,7 @@ def mask_text(text: str, *, json_lines: bool = False) -> str:
     return _CLIENT_SECRET.sub(lambda m: f"{m[1]}{MASK}", text)
 
 
+@lru_cache(maxsize=1024)  # keys are the code's own, and few
 def is_sensitive(key: str) -> bool:
     normalized = key.lower().replace("-", "_")
     return normalized in _SENSITIVE_KEYS or any(part in normalized for part in _SENSITIVE_PARTS)
@@ -68,6 +70,15 @@ def mask_extra(extra: dict[str, Any]) -> None:
     """Masks a loguru record's ``extra`` in place (each record has a dict of its own)."""
     for key, value in extra.items():
         if isinstance(value, str | Mapping | list | tuple | set | frozenset) or is_sensitive(key):
+            extra[key] = mask_value(value, sensitive=is_sensitive(key))
+
+
+def mask_extra_by_key(extra: dict[str, Any]) -> None:
+    """What only the keys can tell: ``extra``'s values under sensitive keys, and inside nested
+    values, masked in place. Plain text under other keys is left for ``mask_text`` over the
+    finished line (the log writer's one pass per batch), not run through the patterns here."""
+    for key, value in extra.items():
+        if is_sensitive(key) or isinstance(value, Mapping | list | tuple | set | frozenset):
             extra[key] = mask_value(value, sensitive=is_sensitive(key))
 
 

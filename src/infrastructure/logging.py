@@ -4,12 +4,20 @@ Every line carries the correlation id of the request (or job) it belongs to; the
 request is authenticated (``tenant_id``); ``job_id`` and ``job`` while a job runs; and, with
 tracing on, the current span's ``trace_id`` and ``span_id``. Emails, card numbers, secrets and
 the values of sensitive keys are masked before anything is written (see ``log_masking``).
+
+Lines are written in batches (``_BatchingStream``): a request pays for formatting its line and
+appending it to a list, not for its own masking pass over the finished text nor its own write
+to the terminal or pipe. Batches are written ``FLUSH_SECONDS`` after their first line, at
+``flush_logs()`` (the app's shutdown calls it; so do tests that read what was written) and when
+the sink is removed (loguru removes its sinks at exit).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,7 +25,7 @@ from typing import Any, TextIO
 
 from loguru import logger
 
-from infrastructure.log_masking import mask_extra, mask_text
+from infrastructure.log_masking import mask_extra_by_key, mask_text
 from infrastructure.settings import Settings
 
 correlation_id: ContextVar[str] = ContextVar("correlation_id", default="-")
@@ -28,6 +36,8 @@ _request_fields: ContextVar[dict[str, str] | None] = ContextVar("holdfast_reques
 _trace_fields: Callable[[], dict[str, str]] | None = None
 
 _TAGS = ("tenant_id", "job", "job_id", "trace_id")
+FLUSH_SECONDS = 0.05
+BATCH_LINES = 512
 
 
 @contextmanager
@@ -78,8 +88,9 @@ def _patch(record: Any) -> None:
         extra.setdefault(key, value)
     if _trace_fields is not None:
         extra.update(_trace_fields())
-    record["message"] = mask_text(record["message"])
-    mask_extra(extra)
+    # Emails, cards and secrets in text (the message, plain values, exception text) are masked
+    # on the finished line by the writer; here only what the keys say must be hidden.
+    mask_extra_by_key(extra)
 
 
 def _readable(record: Any) -> str:
@@ -89,21 +100,72 @@ def _readable(record: Any) -> str:
     return head + (f"<dim>{tags}</dim>" if tags else "") + " {message}\n{exception}"
 
 
-class _MaskingStream:
-    """Masks the finished line once more: exception text (a driver's error may quote the row it
-    failed to write) is formatted after the patcher has run."""
+class _BatchingStream:
+    """Masks the finished lines and writes them in batches.
+
+    Masked once more as text: exception text (a driver's error may quote the row it failed to
+    write) is formatted after the patcher has run. One masking pass and one write per batch, not
+    per line (the patterns never span a line break, so the result is the same).
+
+    Lines logged in the event loop wait for a drain the loop runs ``FLUSH_SECONDS`` later (or
+    sooner, past ``BATCH_LINES``); anywhere else (command line, threads) they are written at
+    once. Not a writer thread: measured, a thread fighting the event loop for the GIL made
+    ``GET /health/live`` slower and its p99 ten times worse than writing each line in place.
+    loguru calls ``flush`` after every line; it is a no-op here, ``drain`` writes.
+    """
 
     def __init__(self, stream: TextIO, *, json_lines: bool) -> None:
         self._stream, self._json_lines = stream, json_lines
+        self._pending: list[str] = []
+        self._drain_on: asyncio.AbstractEventLoop | None = None  # the loop a drain is due on
+        self._lock = threading.Lock()  # a line logged from another thread while a batch is taken
 
     def write(self, text: str) -> None:
-        self._stream.write(mask_text(text, json_lines=self._json_lines))
+        with self._lock:
+            # The text alone: loguru's message carries its whole record, and records kept alive
+            # across a batch survive into the older GC generations (measured: a p99 ten times worse).
+            self._pending.append(str(text))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not in an event loop's thread: no batching
+            self.drain()
+            return
+        if len(self._pending) >= BATCH_LINES:
+            self.drain()
+        elif self._drain_on is not loop:  # (a drain due on a loop since closed never comes)
+            self._drain_on = loop
+            loop.call_later(FLUSH_SECONDS, self.drain)
 
     def flush(self) -> None:
-        self._stream.flush()
+        """Called by loguru after every line: the batch is written by ``drain`` instead."""
 
     def isatty(self) -> bool:
         return self._stream.isatty()
+
+    def drain(self) -> None:
+        self._drain_on = None
+        with self._lock:
+            text, self._pending = "".join(self._pending), []
+        if not text:
+            return
+        try:
+            self._stream.write(mask_text(text, json_lines=self._json_lines))
+            self._stream.flush()
+        except (OSError, ValueError):  # the stream closed under us (a pipe gone, a test's capture)
+            pass
+
+    def stop(self) -> None:
+        """Called by loguru when the sink is removed (at ``configure_logging`` and at exit)."""
+        self.drain()
+
+
+_writer: _BatchingStream | None = None
+
+
+def flush_logs() -> None:
+    """Writes every line logged so far (at shutdown, or before reading what was written)."""
+    if _writer is not None:
+        _writer.drain()
 
 
 class _ToLoguru(logging.Handler):
@@ -115,7 +177,7 @@ class _ToLoguru(logging.Handler):
 
 
 def configure_logging(settings: Settings) -> None:
-    global _trace_fields
+    global _trace_fields, _writer
     if settings.otel != "off":
         from infrastructure.tracing import require_opentelemetry, trace_fields
 
@@ -127,8 +189,9 @@ def configure_logging(settings: Settings) -> None:
     logger.remove()
     logger.configure(patcher=_patch)
     options: dict[str, Any] = {"level": settings.log_level, "backtrace": False, "diagnose": False}
+    _writer = _BatchingStream(sys.stdout if production else sys.stderr, json_lines=production)
     if production:
-        logger.add(_MaskingStream(sys.stdout, json_lines=True), serialize=True, **options)
+        logger.add(_writer, serialize=True, **options)
     else:
-        logger.add(_MaskingStream(sys.stderr, json_lines=False), format=_readable, **options)
+        logger.add(_writer, format=_readable, **options)
     logging.basicConfig(handlers=[_ToLoguru()], level=logging.INFO, force=True)

@@ -9,6 +9,7 @@ its own values at ``/metrics``: run one scrape target per ``holdfast serve`` pro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -84,6 +85,9 @@ class PrometheusMetrics:
         self._errors = Counter(
             f"{PREFIX}_http_request_errors", "HTTP requests answered 5xx", HTTP_LABELS, registry=registry
         )
+        # Each (method, route, status)'s children, looked up once: labels() costs a lock and a few
+        # allocations, and the label sets are few (route templates, not paths).
+        self._http_children: dict[tuple[str, str, int], tuple[Any, Any, Any | None]] = {}
         self._latency = Histogram(
             f"{PREFIX}_http_request_duration_seconds",
             "HTTP request latency, until the response is sent",
@@ -135,11 +139,17 @@ class PrometheusMetrics:
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """``route`` must be a route template (``/v1/holds/{hold_id}``): a raw path would mint a
         series per id."""
-        labels = (method, route, str(status))
-        self._requests.labels(*labels).inc()
-        self._latency.labels(*labels).observe(seconds)
-        if status >= 500:
-            self._errors.labels(*labels).inc()
+        children = self._http_children.get((method, route, status))
+        if children is None:
+            labels = (method, route, str(status))
+            error = self._errors.labels(*labels) if status >= 500 else None
+            children = self._requests.labels(*labels), self._latency.labels(*labels), error
+            self._http_children[(method, route, status)] = children
+        requests, latency, errors = children
+        requests.inc()
+        latency.observe(seconds)
+        if errors is not None:
+            errors.inc()
 
     def exposition(self) -> tuple[bytes, str]:
         """The registry in Prometheus' text format, and its content type."""

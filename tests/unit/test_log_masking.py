@@ -13,6 +13,7 @@ from infrastructure.logging import (
     bind_request_fields,
     configure_logging,
     correlation_id,
+    flush_logs,
     job_log_context,
     request_log_context,
 )
@@ -92,6 +93,7 @@ def _log_everything() -> None:
 def test_production_json_lines_carry_nothing_in_full(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(Settings(environment="production"))
     _log_everything()
+    flush_logs()  # lines are written in batches
     out = capsys.readouterr().out
 
     assert "jane.doe" not in out
@@ -111,6 +113,7 @@ def test_production_json_lines_carry_nothing_in_full(capsys: pytest.CaptureFixtu
 def test_development_lines_carry_nothing_in_full(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging(Settings(environment="development"))
     _log_everything()
+    flush_logs()
     err = capsys.readouterr().err
 
     assert "jane.doe" not in err

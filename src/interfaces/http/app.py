@@ -14,13 +14,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from infrastructure.container import Container, build_container, close_container
-from infrastructure.logging import configure_logging
+from infrastructure.logging import configure_logging, flush_logs
 from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
-from interfaces.http.dependencies import API_KEY_HEADER, provide_now, provide_tenant
+from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.idempotency import idempotency_middleware
-from interfaces.http.metrics import metrics, metrics_middleware
+from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency
 from interfaces.http.routes.bookings import BookingController
@@ -67,6 +67,7 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
             if queue is not None:
                 await queue.stop()
             await close_container(container)
+            flush_logs()  # the batched log lines of the last requests
 
     return lifespan
 
@@ -90,11 +91,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
         security=[{"ApiKey": []}],
         before_request=strict_body,
-        middleware=[idempotency_middleware],
+        # Authentication first: a request without a valid key is 401 before its body is read.
+        middleware=[authentication_middleware, idempotency_middleware],
     )
     app = Litestar(
         route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
-        middleware=[correlation_middleware, metrics_middleware],
+        middleware=[correlation_middleware],  # correlation ids, HTTP metrics and access lines
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),

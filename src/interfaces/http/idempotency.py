@@ -6,8 +6,9 @@ request body (to fingerprint it, then hands the same bytes on) and the response 
 before the client sees it). The rules themselves live in the ``RunIdempotently`` use case; its
 errors are raised from here and answered as problem+json by the app's exception handlers.
 
-Requests without the header, and requests whose X-API-Key authenticates nobody (the handler
-then answers 401), pass straight through.
+Requests without the header pass straight through. A keyed request whose X-API-Key
+authenticates nobody is answered 401 before its body is read (on /v1 by
+``authentication_middleware``, outside this one; on the routers without it, here).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from loguru import logger
 
-from application.errors import UnauthenticatedError
 from application.ports.idempotency import StoredResponse
 from application.use_cases.run_idempotently import RunIdempotently
-from domain.tenants import Tenant
-from interfaces.http.dependencies import API_KEY_HEADER
+from interfaces.http.dependencies import authenticated_tenant
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -36,10 +35,10 @@ def idempotency_middleware(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, IDEMPOTENCY_HEADER) if scope.get("method") in MUTATING else None
-        tenant = None if key is None else await _tenant(scope)
-        if key is None or tenant is None:
+        if key is None:
             await app(scope, receive, send)
             return
+        tenant = await authenticated_tenant(scope)  # before the body: a bad key is a 401, unread
         body = await _read_body(scope, receive)
         command = RunIdempotently(tenant.id, key, scope["method"], _target(scope), body)
         recorder = _Recorder(app, scope, _replaying(body, receive))
@@ -85,15 +84,6 @@ async def _send_stored(send: Send, response: StoredResponse) -> None:
 def _kept(headers: Any) -> tuple[tuple[str, str], ...]:
     pairs = ((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in headers)
     return tuple((name, value) for name, value in pairs if name in KEPT_HEADERS)
-
-
-async def _tenant(scope: Scope) -> Tenant | None:
-    """The tenant exactly as the handlers resolve it; None lets the handler answer the 401."""
-    try:
-        tenant: Tenant = await _container(scope).use_cases.authenticate()(_header(scope, API_KEY_HEADER))
-    except UnauthenticatedError:
-        return None
-    return tenant
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes:

@@ -1,7 +1,8 @@
 """HTTP metrics per route template, and ``GET /metrics`` for Prometheus to scrape.
 
-Our own middleware rather than Litestar's ``PrometheusMiddleware``: that one registers its
-series in prometheus_client's process-global registry (shared by every app in the process, so
+Recorded by our own middleware (``correlation_middleware``, with the correlation id and the
+access line) rather than Litestar's ``PrometheusMiddleware``: that one registers its series in
+prometheus_client's process-global registry (shared by every app in the process, so
 tests leak values into each other), and it labels a request whose exception escapes to the
 app's handlers (e.g. a bad ``Idempotency-Key``, raised by the /v1 router's middleware) as 200.
 
@@ -13,17 +14,15 @@ counted, which also keeps clients from minting series with made-up paths.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from litestar import Response, get
 from litestar.datastructures import State
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 from loguru import logger
 
 from infrastructure.metrics import PrometheusMetrics
-from interfaces.http.errors import answered_status
 
 T = TypeVar("T")
 
@@ -35,33 +34,11 @@ def _metrics(scope: Scope) -> PrometheusMetrics:
     return metrics
 
 
-def metrics_middleware(app: ASGIApp) -> ASGIApp:
-    """Counts and times each request by method, route template and status."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status: int | None = None
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_noting_status)
-        except Exception as exc:  # answered by the app's exception handlers, outside this middleware
-            status = status or answered_status(exc)
-            raise
-        finally:  # a request cancelled before it was answered (the client left) is not counted
-            if status is not None:
-                route = scope.get("path_template") or "unmatched"
-                _metrics(scope).http_request(scope["method"], route, status, time.perf_counter() - started)
-
-    return middleware
+def record_http_request(scope: Scope, status: int, seconds: float) -> None:
+    """Counts and times one answered request by method, route template and status (called by
+    ``correlation_middleware``, which already wraps ``send`` and times the request)."""
+    route = scope.get("path_template") or "unmatched"
+    _metrics(scope).http_request(scope["method"], route, status, seconds)
 
 
 async def _read(what: str, read: Awaitable[T]) -> T | None:
