@@ -447,7 +447,9 @@ def _cores() -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", nargs="+", choices=TARGETS, default=list(TARGETS), help="targets to measure")
-    parser.add_argument("--server", default="uvicorn", choices=("uvicorn", "granian"), help="for the no-op ceiling")
+    parser.add_argument(
+        "--server", default="granian", choices=("uvicorn", "granian"), help="for the no-op ceiling (holdfast serve's)"
+    )
     parser.add_argument("--processes", type=int, default=2, help="API processes (one a port) in the production stacks")
     parser.add_argument("--connections", type=int, default=32, help="closed loop: connections a port")
     parser.add_argument(

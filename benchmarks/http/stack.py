@@ -147,6 +147,7 @@ def production(engine: str, processes: int, logs: Path) -> Iterator[Fleet]:
             "HOLDFAST_INVENTORY_ENGINE": engine,
             "HOLDFAST_JOBS": "saq",
             "HOLDFAST_PAYMENTS": "fake",
+            "HOLDFAST_WORKERS": "1",  # one process a port, as the ceiling runs
         }
         with holdfast(settings, processes, logs) as fleet:
             yield fleet
