@@ -295,3 +295,25 @@ def _samples(scrape: str, name: str, **labels: str) -> list[float]:
         if all(have.get(key) == value for key, value in labels.items()):
             values.append(float(found.group(2)))
     return values
+
+
+def test_a_replaced_workers_requests_still_count_in_the_scrape(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, log = served
+    workers = _worker_pids(log, 2)
+    _wait_for_lines(log, r"Started worker-\d+", 2)
+    port = int(base.rsplit(":", 1)[1])
+    answered_by: list[int] = []
+    while workers[0] not in answered_by:
+        assert len(answered_by) < MOST_CONNECTIONS, f"worker {workers[0]} never answered: {answered_by}"
+        with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
+            client.sendall(b"GET /health/live HTTP/1.1\r\nHost: holdfast\r\n\r\n")
+            assert _read_response(client).startswith(b"HTTP/1.1 200"), "a worker did not answer"
+            answered_by.append(_owner(client, port, workers))
+    os.kill(workers[0], signal.SIGKILL)
+    _wait_for_lines(log, r"Started worker-\d+", 3)  # the replacement is up
+    for _ in range(10):  # whichever worker, the old or the new, answers the scrape
+        scrape = httpx.get(f"{base}/metrics", headers={"Connection": "close"}, timeout=EXIT_DEADLINE).text
+        assert _samples(scrape, "holdfast_http_requests_total", route="/health/live") == [float(len(answered_by))]
+    assert process.poll() is None
