@@ -1,17 +1,25 @@
 """Prometheus metrics: the ``Metrics`` port and the HTTP instruments, in a registry of their own.
 
 Each ``PrometheusMetrics`` owns a ``CollectorRegistry`` rather than the process-global one, so
-two apps (or two tests) in one process never share or collide on series. Each process serves
-its own values at ``/metrics``: run one scrape target per ``holdfast serve`` process
-(prometheus_client's multiprocess mode is not used).
+two apps (or two tests) in one process never share or collide on series.
+
+One process (tests, ``holdfast worker``, ``holdfast serve`` with one worker) serves its own
+values. The worker processes of one ``holdfast serve`` with HOLDFAST_WORKERS above 1 share its
+port, so a scrape must answer for all of them: ``serve`` sets PROMETHEUS_MULTIPROC_DIR for them
+(before they import prometheus_client, which picks its value store at import), each worker
+writes its values to files there, and a scrape reads every worker's files: counters and
+histograms summed, and each gauge (all of them read from the record just before a scrape, the
+same whichever worker reads it) as the value written last (``mostrecent``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from application.ports.jobs import FailingJob, JobOutcome, QueueStats
 from domain.bookings import BookingStatus
@@ -20,6 +28,10 @@ PREFIX = "holdfast"
 # Seconds; a hold or a booking answers in milliseconds, a checkout waits on the payment provider.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 HTTP_LABELS = ("method", "route", "status")
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own switch
+# Only set, never incremented, and the same value whichever worker set it: the latest write wins
+# (ignored by a single process).
+GAUGE_MODE = "mostrecent"
 
 
 class PrometheusMetrics:
@@ -28,6 +40,7 @@ class PrometheusMetrics:
 
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
+        self._exposed = _exposed_registry(registry)
         self._failing_jobs_seen: set[str] = set()
         self._holds_placed = Counter(f"{PREFIX}_holds_placed", "Holds placed", registry=registry)
         self._holds_rejected = Counter(
@@ -49,36 +62,48 @@ class PrometheusMetrics:
             f"{PREFIX}_job_duration_seconds", "Background job attempt duration", ["job"], registry=registry
         )
         self._queue_depth = Gauge(
-            f"{PREFIX}_job_queue_depth", "Jobs in the queue, by state, when scraped", ["state"], registry=registry
+            f"{PREFIX}_job_queue_depth",
+            "Jobs in the queue, by state, when scraped",
+            ["state"],
+            multiprocess_mode=GAUGE_MODE,
+            registry=registry,
         )
         self._dead_letters = Gauge(
-            f"{PREFIX}_job_dead_letters", "Dead letters waiting for an operator, when scraped", registry=registry
+            f"{PREFIX}_job_dead_letters",
+            "Dead letters waiting for an operator, when scraped",
+            multiprocess_mode=GAUGE_MODE,
+            registry=registry,
         )
         self._failed_rounds = Gauge(
             f"{PREFIX}_job_consecutive_failures",
             "Rounds of a periodic job that failed in a row, up to its latest (0 once one succeeds), when scraped",
             ["job"],
+            multiprocess_mode=GAUGE_MODE,
             registry=registry,
         )
         self._inbox_lag = Gauge(
             f"{PREFIX}_webhook_inbox_lag_seconds",
             "Age of the oldest webhook event still to be handled (received, or failed and due), when scraped",
+            multiprocess_mode=GAUGE_MODE,
             registry=registry,
         )
         self._inbox_dead = Gauge(
             f"{PREFIX}_webhook_inbox_dead_events",
             "Dead webhook events waiting for a replay, when scraped",
+            multiprocess_mode=GAUGE_MODE,
             registry=registry,
         )
         self._drift = Gauge(
             f"{PREFIX}_reconciliation_drift",
             "Unrepaired findings of the last reconciliation that ran to the end, by kind",
             ["kind"],
+            multiprocess_mode=GAUGE_MODE,
             registry=registry,
         )
         self._inventory_missing = Gauge(
             f"{PREFIX}_inventory_state_missing",
             "1 when the inventory engine lost its state (repair: holdfast reconcile inventory --repair), when scraped",
+            multiprocess_mode=GAUGE_MODE,
             registry=registry,
         )
         self._requests = Counter(f"{PREFIX}_http_requests", "HTTP requests", HTTP_LABELS, registry=registry)
@@ -153,4 +178,15 @@ class PrometheusMetrics:
 
     def exposition(self) -> tuple[bytes, str]:
         """The registry in Prometheus' text format, and its content type."""
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        return generate_latest(self._exposed), CONTENT_TYPE_LATEST
+
+
+def _exposed_registry(own: CollectorRegistry) -> CollectorRegistry:
+    """What a scrape reads: this process's registry, or, when ``holdfast serve`` runs several
+    workers, every worker's values from the files in PROMETHEUS_MULTIPROC_DIR."""
+    path = os.environ.get(MULTIPROCESS_DIR)
+    if not path:
+        return own
+    shared = CollectorRegistry()
+    MultiProcessCollector(shared, path=path)
+    return shared

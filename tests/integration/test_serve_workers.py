@@ -251,3 +251,69 @@ def test_a_worker_that_dies_is_replaced_while_the_other_serves(
 
 def _worker_pids_all(log: Path) -> list[int]:
     return [int(pid) for pid in re.findall(r"Spawning worker-\d+ with PID: (\d+)", log.read_text())]
+
+
+def test_a_scrape_reports_every_workers_requests_whichever_worker_answers_it(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, log = served
+    workers = _worker_pids(log, 2)
+    _wait_for_lines(log, r"Started worker-\d+", 2)
+    port = int(base.rsplit(":", 1)[1])
+    answered_by: list[int] = []
+    # Fresh connections until both workers have answered some (the kernel picks the worker).
+    while set(answered_by) != set(workers) or len(answered_by) < 10:
+        assert len(answered_by) < MOST_CONNECTIONS, f"one worker answered every connection: {answered_by}"
+        with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
+            client.sendall(b"GET /health/live HTTP/1.1\r\nHost: holdfast\r\n\r\n")
+            assert _read_response(client).startswith(b"HTTP/1.1 200"), "a worker did not answer"
+            answered_by.append(_owner(client, port, workers))
+    scraped_by: set[int] = set()
+    for _ in range(MOST_CONNECTIONS):
+        with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
+            client.sendall(b"GET /metrics HTTP/1.1\r\nHost: holdfast\r\n\r\n")
+            scrape = _read_response(client).partition(b"\r\n\r\n")[2].decode()
+            scraped_by.add(_owner(client, port, workers))
+        assert _samples(scrape, "holdfast_http_requests_total", route="/health/live") == [float(len(answered_by))]
+        # A gauge read when scraped is one value, not one per worker.
+        assert len(_samples(scrape, "holdfast_job_dead_letters")) == 1
+        assert _samples(scrape, "holdfast_inventory_state_missing") == [0.0]
+        if scraped_by == set(workers):
+            break
+    assert scraped_by == set(workers)
+    assert process.poll() is None
+
+
+def _samples(scrape: str, name: str, **labels: str) -> list[float]:
+    """The values of ``name``'s samples in a scrape whose labels include ``labels``."""
+    values = []
+    for line in scrape.splitlines():
+        found = re.fullmatch(rf"{name}(?:\{{(.*)\}})? (\S+)", line)
+        if found is None:
+            continue
+        have = dict(re.findall(r'(\w+)="([^"]*)"', found.group(1) or ""))
+        if all(have.get(key) == value for key, value in labels.items()):
+            values.append(float(found.group(2)))
+    return values
+
+
+def test_a_replaced_workers_requests_still_count_in_the_scrape(
+    served: tuple[subprocess.Popen[bytes], str, Path],
+) -> None:
+    process, base, log = served
+    workers = _worker_pids(log, 2)
+    _wait_for_lines(log, r"Started worker-\d+", 2)
+    port = int(base.rsplit(":", 1)[1])
+    answered_by: list[int] = []
+    while workers[0] not in answered_by:
+        assert len(answered_by) < MOST_CONNECTIONS, f"worker {workers[0]} never answered: {answered_by}"
+        with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
+            client.sendall(b"GET /health/live HTTP/1.1\r\nHost: holdfast\r\n\r\n")
+            assert _read_response(client).startswith(b"HTTP/1.1 200"), "a worker did not answer"
+            answered_by.append(_owner(client, port, workers))
+    os.kill(workers[0], signal.SIGKILL)
+    _wait_for_lines(log, r"Started worker-\d+", 3)  # the replacement is up
+    for _ in range(10):  # whichever worker, the old or the new, answers the scrape
+        scrape = httpx.get(f"{base}/metrics", headers={"Connection": "close"}, timeout=EXIT_DEADLINE).text
+        assert _samples(scrape, "holdfast_http_requests_total", route="/health/live") == [float(len(answered_by))]
+    assert process.poll() is None

@@ -18,6 +18,11 @@ How it runs:
   dies again within seconds of its restart stops the whole process with status 1 (granian's
   guard against a crash loop), for the supervisor above (Kubernetes, compose) to see.
 * A worker whose supervisor dies (SIGKILL, OOM) is killed too, rather than keep the port.
+* Metrics: with more than one worker, a scrape of ``/metrics`` (answered by whichever worker
+  accepted it) reports every worker's values: the workers write them to a directory of their
+  own per ``holdfast serve`` (PROMETHEUS_MULTIPROC_DIR, see infrastructure/metrics.py), removed
+  when it exits. A replaced worker's files stay: its requests still count in the totals
+  (counters that dropped on a restart would read as a reset).
 * Logs: granian's own lines go through the same loguru set-up as the app's, and there is no
   access log: the app logs each request with its correlation id.
 """
@@ -25,14 +30,23 @@ How it runs:
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from granian.constants import Interfaces, Loops
 from granian.server import Server
 from litestar import Litestar
 
 from infrastructure.settings import Settings
+
+# prometheus_client's switch, read by infrastructure/metrics.py. Not imported from there: that
+# would import prometheus_client in this process before the variable is set, and the forked
+# workers would inherit its one-process value store.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 SHUTDOWN_GRACE_SECONDS = 15
 # How many connections may wait to be accepted, per port (granian's minimum is 128).
@@ -66,7 +80,27 @@ def _die_with_parent() -> None:
 
 def serve(settings: Settings) -> None:
     """Serve the API until SIGTERM or SIGINT; return once every worker has stopped."""
-    Server(
+    with _shared_metrics(settings.workers):
+        _server(settings).serve()
+
+
+@contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, a fresh directory for their metrics, named in the environment the
+    forked workers inherit before any of them imports prometheus_client (which reads it then)."""
+    if workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="holdfast-metrics-") as path:
+        os.environ[MULTIPROCESS_DIR] = path
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROCESS_DIR, None)
+
+
+def _server(settings: Settings) -> Server:
+    return Server(
         "interfaces.http.server:worker_app",
         factory=True,
         address=settings.host,
@@ -79,4 +113,4 @@ def serve(settings: Settings) -> None:
         respawn_failed_workers=True,
         log_dictconfig=_GRANIAN_LOGS,
         log_access=False,
-    ).serve()
+    )
