@@ -242,8 +242,10 @@ def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
     raw = run.logs / "profile.txt"
     svg = Path(run.args.out) / "http-profile.svg"
     seconds = max(3, int(run.args.duration))
-    command = [spy, "record", "--pid", str(fleet.pids[0]), "--duration", str(seconds), "--rate", "200"]
-    command += ["--nonblocking", "--idle"]
+    # `holdfast serve` is granian's supervisor: its worker serves the requests (--subprocesses), and
+    # the supervisor only waits, so idle frames are left out.
+    target = [spy, "record", "--pid", str(fleet.pids[0]), "--subprocesses", "--duration", str(seconds)]
+    command = [*target, "--rate", "200", "--nonblocking"]
     run.say(f"profile: py-spy on pid {fleet.pids[0]} for {seconds}s under the hold load")
     spies = [
         subprocess.Popen(
@@ -258,7 +260,7 @@ def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
             run.say(f"py-spy failed: {err.decode()[-500:]}")
             return
     run.extra["profile"] = top_frames(raw.read_text())
-    with_svg = [spy, "record", "--pid", str(fleet.pids[0]), "--duration", str(seconds), "--rate", "100"]
+    with_svg = [*target, "--rate", "100"]
     spy_svg = subprocess.Popen(
         [*with_svg, "--nonblocking", "-o", str(svg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
