@@ -264,10 +264,7 @@ def test_a_scrape_reports_every_workers_requests_whichever_worker_answers_it(
     # Fresh connections until both workers have answered some (the kernel picks the worker).
     while set(answered_by) != set(workers) or len(answered_by) < 10:
         assert len(answered_by) < MOST_CONNECTIONS, f"one worker answered every connection: {answered_by}"
-        with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
-            client.sendall(b"GET /health/live HTTP/1.1\r\nHost: holdfast\r\n\r\n")
-            assert _read_response(client).startswith(b"HTTP/1.1 200"), "a worker did not answer"
-            answered_by.append(_owner(client, port, workers))
+        answered_by.append(_live_on_a_new_connection(port, workers))
     scraped_by: set[int] = set()
     for _ in range(MOST_CONNECTIONS):
         with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
@@ -282,6 +279,14 @@ def test_a_scrape_reports_every_workers_requests_whichever_worker_answers_it(
             break
     assert scraped_by == set(workers)
     assert process.poll() is None
+
+
+def _live_on_a_new_connection(port: int, workers: list[int]) -> int:
+    """GET /health/live on a fresh connection (the kernel picks the worker); the worker's pid."""
+    with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
+        client.sendall(b"GET /health/live HTTP/1.1\r\nHost: holdfast\r\n\r\n")
+        assert _read_response(client).startswith(b"HTTP/1.1 200"), "a worker did not answer"
+        return _owner(client, port, workers)
 
 
 def _samples(scrape: str, name: str, **labels: str) -> list[float]:
@@ -307,10 +312,7 @@ def test_a_replaced_workers_requests_still_count_in_the_scrape(
     answered_by: list[int] = []
     while workers[0] not in answered_by:
         assert len(answered_by) < MOST_CONNECTIONS, f"worker {workers[0]} never answered: {answered_by}"
-        with socket.create_connection(("127.0.0.1", port), timeout=EXIT_DEADLINE) as client:
-            client.sendall(b"GET /health/live HTTP/1.1\r\nHost: holdfast\r\n\r\n")
-            assert _read_response(client).startswith(b"HTTP/1.1 200"), "a worker did not answer"
-            answered_by.append(_owner(client, port, workers))
+        answered_by.append(_live_on_a_new_connection(port, workers))
     os.kill(workers[0], signal.SIGKILL)
     _wait_for_lines(log, r"Started worker-\d+", 3)  # the replacement is up
     for _ in range(10):  # whichever worker, the old or the new, answers the scrape
