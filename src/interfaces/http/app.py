@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -19,6 +20,7 @@ from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
 from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
+from interfaces.http.hot_path import HoldsHotPath
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
@@ -37,6 +39,25 @@ from interfaces.http.strict_body import strict_body
 from interfaces.workers.jobs import job_handlers
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+class HoldfastApp(Litestar):
+    """Litestar, with ``POST /v1/holds`` answered by the hot path (``interfaces.http.hot_path``)
+    before routing; the path hands every request it does not answer itself back to this app."""
+
+    hot_holds: HoldsHotPath | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.hot_holds is not None and scope["type"] == "http" and self.hot_holds.handles(scope):
+            scope["app"] = scope["litestar_app"] = self
+            scope.setdefault("state", {})
+            await self.hot_holds(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    async def _routed(self, scope: Any, receive: Any, send: Any) -> None:
+        """Litestar's own handling of a request (what the hot path hands on to)."""
+        await super().__call__(scope, receive, send)
 
 
 def _openapi() -> OpenAPIConfig:
@@ -72,7 +93,12 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
     return lifespan
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, container: Container | None = None, *, hot_path: bool = True
+) -> HoldfastApp:
+    """The service. ``hot_path=False`` answers ``POST /v1/holds`` through Litestar's route alone,
+    as tests that compare the two paths need; tracing (OTel) does so too, since the hot path
+    makes no spans."""
     settings = settings or Settings.from_env()
     container = container or build_container(settings)
     configure_logging(settings)
@@ -94,7 +120,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         # Authentication first: a request without a valid key is 401 before its body is read.
         middleware=[authentication_middleware, idempotency_middleware],
     )
-    app = Litestar(
+    app = HoldfastApp(
         route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
         middleware=[correlation_middleware],  # correlation ids, HTTP metrics and access lines
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
@@ -106,4 +132,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         logging_config=None,
     )
     document_idempotency(app)
+    if hot_path and settings.otel == "off":
+        app.hot_holds = HoldsHotPath(container, app._routed, MAX_BODY_BYTES)
     return app

@@ -21,7 +21,7 @@ from infrastructure.logging import bind_request_fields
 
 API_KEY_HEADER = "X-API-Key"
 _API_KEY = API_KEY_HEADER.lower().encode()
-_TENANT = "holdfast_tenant"  # the scope-state key the authenticated tenant is kept under
+TENANT_STATE = "holdfast_tenant"  # the scope-state key the authenticated tenant is kept under
 
 
 def use_case(name: str) -> Provide:
@@ -48,11 +48,11 @@ async def authenticated_tenant(scope: Scope) -> Tenant:
     """The tenant behind the request's X-API-Key, looked up once per request (then kept in its
     scope); raises ``UnauthenticatedError`` (a 401) without one."""
     state = scope.setdefault("state", {})
-    tenant: Tenant | None = state.get(_TENANT)  # type: ignore[assignment]
+    tenant: Tenant | None = state.get(TENANT_STATE)  # type: ignore[assignment]
     if tenant is None:
         key = next((value.decode("latin-1") for name, value in scope["headers"] if name == _API_KEY), None)
         tenant = await scope["app"].state.container.use_cases.authenticate()(key)
-        state[_TENANT] = tenant  # type: ignore[literal-required]
+        state[TENANT_STATE] = tenant  # type: ignore[literal-required]
         bind_request_fields(tenant_id=str(tenant.id))  # the rest of the request's log lines name it
     return tenant
 

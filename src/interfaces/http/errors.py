@@ -156,6 +156,22 @@ def correlation_of(request: Request[Any, Any, Any]) -> str:
     return str(request.scope.get("state", {}).get("correlation_id", "-"))
 
 
+def problem_body(
+    status: int, code: str, detail: str, correlation_id: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The problem+json document every error answer carries (RFC 9457, plus ``code`` and
+    ``correlation_id``); also rendered by the hold hot path, which must answer alike."""
+    return {
+        "type": f"urn:holdfast:problem:{code}",
+        "title": code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "correlation_id": correlation_id,
+        **(extra or {}),
+    }
+
+
 def problem(
     request: Request[Any, Any, Any],
     status: int,
@@ -166,17 +182,8 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
     correlation_id = correlation_of(request)
-    body: dict[str, Any] = {
-        "type": f"urn:holdfast:problem:{code}",
-        "title": code.replace("_", " ").capitalize(),
-        "status": status,
-        "detail": detail,
-        "code": code,
-        "correlation_id": correlation_id,
-        **(extra or {}),
-    }
     return Response(
-        content=body,
+        content=problem_body(status, code, detail, correlation_id, extra),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers={"X-Correlation-ID": correlation_id, **(headers or {})},
@@ -193,10 +200,18 @@ def _extra(exc: DomainError) -> dict[str, Any]:
     return {}
 
 
-def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+def domain_problem(exc: DomainError, correlation_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """A domain error's status, problem body and headers: one answer, however it is rendered."""
     status = status_for(exc)
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-    return problem(request, status, exc.code, exc.message, extra=_extra(exc), headers=headers)
+    headers = {"X-Correlation-ID": correlation_id}
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return status, problem_body(status, exc.code, exc.message, correlation_id, _extra(exc)), headers
+
+
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    status, body, headers = domain_problem(exc, correlation_of(request))
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:

@@ -52,23 +52,38 @@ def _incoming(scope: Scope) -> str | None:
     return None
 
 
+# Set in a request's scope state by the hold hot path when it hands a request it has already
+# timed and logged on to the Litestar route: the middleware below must not do it again.
+HANDED_ON = "holdfast_handed_on"
+
+
+def correlation_of_scope(scope: Scope) -> str:
+    """The request's correlation id: the one already chosen, else the client's (if well-formed)
+    or a fresh one, kept in the scope's state from then on."""
+    state = scope.setdefault("state", {})
+    ident: str | None = state.get("correlation_id")  # type: ignore[assignment]
+    if ident is None:
+        ident = _incoming(scope) or _fresh()
+        state["correlation_id"] = ident  # type: ignore[typeddict-item]
+    return ident
+
+
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
     """Takes the client's X-Correlation-ID (if well-formed) or makes one; echoes it and logs with it;
     counts and times the request by method, route template and status."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("state", {}).get(HANDED_ON):
             await app(scope, receive, send)
             return
-        ident = _incoming(scope) or _fresh()
-        scope.setdefault("state", {})["correlation_id"] = ident  # type: ignore[typeddict-item]
+        ident = correlation_of_scope(scope)
         with request_log_context(ident):
-            await _logged(app, scope, receive, send, ident)
+            await logged(app, scope, receive, send, ident)
 
     return middleware
 
 
-async def _logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, ident: str) -> None:
+async def logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, ident: str) -> None:
     """Runs the request, echoing the correlation id, then records its HTTP metrics and writes its
     access-log line: one ``send`` wrapper and one clock for the three (they used to be two
     middlewares, each wrapping ``send`` and timing the request)."""

@@ -1,0 +1,184 @@
+"""``POST /v1/holds`` answered below Litestar's generic machinery: the rush path.
+
+A hold is the request a crowd sends at once. Through Litestar it costs a routing pass, a
+signature model, dependency resolution (tenant, use case, clock), a ``before_request`` hook,
+the exception middleware and a response object, several times the cost of the hold itself
+(benchmarks/RESULTS.md, "HTTP: the rush path"). Here the same use case is called straight from
+the ASGI scope, with the same correlation id, metrics and access line (``logged``, shared with
+``correlation_middleware``) and the same answers:
+
+* the happy path and the answers a crowd gets (the use case's domain errors: sold out, over the
+  customer limit, unknown listing or pool) are rendered here, with the same bodies and headers
+  as the exception handlers' (``interfaces.http.errors.problem_body``);
+* everything else is handed to the Litestar route as it would have been, with the body already
+  read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
+  replays responses), a content type other than ``application/json``, a body that is not
+  valid for ``HoldIn`` or not JSON, an over-large body, tracing on. The route stays the one
+  documented in OpenAPI, and the one tests compare this path with
+  (tests/e2e/test_hot_path.py): a request answered here and there must not differ;
+* an unexpected failure after the use case has started is answered by the app's own exception
+  handlers (never handed on: the hold may have been placed).
+
+Handing on happens before the use case has run, so no request is ever executed twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from litestar import Request
+from litestar.types import Message, Receive, Scope, Send
+
+from application.use_cases.place_hold import PlaceHold
+from domain.errors import DomainError
+from infrastructure.logging import bind_request_fields, request_log_context
+from interfaces.http.dependencies import TENANT_STATE
+from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
+from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
+from interfaces.http.schemas import HoldIn, HoldOut
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+    from infrastructure.container import Container
+
+ROUTE = "/v1/holds"
+_API_KEY = b"x-api-key"
+_IDEMPOTENCY_KEY = b"idempotency-key"
+_CONTENT_TYPE = b"content-type"
+_JSON = b"application/json"
+_JSON_WITH_PARAMETERS = b"application/json;"
+_ENCODE = msgspec.json.Encoder().encode
+_DECODE = msgspec.json.Decoder(HoldIn, strict=True).decode
+
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class HoldsHotPath:
+    """Answers ``POST /v1/holds`` from the ASGI scope; ``fallback`` is the Litestar app's own
+    handling of the request (which this class hands requests on to, body replayed)."""
+
+    def __init__(self, container: Container, fallback: ASGIApp, max_body_bytes: int) -> None:
+        self._authenticate = container.use_cases.authenticate()
+        self._place_hold = container.use_cases.place_hold()
+        self._clock = container.core.clock()
+        self._fallback = fallback
+        self._max_body = max_body_bytes
+
+    @staticmethod
+    def handles(scope: Scope) -> bool:
+        return scope["method"] == "POST" and scope["path"] in (ROUTE, ROUTE + "/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key, json = None, False
+        for name, value in scope["headers"]:
+            if name == _API_KEY:
+                key = value.decode("latin-1")
+            elif name == _CONTENT_TYPE:
+                json = value == _JSON or value.startswith(_JSON_WITH_PARAMETERS)
+            elif name == _IDEMPOTENCY_KEY:
+                json = False  # stored and replayed by its middleware, on the route
+                break
+        if not json:  # the route judges other media types (and keyed requests)
+            await self._fallback(scope, receive, send)
+            return
+        try:
+            tenant = await self._authenticate(key)
+        except Exception:  # 401, or the key could not be checked (503): answered there, body unread
+            await self._fallback(scope, receive, send)
+            return
+        scope["state"][TENANT_STATE] = tenant  # type: ignore[literal-required]
+        ident = correlation_of_scope(scope)
+        scope["path_template"] = ROUTE  # type: ignore[typeddict-unknown-key]
+        with request_log_context(ident):
+            bind_request_fields(tenant_id=str(tenant.id))
+            await logged(self._hold, scope, receive, send, ident)
+
+    async def _hold(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body, complete = await _read_body(receive, self._max_body)
+        data = _decoded(body) if complete else None
+        if data is None:  # not a body this path answers: Litestar's route says what is wrong with it
+            scope["state"][HANDED_ON] = True  # type: ignore[literal-required]
+            await self._fallback(scope, _replaying(body, complete, receive), send)
+            return
+        tenant = scope["state"][TENANT_STATE]  # type: ignore[literal-required]
+        try:
+            command = PlaceHold(
+                tenant_id=tenant.id,
+                listing_id=data.listing_id,
+                customer_ref=data.customer_ref,
+                lines=tuple((line.pool_id, line.quantity) for line in data.lines),
+                hold_id=data.id,
+                ttl_seconds=data.ttl_seconds,
+            )
+            hold = await self._place_hold(command)
+        except DomainError as exc:
+            await _send(send, *_problem(scope, exc))
+            return
+        except Exception as exc:
+            await _answer_unexpected(scope, receive, send, exc)
+            return
+        await _send(send, 201, _ENCODE(HoldOut.of(hold, self._clock.now())), _JSON, ())
+
+
+def _decoded(body: bytes) -> HoldIn | None:
+    try:
+        return _DECODE(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body, and whether it is whole: reading stops past ``limit`` (Litestar answers 413)
+    or at a disconnect, and the part read is handed on with the rest of the stream."""
+    message = await receive()
+    body = message.get("body", b"")
+    if message["type"] == "http.request" and not message.get("more_body", False) and len(body) <= limit:
+        return body, True  # the usual case: one message
+    chunks = [body]
+    size = len(body)
+    while message["type"] == "http.request" and message.get("more_body", False) and size <= limit:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+    whole = message["type"] == "http.request" and not message.get("more_body", False) and size <= limit
+    if message["type"] != "http.request":
+        chunks.append(b"")
+    return b"".join(chunks), whole
+
+
+def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """A ``receive`` that hands on the body read so far, then the rest of the client's stream."""
+    pending = [body]
+
+    async def replay() -> Message:
+        if pending:
+            return {"type": "http.request", "body": pending.pop(), "more_body": not complete}
+        return await receive()
+
+    return replay
+
+
+def _problem(scope: Scope, exc: DomainError) -> tuple[int, bytes, bytes, tuple[tuple[bytes, bytes], ...]]:
+    status, body, headers = domain_problem(exc, correlation_of_scope(scope))
+    raw = tuple((name.lower().encode(), value.encode("latin-1")) for name, value in headers.items())
+    return status, _ENCODE(body), PROBLEM_JSON.encode(), raw
+
+
+async def _send(
+    send: Send, status: int, body: bytes, media_type: bytes, headers: tuple[tuple[bytes, bytes], ...]
+) -> None:
+    raw = [*headers, (b"content-type", media_type), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def _answer_unexpected(scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+    """What the app's exception handlers answer (503 for a lost dependency, else 500, logged)."""
+    handler = next(h for cls, h in EXCEPTION_HANDLERS.items() if isinstance(exc, cls))
+    request: Request[Any, Any, Any] = Request(scope, receive)
+    app: Litestar = scope["app"]
+    response = handler(request, exc)
+    await response.to_asgi_response(app, request)(scope, receive, send)
