@@ -100,14 +100,32 @@ def test_production_json_lines_carry_nothing_in_full(capsys: pytest.CaptureFixtu
     assert "Jane Doe" not in out
     assert "4242 4242 4242 4242" not in out
     assert "hf_secretkey" not in out
-    checkout, failure = (json.loads(line)["record"] for line in out.splitlines())
+    checkout, failure = (json.loads(line) for line in out.splitlines())
     assert checkout["message"] == "checkout for j***@example.com with **** **** **** 4242"
-    assert checkout["extra"]["email"] == "j***@example.com"
-    assert checkout["extra"]["customer_name"] == "***"
-    assert checkout["extra"]["card"] == "**** **** **** 4242"
-    assert checkout["extra"]["api_key"] == "***"
+    assert checkout["email"] == "j***@example.com"
+    assert checkout["customer_name"] == "***"
+    assert checkout["card"] == "**** **** **** 4242"
+    assert checkout["api_key"] == "***"
     assert "j***@example.com" in failure["exception"]["value"]
-    assert isinstance(failure["thread"]["id"], int)  # loguru's own numbers stay numbers
+    assert "j***@example.com" in failure["exception"]["traceback"]
+    assert failure["exception"]["type"] == "ValueError"
+
+
+def test_production_lines_are_compact_json_with_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(Settings(environment="production"))
+    with request_log_context("trace-7"):
+        bind_request_fields(tenant_id="t-1")
+        logger.info("GET /x 200", status=200, duration_ms=1.25, message="a field named like a key")
+    flush_logs()
+    [line] = capsys.readouterr().out.splitlines()
+    parsed = json.loads(line)
+    assert list(parsed)[:4] == ["time", "level", "message", "logger"]
+    assert parsed["time"].endswith("Z")
+    assert (parsed["level"], parsed["message"], parsed["logger"]) == ("INFO", "GET /x 200", __name__)
+    assert (parsed["correlation_id"], parsed["tenant_id"]) == ("trace-7", "t-1")
+    assert (parsed["status"], parsed["duration_ms"]) == (200, 1.25)  # numbers stay numbers
+    assert parsed["extra.message"] == "a field named like a key"
+    assert len(line) < 300  # not loguru's kilobyte of internals
 
 
 def test_development_lines_carry_nothing_in_full(capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,12 +21,13 @@ Lookups by id live outside the listings' slots and are never touched by a script
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from uuid import UUID
+
+import msgspec
 
 from application.errors import InventoryUnavailableError
 from domain.errors import (
@@ -101,39 +102,50 @@ class RedisKeys:
         return f"{self.prefix}:listings"
 
 
+class _StoredHold(msgspec.Struct):
+    """A hold record's ``body``: the hold without its status (msgspec: encoded and decoded on every
+    hold placed, so not the standard library's ``json``; bodies written by either read alike)."""
+
+    id: UUID
+    tenant_id: UUID
+    listing_id: UUID
+    customer_ref: str
+    lines: list[tuple[UUID, int, int]]
+    currency: str
+    created_at: datetime
+    expires_at: datetime
+
+
+_encode = msgspec.json.Encoder().encode
+_decode_body = msgspec.json.Decoder(_StoredHold).decode
+
+
 def encode_hold(hold: Hold) -> str:
     """The hold without its status: stored as is and handed back by the scripts."""
-    return json.dumps(
-        {
-            "id": str(hold.id),
-            "tenant_id": str(hold.tenant_id),
-            "listing_id": str(hold.listing_id),
-            "customer_ref": hold.customer_ref,
-            "lines": [[str(line.pool_id), line.quantity, line.unit_price] for line in hold.lines],
-            "currency": hold.currency,
-            "created_at": hold.created_at.isoformat(),
-            "expires_at": hold.expires_at.isoformat(),
-        },
-        separators=(",", ":"),
-    )
+    lines = [(line.pool_id, line.quantity, line.unit_price) for line in hold.lines]
+    stored = _StoredHold(
+        hold.id, hold.tenant_id, hold.listing_id, hold.customer_ref, lines, hold.currency,
+        hold.created_at, hold.expires_at,
+    )  # fmt: skip
+    return _encode(stored).decode()
 
 
 def encode_lines(hold: Hold) -> str:
-    """The part of the lines the scripts count with."""
-    return json.dumps([[str(line.pool_id), line.quantity] for line in hold.lines], separators=(",", ":"))
+    """The part of the lines the scripts count with (cjson ``[[pool, quantity], ...]``)."""
+    return _encode([(line.pool_id, line.quantity) for line in hold.lines]).decode()
 
 
 def decode_hold(status: str, body: str) -> Hold:
-    data = json.loads(body)
+    data = _decode_body(body)
     return Hold(
-        id=UUID(data["id"]),
-        tenant_id=UUID(data["tenant_id"]),
-        listing_id=UUID(data["listing_id"]),
-        customer_ref=data["customer_ref"],
-        lines=tuple(HoldLine(UUID(pool), qty, unit_price=price) for pool, qty, price in data["lines"]),
-        currency=data["currency"],
-        created_at=datetime.fromisoformat(data["created_at"]),
-        expires_at=datetime.fromisoformat(data["expires_at"]),
+        id=data.id,
+        tenant_id=data.tenant_id,
+        listing_id=data.listing_id,
+        customer_ref=data.customer_ref,
+        lines=tuple(HoldLine(pool, qty, unit_price=price) for pool, qty, price in data.lines),
+        currency=data.currency,
+        created_at=data.created_at,
+        expires_at=data.expires_at,
         status=HoldStatus(status),
     )
 

@@ -33,6 +33,7 @@ from infrastructure.inventory.redis_codec import (
     raise_error,
     to_ms,
 )
+from infrastructure.inventory.redis_round_trips import SharedRoundTrips
 from infrastructure.inventory.redis_scripts import LuaScripts
 
 DEFAULT_RETENTION = timedelta(days=7)
@@ -66,6 +67,7 @@ class RedisLuaInventoryEngine:
         lua_dir: Path | None = None,
     ) -> None:
         self._redis = redis
+        self._trips = SharedRoundTrips(redis)  # concurrent calls in this process share round trips
         self._keys = RedisKeys(prefix)
         self._retention_ms = retention // timedelta(milliseconds=1)
         self._journal_maxlen = journal_maxlen
@@ -387,7 +389,7 @@ class RedisLuaInventoryEngine:
         return decode_hold(reply[1], reply[2])
 
     async def _run(self, build: Callable[[Pipeline], object]) -> list[Any]:
-        return await self._scripts.run(self._redis, build)
+        return await self._scripts.run(self._trips, build)
 
 
 def _require_state(counted: int) -> None:

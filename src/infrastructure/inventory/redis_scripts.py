@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from infrastructure.inventory.redis_codec import decoded
+from infrastructure.inventory.redis_round_trips import SharedRoundTrips
 
 SCRIPT_NAMES = ("add_pool", "place_hold", "confirm", "release", "cancel", "expire", "resize", "restore")
 _LIBRARY = "lib.lua"
@@ -34,10 +35,10 @@ def find_lua_dir() -> Path:
 class LuaScript:
     name: str
     source: str
+    sha: str = field(init=False)
 
-    @property
-    def sha(self) -> str:
-        return hashlib.sha1(self.source.encode()).hexdigest()
+    def __post_init__(self) -> None:  # once, not per call: every engine call names its script by SHA
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
 
 class LuaScripts:
@@ -68,20 +69,15 @@ class LuaScripts:
             if loaded != script.sha:
                 raise RuntimeError(f"Redis gave {script.name}.lua SHA {loaded}, expected {script.sha}")
 
-    async def run(self, redis: Redis, build: Callable[[Pipeline], object]) -> list[Any]:
-        """Run the commands ``build`` queues in one round trip; replies decoded to text.
+    async def run(self, trips: SharedRoundTrips, build: Callable[[Pipeline], object]) -> list[Any]:
+        """Run the commands ``build`` queues in one round trip (shared with the other callers of
+        the same turn: ``SharedRoundTrips``); replies decoded to text.
 
         Every pipeline the engine builds may run twice: the scripts re-check state, and the
         other commands are idempotent.
         """
         try:
-            return await self._execute(redis, build)
+            return decoded(await trips.run(build))
         except NoScriptError:
-            await self.load(redis)
-            return await self._execute(redis, build)
-
-    @staticmethod
-    async def _execute(redis: Redis, build: Callable[[Pipeline], object]) -> list[Any]:
-        pipe = redis.pipeline(transaction=False)
-        build(pipe)
-        return decoded(await pipe.execute())
+            await self.load(trips.redis)
+            return decoded(await trips.run(build))
