@@ -1,0 +1,131 @@
+"""The `holdfast` command as a new user meets it: a problem of the input or the environment is
+one line on stderr naming it, and exit status 2 (no Python traceback); --version, --help,
+`downgrade -1`, and the job commands' wording."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.databases import empty_postgres
+from tests.servers import free_port
+
+HOLDFAST = [sys.executable, "-m", "interfaces.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT / "src"),
+        "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'holdfast.db'}",
+    }
+
+
+def holdfast(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*HOLDFAST, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("holdfast: "), lines[0]
+    for word in words:
+        assert word in lines[0]
+
+
+def test_a_tenant_registered_twice_or_nameless_is_one_line(env: dict[str, str]) -> None:
+    assert holdfast(env, "migrate").returncode == 0
+    assert holdfast(env, "create-tenant", "acme").returncode == 0
+    assert_one_line(holdfast(env, "create-tenant", "acme"), "tenant 'acme' exists")
+    assert_one_line(holdfast(env, "create-tenant", ""), "name")
+
+
+def test_downgrade_takes_minus_one_as_its_help_says_and_names_an_unknown_revision(env: dict[str, str]) -> None:
+    assert holdfast(env, "migrate").returncode == 0
+    assert "-1" in holdfast(env, "downgrade", "--help").stdout
+    down = holdfast(env, "downgrade", "-1")
+    assert down.returncode == 0, down.stderr
+    assert re.fullmatch(r"database at \d{4}\n", down.stdout), down.stdout
+    assert_one_line(holdfast(env, "downgrade", "nonsense"), "nonsense")
+
+
+def test_migrate_against_a_database_that_does_not_answer(env: dict[str, str]) -> None:
+    closed = f"postgresql://postgres@127.0.0.1:{free_port()}/holdfast"  # nothing listens there
+    assert_one_line(holdfast({**env, "HOLDFAST_DATABASE_URL": closed}, "migrate"), "HOLDFAST_DATABASE_URL")
+
+
+def test_a_folder_that_cannot_be_made_for_sqlite(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    url = f"sqlite:///{tmp_path / 'file' / 'holdfast.db'}"  # a folder under a plain file
+    assert_one_line(holdfast({**env, "HOLDFAST_DATABASE_URL": url}, "migrate"), str(tmp_path / "file"))
+
+
+def test_jobs_run_on_the_production_profile_with_no_schema_says_migrate(env: dict[str, str], postgres_url: str) -> None:
+    url = empty_postgres(postgres_url, "holdfast_cli_unmigrated")
+    stack = {**env, "HOLDFAST_DATABASE_URL": url, "HOLDFAST_ENV": "production"}
+    assert_one_line(holdfast(stack, "jobs", "run", "expire_holds"), "holdfast migrate")
+
+
+def test_jobs_status_with_redis_down_names_its_setting(env: dict[str, str]) -> None:
+    assert holdfast(env, "migrate").returncode == 0
+    saq = {**env, "HOLDFAST_JOBS": "saq", "HOLDFAST_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    assert_one_line(holdfast(saq, "jobs", "status"), "HOLDFAST_REDIS_URL")
+
+
+def test_an_unknown_periodic_job_lists_the_known_ones(env: dict[str, str]) -> None:
+    assert_one_line(holdfast(env, "jobs", "run", "nope"), "'nope'", "expire_holds")
+
+
+def test_version() -> None:
+    result = holdfast({**os.environ, "PYTHONPATH": str(ROOT / "src")}, "--version")
+    assert result.returncode == 0, result.stderr
+    assert re.match(r"holdfast \d+\.\d+\.\d+ \(commit \S+, migrations head \d{4}, Python 3\.", result.stdout)
+
+
+@pytest.mark.parametrize("group", [(), ("jobs",)])
+def test_help_shows_each_commands_whole_first_sentence(group: tuple[str, ...]) -> None:
+    shown = holdfast({**os.environ, "PYTHONPATH": str(ROOT / "src")}, *group, "--help").stdout
+    summaries = _command_summaries(shown)
+    assert summaries
+    for name, summary in summaries.items():
+        assert summary.count("(") == summary.count(")"), f"{name}: {summary!r}"
+        assert summary.endswith("."), f"{name}: {summary!r}"
+        assert not summary.endswith("..."), f"{name}: {summary!r}"
+
+
+def _command_summaries(help_text: str) -> dict[str, str]:
+    """The Commands section as {command: summary}, wrapped lines joined."""
+    summaries: dict[str, str] = {}
+    name = ""
+    for line in help_text.split("Commands:\n", 1)[1].splitlines():
+        if match := re.match(r"  (\S+)\s+(.*)", line):
+            name, summaries[match[1]] = match[1], match[2]
+        elif line.strip():
+            summaries[name] += " " + line.strip()
+    return summaries
+
+
+def test_jobs_dead_letters_says_none(env: dict[str, str]) -> None:
+    assert holdfast(env, "migrate").returncode == 0
+    assert holdfast(env, "jobs", "dead-letters").stdout.startswith("none")
+    assert holdfast(env, "jobs", "dead-letters", "--all").stdout == "none\n"
+
+
+def test_jobs_status_on_the_in_process_queue_shows_no_counts_it_cannot_see(env: dict[str, str]) -> None:
+    """The in-process queue is in the memory of each `holdfast serve`: this process's own is
+    empty, so zeros would be a lie while the service runs jobs."""
+    assert holdfast(env, "migrate").returncode == 0
+    shown = holdfast(env, "jobs", "status").stdout
+    assert "queued 0" not in shown
+    assert "in-process" in shown
+    assert "GET /v1/ops/jobs" in shown
+    assert "dead letters 0" in shown
