@@ -280,9 +280,12 @@ def jobs_run(name: str) -> None:
 @main.command()
 def serve() -> None:
     """Serve the API at HOLDFAST_HOST:HOLDFAST_PORT with HOLDFAST_WORKERS processes."""
+    from interfaces.http.server import listen_problem
     from interfaces.http.server import serve as run_server
 
     settings = _settings()
+    if problem := listen_problem(settings.host, settings.port):
+        raise CliError(problem)
     _start_or_exit(settings)
     click.echo(
         f"Holdfast listening on http://{settings.host}:{settings.port} with {settings.workers} "

@@ -4,6 +4,7 @@ demo data (twice: the second run keeps it), serve, and answer with the printed d
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -87,3 +88,16 @@ def test_a_bad_setting_stops_start_up_naming_it(env: dict[str, str]) -> None:
     result = holdfast({**env, "HOLDFAST_INVENTORY_ENGINE": "mongo"}, "serve")
     assert result.returncode == 2
     assert "HOLDFAST_INVENTORY_ENGINE" in result.stderr
+
+
+def test_a_taken_port_is_said_before_listening_naming_the_setting(env: dict[str, str]) -> None:
+    assert holdfast(env, "migrate").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["HOLDFAST_PORT"])))
+        taken.listen()
+        result = holdfast(env, "serve")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "listening" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert f"port {env['HOLDFAST_PORT']} on 127.0.0.1 is taken" in result.stderr
+    assert "HOLDFAST_PORT" in result.stderr
