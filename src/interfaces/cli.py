@@ -251,7 +251,14 @@ def _last_line(error: str) -> str:
 @jobs.command("replay")
 @click.argument("letter_id", type=click.UUID)
 def jobs_replay(letter_id: Any) -> None:
-    """Enqueue a dead letter's job again (once)."""
+    """Enqueue a dead letter's job again (once; with HOLDFAST_JOBS=saq)."""
+    if _settings().jobs != "saq":
+        # This process's in-process queue is never started: the letter would be marked replayed
+        # and its job would end with the process, never run.
+        raise CliError(
+            "the in-process queue runs inside `holdfast serve`: replay through it, with an operator key: "
+            f"POST /v1/ops/jobs/dead-letters/{letter_id}/replay"
+        )
 
     async def work(container: Container) -> Any:
         return await container.use_cases.replay_dead_letter()(letter_id)

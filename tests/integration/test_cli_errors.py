@@ -4,14 +4,20 @@ one line on stderr naming it, and exit status 2 (no Python traceback); --version
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import pytest
 
+from application.ports.jobs import DeadLetter
+from infrastructure.container import build_container, close_container
+from infrastructure.settings import Settings
 from tests.databases import empty_postgres
 from tests.servers import free_port
 
@@ -129,3 +135,46 @@ def test_jobs_status_on_the_in_process_queue_shows_no_counts_it_cannot_see(env: 
     assert "in-process" in shown
     assert "GET /v1/ops/jobs" in shown
     assert "dead letters 0" in shown
+
+
+def test_jobs_replay_on_the_in_process_queue_points_to_the_service(env: dict[str, str], sqlite_url: str) -> None:
+    """The command's own in-process queue never runs: a replay there would mark the letter
+    replayed and lose its job. It is refused before anything changes."""
+    letter = asyncio.run(_a_dead_letter(sqlite_url))
+    refused = holdfast({**env, "HOLDFAST_DATABASE_URL": sqlite_url}, "jobs", "replay", str(letter))
+    assert_one_line(refused, f"POST /v1/ops/jobs/dead-letters/{letter}/replay")
+    assert asyncio.run(_replayed_at(sqlite_url, letter)) is None
+
+
+def test_jobs_replay_with_saq_queues_the_job_once(env: dict[str, str], sqlite_url: str, redis_url: str) -> None:
+    letter = asyncio.run(_a_dead_letter(sqlite_url))
+    own_redis = redis_url.rsplit("/", 1)[0] + "/11"  # a database of its own: the job is left queued there
+    saq = {**env, "HOLDFAST_DATABASE_URL": sqlite_url, "HOLDFAST_JOBS": "saq", "HOLDFAST_REDIS_URL": own_redis}
+    replayed = holdfast(saq, "jobs", "replay", str(letter))
+    assert replayed.returncode == 0, replayed.stderr
+    assert f"replay:{letter}" in replayed.stdout
+    assert_one_line(holdfast(saq, "jobs", "replay", str(letter)), "replayed already")
+    assert asyncio.run(_replayed_at(sqlite_url, letter)) is not None
+    assert "none waiting" in holdfast(saq, "jobs", "dead-letters").stdout
+    assert str(letter) in holdfast(saq, "jobs", "dead-letters", "--all").stdout
+
+
+async def _a_dead_letter(url: str) -> UUID:
+    container = build_container(Settings(database_url=url))
+    try:
+        args = {"reconciliation_id": str(uuid4())}
+        letter = DeadLetter(uuid4(), "reconcile", args, None, "boom", 3, datetime.now(UTC))
+        await container.gateways.dead_letters().add(letter)
+    finally:
+        await close_container(container)
+    return letter.id
+
+
+async def _replayed_at(url: str, letter_id: UUID) -> datetime | None:
+    container = build_container(Settings(database_url=url))
+    try:
+        letter = await container.gateways.dead_letters().get(letter_id)
+    finally:
+        await close_container(container)
+    assert letter is not None
+    return letter.replayed_at
