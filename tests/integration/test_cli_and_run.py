@@ -3,10 +3,8 @@ demo data (twice: the second run keeps it), serve, and answer with the printed d
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,24 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.holdfast_cli import HOLDFAST, cli_env, holdfast
 from tests.servers import free_port
-
-HOLDFAST = [sys.executable, "-m", "interfaces.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
-        "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'holdfast.db'}",  # var/ does not exist yet
-        "HOLDFAST_PORT": str(free_port()),
-    }
-
-
-def holdfast(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HOLDFAST, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return cli_env(tmp_path, HOLDFAST_PORT=str(free_port()))
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -19,23 +18,13 @@ from application.ports.jobs import DeadLetter
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from tests.databases import empty_postgres
+from tests.integration.holdfast_cli import ROOT, cli_env, holdfast
 from tests.servers import free_port
-
-HOLDFAST = [sys.executable, "-m", "interfaces.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
-        "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'holdfast.db'}",
-    }
-
-
-def holdfast(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HOLDFAST, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return cli_env(tmp_path)
 
 
 def assert_one_line(result: subprocess.CompletedProcess[str], *words: str) -> None:
