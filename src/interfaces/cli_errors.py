@@ -25,8 +25,9 @@ class CliError(Exception):
 
 class HoldfastGroup(click.Group):
     """A click group whose commands fail in one line (see the module's docstring), and whose
-    command list shows each command's whole first sentence (click cuts them at ~50 columns, or at
-    the first word ending in a full stop, even mid-parenthesis)."""
+    command list shows each command's whole first sentence, wrapped (click cuts it at ~50
+    columns, mid-parenthesis as often as not). Click still ends the sentence at the first word
+    that ends in a full stop: a first sentence says "for example", not "e.g."."""
 
     group_class = type  # `@main.group()` makes groups of this class too
 
@@ -42,7 +43,8 @@ class HoldfastGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         commands = [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
-        rows = [(name, command.get_short_help_str(limit=1_000)) for name, command in commands if command]
+        shown = [(name, command) for name, command in commands if command is not None and not command.hidden]
+        rows = [(name, command.get_short_help_str(limit=1_000)) for name, command in shown]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
