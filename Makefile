@@ -2,13 +2,22 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: venv system-deps run worker lint format test test-fast bench bench-http
+.PHONY: venv venv-dev system-deps run worker lint format test test-fast bench bench-http
 
+# The service and its own dependencies, nothing else: what `make run` and `make worker` need.
 venv: $(VENV)/.installed
+
+# The same plus the development tools (pytest, ruff, mypy, the benchmarks' plotting...): lint,
+# test, bench. Made after `venv`, and again whenever pyproject.toml changes (through `venv`).
+venv-dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed: pyproject.toml
 	PYTHON=$(PYTHON) bash ops/install-system-deps.sh
 	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
@@ -27,27 +36,28 @@ run: venv
 worker: venv
 	$(VENV)/bin/holdfast worker
 
-lint: venv
+lint: venv-dev
 	$(VENV)/bin/ruff check src tests migrations benchmarks
 	$(VENV)/bin/ruff format --check src tests migrations benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-format: venv
+format: venv-dev
 	$(VENV)/bin/ruff check --fix src tests migrations benchmarks
 	$(VENV)/bin/ruff format src tests migrations benchmarks
 
 # Every suite (testpaths in pyproject.toml). Prerequisites run left to right: system packages,
-# then the venv (via lint), then lint. pytest exits 5 when it collects nothing, and make fails too.
+# then the venv with the development tools (via lint), then lint. pytest exits 5 when it
+# collects nothing, and make fails too.
 test: system-deps lint
 	$(VENV)/bin/pytest
 
 # No server-backed tests: the markers are added by tests/conftest.py from the fixtures a test uses.
-test-fast: venv
+test-fast: venv-dev
 	$(VENV)/bin/pytest -m "not postgres and not redis"
 
 # Benchmarks (each starts its own Postgres and Redis); results go in benchmarks/RESULTS.md.
-bench: system-deps venv
+bench: system-deps venv-dev
 	$(VENV)/bin/python -m benchmarks.engines --holds 3000 --concurrency 32
 	$(VENV)/bin/python -m benchmarks.jobs
 
@@ -55,6 +65,6 @@ bench: system-deps venv
 # Redis, `holdfast migrate`, `holdfast serve` per port), wrk (closed loop) and an open-loop
 # generator; the no-op ASGI ceiling in the same run. Writes benchmarks/http-results.json and the
 # PNG plots; the figures go in benchmarks/RESULTS.md. BENCH_HTTP_ARGS: e.g. --only holds-redis.
-bench-http: system-deps venv
+bench-http: system-deps venv-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/bin/python -m benchmarks.http $(BENCH_HTTP_ARGS)

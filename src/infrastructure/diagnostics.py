@@ -24,8 +24,9 @@ from redis.asyncio import Redis
 
 from application.ports.jobs import FailingJob, JobRoundStore
 from infrastructure.health import PROBE_TIMEOUT_SECONDS, database_ready, redis_ready
-from infrastructure.migrations import ROOT, alembic_config
+from infrastructure.migrations import alembic_config
 from infrastructure.persistence.database import Database
+from infrastructure.resources import CHECKOUT
 from infrastructure.settings import Settings
 
 MASK = "***"
@@ -67,7 +68,7 @@ class EnvSanity:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_build_info(environ: Mapping[str, str] | None = None, root: Path = ROOT) -> BuildInfo:
+def read_build_info(environ: Mapping[str, str] | None = None, root: Path = CHECKOUT) -> BuildInfo:
     """Read once at start-up: the commit and the scripts do not change under a running process."""
     try:
         package_version = version("holdfast")

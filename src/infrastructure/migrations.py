@@ -6,20 +6,20 @@ import asyncio
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from infrastructure.persistence.database import ensure_sqlite_folder
-
-ROOT = Path(__file__).resolve().parents[2]
+from infrastructure.resources import alembic_ini, migrations_dir
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """The scripts are found wherever the code is installed (infrastructure.resources), not
+    next to the working directory."""
+    config = Config(str(alembic_ini()))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
     return config
 

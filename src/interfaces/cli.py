@@ -13,21 +13,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from infrastructure import migrations
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.settings import Settings
+from interfaces.cli_errors import CliError, HoldfastGroup
 from interfaces.cli_reconcile import reconcile
 
 if TYPE_CHECKING:
+    from application.ports.jobs import QueueStats
     from infrastructure.container import Container
 
 T = TypeVar("T")
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        click.echo(f"holdfast: bad setting: {exc}", err=True)
-        sys.exit(2)
+    return Settings.from_env()  # a SettingsError names the variable (see cli_errors)
 
 
 def _run(work: Callable[[Container], Awaitable[T]]) -> T:
@@ -57,7 +55,28 @@ def _start_or_exit(settings: Settings) -> None:
         sys.exit(1)
 
 
-@click.group()
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from infrastructure.diagnostics import read_build_info
+
+    build = read_build_info()
+    click.echo(
+        f"holdfast {build.version} (commit {build.commit}, migrations head {build.migration_head}, "
+        f"Python {build.python})"
+    )
+    ctx.exit()
+
+
+@click.group(cls=HoldfastGroup)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, commit and migration head, and exit.",
+)
 def main() -> None:
     """Holdfast: holds that never oversell."""
 
@@ -70,12 +89,25 @@ def migrate(revision: str) -> None:
     click.echo(f"database at {revision}")
 
 
-@main.command()
+# ignore_unknown_options: `-1` (one revision down) is the argument, not an unknown option.
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 def downgrade(revision: str) -> None:
-    """Downgrade the database schema to REVISION (e.g. -1 or base)."""
-    migrations.downgrade(_settings().database_url, revision)
-    click.echo(f"database at {revision}")
+    """Downgrade the database schema to REVISION: -1 for one step down, a revision id, or base."""
+    url = _settings().database_url
+    migrations.downgrade(url, revision)
+    click.echo(f"database at {asyncio.run(_database_revision(url)) or 'base (no schema)'}")
+
+
+async def _database_revision(url: str) -> str | None:
+    from infrastructure.health import current_revision
+    from infrastructure.persistence.database import Database
+
+    database = Database(url, pool_size=1)
+    try:
+        return await current_revision(database)
+    finally:
+        await database.dispose()
 
 
 @main.command("seed-demo")
@@ -106,18 +138,13 @@ def create_operator_key(tenant_name: str) -> None:
     """Issue an operator key (for /v1/ops) to an existing tenant and print it (shown once)."""
     from application.use_cases.authorize_operator import OPERATOR_SCOPE
     from application.use_cases.issue_api_key import IssueApiKey
-    from domain.errors import DomainError
 
     command = IssueApiKey(tenant_name, label="operator", scopes=(OPERATOR_SCOPE,))
 
     async def work(container: Container) -> str:
         return await container.use_cases.issue_api_key()(command)
 
-    try:
-        key = _run(work)
-    except DomainError as exc:
-        click.echo(f"holdfast: {exc.message}", err=True)
-        sys.exit(1)
+    key = _run(work)
     click.echo(f"operator key for {tenant_name!r} (shown once): {key}")
 
 
@@ -126,16 +153,11 @@ def create_operator_key(tenant_name: str) -> None:
 def revoke_key(key: str) -> None:
     """Revoke an API key: every process refuses it within HOLDFAST_CATALOGUE_MAX_AGE_SECONDS
     (at once, normally, with the redis engine's pub/sub; at once with the others)."""
-    from domain.errors import DomainError
 
     async def work(container: Container) -> None:
         await container.use_cases.revoke_api_key()(key)
 
-    try:
-        _run(work)
-    except DomainError as exc:
-        click.echo(f"holdfast: {exc.message}", err=True)
-        sys.exit(1)
+    _run(work)
     click.echo("API key revoked")
 
 
@@ -166,8 +188,7 @@ def worker() -> None:
 
     settings = _settings()
     if settings.jobs != "saq":
-        click.echo("holdfast: the worker runs SAQ jobs: set HOLDFAST_JOBS=saq (and HOLDFAST_REDIS_URL)", err=True)
-        sys.exit(2)
+        raise CliError("the worker runs SAQ jobs: set HOLDFAST_JOBS=saq (and HOLDFAST_REDIS_URL)")
     _start_or_exit(settings)
     asyncio.run(run_worker(settings))
 
@@ -179,19 +200,30 @@ def jobs() -> None:
 
 @jobs.command("status")
 def jobs_status() -> None:
-    """How many jobs wait, are scheduled or run, and how many dead letters wait."""
+    """How many jobs wait, are scheduled or run, how many dead letters wait, and which jobs fail."""
+    settings = _settings()
 
     async def work(container: Container) -> Any:
         return await container.use_cases.get_jobs_status()()
 
     found = _run(work)
-    queue = found.queue
-    click.echo(
-        f"queued {queue.queued}, scheduled {queue.scheduled}, active {queue.active}, dead letters {found.dead_letters}"
-    )
+    click.echo(f"{_queue_line(settings, found.queue)}; dead letters {found.dead_letters}")
     for job in found.failing:
         click.echo(f"failing: {job.job}, its last {job.rounds} rounds since {job.first_failed_at:%Y-%m-%d %H:%M:%S}")
         click.echo(f"    {_last_line(job.last_error)}")
+
+
+def _queue_line(settings: Settings, queue: QueueStats) -> str:
+    """SAQ's queue is in Redis, where any process can count it. The in-process queue lives in
+    the memory of each `holdfast serve` process: this command's own is always empty, so it
+    says where the real counts are rather than print zeros. Dead letters and failing rounds are
+    in the database: those are every process's."""
+    if settings.jobs == "saq":
+        return f"queued {queue.queued}, scheduled {queue.scheduled}, active {queue.active}"
+    return (
+        "queue: in-process, in each `holdfast serve` process's memory, not countable from here "
+        "(ask the service: GET /v1/ops/jobs, or holdfast_job_queue_depth on /metrics)"
+    )
 
 
 @jobs.command("dead-letters")
@@ -202,7 +234,10 @@ def jobs_dead_letters(include_replayed: bool) -> None:
     async def work(container: Container) -> Any:
         return await container.use_cases.list_dead_letters()(include_replayed=include_replayed)
 
-    for letter in _run(work):
+    letters = _run(work)
+    if not letters:
+        click.echo("none" if include_replayed else "none waiting (--all lists those replayed already)")
+    for letter in letters:
         replayed = f" replayed {letter.replayed_at:%Y-%m-%d %H:%M:%S}" if letter.replayed_at else ""
         click.echo(f"{letter.id} {letter.failed_at:%Y-%m-%d %H:%M:%S} {letter.job} {dict(letter.args)}{replayed}")
         click.echo(f"    {letter.attempts} attempts; {_last_line(letter.error)}")
@@ -216,17 +251,19 @@ def _last_line(error: str) -> str:
 @jobs.command("replay")
 @click.argument("letter_id", type=click.UUID)
 def jobs_replay(letter_id: Any) -> None:
-    """Enqueue a dead letter's job again (once)."""
-    from domain.errors import DomainError
+    """Enqueue a dead letter's job again (once; with HOLDFAST_JOBS=saq)."""
+    if _settings().jobs != "saq":
+        # This process's in-process queue is never started: the letter would be marked replayed
+        # and its job would end with the process, never run.
+        raise CliError(
+            "the in-process queue runs inside `holdfast serve`: replay through it, with an operator key: "
+            f"POST /v1/ops/jobs/dead-letters/{letter_id}/replay"
+        )
 
     async def work(container: Container) -> Any:
         return await container.use_cases.replay_dead_letter()(letter_id)
 
-    try:
-        letter = _run(work)
-    except DomainError as exc:
-        click.echo(f"holdfast: {exc.message}", err=True)
-        sys.exit(1)
+    letter = _run(work)
     click.echo(f"replayed {letter.job} as job {letter.replay_job_id}")
 
 
@@ -238,8 +275,7 @@ def jobs_run(name: str) -> None:
     from interfaces.workers.jobs import ForegroundContext, job_handlers
 
     if name not in periodic_jobs(_settings()):
-        click.echo(f"holdfast: no periodic job {name!r}; try one of {sorted(periodic_jobs(_settings()))}", err=True)
-        sys.exit(2)
+        raise CliError(f"no periodic job {name!r}; try one of {', '.join(sorted(periodic_jobs(_settings())))}")
 
     async def work(container: Container) -> None:
         await job_handlers(container)[name](ForegroundContext(), {})
@@ -251,9 +287,12 @@ def jobs_run(name: str) -> None:
 @main.command()
 def serve() -> None:
     """Serve the API at HOLDFAST_HOST:HOLDFAST_PORT with HOLDFAST_WORKERS processes."""
+    from interfaces.http.server import listen_problem
     from interfaces.http.server import serve as run_server
 
     settings = _settings()
+    if problem := listen_problem(settings.host, settings.port):
+        raise CliError(problem)
     _start_or_exit(settings)
     click.echo(
         f"Holdfast listening on http://{settings.host}:{settings.port} with {settings.workers} "

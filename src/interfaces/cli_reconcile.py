@@ -31,7 +31,6 @@ EXIT_DRIFT, EXIT_FAILED = 1, 2
 def reconcile(kind: str, tenant_id: UUID | None, listing_id: UUID | None, repair: bool) -> None:
     """Compare the inventory engine (or the payment gateway) with Postgres and report the drift."""
     from application.use_cases.start_reconciliation import StartReconciliation
-    from domain.errors import DomainError
     from interfaces.cli import _run
 
     scope = ReconciliationScope(tenant_id, listing_id)
@@ -50,11 +49,7 @@ def reconcile(kind: str, tenant_id: UUID | None, listing_id: UUID | None, repair
             finished: Reconciliation = await container.use_cases.run_reconciliation()(run.id, progress)
             return finished
 
-    try:
-        run = _run(work)
-    except DomainError as exc:
-        click.echo(f"holdfast: {exc.message}", err=True)
-        sys.exit(EXIT_FAILED)
+    run = _run(work)  # a DomainError (an unknown tenant...) exits 2 = EXIT_FAILED, through cli_errors
     click.echo(report(run))
     if run.status is not ReconciliationStatus.SUCCEEDED:
         sys.exit(EXIT_FAILED)
@@ -67,12 +62,16 @@ def report(run: Reconciliation) -> str:
     total = "?" if run.total is None else run.total
     lines = [
         f"reconciliation {run.id} ({run.kind}{', repair' if run.repair else ''}): {run.status}; "
-        f"checked {run.checked} of {total}; {len(run.findings)} findings, drift {run.drift}"
+        f"checked {run.checked} of {total}; {_count(len(run.findings), 'finding')}, drift {run.drift}"
     ]
     if run.error:
         lines.append(f"error: {run.error}")
     lines += [_finding_line(finding) for finding in run.findings]
     return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _finding_line(finding: Finding) -> str:

@@ -3,9 +3,8 @@ demo data (twice: the second run keeps it), serve, and answer with the printed d
 
 from __future__ import annotations
 
-import os
+import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,24 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.holdfast_cli import HOLDFAST, cli_env, holdfast
 from tests.servers import free_port
-
-HOLDFAST = [sys.executable, "-m", "interfaces.cli"]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "src"),
-        "HOLDFAST_DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'holdfast.db'}",  # var/ does not exist yet
-        "HOLDFAST_PORT": str(free_port()),
-    }
-
-
-def holdfast(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*HOLDFAST, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+    return cli_env(tmp_path, HOLDFAST_PORT=str(free_port()))
 
 
 @pytest.fixture
@@ -87,3 +75,16 @@ def test_a_bad_setting_stops_start_up_naming_it(env: dict[str, str]) -> None:
     result = holdfast({**env, "HOLDFAST_INVENTORY_ENGINE": "mongo"}, "serve")
     assert result.returncode == 2
     assert "HOLDFAST_INVENTORY_ENGINE" in result.stderr
+
+
+def test_a_taken_port_is_said_before_listening_naming_the_setting(env: dict[str, str]) -> None:
+    assert holdfast(env, "migrate").returncode == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(env["HOLDFAST_PORT"])))
+        taken.listen()
+        result = holdfast(env, "serve")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "listening" not in result.stdout
+    assert "Traceback" not in result.stderr
+    assert f"port {env['HOLDFAST_PORT']} on 127.0.0.1 is taken" in result.stderr
+    assert "HOLDFAST_PORT" in result.stderr

@@ -45,7 +45,7 @@ def test_drift_is_reported_then_repaired(sqlite_url: str, monkeypatch: pytest.Mo
 
     found = runner.invoke(main, ["reconcile", "inventory"])
     assert found.exit_code == 1, found.output
-    assert "succeeded; checked 1 of 1; 1 findings, drift 1" in found.output
+    assert "succeeded; checked 1 of 1; 1 finding, drift 1" in found.output
     assert f"[drift] pool:{pool_id} sold: expected 0, actual 2 (difference -2)" in found.output
 
     repaired = runner.invoke(main, ["reconcile", "inventory", "--repair"])

@@ -46,7 +46,7 @@ def test_a_revoked_key_no_longer_authenticates(tmp_path: Path) -> None:
     again = _holdfast(env, "revoke-key", "--key", key)
 
     assert revoked.returncode == 0, revoked.stderr
-    assert again.returncode == 1
+    assert again.returncode == 2  # a known problem: one line, status 2 (interfaces/cli_errors.py)
     assert "not found" in again.stderr
     with pytest.raises(UnauthenticatedError):
         asyncio.run(_tenant_of(async_url, key))

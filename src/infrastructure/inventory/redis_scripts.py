@@ -14,21 +14,19 @@ from redis.exceptions import NoScriptError
 
 from infrastructure.inventory.redis_codec import decoded
 from infrastructure.inventory.redis_round_trips import SharedRoundTrips
+from infrastructure.resources import lua_dir
 
 SCRIPT_NAMES = ("add_pool", "place_hold", "confirm", "release", "cancel", "expire", "resize", "restore")
 _LIBRARY = "lib.lua"
 
 
 def find_lua_dir() -> Path:
-    """The repository's top-level ``lua/`` directory, found by walking up from this module.
-
-    An editable install runs this file in place, so the walk finds the checkout's ``lua/``
-    there too. Other layouts pass ``lua_dir`` to the engine.
-    """
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "lua" / _LIBRARY).is_file():
-            return parent / "lua"
-    raise FileNotFoundError(f"no lua/{_LIBRARY} above {__file__}; pass lua_dir explicitly")
+    """The ``lua/`` directory: the installed package's copy, or the checkout's (see
+    ``infrastructure.resources``). Other layouts pass ``lua_dir`` to the engine."""
+    found = lua_dir()
+    if not (found / _LIBRARY).is_file():
+        raise FileNotFoundError(f"no {_LIBRARY} in {found}; pass lua_dir explicitly")
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,10 @@ How it runs:
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -76,6 +78,29 @@ def _die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def listen_problem(host: str, port: int) -> str | None:
+    """None when ``host:port`` can be listened on now; else why not, naming the setting to change.
+
+    A pre-flight for ``holdfast serve``: granian binds only once it serves, after the start-up
+    wait and the "listening on" line, so a taken port would read as a start followed by a crash.
+    The probe sets SO_REUSEADDR as servers do, so a port whose last connections linger in
+    TIME_WAIT (a restart) is not reported as taken; a socket listening on it still is.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        return f"cannot listen on {host!r}: {exc.strerror}; check HOLDFAST_HOST"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is taken (another holdfast serve?): stop it, or set HOLDFAST_PORT"
+            return f"cannot listen on {host}:{port}: {exc.strerror}; check HOLDFAST_HOST and HOLDFAST_PORT"
+    return None
 
 
 def serve(settings: Settings) -> None:
