@@ -3,16 +3,20 @@ head builds exactly what the table modules describe."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infrastructure import migrations
+from infrastructure.inventory.sql_functions import PLACE_HOLD_FUNCTION
 from infrastructure.persistence.all_tables import metadata
+from tests.databases import empty_postgres
 
 
 def _revisions() -> list[str]:
@@ -48,3 +52,25 @@ def test_every_revision_goes_up_down_and_up_again(empty_database_url: str) -> No
 async def test_head_builds_what_the_tables_describe(empty_database_url: str) -> None:
     migrations.upgrade(empty_database_url)
     assert await _drift(empty_database_url) == []
+
+
+async def _place_hold_function(url: str, replace_with: str | None = None) -> str:
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            if replace_with is not None:
+                await connection.execute(text(replace_with))
+            found = await connection.scalar(text("SELECT pg_get_functiondef('holdfast_place_hold'::regproc)"))
+            return str(found)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_head_creates_the_place_hold_function_the_engine_calls(postgres_url: str) -> None:
+    """The migrations' frozen copy and the engine's live text define the same function."""
+    with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run inside needs a thread without a loop
+        url = pool.submit(empty_postgres, postgres_url, "holdfast_function").result()
+    migrations.upgrade(url)
+    migrated = await _place_hold_function(url)
+    assert migrated == await _place_hold_function(url, replace_with=PLACE_HOLD_FUNCTION)

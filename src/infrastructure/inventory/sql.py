@@ -11,7 +11,8 @@ Why it neither oversells nor returns stock twice, even across processes:
   rows -- so concurrent transactions on Postgres queue instead of deadlocking.
 
 Mutations run in ``Database.transaction()``: inside a use case's unit of work they join it and
-commit (or roll back) with it.
+commit (or roll back) with it. On Postgres, placing a hold is one call of a database function
+(``sql_functions.py``), one round trip, that does the same steps in the same lock order.
 """
 
 from __future__ import annotations
@@ -38,8 +39,10 @@ from domain.errors import (
 )
 from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory import sql_tables
+from infrastructure.inventory.sql_functions import PLACE_HOLD, place_hold_params, refusal_of, stored_hold
 from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.single_statements import SingleStatements
 
 pools_t = sql_tables.inventory_pools
 holds_t = sql_tables.inventory_holds
@@ -76,6 +79,12 @@ class SqlInventoryEngine:
         self._db = database
         self._upsert = sqlite.insert if database.is_sqlite else postgresql.insert
         self._expire_on_place = expire_on_place
+        self._calls = None if database.is_sqlite else SingleStatements(database)
+
+    async def aclose(self) -> None:
+        """Close the connections of the one-statement calls (Postgres); the database's are its own."""
+        if self._calls is not None:
+            await self._calls.dispose()
 
     async def add_pool(self, counters: PoolCounters) -> PoolCounters:
         row = {"pool_id": counters.pool_id, "listing_id": counters.listing_id, "capacity": counters.capacity}
@@ -85,6 +94,18 @@ class SqlInventoryEngine:
             return pool
 
     async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+        """On Postgres one function call; on SQLite the same steps from here (``_place_in_steps``)."""
+        if self._calls is None:
+            return await self._place_in_steps(hold, customer_limit)
+        row = await self._calls.one(PLACE_HOLD, place_hold_params(hold, customer_limit, self._expire_on_place))
+        if row.outcome == "exists":
+            return _retried(stored_hold(row, hold.id), hold)
+        refusal = refusal_of(row, hold)
+        if refusal is not None:
+            raise refusal
+        return hold
+
+    async def _place_in_steps(self, hold: Hold, customer_limit: int | None) -> Hold:
         """Claim the id, expire the listing's due holds, then reserve in a savepoint.
 
         A refusal is raised only once the transaction is done, so the expiries it made stick
