@@ -22,6 +22,7 @@ from infrastructure.inventory.sql import SqlInventoryEngine
 from infrastructure.persistence.database import Database
 from tests.engines import fresh_postgres
 from tests.integration.test_sql_engine import NOW, make_hold, new_pools
+from tests.servers import RestartableServer
 
 pytestmark = pytest.mark.postgres
 
@@ -124,3 +125,22 @@ async def test_expiring_due_holds_on_place_stays_one_round_trip(
     assert await engine.place_hold(later, customer_limit=3) == later
     assert relay.round_trips == 1
     assert [(await engine.get_hold(h.id)).status for h in due] == [HoldStatus.EXPIRED] * 3  # type: ignore[union-attr]
+
+
+async def test_a_hold_after_a_postgres_restart_goes_through(restartable_postgres: RestartableServer) -> None:
+    """Its connections skip the pool's pre-ping: one the restart closed fails, and the call is sent
+    again on a fresh connection (safe: a hold id placed twice is placed once)."""
+    database = await fresh_postgres(restartable_postgres.url)
+    engine = SqlInventoryEngine(database)
+    try:
+        listing_id, [pool] = await new_pools(engine, capacity=5)
+        await engine.place_hold(make_hold(listing_id, [(pool, 1)]), customer_limit=None)
+        await asyncio.to_thread(restartable_postgres.stop)
+        await asyncio.to_thread(restartable_postgres.start)
+        after = make_hold(listing_id, [(pool, 2)], customer="bea")
+        assert await engine.place_hold(after, customer_limit=None) == after
+        [counters] = await engine.counters([pool])
+        assert counters.held == 3
+    finally:
+        await engine.aclose()
+        await database.dispose()
