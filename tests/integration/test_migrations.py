@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from infrastructure import migrations
-from infrastructure.inventory.sql_functions import PLACE_HOLD_FUNCTION
+from infrastructure.inventory.sql_functions import FUNCTIONS
 from infrastructure.persistence.all_tables import metadata
 from tests.databases import empty_postgres
 
@@ -54,23 +54,24 @@ async def test_head_builds_what_the_tables_describe(empty_database_url: str) -> 
     assert await _drift(empty_database_url) == []
 
 
-async def _place_hold_function(url: str, replace_with: str | None = None) -> str:
+async def _function(url: str, name: str, replace_with: str | None = None) -> str:
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
             if replace_with is not None:
                 await connection.execute(text(replace_with))
-            found = await connection.scalar(text("SELECT pg_get_functiondef('holdfast_place_hold'::regproc)"))
+            found = await connection.scalar(text(f"SELECT pg_get_functiondef('{name}'::regproc)"))
             return str(found)
     finally:
         await engine.dispose()
 
 
 @pytest.mark.postgres
-async def test_head_creates_the_place_hold_function_the_engine_calls(postgres_url: str) -> None:
-    """The migrations' frozen copy and the engine's live text define the same function."""
+async def test_head_creates_the_functions_the_engine_calls(postgres_url: str) -> None:
+    """The migrations' frozen copies and the engine's live texts define the same functions."""
     with ThreadPoolExecutor(max_workers=1) as pool:  # asyncio.run inside needs a thread without a loop
         url = pool.submit(empty_postgres, postgres_url, "holdfast_function").result()
     migrations.upgrade(url)
-    migrated = await _place_hold_function(url)
-    assert migrated == await _place_hold_function(url, replace_with=PLACE_HOLD_FUNCTION)
+    for name, live in FUNCTIONS.items():
+        migrated = await _function(url, name)
+        assert migrated == await _function(url, name, replace_with=live), name

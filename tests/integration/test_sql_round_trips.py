@@ -16,12 +16,18 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import make_url
 
-from domain.errors import CustomerLimitExceededError, HoldMismatchError, InsufficientInventoryError, NotFoundError
+from domain.errors import (
+    CustomerLimitExceededError,
+    HoldMismatchError,
+    HoldNotActiveError,
+    InsufficientInventoryError,
+    NotFoundError,
+)
 from domain.inventory import HoldStatus
 from infrastructure.inventory.sql import SqlInventoryEngine
 from infrastructure.persistence.database import Database
 from tests.engines import fresh_postgres
-from tests.integration.test_sql_engine import NOW, make_hold, new_pools
+from tests.integration.test_sql_engine import NOW, attempt, make_hold, new_pools
 from tests.servers import RestartableServer
 
 pytestmark = pytest.mark.postgres
@@ -125,6 +131,29 @@ async def test_expiring_due_holds_on_place_stays_one_round_trip(
     assert await engine.place_hold(later, customer_limit=3) == later
     assert relay.round_trips == 1
     assert [(await engine.get_hold(h.id)).status for h in due] == [HoldStatus.EXPIRED] * 3  # type: ignore[union-attr]
+
+
+async def test_release_and_confirm_are_one_round_trip_each(counted: tuple[SqlInventoryEngine, CountingRelay]) -> None:
+    engine, relay = counted
+    listing_id, [pool] = await new_pools(engine, capacity=9)
+    holds = [await engine.place_hold(make_hold(listing_id, [(pool, 2)], customer=c), None) for c in "abcd"]
+    await engine.release(holds[0].id, NOW)  # warm up: each statement is prepared on first use
+    await engine.confirm(holds[1].id, NOW)
+    calls = [
+        (engine.release(holds[2].id, NOW), HoldStatus.RELEASED),
+        (engine.release(holds[2].id, NOW), HoldStatus.RELEASED),  # again: harmless
+        (engine.confirm(holds[3].id, NOW), HoldStatus.CONFIRMED),
+        (engine.confirm(holds[3].id, NOW), HoldStatus.CONFIRMED),  # again: harmless
+        (engine.confirm(holds[2].id, NOW), HoldNotActiveError),
+        (engine.release(uuid4(), NOW), NotFoundError),
+    ]
+    for call, expected in calls:
+        relay.round_trips = 0
+        outcome = await attempt(call)
+        assert outcome.status is expected if isinstance(expected, HoldStatus) else isinstance(outcome, expected)
+        assert relay.round_trips == 1, expected
+    [counters] = await engine.counters([pool])
+    assert (counters.held, counters.sold) == (0, 4)
 
 
 async def test_a_hold_after_a_postgres_restart_goes_through(restartable_postgres: RestartableServer) -> None:

@@ -11,8 +11,9 @@ Why it neither oversells nor returns stock twice, even across processes:
   rows -- so concurrent transactions on Postgres queue instead of deadlocking.
 
 Mutations run in ``Database.transaction()``: inside a use case's unit of work they join it and
-commit (or roll back) with it. On Postgres, placing a hold is one call of a database function
-(``sql_functions.py``), one round trip, that does the same steps in the same lock order.
+commit (or roll back) with it. On Postgres, placing, releasing and confirming a hold are each
+one call of a database function (``sql_functions.py``), one round trip, doing the same steps
+in the same lock order; SQLite runs them here, statement by statement.
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ from domain.errors import (
 )
 from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory import sql_tables
-from infrastructure.inventory.sql_functions import PLACE_HOLD, place_hold_params, refusal_of, stored_hold
+from infrastructure.inventory.sql_functions import (
+    CONFIRM_HOLD,
+    PLACE_HOLD,
+    RELEASE_HOLD,
+    place_hold_params,
+    refusal_of,
+    stored_hold,
+)
 from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.single_statements import SingleStatements
@@ -121,6 +129,10 @@ class SqlInventoryEngine:
         return hold
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
+        if self._calls is not None:  # Postgres: the same steps in one function call
+            row = await self._calls.one(CONFIRM_HOLD, {"id": hold_id, "now": utc(now)})
+            hold = stored_hold(row, hold_id)
+            return hold if row.moved else _confirmed_already(hold)
         async with self._db.transaction() as session:
             in_time = holds_t.c.expires_at > utc(now)
             if not await self._move(session, hold_id, ACTIVE, CONFIRMED.value, in_time):
@@ -131,15 +143,16 @@ class SqlInventoryEngine:
 
     async def release(self, hold_id: UUID, now: datetime) -> Hold:
         """A due hold ends as expired, not released: the same status the sweep would give it."""
+        if self._calls is not None:  # Postgres: the same steps in one function call
+            row = await self._calls.one(RELEASE_HOLD, {"id": hold_id, "now": utc(now)})
+            return _released(stored_hold(row, hold_id), row.moved)
         ending = case((holds_t.c.expires_at <= utc(now), EXPIRED.value), else_=RELEASED.value)
         async with self._db.transaction() as session:
             moved = await self._move(session, hold_id, ACTIVE, ending)
             hold = await self._require(session, hold_id)
             if moved:
                 await self._give_back(session, [hold])
-            elif hold.status not in (RELEASED, EXPIRED):
-                raise HoldNotActiveError(hold_id, hold.status.value)
-            return hold
+            return _released(hold, moved)
 
     async def cancel(self, hold_id: UUID) -> Hold:
         async with self._db.transaction() as session:
@@ -383,6 +396,13 @@ def _retried(existing: Hold, hold: Hold) -> Hold:
     if not existing.same_request(hold):
         raise HoldMismatchError(f"hold {hold.id} exists with a different request")
     return existing
+
+
+def _released(hold: Hold, moved: bool) -> Hold:
+    """Releasing is harmless once the hold has ended by release or expiry; not once sold or cancelled."""
+    if not moved and hold.status not in (RELEASED, EXPIRED):
+        raise HoldNotActiveError(hold.id, hold.status.value)
+    return hold
 
 
 def _confirmed_already(hold: Hold) -> Hold:

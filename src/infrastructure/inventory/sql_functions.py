@@ -1,4 +1,5 @@
-"""The SQL engine's Postgres function: placing a hold in one call, so in one round trip.
+"""The SQL engine's Postgres functions: placing, releasing and confirming a hold in one call each,
+so in one round trip each.
 
 ``holdfast_place_hold`` does inside Postgres what ``SqlInventoryEngine`` does step by step on
 SQLite, in the same order and with the same locks:
@@ -27,15 +28,18 @@ in between: that is what lets a hot pool approach the speed of the bare conditio
 ``insufficient`` (``pool_ids`` and ``amounts``: short pools in line order and what each has
 left) or ``limit`` (``amounts``: limit, units already held, units asked).
 
-Migration 0013 creates it (a frozen copy); ``tests/integration/test_migrations.py`` checks
-that the copy and this text define the same function.
+``holdfast_release_hold`` and ``holdfast_confirm_hold`` are the status change that decides,
+exactly once, which call moves the counters, then the counters (below).
+
+Migration 0013 creates them (frozen copies); ``tests/integration/test_migrations.py`` checks
+that the copies and these texts define the same functions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DDL, BigInteger, DateTime, Integer, String, Uuid, column, event, text
+from sqlalchemy import DDL, BigInteger, Boolean, DateTime, Integer, String, Uuid, column, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain.errors import CustomerLimitExceededError, DomainError, InsufficientInventoryError, NotFoundError
@@ -176,23 +180,83 @@ END
 $$
 """
 
-DROP_PLACE_HOLD_FUNCTION = (
-    "DROP FUNCTION IF EXISTS holdfast_place_hold("
-    "uuid, uuid, uuid, varchar, varchar, timestamptz, timestamptz, uuid[], integer[], bigint[], integer, integer)"
-)
+
+# Releasing and confirming: the status change that decides, exactly once, which call moves the
+# counters; then the hold as stored (``h_status`` is NULL when there is none); then, if this call
+# moved it, its counters -- pools in id order, then the customer, as everywhere else.
+RELEASE_HOLD_FUNCTION = """
+CREATE OR REPLACE FUNCTION holdfast_release_hold(
+    p_id uuid, p_now timestamptz,
+    OUT moved boolean, OUT pool_ids uuid[], OUT amounts integer[], OUT prices bigint[],
+    OUT h_tenant_id uuid, OUT h_listing_id uuid, OUT h_customer_ref varchar, OUT h_currency varchar,
+    OUT h_status varchar, OUT h_created_at timestamptz, OUT h_expires_at timestamptz
+) LANGUAGE plpgsql AS $$
+DECLARE
+    v_row record;
+BEGIN
+    UPDATE inventory_holds SET status = CASE WHEN expires_at <= p_now THEN 'expired' ELSE 'released' END
+     WHERE id = p_id AND status = 'active';
+    moved := FOUND;
+    SELECT h.tenant_id, h.listing_id, h.customer_ref, h.currency, h.status, h.created_at, h.expires_at
+      INTO h_tenant_id, h_listing_id, h_customer_ref, h_currency, h_status, h_created_at, h_expires_at
+      FROM inventory_holds h WHERE h.id = p_id;
+    SELECT array_agg(l.pool_id ORDER BY l.position), array_agg(l.quantity ORDER BY l.position),
+           array_agg(l.unit_price ORDER BY l.position)
+      INTO pool_ids, amounts, prices
+      FROM inventory_hold_lines l WHERE l.hold_id = p_id;
+    IF moved THEN
+        FOR v_row IN SELECT l.pool_id, l.quantity FROM inventory_hold_lines l WHERE l.hold_id = p_id ORDER BY l.pool_id
+        LOOP
+            UPDATE inventory_pools SET held = held - v_row.quantity WHERE pool_id = v_row.pool_id;
+        END LOOP;
+        UPDATE inventory_customer_units SET units = units - (SELECT sum(q) FROM unnest(amounts) AS q)
+         WHERE listing_id = h_listing_id AND customer_ref = h_customer_ref;
+    END IF;
+END
+$$
+"""
+CONFIRM_HOLD_FUNCTION = """
+CREATE OR REPLACE FUNCTION holdfast_confirm_hold(
+    p_id uuid, p_now timestamptz,
+    OUT moved boolean, OUT pool_ids uuid[], OUT amounts integer[], OUT prices bigint[],
+    OUT h_tenant_id uuid, OUT h_listing_id uuid, OUT h_customer_ref varchar, OUT h_currency varchar,
+    OUT h_status varchar, OUT h_created_at timestamptz, OUT h_expires_at timestamptz
+) LANGUAGE plpgsql AS $$
+DECLARE
+    v_row record;
+BEGIN
+    UPDATE inventory_holds SET status = 'confirmed' WHERE id = p_id AND status = 'active' AND expires_at > p_now;
+    moved := FOUND;
+    SELECT h.tenant_id, h.listing_id, h.customer_ref, h.currency, h.status, h.created_at, h.expires_at
+      INTO h_tenant_id, h_listing_id, h_customer_ref, h_currency, h_status, h_created_at, h_expires_at
+      FROM inventory_holds h WHERE h.id = p_id;
+    SELECT array_agg(l.pool_id ORDER BY l.position), array_agg(l.quantity ORDER BY l.position),
+           array_agg(l.unit_price ORDER BY l.position)
+      INTO pool_ids, amounts, prices
+      FROM inventory_hold_lines l WHERE l.hold_id = p_id;
+    IF moved THEN
+        FOR v_row IN SELECT l.pool_id, l.quantity FROM inventory_hold_lines l WHERE l.hold_id = p_id ORDER BY l.pool_id
+        LOOP
+            UPDATE inventory_pools SET held = held - v_row.quantity, sold = sold + v_row.quantity
+             WHERE pool_id = v_row.pool_id;
+        END LOOP;
+    END IF;
+END
+$$
+"""
+
+FUNCTIONS = {
+    "holdfast_place_hold": PLACE_HOLD_FUNCTION,
+    "holdfast_release_hold": RELEASE_HOLD_FUNCTION,
+    "holdfast_confirm_hold": CONFIRM_HOLD_FUNCTION,
+}
 
 # Databases built from the tables rather than by migrations (the tests') get the function too.
-event.listen(
-    inventory_hold_lines, "after_create", DDL(PLACE_HOLD_FUNCTION.replace("%", "%%")).execute_if(dialect="postgresql")
-)
+for _function in FUNCTIONS.values():
+    event.listen(inventory_hold_lines, "after_create", DDL(_function).execute_if(dialect="postgresql"))
 
 
-PLACE_HOLD = text(
-    "SELECT * FROM holdfast_place_hold(CAST(:id AS uuid), CAST(:tenant_id AS uuid), CAST(:listing_id AS uuid), "
-    ":customer_ref, :currency, :created_at, :expires_at, CAST(:pools AS uuid[]), CAST(:quantities AS integer[]), "
-    "CAST(:prices AS bigint[]), CAST(:limit AS integer), CAST(:expire_max AS integer))"
-).columns(
-    column("outcome", String),
+_HOLD_COLUMNS = (
     column("pool_ids", ARRAY(Uuid)),
     column("amounts", ARRAY(Integer)),
     column("prices", ARRAY(BigInteger)),
@@ -203,6 +267,17 @@ PLACE_HOLD = text(
     column("h_status", String),
     column("h_created_at", DateTime(timezone=True)),
     column("h_expires_at", DateTime(timezone=True)),
+)
+PLACE_HOLD = text(
+    "SELECT * FROM holdfast_place_hold(CAST(:id AS uuid), CAST(:tenant_id AS uuid), CAST(:listing_id AS uuid), "
+    ":customer_ref, :currency, :created_at, :expires_at, CAST(:pools AS uuid[]), CAST(:quantities AS integer[]), "
+    "CAST(:prices AS bigint[]), CAST(:limit AS integer), CAST(:expire_max AS integer))"
+).columns(column("outcome", String), *_HOLD_COLUMNS)
+RELEASE_HOLD = text("SELECT * FROM holdfast_release_hold(CAST(:id AS uuid), :now)").columns(
+    column("moved", Boolean), *_HOLD_COLUMNS
+)
+CONFIRM_HOLD = text("SELECT * FROM holdfast_confirm_hold(CAST(:id AS uuid), :now)").columns(
+    column("moved", Boolean), *_HOLD_COLUMNS
 )
 
 
@@ -241,7 +316,9 @@ def refusal_of(row: Any, hold: Hold) -> DomainError | None:
 
 
 def stored_hold(row: Any, hold_id: Any) -> Hold:
-    """The hold that already had this id (outcome ``exists``)."""
+    """The hold as the function read it (``exists``, or after a release or confirm)."""
+    if row.h_status is None:
+        raise NotFoundError("hold", hold_id)
     return Hold(
         id=hold_id,
         tenant_id=row.h_tenant_id,

@@ -1,12 +1,12 @@
-"""holdfast_place_hold: the SQL engine places a hold on Postgres in one function call
+"""holdfast_place_hold, _release_hold, _confirm_hold: the SQL engine's calls on Postgres, one round trip each
 
 Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-03
 
 A frozen copy of ``infrastructure/inventory/sql_functions.py`` as of this revision (a later
-change to the function ships as a migration of its own). Postgres only: on SQLite the engine
-places holds in separate statements, as before.
+change to a function ships as a migration of its own). Postgres only: on SQLite the engine
+runs the same steps as separate statements, as before.
 """
 
 from __future__ import annotations
@@ -153,15 +153,83 @@ END
 $$
 """
 
+RELEASE_HOLD_FUNCTION = """
+CREATE OR REPLACE FUNCTION holdfast_release_hold(
+    p_id uuid, p_now timestamptz,
+    OUT moved boolean, OUT pool_ids uuid[], OUT amounts integer[], OUT prices bigint[],
+    OUT h_tenant_id uuid, OUT h_listing_id uuid, OUT h_customer_ref varchar, OUT h_currency varchar,
+    OUT h_status varchar, OUT h_created_at timestamptz, OUT h_expires_at timestamptz
+) LANGUAGE plpgsql AS $$
+DECLARE
+    v_row record;
+BEGIN
+    UPDATE inventory_holds SET status = CASE WHEN expires_at <= p_now THEN 'expired' ELSE 'released' END
+     WHERE id = p_id AND status = 'active';
+    moved := FOUND;
+    SELECT h.tenant_id, h.listing_id, h.customer_ref, h.currency, h.status, h.created_at, h.expires_at
+      INTO h_tenant_id, h_listing_id, h_customer_ref, h_currency, h_status, h_created_at, h_expires_at
+      FROM inventory_holds h WHERE h.id = p_id;
+    SELECT array_agg(l.pool_id ORDER BY l.position), array_agg(l.quantity ORDER BY l.position),
+           array_agg(l.unit_price ORDER BY l.position)
+      INTO pool_ids, amounts, prices
+      FROM inventory_hold_lines l WHERE l.hold_id = p_id;
+    IF moved THEN
+        FOR v_row IN SELECT l.pool_id, l.quantity FROM inventory_hold_lines l WHERE l.hold_id = p_id ORDER BY l.pool_id
+        LOOP
+            UPDATE inventory_pools SET held = held - v_row.quantity WHERE pool_id = v_row.pool_id;
+        END LOOP;
+        UPDATE inventory_customer_units SET units = units - (SELECT sum(q) FROM unnest(amounts) AS q)
+         WHERE listing_id = h_listing_id AND customer_ref = h_customer_ref;
+    END IF;
+END
+$$
+"""
+
+CONFIRM_HOLD_FUNCTION = """
+CREATE OR REPLACE FUNCTION holdfast_confirm_hold(
+    p_id uuid, p_now timestamptz,
+    OUT moved boolean, OUT pool_ids uuid[], OUT amounts integer[], OUT prices bigint[],
+    OUT h_tenant_id uuid, OUT h_listing_id uuid, OUT h_customer_ref varchar, OUT h_currency varchar,
+    OUT h_status varchar, OUT h_created_at timestamptz, OUT h_expires_at timestamptz
+) LANGUAGE plpgsql AS $$
+DECLARE
+    v_row record;
+BEGIN
+    UPDATE inventory_holds SET status = 'confirmed' WHERE id = p_id AND status = 'active' AND expires_at > p_now;
+    moved := FOUND;
+    SELECT h.tenant_id, h.listing_id, h.customer_ref, h.currency, h.status, h.created_at, h.expires_at
+      INTO h_tenant_id, h_listing_id, h_customer_ref, h_currency, h_status, h_created_at, h_expires_at
+      FROM inventory_holds h WHERE h.id = p_id;
+    SELECT array_agg(l.pool_id ORDER BY l.position), array_agg(l.quantity ORDER BY l.position),
+           array_agg(l.unit_price ORDER BY l.position)
+      INTO pool_ids, amounts, prices
+      FROM inventory_hold_lines l WHERE l.hold_id = p_id;
+    IF moved THEN
+        FOR v_row IN SELECT l.pool_id, l.quantity FROM inventory_hold_lines l WHERE l.hold_id = p_id ORDER BY l.pool_id
+        LOOP
+            UPDATE inventory_pools SET held = held - v_row.quantity, sold = sold + v_row.quantity
+             WHERE pool_id = v_row.pool_id;
+        END LOOP;
+    END IF;
+END
+$$
+"""
+
+SIGNATURES = (
+    "holdfast_place_hold(uuid, uuid, uuid, varchar, varchar, timestamptz, timestamptz, uuid[], integer[], bigint[], "
+    "integer, integer)",
+    "holdfast_release_hold(uuid, timestamptz)",
+    "holdfast_confirm_hold(uuid, timestamptz)",
+)
+
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(PLACE_HOLD_FUNCTION)
+        for function in (PLACE_HOLD_FUNCTION, RELEASE_HOLD_FUNCTION, CONFIRM_HOLD_FUNCTION):
+            op.execute(function)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "DROP FUNCTION IF EXISTS holdfast_place_hold(uuid, uuid, uuid, varchar, varchar, timestamptz, "
-            "timestamptz, uuid[], integer[], bigint[], integer, integer)"
-        )
+        for signature in SIGNATURES:
+            op.execute(f"DROP FUNCTION IF EXISTS {signature}")
