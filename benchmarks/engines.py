@@ -96,9 +96,11 @@ async def sql_engine(url: str, pool_size: int) -> AsyncIterator[tuple[InventoryE
         async with database.transaction() as session:
             await session.execute(text("SELECT 1"))
 
+    engine = SqlInventoryEngine(database)
     try:
-        yield SqlInventoryEngine(database), select_one
+        yield engine, select_one
     finally:
+        await engine.aclose()
         await database.dispose()
 
 

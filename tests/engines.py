@@ -49,7 +49,13 @@ async def sqlite_engine() -> EngineHandle:
 
 async def postgres_engine(url: str, pool_size: int = 20) -> EngineHandle:
     database = await fresh_postgres(url, pool_size)
-    return EngineHandle(SqlInventoryEngine(database), database.dispose)
+    engine = SqlInventoryEngine(database)
+
+    async def aclose() -> None:
+        await engine.aclose()
+        await database.dispose()
+
+    return EngineHandle(engine, aclose)
 
 
 async def redis_engine(url: str) -> EngineHandle:

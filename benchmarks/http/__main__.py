@@ -21,8 +21,8 @@ from uuid import UUID, uuid4
 
 import httpx
 
+from benchmarks.http import hot_pool, stack
 from benchmarks.http import load as loads
-from benchmarks.http import stack
 from benchmarks.http.load import Load
 from benchmarks.http.stats import HEADER, Result, as_json, plot
 
@@ -34,6 +34,9 @@ TARGETS = (
     "bookings",
     "fill",
     "holds-sql-pg",
+    "pgbench",
+    "pgbench-hold",
+    "engine-sql-pg",
     "noop-1",
     "holds-sqlite",
     "health-sqlite",
@@ -236,11 +239,14 @@ def fill_series(run: Run, fleet: stack.Fleet, rate: float, level: int, filled: i
 # --- profile ---------------------------------------------------------------------------------
 
 
-def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
-    """py-spy on one API process while the closed-loop hold load runs; the top frames go in the JSON."""
+def profile(
+    run: Run, fleet: stack.Fleet, load: Load, name: str = "profile", svg_name: str = "http-profile.svg"
+) -> None:
+    """py-spy on one API process while the closed-loop hold load runs; the top frames go in the JSON
+    under ``name``, the flame graph in ``svg_name``."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    raw = run.logs / "profile.txt"
-    svg = Path(run.args.out) / "http-profile.svg"
+    raw = run.logs / f"{name.replace(' ', '-')}.txt"
+    svg = Path(run.args.out) / svg_name
     seconds = max(3, int(run.args.duration))
     # `holdfast serve` is granian's supervisor: its worker serves the requests (--subprocesses), and
     # the supervisor only waits, so idle frames are left out.
@@ -259,7 +265,7 @@ def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
         if spy_run.returncode != 0:
             run.say(f"py-spy failed: {err.decode()[-500:]}")
             return
-    run.extra["profile"] = top_frames(raw.read_text())
+    run.extra[name] = top_frames(raw.read_text())
     with_svg = [*target, "--rate", "100"]
     spy_svg = subprocess.Popen(
         [*with_svg, "--nonblocking", "-o", str(svg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -315,6 +321,8 @@ def _maybe(run: Run, names: tuple[str, ...], start: Callable[[], object]) -> Ite
 
 def ratio_of(run: Run, result: Result, processes: int) -> None:
     ceiling = run.ceiling.get((result.mode, processes))
+    if result.target in ("pgbench", "pgbench-hold", "engine-sql-pg"):
+        return  # not HTTP: measured against pgbench, see measure_sql_pg
     if ceiling and result.mode == "closed":
         result.ratio = result.rps / ceiling
     elif ceiling and result.mode == "open" and result.rate:
@@ -332,11 +340,10 @@ def measure_all(run: Run) -> None:
     with _maybe(run, prod_targets, lambda: stack.production("redis", processes, run.logs)) as fleet:
         if fleet is not None:
             measure_redis(run, fleet)
-    with _maybe(run, ("holds-sql-pg",), lambda: stack.production("sql", processes, run.logs)) as fleet:
+    sql_pg = ("holds-sql-pg", "pgbench", "pgbench-hold", "engine-sql-pg")
+    with _maybe(run, sql_pg, lambda: stack.production("sql", processes, run.logs)) as fleet:
         if fleet is not None:
-            listing_id, [pool_id] = listing(fleet, 1_000_000)
-            load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key)
-            run.measure("holds-sql-pg", load, fleet.ports, sweep=True)
+            measure_sql_pg(run, fleet)
     for result in run.results:
         ratio_of(run, result, processes)
     if run.wanted("noop-1"):
@@ -359,6 +366,47 @@ def measure_all(run: Run) -> None:
     for result in run.results:
         if result.target == "noop-1":
             ratio_of(run, result, 1)
+
+
+def measure_sql_pg(run: Run, fleet: stack.Fleet) -> None:
+    """holds-sql-pg, pgbench-hold and engine-sql-pg between two pgbench runs of the bare conditional
+    UPDATE on one hot pool (same Postgres, as many clients as HTTP connections); each as a ratio to
+    their mean. Each measurement has a pool of its own, in a listing of its own."""
+    clients = run.args.connections * len(fleet.ports)
+    url = fleet.env["HOLDFAST_DATABASE_URL"]
+    ceilings: list[float] = []
+
+    def bench() -> None:
+        if run.wanted("pgbench"):
+            listing_id, [pool_id] = listing(fleet, 1_000_000)
+            run.say(f"pgbench: the conditional UPDATE on one pool row, {clients} clients")
+            run.results.append(hot_pool.pgbench(url, listing_id, pool_id, clients, run.args.duration))
+            ceilings.append(run.results[-1].rps)
+
+    bench()
+    measured: list[Result] = []
+    if run.wanted("holds-sql-pg"):
+        listing_id, [pool_id] = listing(fleet, 1_000_000)
+        load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key)
+        measured.append(run.measure("holds-sql-pg", load, fleet.ports, sweep=True)[0])
+        if run.args.profile:
+            profile(run, fleet, load, "profile holds-sql-pg", "http-profile-sql-pg.svg")
+    if run.wanted("pgbench-hold"):
+        listing_id, [pool_id] = listing(fleet, 1_000_000)
+        run.say(f"pgbench-hold: holdfast_place_hold on one pool, {clients} clients")
+        measured.append(hot_pool.pgbench(url, listing_id, pool_id, clients, run.args.duration, "pgbench-hold"))
+        run.results.append(measured[-1])
+    if run.wanted("engine-sql-pg"):
+        listing_id, [pool_id] = listing(fleet, 1_000_000)
+        run.say(f"engine-sql-pg: place_hold from this process, {clients} in flight")
+        measured.append(hot_pool.engine_load(url, listing_id, pool_id, clients, run.args.duration))
+        run.results.append(measured[-1])
+    bench()
+    if ceilings:
+        ceiling = sum(ceilings) / len(ceilings)
+        for result in measured:
+            result.note = (result.note + f"; {result.rps / ceiling:.3f}x pgbench").lstrip("; ")
+            run.extra[f"{result.target} / pgbench ({result.mode} loop)"] = round(result.rps / ceiling, 3)
 
 
 def measure_redis(run: Run, fleet: stack.Fleet) -> None:
@@ -428,12 +476,13 @@ def report(run: Run, started: float) -> str:
         *(r.row() for r in run.results),
     ]
     for name, value in run.extra.items():
-        if name != "profile":
+        if not name.startswith("profile"):
             lines.append(f"\n{name}: {value}")
-    if "profile" in run.extra:
-        prof = run.extra["profile"]
+    for name, prof in run.extra.items():
+        if not name.startswith("profile"):
+            continue
         assert isinstance(prof, dict)
-        lines.append("\nprofile (py-spy, one API process, hold load), self %:")
+        lines.append(f"\n{name} (py-spy, one API process, hold load), self %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["self_percent"]]
         lines.append("inclusive %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["inclusive_percent"]]

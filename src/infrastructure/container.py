@@ -371,6 +371,8 @@ async def close_container(container: Container) -> None:
         await client.aclose()
     if container.settings().jobs == "saq":
         await container.gateways.jobs().aclose()
+    if container.settings().inventory_engine == "sql":
+        await container.gateways.inventory().aclose()  # its one-statement calls' own connections
     await container.gateways.database().dispose()
     await container.gateways.payments().aclose()
     await container.gateways.webhook_sender().aclose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -43,6 +43,23 @@ async def postgres_db(postgres_url: str) -> AsyncIterator[Database]:
     database = await fresh_postgres(postgres_url)
     yield database
     await database.dispose()
+
+
+Engines = Callable[[Database], SqlInventoryEngine]
+
+
+@pytest.fixture
+async def engines() -> AsyncIterator[Engines]:
+    """Makes SQL engines, closed after the test (on Postgres they hold connections of their own)."""
+    made: list[SqlInventoryEngine] = []
+
+    def make(database: Database) -> SqlInventoryEngine:
+        made.append(SqlInventoryEngine(database))
+        return made[-1]
+
+    yield make
+    for engine in made:
+        await engine.aclose()
 
 
 @pytest.fixture(params=["sqlite_db", "postgres_db"])
@@ -85,8 +102,8 @@ async def customer_units(database: Database, listing_id: UUID) -> dict[str, int]
         return {ref: units for ref, units in await session.execute(stmt) if units}
 
 
-async def test_the_database_itself_refuses_to_oversell(database: Database) -> None:
-    engine = SqlInventoryEngine(database)
+async def test_the_database_itself_refuses_to_oversell(engines: Engines, database: Database) -> None:
+    engine = engines(database)
     listing_id, [pool] = await new_pools(engine, capacity=2)
     await engine.place_hold(make_hold(listing_id, [(pool, 2)]), customer_limit=None)
     oversell = text("UPDATE inventory_pools SET sold = sold + 1 WHERE pool_id = :pool").bindparams(
@@ -99,16 +116,16 @@ async def test_the_database_itself_refuses_to_oversell(database: Database) -> No
     assert (counters.held, counters.sold) == (2, 0)
 
 
-async def test_adding_a_pool_twice_keeps_its_counters(sqlite_db: Database) -> None:
-    engine = SqlInventoryEngine(sqlite_db)
+async def test_adding_a_pool_twice_keeps_its_counters(engines: Engines, sqlite_db: Database) -> None:
+    engine = engines(sqlite_db)
     listing_id, [pool] = await new_pools(engine, capacity=5)
     await engine.place_hold(make_hold(listing_id, [(pool, 2)]), customer_limit=None)
     again = await engine.add_pool(PoolCounters(pool, listing_id, capacity=9))
     assert (again.capacity, again.held, again.sold) == (5, 2, 0)
 
 
-async def test_a_rolled_back_unit_of_work_takes_the_confirm_with_it(database: Database) -> None:
-    engine = SqlInventoryEngine(database)
+async def test_a_rolled_back_unit_of_work_takes_the_confirm_with_it(engines: Engines, database: Database) -> None:
+    engine = engines(database)
     listing_id, [pool] = await new_pools(engine, capacity=5)
     hold = await engine.place_hold(make_hold(listing_id, [(pool, 2)]), customer_limit=None)
     with pytest.raises(Rollback):
@@ -128,9 +145,10 @@ async def confirm_then_abandon(database: Database, engine: SqlInventoryEngine, h
 
 
 async def test_a_refused_hold_inside_a_unit_of_work_leaves_no_partial_reservation(
+    engines: Engines,
     database: Database,
 ) -> None:
-    engine = SqlInventoryEngine(database)
+    engine = engines(database)
     listing_id, [roomy, tight] = await new_pools(engine, capacity=3, count=2)
     kept = make_hold(listing_id, [(tight, 3)])
     refused = make_hold(listing_id, [(roomy, 1), (tight, 1)])
@@ -145,8 +163,8 @@ async def test_a_refused_hold_inside_a_unit_of_work_leaves_no_partial_reservatio
     assert await customer_units(database, listing_id) == {"ann": 3}
 
 
-async def test_sqlite_gives_times_back_as_aware_utc(sqlite_db: Database) -> None:
-    engine = SqlInventoryEngine(sqlite_db)
+async def test_sqlite_gives_times_back_as_aware_utc(engines: Engines, sqlite_db: Database) -> None:
+    engine = engines(sqlite_db)
     listing_id, [pool] = await new_pools(engine, capacity=5)
     paris = timezone(timedelta(hours=2))
     placed = make_hold(listing_id, [(pool, 1)], at=NOW.astimezone(paris), ttl=timedelta(minutes=1))
@@ -162,8 +180,10 @@ async def test_sqlite_gives_times_back_as_aware_utc(sqlite_db: Database) -> None
 
 
 @pytest.mark.parametrize("run", range(3))
-async def test_racing_sweeps_and_releases_return_stock_exactly_once(postgres_db: Database, run: int) -> None:
-    engine = SqlInventoryEngine(postgres_db)
+async def test_racing_sweeps_and_releases_return_stock_exactly_once(
+    engines: Engines, postgres_db: Database, run: int
+) -> None:
+    engine = engines(postgres_db)
     listing_id, [pool] = await new_pools(engine, capacity=100)
     customers = [f"customer-{n}" for n in range(5)]
     lasting = [make_hold(listing_id, [(pool, 1)], customer=c, ttl=timedelta(hours=1)) for c in customers]
@@ -184,8 +204,8 @@ async def test_racing_sweeps_and_releases_return_stock_exactly_once(postgres_db:
     assert await customer_units(postgres_db, listing_id) == dict.fromkeys(customers, 1)
 
 
-async def test_one_hold_id_placed_concurrently_reserves_once(postgres_db: Database) -> None:
-    engine = SqlInventoryEngine(postgres_db)
+async def test_one_hold_id_placed_concurrently_reserves_once(engines: Engines, postgres_db: Database) -> None:
+    engine = engines(postgres_db)
     listing_id, [pool] = await new_pools(engine, capacity=10)
     hold_id = uuid4()
     same = make_hold(listing_id, [(pool, 2)], hold_id=hold_id)
@@ -206,9 +226,9 @@ async def test_one_hold_id_placed_concurrently_reserves_once(postgres_db: Databa
     assert await customer_units(postgres_db, listing_id) == {"ann": stored.quantity}
 
 
-async def test_mixed_traffic_neither_deadlocks_nor_drifts(postgres_db: Database) -> None:
+async def test_mixed_traffic_neither_deadlocks_nor_drifts(engines: Engines, postgres_db: Database) -> None:
     """Multi-line holds in every pool order, placing (which expires), releasing and sweeping at once."""
-    engine = SqlInventoryEngine(postgres_db)
+    engine = engines(postgres_db)
     listing_id, pools = await new_pools(engine, capacity=30, count=4)
     rng = random.Random(11)
 

@@ -11,7 +11,9 @@ Why it neither oversells nor returns stock twice, even across processes:
   rows -- so concurrent transactions on Postgres queue instead of deadlocking.
 
 Mutations run in ``Database.transaction()``: inside a use case's unit of work they join it and
-commit (or roll back) with it.
+commit (or roll back) with it. On Postgres, placing, releasing and confirming a hold are each
+one call of a database function (``sql_functions.py``), one round trip, doing the same steps
+in the same lock order; SQLite runs them here, statement by statement.
 """
 
 from __future__ import annotations
@@ -38,8 +40,17 @@ from domain.errors import (
 )
 from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters, check_restorable
 from infrastructure.inventory import sql_tables
+from infrastructure.inventory.sql_functions import (
+    CONFIRM_HOLD,
+    PLACE_HOLD,
+    RELEASE_HOLD,
+    place_hold_params,
+    refusal_of,
+    stored_hold,
+)
 from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.single_statements import SingleStatements
 
 pools_t = sql_tables.inventory_pools
 holds_t = sql_tables.inventory_holds
@@ -76,6 +87,12 @@ class SqlInventoryEngine:
         self._db = database
         self._upsert = sqlite.insert if database.is_sqlite else postgresql.insert
         self._expire_on_place = expire_on_place
+        self._calls = None if database.is_sqlite else SingleStatements(database)
+
+    async def aclose(self) -> None:
+        """Close the connections of the one-statement calls (Postgres); the database's are its own."""
+        if self._calls is not None:
+            await self._calls.dispose()
 
     async def add_pool(self, counters: PoolCounters) -> PoolCounters:
         row = {"pool_id": counters.pool_id, "listing_id": counters.listing_id, "capacity": counters.capacity}
@@ -85,6 +102,18 @@ class SqlInventoryEngine:
             return pool
 
     async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+        """On Postgres one function call; on SQLite the same steps from here (``_place_in_steps``)."""
+        if self._calls is None:
+            return await self._place_in_steps(hold, customer_limit)
+        row = await self._calls.one(PLACE_HOLD, place_hold_params(hold, customer_limit, self._expire_on_place))
+        if row.outcome == "exists":
+            return _retried(stored_hold(row, hold.id), hold)
+        refusal = refusal_of(row, hold)
+        if refusal is not None:
+            raise refusal
+        return hold
+
+    async def _place_in_steps(self, hold: Hold, customer_limit: int | None) -> Hold:
         """Claim the id, expire the listing's due holds, then reserve in a savepoint.
 
         A refusal is raised only once the transaction is done, so the expiries it made stick
@@ -100,6 +129,10 @@ class SqlInventoryEngine:
         return hold
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
+        if self._calls is not None:  # Postgres: the same steps in one function call
+            row = await self._calls.one(CONFIRM_HOLD, {"id": hold_id, "now": utc(now)})
+            hold = stored_hold(row, hold_id)
+            return hold if row.moved else _confirmed_already(hold)
         async with self._db.transaction() as session:
             in_time = holds_t.c.expires_at > utc(now)
             if not await self._move(session, hold_id, ACTIVE, CONFIRMED.value, in_time):
@@ -110,15 +143,16 @@ class SqlInventoryEngine:
 
     async def release(self, hold_id: UUID, now: datetime) -> Hold:
         """A due hold ends as expired, not released: the same status the sweep would give it."""
+        if self._calls is not None:  # Postgres: the same steps in one function call
+            row = await self._calls.one(RELEASE_HOLD, {"id": hold_id, "now": utc(now)})
+            return _released(stored_hold(row, hold_id), row.moved)
         ending = case((holds_t.c.expires_at <= utc(now), EXPIRED.value), else_=RELEASED.value)
         async with self._db.transaction() as session:
             moved = await self._move(session, hold_id, ACTIVE, ending)
             hold = await self._require(session, hold_id)
             if moved:
                 await self._give_back(session, [hold])
-            elif hold.status not in (RELEASED, EXPIRED):
-                raise HoldNotActiveError(hold_id, hold.status.value)
-            return hold
+            return _released(hold, moved)
 
     async def cancel(self, hold_id: UUID) -> Hold:
         async with self._db.transaction() as session:
@@ -362,6 +396,13 @@ def _retried(existing: Hold, hold: Hold) -> Hold:
     if not existing.same_request(hold):
         raise HoldMismatchError(f"hold {hold.id} exists with a different request")
     return existing
+
+
+def _released(hold: Hold, moved: bool) -> Hold:
+    """Releasing is harmless once the hold has ended by release or expiry; not once sold or cancelled."""
+    if not moved and hold.status not in (RELEASED, EXPIRED):
+        raise HoldNotActiveError(hold.id, hold.status.value)
+    return hold
 
 
 def _confirmed_already(hold: Hold) -> Hold:
