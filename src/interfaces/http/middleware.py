@@ -10,10 +10,9 @@ import time
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from loguru import logger
 
 from domain.text import printable
-from infrastructure.logging import request_log_context
+from infrastructure.logging import log_access, request_log_context
 from interfaces.http.errors import answered_status
 from interfaces.http.metrics import record_http_request
 
@@ -107,14 +106,5 @@ async def logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, ident
         if status is not None:  # a request cancelled before it was answered (the client left) is not counted
             record_http_request(scope, status, seconds)
         logged = 500 if status is None else status
-        # Keyword arguments land in the line's extra fields, as bind() would put them, without
-        # a bound logger made per request.
-        logger.info(
-            "{} {} {} {:.1f}ms",
-            scope["method"],
-            path if (path := scope["path"]).isprintable() else printable(path),  # no regex pass for most
-            logged,
-            seconds * 1000,
-            status=logged,
-            duration_ms=round(seconds * 1000, 2),
-        )
+        path = scope["path"]
+        log_access(scope["method"], path if path.isprintable() else printable(path), logged, seconds)
