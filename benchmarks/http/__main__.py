@@ -340,10 +340,12 @@ def measure_all(run: Run) -> None:
     with _maybe(run, prod_targets, lambda: stack.production("redis", processes, run.logs)) as fleet:
         if fleet is not None:
             measure_redis(run, fleet)
+            reconcile(run, fleet, "redis")
     sql_pg = ("holds-sql-pg", "pgbench", "pgbench-hold", "engine-sql-pg")
     with _maybe(run, sql_pg, lambda: stack.production("sql", processes, run.logs)) as fleet:
         if fleet is not None:
             measure_sql_pg(run, fleet)
+            reconcile(run, fleet, "sql")
     for result in run.results:
         ratio_of(run, result, processes)
     if run.wanted("noop-1"):
@@ -407,6 +409,16 @@ def measure_sql_pg(run: Run, fleet: stack.Fleet) -> None:
         for result in measured:
             result.note = (result.note + f"; {result.rps / ceiling:.3f}x pgbench").lstrip("; ")
             run.extra[f"{result.target} / pgbench ({result.mode} loop)"] = round(result.rps / ceiling, 3)
+
+
+def reconcile(run: Run, fleet: stack.Fleet, engine: str) -> None:
+    """``holdfast reconcile inventory`` once the load is over, as an operator would: exit status 0
+    means every counter of the engine agrees with Postgres (nothing oversold, nothing lost)."""
+    done = subprocess.run(
+        [stack.HOLDFAST, "reconcile", "inventory"], env=fleet.env, capture_output=True, text=True, check=False
+    )
+    summary = (done.stdout.strip().splitlines() or ["(no output)"])[-1]
+    run.extra[f"reconcile inventory after the {engine} run"] = f"exit {done.returncode}: {summary}"
 
 
 def measure_redis(run: Run, fleet: stack.Fleet) -> None:

@@ -9,6 +9,7 @@ The closed loop needs wrk, which the test set-up does not install, so it is left
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,18 @@ def test_two_ports_merge_into_one_distribution_weighted_by_their_counts() -> Non
 def test_errors_are_unexpected_statuses_and_lost_requests() -> None:
     assert errors_of({"201": 5, "409": 2, "unanswered": 1}, frozenset()) == 3
     assert errors_of({"409": 7, "201": 1, "socket_error": 2}, frozenset({409})) == 3
+
+
+def test_the_cpu_bench_drives_every_target_to_its_answer() -> None:
+    """``benchmarks.http.cpu`` (CPU per request, in process) runs on its own servers and every target
+    gets the answer it should: the figures mean nothing if holds were refused."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOLDFAST_TEST_")}  # servers of its own
+    command = [sys.executable, "-m", "benchmarks.http.cpu", "--requests", "200", "--rounds", "1", "--concurrency", "8"]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = {line.split()[0]: line for line in done.stderr.splitlines() if "us/request" in line}
+    assert set(lines) == {"noop", "health", "holds-hot", "holds-routed", "soldout-hot", "soldout-routed"}
+    assert "{201: 200}" in lines["holds-hot"]
+    assert "{201: 200}" in lines["holds-routed"]
+    assert "{409: 200}" in lines["soldout-hot"]
+    assert "{200: 200}" in lines["health"]
