@@ -191,3 +191,53 @@ async def test_any_body_near_a_valid_one_is_answered_alike(world: World, routed:
         status, _, _ = await _both(world, routed, json.dumps(_near_valid(rng, listing, pools["a"])).encode(), JSON)
         statuses.add(status)
     assert {201, 400, 409} <= statuses  # the bodies reached placed holds and refusals, not only 400s
+
+
+def _conforms(value: Any, schema: dict[str, Any], spec: dict[str, Any], where: str = "$") -> list[str]:
+    """Where ``value`` breaks ``schema`` (the OpenAPI document's JSON Schema subset our documents
+    use: $ref, oneOf/anyOf, type, properties, required, items, enum)."""
+    if "$ref" in schema:
+        return _conforms(value, spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]], spec, where)
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            fits = [not _conforms(value, option, spec, where) for option in schema[key]]
+            return [] if any(fits) else [f"{where}: fits no option of {key}"]
+    kinds = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+    kind = schema.get("type")
+    if kind == "null":
+        return [] if value is None else [f"{where}: not null"]
+    if kind in kinds and (not isinstance(value, kinds[kind]) or (kind == "integer" and isinstance(value, bool))):
+        return [f"{where}: {value!r} is not {kind}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{where}: {value!r} not in {schema['enum']}"]
+    problems: list[str] = []
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        problems += [f"{where}.{name}: missing" for name in schema.get("required", []) if name not in value]
+        if properties and schema.get("additionalProperties", True) is not True:
+            problems += [f"{where}.{name}: not documented" for name in value if name not in properties]
+        for name, item in value.items():
+            if name in properties:
+                problems += _conforms(item, properties[name], spec, f"{where}.{name}")
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            problems += _conforms(item, schema["items"], spec, f"{where}[{i}]")
+    return problems
+
+
+async def test_hot_path_answers_are_what_the_openapi_document_says(world: World) -> None:
+    spec = (await world.client.get("/schema/openapi.json")).json()
+    responses = spec["paths"]["/v1/holds"]["post"]["responses"]
+    listing, pools = await make_listing(world.api, (("a", 1, 1000), ("gone", 0, 1000)))
+    for pool, status, media in (
+        (pools["a"], "201", "application/json"),
+        (pools["gone"], "409", "application/problem+json"),
+    ):
+        answer = await world.client.post("/v1/holds", content=_body(listing, pool), headers=_keyed(world))
+        assert str(answer.status_code) == status, answer.text
+        assert answer.headers["content-type"] == media
+        body = answer.json()
+        schema = responses[status]["content"][media]["schema"]
+        assert _conforms(body, schema, spec) == [], body
+        documented = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]["properties"]
+        assert set(documented) >= set(body), set(body) - set(documented)

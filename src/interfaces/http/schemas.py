@@ -341,6 +341,11 @@ class BookingPage(msgspec.Struct):
     next_cursor: str | None
 
 
+class ShortPoolOut(msgspec.Struct):
+    pool_id: UUID
+    available: int
+
+
 class ProblemOut(msgspec.Struct):
     """application/problem+json, as every error is answered."""
 
@@ -350,4 +355,8 @@ class ProblemOut(msgspec.Struct):
     detail: str
     code: str
     correlation_id: str
-    errors: list[dict[str, str]] | None = None
+    errors: list[dict[str, str]] | None = None  # validation_failed: each field and what is wrong
+    pools: list[ShortPoolOut] | None = None  # insufficient_inventory: the pools that are short
+    limit: int | None = None  # customer_limit_exceeded: the listing's per-customer limit,
+    already_held: int | None = None  # the units the customer holds or bought already,
+    requested: int | None = None  # and the units this request asked for
