@@ -136,6 +136,15 @@ async def _place_holds(fleet: stack.Fleet, listing_id: str, pool_id: str, count:
     return made
 
 
+def booking_load(run: Run, fleet: stack.Fleet, listing_id: str, pool_id: str, closed: Result) -> Load:
+    """Fresh holds for the profile's two recordings at the closed-loop rate just measured (and a
+    margin), so the profile sees new bookings, not replays of booked holds."""
+    per_second = closed.statuses.get("201", 0) / max(closed.duration_s, 1e-3)
+    seconds = 2 * (max(3, int(run.args.duration)) + 1) + 1
+    path = holds_file(run, fleet, listing_id, pool_id, math.ceil(per_second * seconds * 1.5) + 100)
+    return Load("POST", "/v1/bookings", '{"hold_id": "{hold}"}', fleet.key, path)
+
+
 def holds_file(run: Run, fleet: stack.Fleet, listing_id: str, pool_id: str, count: int) -> str:
     run.say(f"placing {count:,} holds through the API for the bookings")
     ids = asyncio.run(_place_holds(fleet, listing_id, pool_id, count))
@@ -237,16 +246,18 @@ def fill_series(run: Run, fleet: stack.Fleet, rate: float, level: int, filled: i
 
 
 def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
-    """py-spy on one API process while the closed-loop hold load runs; the top frames go in the JSON."""
+    """py-spy on one API process while the closed-loop load of ``--profile-target`` runs (holds,
+    or bookings); the top frames go in the JSON."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     raw = run.logs / "profile.txt"
-    svg = Path(run.args.out) / "http-profile.svg"
+    what = run.args.profile_target
+    svg = Path(run.args.out) / ("http-profile.svg" if what == "holds" else f"http-profile-{what}.svg")
     seconds = max(3, int(run.args.duration))
     # `holdfast serve` is granian's supervisor: its worker serves the requests (--subprocesses), and
     # the supervisor only waits, so idle frames are left out.
     target = [spy, "record", "--pid", str(fleet.pids[0]), "--subprocesses", "--duration", str(seconds)]
     command = [*target, "--rate", "200", "--nonblocking"]
-    run.say(f"profile: py-spy on pid {fleet.pids[0]} for {seconds}s under the hold load")
+    run.say(f"profile: py-spy on pid {fleet.pids[0]} for {seconds}s under the {what} load")
     spies = [
         subprocess.Popen(
             [*command, "--format", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -385,7 +396,7 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
         listing_id, [pool_id] = listing(fleet, 1_000_000)
         load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key)
         run.measure("holds-redis", load, ports, sweep=True)
-        if run.args.profile:
+        if run.args.profile and run.args.profile_target == "holds":
             profile(run, fleet, load)
     if run.wanted("soldout"):
         listing_id, [pool_id] = listing(fleet, 0)
@@ -404,12 +415,15 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
         )
         closed.note = "201 = a new booking; 200 = a hold booked again (the holds ran out)"
         run.results.append(closed)
-        rate = max(1.0, round(closed.statuses.get("201", 0) / closed.duration_s * run.args.open_fraction))
-        path = holds_file(run, fleet, listing_id, pool_id, math.ceil(rate * run.args.duration * 1.05) + 10)
-        opened = loads.open_loop(
-            "bookings", Load("POST", "/v1/bookings", body, fleet.key, path), ports, rate, run.args.duration
-        )
-        run.results.append(opened)
+        if run.args.profile and run.args.profile_target == "bookings":
+            profile(run, fleet, booking_load(run, fleet, listing_id, pool_id, closed))
+        if "open" in run.args.loops:
+            rate = max(1.0, round(closed.statuses.get("201", 0) / closed.duration_s * run.args.open_fraction))
+            path = holds_file(run, fleet, listing_id, pool_id, math.ceil(rate * run.args.duration * 1.05) + 10)
+            opened = loads.open_loop(
+                "bookings", Load("POST", "/v1/bookings", body, fleet.key, path), ports, rate, run.args.duration
+            )
+            run.results.append(opened)
     if run.wanted("fill"):
         for level in FILL_LEVELS[1:]:
             if level <= run.args.fill_max:
@@ -433,7 +447,7 @@ def report(run: Run, started: float) -> str:
     if "profile" in run.extra:
         prof = run.extra["profile"]
         assert isinstance(prof, dict)
-        lines.append("\nprofile (py-spy, one API process, hold load), self %:")
+        lines.append(f"\nprofile (py-spy, one API process, {args.profile_target} load), self %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["self_percent"]]
         lines.append("inclusive %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["inclusive_percent"]]
@@ -465,7 +479,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--fill-max", type=int, default=FILL_LEVELS[-1], help="the largest fill level to measure")
     parser.add_argument("--booking-holds", type=int, default=1500, help="holds placed for the closed-loop bookings")
-    parser.add_argument("--profile", action="store_true", help="py-spy one API process under the hold load")
+    parser.add_argument("--profile", action="store_true", help="py-spy one API process under a load")
+    parser.add_argument(
+        "--profile-target",
+        default="holds",
+        choices=("holds", "bookings"),
+        help="the load --profile records: POST /v1/holds (holds-redis) or POST /v1/bookings (bookings)",
+    )
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument(
         "--loops", nargs="+", choices=("closed", "open"), default=["closed", "open"], help="open only: no wrk needed"
