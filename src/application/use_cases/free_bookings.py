@@ -111,12 +111,15 @@ class GroupedFreeBookingWriter:
             raise
 
     async def _drain(self) -> None:
+        group: list[tuple[Booking, asyncio.Future[bool]]] = []
         try:
             while self._waiting:
-                await self._write(self._next_group())
+                group = self._next_group()
+                await self._write(group)
         except BaseException:  # cancelled (shut down): nobody may wait for ever
-            for _, done in self._waiting:
-                done.cancel()
+            for _, done in [*group, *self._waiting]:
+                if not done.done():
+                    done.cancel()
             self._waiting.clear()
             raise
         finally:
