@@ -42,8 +42,8 @@ EXPIRE_ON_PLACE = 100
 # Restore calls that may find holds placed meanwhile and start again before giving up.
 RESTORE_ATTEMPTS = 5
 # How long (at most; never beyond half the retention) and for how many holds a process remembers
-# the listing a lookup found a hold on: booking a hold reads it, then confirms it, and the confirm
-# need not look the listing up again.
+# the listing it placed a hold on or a lookup found it on: booking a hold reads it, then confirms
+# it, and neither need look the listing up in the hold's index when this process knows it.
 LISTING_HINT_SECONDS = 60.0
 LISTING_HINTS_KEPT = 10_000
 
@@ -112,6 +112,7 @@ class RedisLuaInventoryEngine:
         found = self._hold_from(reply, hold.id)
         if not found.same_request(hold):
             raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+        self._remember(hold.id, str(hold.listing_id))
         return found
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
@@ -168,18 +169,31 @@ class RedisLuaInventoryEngine:
         return decode_pool(reply, pool_id, UUID(owner))
 
     async def get_hold(self, hold_id: UUID) -> Hold | None:
+        # A hint (``_on_hold``) that finds the record saves the index lookup; one that does not
+        # decides nothing: the index does.
+        hinted = self._hinted(hold_id)
+        if hinted is not None:
+            status, body, _ = await self._record(hinted, hold_id)
+            if status is not None:
+                return decode_hold(status, body)
         listing = await self._listing_of(hold_id)
         if listing is None:
             return None
-        keys = self._keys.listing(listing)
-        (status, body), counted = await self._run(
-            lambda p: (p.hmget(keys.hold(hold_id), "status", "body"), p.exists(keys.pools))
-        )
+        status, body, counted = await self._record(listing, hold_id)
         if status is None:
             _require_state(counted)  # the record went with the listing's counters
             return None
         self._remember(hold_id, listing)
         return decode_hold(status, body)
+
+    async def _record(self, listing: str, hold_id: UUID) -> tuple[str | None, str | None, int]:
+        """The hold's status and body on the listing (None when it has no record there), and
+        whether the listing's counters exist."""
+        keys = self._keys.listing(listing)
+        (status, body), counted = await self._run(
+            lambda p: (p.hmget(keys.hold(hold_id), "status", "body"), p.exists(keys.pools))
+        )
+        return status, body, counted
 
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         if not pool_ids:
@@ -317,9 +331,10 @@ class RedisLuaInventoryEngine:
     ) -> Reply:
         """Run a by-id script on the hold's listing, and ``touch_index`` in the same round trip.
 
-        The listing comes from a recent lookup's hint when there is one (one round trip): a hold
-        id stays on its listing while its record lasts, and a hint outlives no record (half the
-        retention at most). A hint that finds no record there is dropped, and the index is asked.
+        The listing comes from a hint when there is one (one round trip): the listing this
+        process placed the hold on, or last found it on. A hold id stays on its listing while
+        its record lasts, and a hint outlives no record (half the retention at most). A hint
+        that finds no record there is dropped, and the index is asked.
         """
         now_ms = None if now is None else to_ms(now)
         index = self._keys.hold_listing(hold_id)
