@@ -245,19 +245,20 @@ def fill_series(run: Run, fleet: stack.Fleet, rate: float, level: int, filled: i
 # --- profile ---------------------------------------------------------------------------------
 
 
-def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
-    """py-spy on one API process while the closed-loop load of ``--profile-target`` runs (holds,
-    or bookings); the top frames go in the JSON."""
+def profile(
+    run: Run, fleet: stack.Fleet, load: Load, name: str = "profile", svg_name: str = "http-profile.svg"
+) -> None:
+    """py-spy on one API process while the closed-loop hold load runs; the top frames go in the JSON
+    under ``name``, the flame graph in ``svg_name``."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    raw = run.logs / "profile.txt"
-    what = run.args.profile_target
-    svg = Path(run.args.out) / ("http-profile.svg" if what == "holds" else f"http-profile-{what}.svg")
+    raw = run.logs / f"{name.replace(' ', '-')}.txt"
+    svg = Path(run.args.out) / svg_name
     seconds = max(3, int(run.args.duration))
     # `holdfast serve` is granian's supervisor: its worker serves the requests (--subprocesses), and
     # the supervisor only waits, so idle frames are left out.
     target = [spy, "record", "--pid", str(fleet.pids[0]), "--subprocesses", "--duration", str(seconds)]
     command = [*target, "--rate", "200", "--nonblocking"]
-    run.say(f"profile: py-spy on pid {fleet.pids[0]} for {seconds}s under the {what} load")
+    run.say(f"profile: py-spy on pid {fleet.pids[0]} for {seconds}s under the hold load")
     spies = [
         subprocess.Popen(
             [*command, "--format", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -270,7 +271,7 @@ def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
         if spy_run.returncode != 0:
             run.say(f"py-spy failed: {err.decode()[-500:]}")
             return
-    run.extra["profile"] = top_frames(raw.read_text())
+    run.extra[name] = top_frames(raw.read_text())
     with_svg = [*target, "--rate", "100"]
     spy_svg = subprocess.Popen(
         [*with_svg, "--nonblocking", "-o", str(svg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -396,7 +397,7 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
         listing_id, [pool_id] = listing(fleet, 1_000_000)
         load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key)
         run.measure("holds-redis", load, ports, sweep=True)
-        if run.args.profile and run.args.profile_target == "holds":
+        if run.args.profile:
             profile(run, fleet, load)
     if run.wanted("soldout"):
         listing_id, [pool_id] = listing(fleet, 0)
@@ -415,8 +416,9 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
         )
         closed.note = "201 = a new booking; 200 = a hold booked again (the holds ran out)"
         run.results.append(closed)
-        if run.args.profile and run.args.profile_target == "bookings":
-            profile(run, fleet, booking_load(run, fleet, listing_id, pool_id, closed))
+        if run.args.profile:
+            load = booking_load(run, fleet, listing_id, pool_id, closed)
+            profile(run, fleet, load, "profile bookings", "http-profile-bookings.svg")
         if "open" in run.args.loops:
             rate = max(1.0, round(closed.statuses.get("201", 0) / closed.duration_s * run.args.open_fraction))
             path = holds_file(run, fleet, listing_id, pool_id, math.ceil(rate * run.args.duration * 1.05) + 10)
@@ -442,12 +444,13 @@ def report(run: Run, started: float) -> str:
         *(r.row() for r in run.results),
     ]
     for name, value in run.extra.items():
-        if name != "profile":
+        if not name.startswith("profile"):
             lines.append(f"\n{name}: {value}")
-    if "profile" in run.extra:
-        prof = run.extra["profile"]
+    for name, prof in run.extra.items():
+        if not name.startswith("profile"):
+            continue
         assert isinstance(prof, dict)
-        lines.append(f"\nprofile (py-spy, one API process, {args.profile_target} load), self %:")
+        lines.append(f"\n{name} (py-spy, one API process, hold load), self %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["self_percent"]]
         lines.append("inclusive %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["inclusive_percent"]]
@@ -479,12 +482,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--fill-max", type=int, default=FILL_LEVELS[-1], help="the largest fill level to measure")
     parser.add_argument("--booking-holds", type=int, default=1500, help="holds placed for the closed-loop bookings")
-    parser.add_argument("--profile", action="store_true", help="py-spy one API process under a load")
     parser.add_argument(
-        "--profile-target",
-        default="holds",
-        choices=("holds", "bookings"),
-        help="the load --profile records: POST /v1/holds (holds-redis) or POST /v1/bookings (bookings)",
+        "--profile", action="store_true", help="py-spy one API process under each wanted hold and booking load"
     )
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument(
