@@ -139,6 +139,15 @@ async def _place_holds(fleet: stack.Fleet, listing_id: str, pool_id: str, count:
     return made
 
 
+def booking_load(run: Run, fleet: stack.Fleet, listing_id: str, pool_id: str, closed: Result) -> Load:
+    """Fresh holds for the profile's two recordings at the closed-loop rate just measured (and a
+    margin), so the profile sees new bookings, not replays of booked holds."""
+    per_second = closed.statuses.get("201", 0) / max(closed.duration_s, 1e-3)
+    seconds = 2 * (max(3, int(run.args.duration)) + 1) + 1
+    path = holds_file(run, fleet, listing_id, pool_id, math.ceil(per_second * seconds * 1.5) + 100)
+    return Load("POST", "/v1/bookings", '{"hold_id": "{hold}"}', fleet.key, path)
+
+
 def holds_file(run: Run, fleet: stack.Fleet, listing_id: str, pool_id: str, count: int) -> str:
     run.say(f"placing {count:,} holds through the API for the bookings")
     ids = asyncio.run(_place_holds(fleet, listing_id, pool_id, count))
@@ -464,12 +473,16 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
         )
         closed.note = "201 = a new booking; 200 = a hold booked again (the holds ran out)"
         run.results.append(closed)
-        rate = max(1.0, round(closed.statuses.get("201", 0) / closed.duration_s * run.args.open_fraction))
-        path = holds_file(run, fleet, listing_id, pool_id, math.ceil(rate * run.args.duration * 1.05) + 10)
-        opened = loads.open_loop(
-            "bookings", Load("POST", "/v1/bookings", body, fleet.key, path), ports, rate, run.args.duration
-        )
-        run.results.append(opened)
+        if run.args.profile:
+            load = booking_load(run, fleet, listing_id, pool_id, closed)
+            profile(run, fleet, load, "profile bookings", "http-profile-bookings.svg")
+        if "open" in run.args.loops:
+            rate = max(1.0, round(closed.statuses.get("201", 0) / closed.duration_s * run.args.open_fraction))
+            path = holds_file(run, fleet, listing_id, pool_id, math.ceil(rate * run.args.duration * 1.05) + 10)
+            opened = loads.open_loop(
+                "bookings", Load("POST", "/v1/bookings", body, fleet.key, path), ports, rate, run.args.duration
+            )
+            run.results.append(opened)
     if run.wanted("fill"):
         for level in FILL_LEVELS[1:]:
             if level <= run.args.fill_max:
@@ -526,7 +539,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--fill-max", type=int, default=FILL_LEVELS[-1], help="the largest fill level to measure")
     parser.add_argument("--booking-holds", type=int, default=1500, help="holds placed for the closed-loop bookings")
-    parser.add_argument("--profile", action="store_true", help="py-spy one API process under the hold load")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy one API process under each wanted hold and booking load"
+    )
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument(
         "--loops", nargs="+", choices=("closed", "open"), default=["closed", "open"], help="open only: no wrk needed"

@@ -57,7 +57,11 @@ def closed(target: str, load: Load, ports: list[int], per_port: int, duration: f
             "-s",
             str(HERE / "wrk.lua"),
         ]
-        env_i = env | {"BENCH_PREFIX": f"w{os.getpid()}-{port}-{i}-{per_port}"}
+        env_i = env | {
+            "BENCH_PREFIX": f"w{os.getpid()}-{port}-{i}-{per_port}",
+            "BENCH_SHARD": str(i),
+            "BENCH_SHARDS": str(len(ports)),
+        }
         runs.append(
             subprocess.Popen(
                 [*command, f"http://127.0.0.1:{port}{load.path}"], env=env_i, stdout=subprocess.PIPE, text=True

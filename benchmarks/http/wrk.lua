@@ -1,7 +1,8 @@
 -- Closed-loop load for benchmarks/http: wrk 4.1 with this script.
 -- Environment: BENCH_METHOD, BENCH_PATH, BENCH_KEY (X-API-Key), BENCH_BODY (a JSON template:
 -- {ref} becomes a customer_ref unique to this run, thread and request; {hold} the next hold id
--- from BENCH_HOLDS, a file of ids, one a line, shared out between threads), BENCH_PREFIX.
+-- from BENCH_HOLDS, a file of ids, one a line, shared out between threads and between the wrk
+-- processes of one measurement: BENCH_SHARD of BENCH_SHARDS, one a port), BENCH_PREFIX.
 -- done() prints one line "BENCHJSON {...}": status counts, socket errors and latency percentiles.
 
 local threads = {}
@@ -19,6 +20,10 @@ function init(args)
    template = os.getenv("BENCH_BODY") or ""
    prefix = os.getenv("BENCH_PREFIX") or "c"
    nthreads = tonumber(os.getenv("BENCH_THREADS") or "1")
+   -- Each port's wrk takes its own share of the holds: otherwise every port would book the same
+   -- holds in the same order, and half the "bookings" would be races for one hold.
+   local shard = tonumber(os.getenv("BENCH_SHARD") or "0")
+   local shards = tonumber(os.getenv("BENCH_SHARDS") or "1")
    headers = {["Content-Type"] = "application/json", ["Host"] = "127.0.0.1"}
    local key = os.getenv("BENCH_KEY")
    if key and key ~= "" then headers["X-API-Key"] = key end
@@ -27,7 +32,7 @@ function init(args)
    if file and file ~= "" then
       local i = 0
       for line in io.lines(file) do
-         if i % nthreads == tid - 1 then table.insert(holds, line) end
+         if i % (nthreads * shards) == shard * nthreads + tid - 1 then table.insert(holds, line) end
          i = i + 1
       end
    end

@@ -24,6 +24,7 @@ from application.use_cases.deliver_webhooks import DeliverWebhooksHandler
 from application.use_cases.enable_webhook_endpoint import EnableWebhookEndpointHandler
 from application.use_cases.expire_bookings import ExpireBookingsHandler
 from application.use_cases.expire_holds import ExpireHoldsHandler
+from application.use_cases.free_bookings import GroupedFreeBookingWriter, SingleFreeBookingWriter
 from application.use_cases.get_availability import GetAvailabilityHandler
 from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.get_booking_ledger import GetBookingLedgerHandler
@@ -248,7 +249,16 @@ class UseCases(containers.DeclarativeContainer):
     expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
     _gateway = gateways.payments
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
-    create_booking = providers.Factory(CreateBookingHandler, _uow, _engine, core.clock, _gateway)
+    # Free bookings: with Redis, concurrent ones of a process share a transaction (one per
+    # process, so it must be a singleton); the SQL engines confirm inside each booking's own.
+    _single_free = providers.Factory(SingleFreeBookingWriter, _uow, _engine)
+    free_bookings = providers.Selector(
+        core.settings.provided.inventory_engine,
+        memory=_single_free,
+        sql=_single_free,
+        redis=providers.Singleton(GroupedFreeBookingWriter, _uow, _engine),
+    )
+    create_booking = providers.Factory(CreateBookingHandler, _uow, _engine, core.clock, _gateway, free_bookings)
     refund_booking = providers.Factory(RefundBookingHandler, _uow, _gateway, core.clock, core.ids)
     retry_refunds = providers.Factory(
         RetryRequestedRefundsHandler,

@@ -131,12 +131,20 @@ class PoolRepository(Protocol):
         ...
 
     async def record_sold(self, changes: Sequence[tuple[UUID, int]]) -> None:
-        """Adds sold units per pool in the record; the database refuses sold > capacity."""
+        """Adds sold units per pool in the record; the database refuses sold > capacity
+        (``InsufficientInventoryError``, after which the unit of work can only be rolled back)."""
         ...
 
 
 class BookingRepository(Protocol):
-    async def add(self, booking: Booking) -> None: ...
+    async def add(self, booking: Booking) -> None:
+        """Adds the booking; ``DuplicateError`` if its hold has one (the unit of work goes on)."""
+        ...
+
+    async def add_new(self, new: Sequence[Booking]) -> set[UUID]:
+        """Adds, with their histories, the bookings whose holds have none yet, in as few
+        statements as the store allows; the ids of those added (a booked hold's is skipped)."""
+        ...
 
     async def get(self, tenant_id: UUID, booking_id: UUID, *, lock: bool = False) -> Booking:
         """``lock``: no other unit of work that locks the booking reads or changes it until this

@@ -10,6 +10,7 @@ from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
 from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
+from application.use_cases.free_bookings import FreeBookingWriter
 from application.use_cases.get_hold import tenant_hold
 from domain.bookings import Booking, Payment
 from domain.contacts import EmailAddress
@@ -40,14 +41,24 @@ class CreateBookingHandler:
     * an expired hold cannot be booked (``HoldExpiredError``), a released one neither;
     * a free hold (total 0) is confirmed at once; the booking is committed to the system of
       record, which refuses to record more sold units than a pool's capacity, before anyone
-      is told it is confirmed;
+      is told it is confirmed (``free_bookings``: the booking's rows first, then the engine's
+      confirm, then the commit). An active hold has no booking yet, so it is written without
+      reading first (a concurrent booking of it is found by the write); only a hold the engine
+      calls confirmed (booked already, or its booking's commit was lost) is looked up first;
     * a priced hold gets a PaymentIntent for its total and a ``pending_payment`` booking; its
       units stay held, and are sold only when the payment is captured. The intent's
       idempotency key derives from the hold, so a retried checkout never creates a second one.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, gateway: PaymentGateway) -> None:
-        self._uow, self._engine, self._clock, self._gateway = uow, engine, clock, gateway
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        engine: InventoryEngine,
+        clock: Clock,
+        gateway: PaymentGateway,
+        free: FreeBookingWriter,
+    ) -> None:
+        self._uow, self._engine, self._clock, self._gateway, self._free = uow, engine, clock, gateway, free
 
     async def __call__(self, command: CreateBooking) -> CreatedBooking:
         hold = await tenant_hold(self._engine, self._uow, command.tenant_id, command.hold_id)
@@ -59,21 +70,14 @@ class CreateBookingHandler:
             return CreatedBooking(await self._existing(command), created=False)
 
     async def _book_free(self, command: CreateBooking, hold: Hold) -> CreatedBooking:
-        async with self._uow() as uow:
-            existing = await uow.bookings.get_by_hold(command.tenant_id, hold.id)
+        if hold.status is not HoldStatus.ACTIVE:
+            async with self._uow() as uow:
+                existing = await uow.bookings.get_by_hold(command.tenant_id, hold.id)
             if existing is not None:
                 return CreatedBooking(existing, created=False)
-            now = self._clock.now()
-            booking = Booking.confirm_hold(hold, now, command.actor, command.contact_email)
-            await uow.bookings.add(booking)
-            await uow.pools.record_sold([(line.pool_id, line.quantity) for line in booking.lines])
-            await uow.outbox.add(booking.events)
-            # The engine confirms last, just before the commit: when the record cannot be written
-            # (the database is down), the engine (Redis, outside this transaction) has sold nothing
-            # and the hold stays active. Only a commit lost after the confirm leaves a confirmed
-            # hold without its booking; booking it again (the 503 asks for a retry) writes it.
-            await self._engine.confirm(hold.id, now)
-            await uow.commit()
+        booking = Booking.confirm_hold(hold, self._clock.now(), command.actor, command.contact_email)
+        if not await self._free.write(booking):
+            raise DuplicateError(f"hold {hold.id} is booked")
         return CreatedBooking(booking, created=True)
 
     async def _check_out(self, command: CreateBooking, hold: Hold) -> CreatedBooking:

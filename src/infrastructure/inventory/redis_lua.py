@@ -7,7 +7,8 @@ Time always comes from the caller, so a hold's fate never depends on the Redis s
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,11 @@ DEFAULT_RETENTION = timedelta(days=7)
 EXPIRE_ON_PLACE = 100
 # Restore calls that may find holds placed meanwhile and start again before giving up.
 RESTORE_ATTEMPTS = 5
+# How long (at most; never beyond half the retention) and for how many holds a process remembers
+# the listing it placed a hold on or a lookup found it on: booking a hold reads it, then confirms
+# it, and neither need look the listing up in the hold's index when this process knows it.
+LISTING_HINT_SECONDS = 60.0
+LISTING_HINTS_KEPT = 10_000
 
 Reply = list[Any]
 
@@ -72,6 +78,8 @@ class RedisLuaInventoryEngine:
         self._retention_ms = retention // timedelta(milliseconds=1)
         self._journal_maxlen = journal_maxlen
         self._scripts = LuaScripts(lua_dir)
+        self._hints: OrderedDict[UUID, tuple[str, float]] = OrderedDict()
+        self._hint_seconds = min(LISTING_HINT_SECONDS, retention.total_seconds() / 2)
 
     async def load_scripts(self) -> None:
         await self._scripts.load(self._redis)
@@ -106,6 +114,7 @@ class RedisLuaInventoryEngine:
         found = self._hold_from(reply, hold.id)
         if not found.same_request(hold):
             raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+        self._remember(hold.id, str(hold.listing_id))
         return found
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
@@ -162,17 +171,31 @@ class RedisLuaInventoryEngine:
         return decode_pool(reply, pool_id, UUID(owner))
 
     async def get_hold(self, hold_id: UUID) -> Hold | None:
+        # A hint (``_on_hold``) that finds the record saves the index lookup; one that does not
+        # decides nothing: the index does.
+        hinted = self._hinted(hold_id)
+        if hinted is not None:
+            status, body, _ = await self._record(hinted, hold_id)
+            if status is not None:
+                return decode_hold(status, body)
         listing = await self._listing_of(hold_id)
         if listing is None:
             return None
+        status, body, counted = await self._record(listing, hold_id)
+        if status is None:
+            _require_state(counted)  # the record went with the listing's counters
+            return None
+        self._remember(hold_id, listing)
+        return decode_hold(status, body)
+
+    async def _record(self, listing: str, hold_id: UUID) -> tuple[str | None, str | None, int]:
+        """The hold's status and body on the listing (None when it has no record there), and
+        whether the listing's counters exist."""
         keys = self._keys.listing(listing)
         (status, body), counted = await self._run(
             lambda p: (p.hmget(keys.hold(hold_id), "status", "body"), p.exists(keys.pools))
         )
-        if status is None:
-            _require_state(counted)  # the record went with the listing's counters
-            return None
-        return decode_hold(status, body)
+        return status, body, counted
 
     async def counters(self, pool_ids: Sequence[UUID]) -> list[PoolCounters]:
         if not pool_ids:
@@ -308,16 +331,44 @@ class RedisLuaInventoryEngine:
     async def _on_hold(
         self, name: str, hold_id: UUID, now: datetime | None, touch_index: Callable[[Pipeline, str], object]
     ) -> Reply:
-        """Run a by-id script on the hold's listing, and ``touch_index`` in the same round trip."""
+        """Run a by-id script on the hold's listing, and ``touch_index`` in the same round trip.
+
+        The listing comes from a hint when there is one (one round trip): the listing this
+        process placed the hold on, or last found it on. A hold id stays on its listing while
+        its record lasts, and a hint outlives no record (half the retention at most). A hint
+        that finds no record there is dropped, and the index is asked.
+        """
+        now_ms = None if now is None else to_ms(now)
+        index = self._keys.hold_listing(hold_id)
+
+        async def on(listing: str) -> Reply:
+            reply, *_ = await self._run(
+                lambda p: (self._hold_script(p, name, listing, hold_id, now_ms), touch_index(p, index))
+            )
+            return reply  # type: ignore[no-any-return]
+
+        hinted = self._hinted(hold_id)
+        if hinted is not None:
+            reply = await on(hinted)
+            if reply[:2] != ["err", "not_found"]:
+                return reply
+            self._hints.pop(hold_id, None)
         listing = await self._listing_of(hold_id)
         if listing is None:
             raise NotFoundError("hold", hold_id)
-        now_ms = None if now is None else to_ms(now)
-        index = self._keys.hold_listing(hold_id)
-        reply, *_ = await self._run(
-            lambda p: (self._hold_script(p, name, listing, hold_id, now_ms), touch_index(p, index))
-        )
-        return reply
+        return await on(listing)
+
+    def _remember(self, hold_id: UUID, listing: str) -> None:
+        self._hints[hold_id] = (listing, time.monotonic() + self._hint_seconds)
+        self._hints.move_to_end(hold_id)
+        if len(self._hints) > LISTING_HINTS_KEPT:
+            self._hints.popitem(last=False)
+
+    def _hinted(self, hold_id: UUID) -> str | None:
+        hint = self._hints.get(hold_id)
+        if hint is None or hint[1] < time.monotonic():
+            return None
+        return hint[0]
 
     async def _on_listing(self, name: str, listing: str, hold_id: UUID, now_ms: int) -> Reply:
         [reply] = await self._run(lambda p: self._hold_script(p, name, listing, hold_id, now_ms))

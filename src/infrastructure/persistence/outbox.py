@@ -28,25 +28,25 @@ class SqlOutboxRepository:
         by_aggregate: dict[UUID, list[DomainEvent]] = {}
         for event in fresh:
             by_aggregate.setdefault(event.aggregate_id, []).append(event)
-        rows = []
-        # Aggregates in a fixed order: two writers of the same pair never wait on each other crosswise.
-        for aggregate_id in sorted(by_aggregate):
-            group = by_aggregate[aggregate_id]
-            first = await self._reserve(aggregate_id, len(group))
-            rows += [outbox_record(event, uuid4(), first + n) for n, event in enumerate(group)]
+        first = await self._reserve({aggregate_id: len(group) for aggregate_id, group in by_aggregate.items()})
+        rows = [
+            outbox_record(event, uuid4(), first[aggregate_id] + n)
+            for aggregate_id, group in sorted(by_aggregate.items())
+            for n, event in enumerate(group)
+        ]
         await self._session.execute(insert(outbox), rows)
         self._written.update(fresh)
 
-    async def _reserve(self, aggregate_id: UUID, count: int) -> int:
-        """The first of ``count`` sequence numbers for the aggregate. The counter row stays
-        locked until this transaction ends, so concurrent writers take turns, and a rollback
-        gives the numbers back: the sequence has no gaps."""
+    async def _reserve(self, counts: dict[UUID, int]) -> dict[UUID, int]:
+        """The first of ``count`` sequence numbers for each aggregate, all in one statement. The
+        counter rows stay locked until this transaction ends, so concurrent writers take turns,
+        and a rollback gives the numbers back: the sequences have no gaps. Aggregates go in a
+        fixed order: two writers of the same pair never wait on each other crosswise."""
         last = outbox_sequences.c.last_sequence
-        statement = (
-            insert_for(self._session, outbox_sequences)
-            .values(aggregate_id=aggregate_id, last_sequence=count)
-            .on_conflict_do_update(index_elements=["aggregate_id"], set_={"last_sequence": last + count})
-            .returning(last)
-        )
-        reserved: int = (await self._session.execute(statement)).scalar_one()
-        return reserved - count + 1
+        upsert = insert_for(self._session, outbox_sequences)
+        statement = upsert.on_conflict_do_update(
+            index_elements=["aggregate_id"], set_={"last_sequence": last + upsert.excluded.last_sequence}
+        ).returning(outbox_sequences.c.aggregate_id, last)
+        rows = [{"aggregate_id": aggregate_id, "last_sequence": n} for aggregate_id, n in sorted(counts.items())]
+        reserved = (await self._session.execute(statement, rows)).all()
+        return {aggregate_id: total - counts[aggregate_id] + 1 for aggregate_id, total in reserved}

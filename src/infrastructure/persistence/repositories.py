@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from infrastructure.persistence.tables import (
     refunds,
     tenants,
 )
+from infrastructure.persistence.upsert import insert_for
 
 
 def _after(table: Any, page: PageRequest) -> Any:
@@ -168,11 +170,15 @@ class SqlPoolRepository:
             raise ConflictError(f"pool {pool.id} was changed meanwhile; retry")
 
     async def record_sold(self, changes: Sequence[tuple[UUID, int]]) -> None:
-        for pool_id, delta in sorted(changes):
+        # One statement a pool, in a fixed order (two writers never wait on each other crosswise),
+        # and no savepoint: a refusal ends the unit of work anyway, so it need not survive it.
+        totals: dict[UUID, int] = defaultdict(int)
+        for pool_id, delta in changes:
+            totals[pool_id] += delta
+        for pool_id, delta in sorted(totals.items()):
             statement = update(pools).where(pools.c.id == pool_id).values(sold=pools.c.sold + delta)
             try:
-                async with self._session.begin_nested():
-                    await self._session.execute(statement)
+                await self._session.execute(statement)
             except IntegrityError as exc:
                 raise InsufficientInventoryError({pool_id: 0}) from exc
 
@@ -183,8 +189,20 @@ class SqlBookingRepository:
         self.moved: list[BookingStatus] = []  # the target of every transition written, for the metrics
 
     async def add(self, booking: Booking) -> None:
-        await _insert(self._session, bookings, booking_to_row(booking), f"hold {booking.hold_id} is booked")
-        await self._add_transitions(booking.id, booking.history, start=0)
+        if not await self.add_new([booking]):
+            raise DuplicateError(f"hold {booking.hold_id} is booked")
+
+    async def add_new(self, new: Sequence[Booking]) -> set[UUID]:
+        # One multi-row INSERT (per column set) that skips a booked hold instead of failing, so
+        # neither a savepoint nor a read first is needed; rows in hold order, so two writers of
+        # the same holds wait on each other in one order, never crosswise.
+        rows = [booking_to_row(booking) for booking in sorted(new, key=lambda booking: booking.hold_id)]
+        statement = insert_for(self._session, bookings).on_conflict_do_nothing().returning(bookings.c.id)
+        added: set[UUID] = set()
+        for group in _same_columns(rows):
+            added.update((await self._session.execute(statement, group)).scalars())
+        await self._add_transitions([(b.id, b.history, 0) for b in new if b.id in added])
+        return added
 
     async def get(self, tenant_id: UUID, booking_id: UUID, *, lock: bool = False) -> Booking:
         statement = select(bookings).where(bookings.c.id == booking_id, bookings.c.tenant_id == tenant_id)
@@ -244,13 +262,18 @@ class SqlBookingRepository:
             raise ConflictError(f"booking {booking.id} was changed meanwhile; retry")
         count = select(func.count()).where(booking_transitions.c.booking_id == booking.id)
         stored = (await self._session.execute(count)).scalar_one()
-        await self._add_transitions(booking.id, booking.history[stored:], start=stored)
+        await self._add_transitions([(booking.id, booking.history[stored:], stored)])
 
-    async def _add_transitions(self, booking_id: UUID, history: Sequence[Transition], start: int) -> None:
-        rows = [transition_to_row(booking_id, start + n + 1, t) for n, t in enumerate(history)]
+    async def _add_transitions(self, histories: Sequence[tuple[UUID, Sequence[Transition], int]]) -> None:
+        """Each booking's transitions after the first ``start`` stored, numbered on; one statement."""
+        rows = [
+            transition_to_row(booking_id, start + n + 1, t)
+            for booking_id, history, start in histories
+            for n, t in enumerate(history)
+        ]
         if rows:
             await self._session.execute(insert(booking_transitions), rows)
-            self.moved.extend(t.to_status for t in history)
+            self.moved.extend(t.to_status for _, history, _ in histories for t in history)
 
     async def _load(self, statement: Select[Any]) -> list[Booking]:
         rows = (await self._session.execute(statement)).all()
@@ -289,6 +312,14 @@ async def _insert(session: AsyncSession, table: Any, values: dict[str, Any], dup
             await session.execute(insert(table).values(**values))
     except IntegrityError as exc:
         raise DuplicateError(duplicate) from exc
+
+
+def _same_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The rows grouped by the columns they set (a booking with a payment sets more), in order."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    return list(groups.values())
 
 
 def _with_payment_in(scope: ReconciliationScope) -> list[Any]:
