@@ -1,4 +1,5 @@
-"""``POST /v1/holds`` answered by the hot path is answered exactly as Litestar's route answers it.
+"""``POST /v1/holds`` and ``POST /v1/bookings`` answered by the hot path are answered exactly as
+Litestar's routes answer them.
 
 Two apps over one container (one database, one engine, one clock): ``world``'s, with the hot
 path, and ``routed``, with ``hot_path=False``. The same request, with the same correlation id,
@@ -36,12 +37,12 @@ async def routed(world: World) -> AsyncIterator[httpx.AsyncClient]:
 def _hot_app(world: World) -> HoldfastApp:
     app = world.client._transport.app  # type: ignore[attr-defined]
     assert isinstance(app, HoldfastApp)
-    assert app.hot_holds is not None
+    assert app.hot_path is not None
     return app
 
 
-async def _send(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> Answer:
-    response = await client.post("/v1/holds", content=body, headers=headers)
+async def _send(client: httpx.AsyncClient, body: bytes, headers: dict[str, str], path: str = "/v1/holds") -> Answer:
+    response = await client.post(path, content=body, headers=headers)
     kept = sorted((k.lower(), v) for k, v in response.headers.items() if k.lower() not in VARYING)
     return response.status_code, kept, response.content
 
@@ -132,7 +133,7 @@ async def test_what_the_hot_path_hands_on_is_answered_by_the_route(
 
 async def test_common_answers_never_reach_the_route(world: World, routed: httpx.AsyncClient) -> None:
     """A hold and a sold-out refusal are answered by the hot path itself (the point of it)."""
-    hot = _hot_app(world).hot_holds
+    hot = _hot_app(world).hot_path
     assert hot is not None
     handed_on: list[str] = []
     route = hot._fallback
@@ -146,6 +147,9 @@ async def test_common_answers_never_reach_the_route(world: World, routed: httpx.
     placed = await world.client.post("/v1/holds", content=_body(listing, pools["a"]), headers=_keyed(world))
     refused = await world.client.post("/v1/holds", content=_body(listing, pools["gone"]), headers=_keyed(world))
     assert (placed.status_code, refused.status_code) == (201, 409)
+    [free] = await _free_holds(world, 1)
+    booked = await world.client.post("/v1/bookings", content=json.dumps({"hold_id": free}), headers=_keyed(world))
+    assert booked.status_code == 201, booked.text
     assert handed_on == []
     wrong = await world.client.post("/v1/holds", content=b"{}", headers=_keyed(world))
     assert wrong.status_code == 400
@@ -241,3 +245,50 @@ async def test_hot_path_answers_are_what_the_openapi_document_says(world: World)
         assert _conforms(body, schema, spec) == [], body
         documented = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]["properties"]
         assert set(documented) >= set(body), set(body) - set(documented)
+
+
+async def _book(client: httpx.AsyncClient, world: World, hold_id: str, **fields: Any) -> Answer:
+    body = json.dumps({"hold_id": hold_id, **fields}).encode()
+    headers = {"X-API-Key": world.api.key, "X-Correlation-ID": "parity-booking", **JSON}
+    return await _send(client, body, headers, "/v1/bookings")
+
+
+async def _free_holds(world: World, count: int) -> list[str]:
+    listing, pools = await make_listing(world.api, (("free", 10, 0),))
+    placed = [await world.api.post("/v1/holds", json.loads(_body(listing, pools["free"]))) for _ in range(count)]
+    return [response.json()["id"] for response in placed]
+
+
+async def test_a_booking_is_answered_alike(world: World, routed: httpx.AsyncClient) -> None:
+    """The first request for a hold books it (201), the next answers the same booking (200): the
+    route books one hold and the hot path another, then each answers the other's again."""
+    first, second = await _free_holds(world, 2)
+    by_route, by_hot = await _book(routed, world, first), await _book(world.client, world, second)
+    again_by_hot, again_by_route = await _book(world.client, world, first), await _book(routed, world, second)
+    assert (by_route[0], by_hot[0], again_by_hot[0], again_by_route[0]) == (201, 201, 200, 200)
+    assert (again_by_hot[1], again_by_hot[2]) == (by_route[1], by_route[2])  # headers and bytes
+    assert (again_by_route[1], again_by_route[2]) == (by_hot[1], by_hot[2])
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [("unknown_hold", 404), ("released_hold", 409), ("bad_email", 400), ("wrong_type", 400), ("empty", 400)],
+)
+async def test_booking_refusals_are_answered_alike(
+    world: World, routed: httpx.AsyncClient, case: str, status: int
+) -> None:
+    [hold_id] = await _free_holds(world, 1)
+    if case == "released_hold":
+        assert (await world.api.delete(f"/v1/holds/{hold_id}")).status_code == 200
+    bodies = {
+        "unknown_hold": {"hold_id": str(uuid4())},
+        "released_hold": {"hold_id": hold_id},
+        "bad_email": {"hold_id": hold_id, "contact_email": "not an address"},
+        "wrong_type": {"hold_id": 7},
+        "empty": {},
+    }
+    body = json.dumps(bodies[case]).encode()
+    expected = await _send(routed, body, _keyed(world) | {"X-Correlation-ID": "b"}, "/v1/bookings")
+    got = await _send(world.client, body, _keyed(world) | {"X-Correlation-ID": "b"}, "/v1/bookings")
+    assert got == expected
+    assert got[0] == status, got[2]

@@ -20,7 +20,7 @@ from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
 from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
 from interfaces.http.errors import EXCEPTION_HANDLERS
-from interfaces.http.hot_path import HoldsHotPath
+from interfaces.http.hot_path import HotPath
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
@@ -42,16 +42,17 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class HoldfastApp(Litestar):
-    """Litestar, with ``POST /v1/holds`` answered by the hot path (``interfaces.http.hot_path``)
-    before routing; the path hands every request it does not answer itself back to this app."""
+    """Litestar, with ``POST /v1/holds`` and ``POST /v1/bookings`` answered by the hot path
+    (``interfaces.http.hot_path``) before routing; the path hands every request it does not
+    answer itself back to this app."""
 
-    hot_holds: HoldsHotPath | None = None
+    hot_path: HotPath | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.hot_holds is not None and scope["type"] == "http" and self.hot_holds.handles(scope):
+        if self.hot_path is not None and scope["type"] == "http" and (route := self.hot_path.route(scope)):
             scope["app"] = scope["litestar_app"] = self
             scope.setdefault("state", {})
-            await self.hot_holds(scope, receive, send)
+            await self.hot_path(route, scope, receive, send)
             return
         await super().__call__(scope, receive, send)
 
@@ -96,7 +97,7 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
 def create_app(
     settings: Settings | None = None, container: Container | None = None, *, hot_path: bool = True
 ) -> HoldfastApp:
-    """The service. ``hot_path=False`` answers ``POST /v1/holds`` through Litestar's route alone,
+    """The service. ``hot_path=False`` answers the hot routes through Litestar's routes alone,
     as tests that compare the two paths need; tracing (OTel) does so too, since the hot path
     makes no spans."""
     settings = settings or Settings.from_env()
@@ -133,5 +134,5 @@ def create_app(
     )
     document_idempotency(app)
     if hot_path and settings.otel == "off":
-        app.hot_holds = HoldsHotPath(container, app._routed, MAX_BODY_BYTES)
+        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES)
     return app

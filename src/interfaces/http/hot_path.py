@@ -1,6 +1,7 @@
-"""``POST /v1/holds`` answered below Litestar's generic machinery: the rush path.
+"""``POST /v1/holds`` and ``POST /v1/bookings`` answered below Litestar's generic machinery: the
+rush path.
 
-A hold is the request a crowd sends at once. Through Litestar it costs a routing pass, a
+A hold (then its booking) is the request a crowd sends at once. Through Litestar a hold costs a routing pass, a
 signature model, dependency resolution (tenant, use case, clock), a ``before_request`` hook,
 the exception middleware and a response object, several times the cost of the hold itself
 (benchmarks/RESULTS.md, "HTTP: the rush path"). Here the same use case is called straight from
@@ -8,12 +9,12 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
 ``correlation_middleware``) and the same answers:
 
 * the happy path and the answers a crowd gets (the use case's domain errors: sold out, over the
-  customer limit, unknown listing or pool) are rendered here, with the same bodies and headers
+  customer limit, unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
   as the exception handlers' (``interfaces.http.errors.problem_body``);
 * everything else is handed to the Litestar route as it would have been, with the body already
   read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
   replays responses), a content type other than ``application/json``, a body that is not
-  valid for ``HoldIn`` or not JSON, an over-large body, tracing on. The route stays the one
+  valid for the route's input type or not JSON, an over-large body, tracing on. The route stays the one
   documented in OpenAPI, and the one tests compare this path with
   (tests/e2e/test_hot_path.py): a request answered here and there must not differ;
 * an unexpected failure after the use case has started is answered by the app's own exception
@@ -25,53 +26,97 @@ Handing on happens before the use case has run, so no request is ever executed t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar import Request
 from litestar.types import Message, Receive, Scope, Send
 
+from application.use_cases.create_booking import CreateBooking
 from application.use_cases.place_hold import PlaceHold
+from domain.contacts import EmailAddress
 from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
-from interfaces.http.dependencies import TENANT_STATE
+from interfaces.http.dependencies import TENANT_STATE, actor_of
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
-from interfaces.http.schemas import HoldIn, HoldOut
+from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
+    from domain.tenants import Tenant
     from infrastructure.container import Container
 
-ROUTE = "/v1/holds"
 _API_KEY = b"x-api-key"
 _IDEMPOTENCY_KEY = b"idempotency-key"
 _CONTENT_TYPE = b"content-type"
 _JSON = b"application/json"
 _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
-_DECODE = msgspec.json.Decoder(HoldIn, strict=True).decode
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Answer = tuple[int, msgspec.Struct]
 
 
-class HoldsHotPath:
-    """Answers ``POST /v1/holds`` from the ASGI scope; ``fallback`` is the Litestar app's own
-    handling of the request (which this class hands requests on to, body replayed)."""
+@dataclass(frozen=True, slots=True)
+class HotRoute:
+    """One route the hot path answers: its template (for metrics), how its body is decoded
+    (strictly, as ``strict_body`` decodes it for the Litestar route), and the use case call that
+    answers a decoded body with a status and a document."""
+
+    template: str
+    decode: Callable[[bytes], Any]
+    answer: Callable[[Tenant, Any], Awaitable[Answer]]
+
+
+def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
+    """``POST /v1/holds`` and ``POST /v1/bookings``: what a crowd sends (a hold, then its
+    booking). Each mirrors its Litestar route handler line for line."""
+    place_hold, create_booking, clock = (
+        container.use_cases.place_hold(),
+        container.use_cases.create_booking(),
+        (container.core.clock()),
+    )
+
+    async def hold(tenant: Tenant, data: HoldIn) -> Answer:  # HoldController.place
+        command = PlaceHold(
+            tenant_id=tenant.id,
+            listing_id=data.listing_id,
+            customer_ref=data.customer_ref,
+            lines=tuple((line.pool_id, line.quantity) for line in data.lines),
+            hold_id=data.id,
+            ttl_seconds=data.ttl_seconds,
+        )
+        return 201, HoldOut.of(await place_hold(command), clock.now())
+
+    async def booking(tenant: Tenant, data: BookingIn) -> Answer:  # BookingController.create
+        contact = None if data.contact_email is None else EmailAddress(data.contact_email)
+        result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
+        return (201 if result.created else 200), BookingOut.of(result.booking)
+
+    routes = (
+        HotRoute("/v1/holds", msgspec.json.Decoder(HoldIn, strict=True).decode, hold),
+        HotRoute("/v1/bookings", msgspec.json.Decoder(BookingIn, strict=True).decode, booking),
+    )
+    return {("POST", path): route for route in routes for path in (route.template, route.template + "/")}
+
+
+class HotPath:
+    """Answers the hot routes from the ASGI scope; ``fallback`` is the Litestar app's own handling
+    of a request (which this class hands requests on to, body replayed)."""
 
     def __init__(self, container: Container, fallback: ASGIApp, max_body_bytes: int) -> None:
         self._authenticate = container.use_cases.authenticate()
-        self._place_hold = container.use_cases.place_hold()
-        self._clock = container.core.clock()
+        self._routes = hot_routes(container)
         self._fallback = fallback
         self._max_body = max_body_bytes
 
-    @staticmethod
-    def handles(scope: Scope) -> bool:
-        return scope["method"] == "POST" and scope["path"] in (ROUTE, ROUTE + "/")
+    def route(self, scope: Scope) -> HotRoute | None:
+        return self._routes.get((scope["method"], scope["path"]))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, route: HotRoute, scope: Scope, receive: Receive, send: Send) -> None:
         key, json = None, False
         for name, value in scope["headers"]:
             if name == _API_KEY:
@@ -91,41 +136,41 @@ class HoldsHotPath:
             return
         scope["state"][TENANT_STATE] = tenant  # type: ignore[literal-required]
         ident = correlation_of_scope(scope)
-        scope["path_template"] = ROUTE  # type: ignore[typeddict-unknown-key]
+        scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
             bind_request_fields(tenant_id=str(tenant.id))
-            await logged(self._hold, scope, receive, send, ident)
+            await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
 
-    async def _hold(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body, complete = await _read_body(receive, self._max_body)
-        data = _decoded(body) if complete else None
+
+class _Answering:
+    """One request on a hot route, inside its access line and metrics."""
+
+    __slots__ = ("path", "route", "tenant")
+
+    def __init__(self, path: HotPath, route: HotRoute, tenant: Tenant) -> None:
+        self.path, self.route, self.tenant = path, route, tenant
+
+    async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body, complete = await _read_body(receive, self.path._max_body)
+        data = _decoded(self.route, body) if complete else None
         if data is None:  # not a body this path answers: Litestar's route says what is wrong with it
             scope["state"][HANDED_ON] = True  # type: ignore[literal-required]
-            await self._fallback(scope, _replaying(body, complete, receive), send)
+            await self.path._fallback(scope, _replaying(body, complete, receive), send)
             return
-        tenant = scope["state"][TENANT_STATE]  # type: ignore[literal-required]
         try:
-            command = PlaceHold(
-                tenant_id=tenant.id,
-                listing_id=data.listing_id,
-                customer_ref=data.customer_ref,
-                lines=tuple((line.pool_id, line.quantity) for line in data.lines),
-                hold_id=data.id,
-                ttl_seconds=data.ttl_seconds,
-            )
-            hold = await self._place_hold(command)
+            status, document = await self.route.answer(self.tenant, data)
         except DomainError as exc:
             await _send(send, *_problem(scope, exc))
             return
         except Exception as exc:
             await _answer_unexpected(scope, receive, send, exc)
             return
-        await _send(send, 201, _ENCODE(HoldOut.of(hold, self._clock.now())), _JSON, ())
+        await _send(send, status, _ENCODE(document), _JSON, ())
 
 
-def _decoded(body: bytes) -> HoldIn | None:
+def _decoded(route: HotRoute, body: bytes) -> Any:
     try:
-        return _DECODE(body)
+        return route.decode(body)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
 
