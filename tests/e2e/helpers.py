@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from tests.e2e.conftest import Api
 
@@ -67,3 +71,30 @@ async def book(world: Any, hold_id: str, api: Api | None = None) -> dict[str, An
         await pay(world, booking)
         booking = (await api.get(f"/v1/bookings/{booking['id']}")).json()
     return booking
+
+
+@contextmanager
+def database_statements(container: Any) -> Iterator[list[str]]:
+    """Every statement the container's database engine runs, every connection it checks out
+    (``<checkout>``) and every commit (``<commit>``): what a request costs the database."""
+    seen: list[str] = []
+    engine = container.gateways.database().engine.sync_engine
+
+    def on_statement(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    def on_checkout(*_: Any) -> None:
+        seen.append("<checkout>")
+
+    def on_commit(*_: Any) -> None:
+        seen.append("<commit>")
+
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine.pool, "checkout", on_checkout)
