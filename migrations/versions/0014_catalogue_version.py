@@ -73,7 +73,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for table, event in TRIGGERS:
-        op.execute(f"DROP TRIGGER {_name(table, event)} ON {table}" if postgres else f"DROP TRIGGER {_name(table, event)}")
+        on_table = f" ON {table}" if postgres else ""
+        op.execute(f"DROP TRIGGER {_name(table, event)}{on_table}")
     if postgres:
         op.execute("DROP FUNCTION catalogue_version_bump()")
     op.drop_table("catalogue_version")

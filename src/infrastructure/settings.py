@@ -165,9 +165,7 @@ class Settings:
             catalogue_max_age_seconds=env.number(
                 "CATALOGUE_MAX_AGE_SECONDS", defaults.catalogue_max_age_seconds, 0, 3600
             ),
-            catalogue_check_seconds=env.number(
-                "CATALOGUE_CHECK_SECONDS", defaults.catalogue_check_seconds, 0, 3600
-            ),
+            catalogue_check_seconds=env.number("CATALOGUE_CHECK_SECONDS", defaults.catalogue_check_seconds, 0, 3600),
         )
         alone = settings.single_process_reason
         if alone is not None and env.optional("WORKERS") is None:
