@@ -75,10 +75,12 @@ async def book(world: Any, hold_id: str, api: Api | None = None) -> dict[str, An
 
 @contextmanager
 def database_statements(container: Any) -> Iterator[list[str]]:
-    """Every statement the container's database engine runs, every connection it checks out
-    (``<checkout>``) and every commit (``<commit>``): what a request costs the database."""
+    """Every statement the container's database engines run (SQLite's writer thread's too),
+    every connection they check out (``<checkout>``) and every commit (``<commit>``): what a
+    request costs the database."""
     seen: list[str] = []
-    engine = container.gateways.database().engine.sync_engine
+    database = container.gateways.database()
+    engines = [database.engine.sync_engine, *([database.writer_engine] if database.writer_engine else [])]
 
     def on_statement(*args: Any) -> None:
         seen.append(str(args[2]))
@@ -89,12 +91,14 @@ def database_statements(container: Any) -> Iterator[list[str]]:
     def on_commit(*_: Any) -> None:
         seen.append("<commit>")
 
-    event.listen(engine, "before_cursor_execute", on_statement)
-    event.listen(engine, "commit", on_commit)
-    event.listen(engine.pool, "checkout", on_checkout)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine, "commit", on_commit)
+        event.listen(engine.pool, "checkout", on_checkout)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
-        event.remove(engine, "commit", on_commit)
-        event.remove(engine.pool, "checkout", on_checkout)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_statement)
+            event.remove(engine, "commit", on_commit)
+            event.remove(engine.pool, "checkout", on_checkout)

@@ -77,13 +77,14 @@ async def test_a_warm_hold_is_one_transaction_and_reads_no_catalogue_table(world
         assert statements.count("<checkout>") == 1, statements
         assert statements.count("<commit>") == 1, statements
         assert [s for s in statements if CATALOGUE_TABLES.search(s)] == []
-    with database_statements(world.container) as statements:
-        sold_out = await hold(world.api, listing_id, {pool: 1}, customer="late")
-        over_limit = await hold(world.api, listing_id, {pools["b"]: 3}, customer="greedy")
-    assert sold_out.json()["code"] == "insufficient_inventory"
-    assert over_limit.json()["code"] == "customer_limit_exceeded"
-    assert statements.count("<checkout>") <= 2, statements
-    assert [s for s in statements if CATALOGUE_TABLES.search(s)] == []
+    refusals = (({pool: 1}, "late", "insufficient_inventory"), ({pools["b"]: 3}, "greedy", "customer_limit_exceeded"))
+    for lines, customer, code in refusals:
+        with database_statements(world.container) as statements:
+            refused = await hold(world.api, listing_id, lines, customer=customer)
+        assert refused.json()["code"] == code
+        # On SQLite the one-hop attempt is rolled back and the general path says why: two at most.
+        assert statements.count("<checkout>") <= 2, statements
+        assert [s for s in statements if CATALOGUE_TABLES.search(s)] == []
 
 
 async def test_unknown_keys_cost_no_statement(world: World) -> None:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -90,6 +90,8 @@ class SqlInventoryEngine:
         A refusal is raised only once the transaction is done, so the expiries it made stick
         (as the reference model's do) while the refused hold leaves no trace.
         """
+        if await self._placed_plainly(hold, customer_limit):
+            return hold
         async with self._db.transaction() as session:
             if not await self._claim(session, hold):
                 return _retried(await self._require(session, hold.id), hold)
@@ -98,6 +100,16 @@ class SqlInventoryEngine:
         if refusal is not None:
             raise refusal
         return hold
+
+    async def _placed_plainly(self, hold: Hold, limit: int | None) -> bool:
+        """SQLite outside a unit of work: the common case whole in one hop (``_place_plain``)."""
+        if not self._db.has_writer_thread or self._db.in_unit_of_work:
+            return False
+        try:
+            await self._db.in_writer_thread(lambda connection: _place_plain(connection, hold, limit))
+        except _NotPlain:
+            return False
+        return True
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
         async with self._db.transaction() as session:
@@ -371,3 +383,49 @@ def _confirmed_already(hold: Hold) -> Hold:
     if hold.status in (ACTIVE, EXPIRED):  # still active means due: the update required time left
         raise HoldExpiredError(hold.id)
     raise HoldNotActiveError(hold.id, hold.status.value)
+
+
+# -- SQLite: the plain hold in one hop ---------------------------------------------------------
+
+
+class _NotPlain(Exception):
+    """Anything but a hold that fits: rolled back, then placed by the general path."""
+
+
+def _place_plain(connection: Connection, hold: Hold, limit: int | None) -> None:
+    """On SQLite's writer thread, in the transaction it opened: the common case of ``place_hold``
+    -- a new id, no due hold on the listing, every line and the customer's limit within bounds.
+
+    The general path's statements in its order, minus the savepoint: ``_NotPlain`` rolls the
+    whole transaction back, and the general path, starting from nothing, handles the rest (a
+    retried id, due holds to expire first, a refusal and what it says).
+    """
+    if connection.execute(_plain_claim, hold_row(hold)).rowcount != 1:
+        raise _NotPlain
+    if connection.execute(select(holds_t.c.id).where(*_due(hold.created_at, hold.listing_id)).limit(1)).first():
+        raise _NotPlain
+    for line in sorted(hold.lines, key=lambda line: line.pool_id):
+        params = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
+        if connection.execute(_take, params).rowcount != 1:
+            raise _NotPlain
+    if limit is not None and hold.quantity > limit:
+        raise _NotPlain
+    customer = {"listing_id": hold.listing_id, "customer_ref": hold.customer_ref, "units": hold.quantity}
+    count = _plain_count if limit is None else _plain_count_within
+    if connection.execute(count, {**customer, "b_limit": limit}).rowcount != 1:
+        raise _NotPlain
+    connection.execute(insert(lines_t), line_rows(hold))
+
+
+# Built once (compiling and cache keys cost more than SQLite's work here).
+_plain_claim = sqlite.insert(holds_t).on_conflict_do_nothing()
+_plain_count = sqlite.insert(units_t)
+_plain_count = _plain_count.on_conflict_do_update(
+    index_elements=list(units_t.primary_key), set_={"units": units_t.c.units + _plain_count.excluded.units}
+)
+_plain_count_within = sqlite.insert(units_t)
+_plain_count_within = _plain_count_within.on_conflict_do_update(
+    index_elements=list(units_t.primary_key),
+    set_={"units": units_t.c.units + _plain_count_within.excluded.units},
+    where=units_t.c.units + _plain_count_within.excluded.units <= bindparam("b_limit"),
+)
