@@ -24,6 +24,7 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import (
@@ -400,32 +401,78 @@ def _place_plain(connection: Connection, hold: Hold, limit: int | None) -> None:
     whole transaction back, and the general path, starting from nothing, handles the rest (a
     retried id, due holds to expire first, a refusal and what it says).
     """
-    if connection.execute(_plain_claim, hold_row(hold)).rowcount != 1:
+    if _PLAIN_CLAIM.run(connection, _prefixed(hold_row(hold))) != 1:
         raise _NotPlain
-    if connection.execute(select(holds_t.c.id).where(*_due(hold.created_at, hold.listing_id)).limit(1)).first():
+    if _PLAIN_DUE.run(connection, {"b_now": utc(hold.created_at), "b_listing": hold.listing_id}):
         raise _NotPlain
     for line in sorted(hold.lines, key=lambda line: line.pool_id):
-        params = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
-        if connection.execute(_take, params).rowcount != 1:
+        taken = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
+        if _PLAIN_TAKE.run(connection, taken) != 1:
             raise _NotPlain
     if limit is not None and hold.quantity > limit:
         raise _NotPlain
-    customer = {"listing_id": hold.listing_id, "customer_ref": hold.customer_ref, "units": hold.quantity}
-    count = _plain_count if limit is None else _plain_count_within
-    if connection.execute(count, {**customer, "b_limit": limit}).rowcount != 1:
+    customer = {"p_listing_id": hold.listing_id, "p_customer_ref": hold.customer_ref, "p_units": hold.quantity}
+    count = _PLAIN_COUNT if limit is None else _PLAIN_COUNT_WITHIN
+    if count.run(connection, {**customer, "b_limit": limit}) != 1:
         raise _NotPlain
-    connection.execute(insert(lines_t), line_rows(hold))
+    for line in line_rows(hold):
+        _PLAIN_LINE.run(connection, _prefixed(line))
 
 
-# Built once (compiling and cache keys cost more than SQLite's work here).
-_plain_claim = sqlite.insert(holds_t).on_conflict_do_nothing()
-_plain_count = sqlite.insert(units_t)
-_plain_count = _plain_count.on_conflict_do_update(
-    index_elements=list(units_t.primary_key), set_={"units": units_t.c.units + _plain_count.excluded.units}
+def _prefixed(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"p_{name}": value for name, value in row.items()}
+
+
+class _Compiled:
+    """A statement compiled once for SQLite and run as its driver SQL, its parameters converted
+    by SQLAlchemy's own bind processors (UUIDs, datetimes) as any execution would. Compiling,
+    cache keys and result objects cost about twice the rest of a plain hold (measured: 0.58 ms of
+    CPU a hold through ``Connection.execute``, 0.28 ms this way, on a busy 2-core box).
+
+    ``run`` answers the rows changed, or for a query whether it found a row.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        compiled = statement.compile(dialect=_SQLITE)
+        self._compiled, self._sql, self._query = compiled, compiled.string, statement.is_select
+        processors = compiled._bind_processors
+        self._order = [(name, processors.get(name)) for name in compiled.positiontup or ()]
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> int:
+        params = self._compiled.construct_params(values)
+        args = tuple(convert(params[name]) if convert else params[name] for name, convert in self._order)
+        result = connection.exec_driver_sql(self._sql, args)
+        return int(result.first() is not None) if self._query else result.rowcount
+
+
+def _values(table: Any, *names: str) -> dict[str, Any]:
+    return {name: bindparam(f"p_{name}") for name in names or table.c.keys()}
+
+
+_SQLITE = pysqlite.dialect()
+_PLAIN_CLAIM = _Compiled(sqlite.insert(holds_t).values(_values(holds_t)).on_conflict_do_nothing())
+# _due's conditions, with the listing and the time bound late.
+_PLAIN_DUE = _Compiled(
+    select(holds_t.c.id)
+    .where(
+        holds_t.c.status == ACTIVE.value,
+        holds_t.c.expires_at <= bindparam("b_now"),
+        holds_t.c.listing_id == bindparam("b_listing"),
+    )
+    .limit(1)
 )
-_plain_count_within = sqlite.insert(units_t)
-_plain_count_within = _plain_count_within.on_conflict_do_update(
-    index_elements=list(units_t.primary_key),
-    set_={"units": units_t.c.units + _plain_count_within.excluded.units},
-    where=units_t.c.units + _plain_count_within.excluded.units <= bindparam("b_limit"),
-)
+_PLAIN_TAKE = _Compiled(_take)
+_PLAIN_LINE = _Compiled(insert(lines_t).values(_values(lines_t)))
+
+
+def _counting(within_limit: bool) -> _Compiled:
+    """``_count_customer``'s upsert; ``within_limit``: only while the total stays <= b_limit."""
+    upsert = sqlite.insert(units_t).values(_values(units_t, "listing_id", "customer_ref", "units"))
+    total = units_t.c.units + upsert.excluded.units
+    where = total <= bindparam("b_limit") if within_limit else None
+    keys = list(units_t.primary_key)
+    return _Compiled(upsert.on_conflict_do_update(index_elements=keys, set_={"units": total}, where=where))
+
+
+_PLAIN_COUNT = _counting(within_limit=False)
+_PLAIN_COUNT_WITHIN = _counting(within_limit=True)
