@@ -236,12 +236,11 @@ def fill_series(run: Run, fleet: stack.Fleet, rate: float, level: int, filled: i
 # --- profile ---------------------------------------------------------------------------------
 
 
-def profile(run: Run, fleet: stack.Fleet, load: Load, name: str = "profile") -> None:
-    """py-spy on one API process while the closed-loop hold load runs; the top frames go in the JSON
-    under ``name`` (``profile``: the redis hold path; ``profile-sqlite``: the embedded default's)."""
+def profile(run: Run, fleet: stack.Fleet, load: Load) -> None:
+    """py-spy on one API process while the closed-loop hold load runs; the top frames go in the JSON."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    raw = run.logs / f"{name}.txt"
-    svg = Path(run.args.out) / f"http-{name}.svg"
+    raw = run.logs / "profile.txt"
+    svg = Path(run.args.out) / "http-profile.svg"
     seconds = max(3, int(run.args.duration))
     # `holdfast serve` is granian's supervisor: its worker serves the requests (--subprocesses), and
     # the supervisor only waits, so idle frames are left out.
@@ -260,7 +259,7 @@ def profile(run: Run, fleet: stack.Fleet, load: Load, name: str = "profile") -> 
         if spy_run.returncode != 0:
             run.say(f"py-spy failed: {err.decode()[-500:]}")
             return
-    run.extra[name] = top_frames(raw.read_text())
+    run.extra["profile"] = top_frames(raw.read_text())
     with_svg = [*target, "--rate", "100"]
     spy_svg = subprocess.Popen(
         [*with_svg, "--nonblocking", "-o", str(svg)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -355,8 +354,6 @@ def measure_all(run: Run) -> None:
                 listing_id, [pool_id] = listing(fleet, 1_000_000)
                 load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key)
                 run.measure("holds-sqlite", load, fleet.ports)
-                if run.args.profile:
-                    profile(run, fleet, load, "profile-sqlite")
     for result in run.results[start:]:
         ratio_of(run, result, 1)
     for result in run.results:
@@ -430,16 +427,13 @@ def report(run: Run, started: float) -> str:
         HEADER,
         *(r.row() for r in run.results),
     ]
-    profiles = ("profile", "profile-sqlite")
     for name, value in run.extra.items():
-        if name not in profiles:
+        if name != "profile":
             lines.append(f"\n{name}: {value}")
-    for name in profiles:
-        prof = run.extra.get(name)
-        if prof is None:
-            continue
+    if "profile" in run.extra:
+        prof = run.extra["profile"]
         assert isinstance(prof, dict)
-        lines.append(f"\n{name} (py-spy, one API process, hold load), self %:")
+        lines.append("\nprofile (py-spy, one API process, hold load), self %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["self_percent"]]
         lines.append("inclusive %:")
         lines += [f"  {share:5.1f}  {frame}" for frame, share in prof["inclusive_percent"]]
