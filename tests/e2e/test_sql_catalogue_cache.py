@@ -87,6 +87,22 @@ async def test_a_warm_hold_is_one_transaction_and_reads_no_catalogue_table(world
         assert [s for s in statements if CATALOGUE_TABLES.search(s)] == []
 
 
+async def test_once_the_bound_has_passed_concurrent_requests_share_one_version_read(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 100, 100),))
+    assert (await hold(world.api, listing_id, {pools["a"]: 1}, customer="warm")).status_code == 201
+    world.clock.advance(bound(world))  # the version moved with the pool made: everything reloads once
+    assert (await hold(world.api, listing_id, {pools["a"]: 1}, customer="warm")).status_code == 201
+
+    world.clock.advance(bound(world))
+    with database_statements(world.container) as statements:
+        placed = await asyncio.gather(
+            *(hold(world.api, listing_id, {pools["a"]: 1}, customer=f"c{n}") for n in range(20))
+        )
+    assert [r.status_code for r in placed] == [201] * 20
+    assert len([s for s in statements if "catalogue_version" in s]) == 1
+    assert [s for s in statements if CATALOGUE_TABLES.search(s) and "catalogue_version" not in s] == []
+
+
 async def test_unknown_keys_cost_no_statement(world: World) -> None:
     listing_id, _ = await make_listing(world.api)
     assert (await world.api.get(f"/v1/listings/{listing_id}")).status_code == 200  # the directory is cached
