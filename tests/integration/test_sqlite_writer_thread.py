@@ -1,6 +1,7 @@
-"""On SQLite, a plain hold runs whole on the writer thread (one hop from the event loop, instead
-of three or four a statement through aiosqlite); anything else takes the general path, with the
-same outcome. The conformance suite covers the behaviour; these pin down where it runs."""
+"""On SQLite, placing or refusing a new hold runs whole on the writer thread (one hop from the
+event loop, instead of three or four a statement through aiosqlite); a retried id or due holds
+take the general path, with the same outcome. The conformance suite covers the behaviour; these
+pin down where it runs."""
 
 from __future__ import annotations
 
@@ -65,15 +66,18 @@ async def test_a_plain_hold_runs_whole_on_the_writer_thread(sqlite_db: Database)
     assert threads
     assert {name.rsplit("_", 1)[0] for name in threads} == {WRITER}
     assert (await engine.counters([pool]))[0].held == 2
+    with threads_of_statements(*_engines(sqlite_db)) as threads, pytest.raises(InsufficientInventoryError):
+        await engine.place_hold(make_hold(listing_id, [(pool, 4)], customer="bob"), customer_limit=4)
+    assert {name.rsplit("_", 1)[0] for name in threads} == {WRITER}
     stored = await engine.get_hold(hold.id)
     assert stored == hold
     assert stored is not None
     assert stored.status is HoldStatus.ACTIVE
 
 
-async def test_what_is_not_plain_leaves_nothing_of_the_attempt(sqlite_db: Database) -> None:
-    """A refusal, a retried id and due holds go the general path, which sees no trace of the
-    rolled-back attempt: the same answers as without it."""
+async def test_refusals_retries_and_due_holds_leave_nothing_of_a_rolled_back_attempt(sqlite_db: Database) -> None:
+    """Refusals are answered from the writer thread, rolled back whole; a retried id and due
+    holds go the general path, which sees no trace of the attempt: the same answers as without."""
     engine = SqlInventoryEngine(sqlite_db)
     listing_id, [pool] = await new_pools(engine, capacity=3)
     first = make_hold(listing_id, [(pool, 2)], customer="ann")

@@ -264,11 +264,7 @@ class SqlInventoryEngine:
 
     async def _refuse_short(self, session: AsyncSession, hold: Hold, short: list[HoldLine]) -> None:
         found = {pool.pool_id: pool for pool in await self._pools(session, [line.pool_id for line in short])}
-        for line in short:
-            pool = found.get(line.pool_id)
-            if pool is None or pool.listing_id != hold.listing_id:
-                raise NotFoundError("pool", line.pool_id)
-        raise InsufficientInventoryError({line.pool_id: found[line.pool_id].available for line in short})
+        raise _shortage(hold, short, found)
 
     async def _count_customer(self, session: AsyncSession, hold: Hold, limit: int | None) -> None:
         """Add the hold's units to the customer's count; the same statement enforces the limit."""
@@ -359,6 +355,15 @@ class SqlInventoryEngine:
         return (await session.scalar(select(units_t.c.units).where(*key))) or 0
 
 
+def _shortage(hold: Hold, short: list[HoldLine], found: Mapping[UUID, PoolCounters]) -> DomainError:
+    """Why the ``short`` lines could not be reserved: a pool not of the listing, else what is left."""
+    for line in short:
+        pool = found.get(line.pool_id)
+        if pool is None or pool.listing_id != hold.listing_id:
+            return NotFoundError("pool", line.pool_id)
+    return InsufficientInventoryError({line.pool_id: found[line.pool_id].available for line in short})
+
+
 def _due(now: datetime, listing_id: UUID | None = None) -> list[ColumnElement[bool]]:
     where = [holds_t.c.status == ACTIVE.value, holds_t.c.expires_at <= utc(now)]
     if listing_id is not None:
@@ -390,31 +395,37 @@ def _confirmed_already(hold: Hold) -> Hold:
 
 
 class _NotPlain(Exception):
-    """Anything but a hold that fits: rolled back, then placed by the general path."""
+    """A retried id or due holds on the listing: rolled back, then placed by the general path."""
 
 
 def _place_plain(connection: Connection, hold: Hold, limit: int | None) -> None:
-    """On SQLite's writer thread, in the transaction it opened: the common case of ``place_hold``
-    -- a new id, no due hold on the listing, every line and the customer's limit within bounds.
+    """On SQLite's writer thread, in the transaction it opened: ``place_hold`` for a new id on a
+    listing with no due hold -- placed, or refused with the general path's error and details.
 
-    The general path's statements in its order, minus the savepoint: ``_NotPlain`` rolls the
-    whole transaction back, and the general path, starting from nothing, handles the rest (a
-    retried id, due holds to expire first, a refusal and what it says).
+    The general path's statements in its order, minus the savepoint: a refusal rolls the whole
+    transaction back (with no due hold, there are no expiries to keep). ``_NotPlain`` (a retried
+    id, due holds to expire first) leaves it to the general path, starting from nothing.
     """
     if _PLAIN_CLAIM.run(connection, _prefixed(hold_row(hold))) != 1:
         raise _NotPlain
     if _PLAIN_DUE.run(connection, {"b_now": utc(hold.created_at), "b_listing": hold.listing_id}):
         raise _NotPlain
+    failed = set()
     for line in sorted(hold.lines, key=lambda line: line.pool_id):
         taken = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
         if _PLAIN_TAKE.run(connection, taken) != 1:
-            raise _NotPlain
-    if limit is not None and hold.quantity > limit:
-        raise _NotPlain
+            failed.add(line.pool_id)
+    if failed:
+        short = [line for line in hold.lines if line.pool_id in failed]
+        found = connection.execute(select(pools_t).where(pools_t.c.pool_id.in_(failed)))
+        raise _shortage(hold, short, {pool.pool_id: pool for pool in map(pool_from_row, found)})
     customer = {"p_listing_id": hold.listing_id, "p_customer_ref": hold.customer_ref, "p_units": hold.quantity}
-    count = _PLAIN_COUNT if limit is None else _PLAIN_COUNT_WITHIN
-    if count.run(connection, {**customer, "b_limit": limit}) != 1:
-        raise _NotPlain
+    if limit is None:
+        _PLAIN_COUNT.run(connection, customer)
+    elif hold.quantity > limit or _PLAIN_COUNT_WITHIN.run(connection, {**customer, "b_limit": limit}) != 1:
+        key = (units_t.c.listing_id == hold.listing_id, units_t.c.customer_ref == hold.customer_ref)
+        already = connection.scalar(select(units_t.c.units).where(*key)) or 0
+        raise CustomerLimitExceededError(limit, already, hold.quantity)
     for line in line_rows(hold):
         _PLAIN_LINE.run(connection, _prefixed(line))
 
