@@ -76,6 +76,7 @@ from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
 from infrastructure import tracing
 from infrastructure.catalogue.redis_cache import RedisCatalogueCache
+from infrastructure.catalogue.sql_cache import SqlCatalogueCache
 from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.clock import RandomIds, SystemClock
 from infrastructure.diagnostics import read_build_info
@@ -129,14 +130,21 @@ class Gateways(containers.DeclarativeContainer):
     # One registry per container: each app (and each test's app) counts from zero.
     metrics = providers.Singleton(PrometheusMetrics)
     uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics)
-    # The hot path's keys and listings: cached per process (pub/sub + max age) with the Redis
-    # engine, so a hold reads no database; read each time with the others (the database is on
-    # their hold path anyway, and there may be no Redis to announce changes on).
+    # The hot path's keys and listings, cached per process: with the Redis engine kept correct by
+    # pub/sub (+ max age), so a hold reads no database; with the sql engine by a version row read
+    # at most once per check interval, so a hold is the engine's one transaction. The memory
+    # engine (tests, teams swapping adapters) reads each time.
     _uncached_catalogue = providers.Singleton(UncachedCatalogue, uow=uow.provider)
     catalogue = providers.Selector(
         settings.provided.inventory_engine,
         memory=_uncached_catalogue,
-        sql=_uncached_catalogue,
+        sql=providers.Singleton(
+            SqlCatalogueCache,
+            source=_uncached_catalogue,
+            database=database,
+            clock=clock,
+            check_every=providers.Callable(timedelta, seconds=settings.provided.catalogue_check_seconds),
+        ),
         redis=providers.Singleton(
             RedisCatalogueCache,
             source=_uncached_catalogue,

@@ -85,6 +85,9 @@ class Settings:
     # The redis engine's per-process catalogue cache: no entry is used longer than this after a
     # change a lost pub/sub message did not announce (infrastructure/catalogue/redis_cache.py).
     catalogue_max_age_seconds: float = 5.0
+    # The sql engine's per-process catalogue cache: how often each process reads the catalogue
+    # version; a change another process commits is used within this (catalogue/sql_cache.py).
+    catalogue_check_seconds: float = 1.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -162,6 +165,7 @@ class Settings:
             catalogue_max_age_seconds=env.number(
                 "CATALOGUE_MAX_AGE_SECONDS", defaults.catalogue_max_age_seconds, 0, 3600
             ),
+            catalogue_check_seconds=env.number("CATALOGUE_CHECK_SECONDS", defaults.catalogue_check_seconds, 0, 3600),
         )
         alone = settings.single_process_reason
         if alone is not None and env.optional("WORKERS") is None:

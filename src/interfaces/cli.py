@@ -152,7 +152,8 @@ def create_operator_key(tenant_name: str) -> None:
 @click.option("--key", prompt="API key to revoke", hide_input=True, help="the plain key (asked for when left out)")
 def revoke_key(key: str) -> None:
     """Revoke an API key: every process refuses it within HOLDFAST_CATALOGUE_MAX_AGE_SECONDS
-    (at once, normally, with the redis engine's pub/sub; at once with the others)."""
+    with the redis engine (at once, normally: pub/sub), HOLDFAST_CATALOGUE_CHECK_SECONDS with
+    the sql engine, at once with the memory engine."""
 
     async def work(container: Container) -> None:
         await container.use_cases.revoke_api_key()(key)

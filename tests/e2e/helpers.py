@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from tests.e2e.conftest import Api
 
@@ -67,3 +71,38 @@ async def book(world: Any, hold_id: str, api: Api | None = None) -> dict[str, An
         await pay(world, booking)
         booking = (await api.get(f"/v1/bookings/{booking['id']}")).json()
     return booking
+
+
+@contextmanager
+def database_statements(container: Any) -> Iterator[list[str]]:
+    """Every statement the container's database engines run (SQLite's writer thread's and, once
+    used, the sql engine's autocommit pool on Postgres too),
+    every connection they check out (``<checkout>``) and every commit (``<commit>``): what a
+    request costs the database."""
+    seen: list[str] = []
+    database = container.gateways.database()
+    engines = [database.engine.sync_engine, *([database.writer_engine] if database.writer_engine else [])]
+    calls = getattr(container.gateways.inventory(), "single_statements", None)  # sql on Postgres
+    if calls is not None and calls.engine is not None:
+        engines.append(calls.engine.sync_engine)
+
+    def on_statement(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    def on_checkout(*_: Any) -> None:
+        seen.append("<checkout>")
+
+    def on_commit(*_: Any) -> None:
+        seen.append("<commit>")
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", on_statement)
+        event.listen(engine, "commit", on_commit)
+        event.listen(engine.pool, "checkout", on_checkout)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", on_statement)
+            event.remove(engine, "commit", on_commit)
+            event.remove(engine.pool, "checkout", on_checkout)

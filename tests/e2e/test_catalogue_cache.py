@@ -9,8 +9,7 @@ pools and subscriber) over the same Postgres and Redis, as a second ``holdfast s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,14 +17,14 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from dependency_injector import providers
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from application.use_cases.register_tenant import hash_key
 from infrastructure.container import Container, build_container, close_container
 from infrastructure.persistence.tables import listings
 from interfaces.http.app import create_app
 from tests.e2e.conftest import Api, World
-from tests.e2e.helpers import hold, make_listing
+from tests.e2e.helpers import database_statements, hold, make_listing
 from tests.integration.worker_stack import eventually
 
 pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
@@ -56,27 +55,6 @@ async def other(world: World) -> AsyncIterator[Other]:
             await close_container(container)
 
 
-@contextmanager
-def postgres_queries(container: Container) -> Iterator[list[str]]:
-    """Every statement the container's Postgres engine runs, and every connection it checks out."""
-    seen: list[str] = []
-    engine = container.gateways.database().engine.sync_engine
-
-    def on_statement(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    def on_checkout(*_: Any) -> None:
-        seen.append("<checkout>")
-
-    event.listen(engine, "before_cursor_execute", on_statement)
-    event.listen(engine.pool, "checkout", on_checkout)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", on_statement)
-        event.remove(engine.pool, "checkout", on_checkout)
-
-
 async def listening(container: Container) -> None:
     await asyncio.wait_for(container.gateways.catalogue().ready(), HEARD_WITHIN_SECONDS)
 
@@ -97,7 +75,7 @@ async def test_holds_rejections_releases_and_unknown_keys_run_no_postgres_query(
     await listening(world.container)
     warm = await hold(world.api, listing_id, {pool: 1}, customer="warm")  # fills the cache
     assert (await world.api.delete(f"/v1/holds/{warm.json()['id']}")).status_code == 200
-    with postgres_queries(world.container) as queries:
+    with database_statements(world.container) as queries:
         over_limit = await hold(world.api, listing_id, {pool: 3}, customer="greedy")
         placed = [await hold(world.api, listing_id, {pool: 1}, customer=f"c{i}") for i in range(n)]
         sold_out = [await hold(world.api, listing_id, {pool: 1}, customer=f"late{i}") for i in range(n)]

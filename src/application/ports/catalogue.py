@@ -2,14 +2,14 @@
 
 Placing a hold needs three facts from the system of record: whose key this is, the listing's
 rules (hold TTL, per-customer limit) and its pools (membership, unit prices). With the Redis
-engine they are read from a per-process cache so that a hold touches Redis alone; with the
-other engines the database is on the hold path anyway and every read goes to it.
+and sql engines they are read from a per-process cache, so that a hold touches Redis alone, or
+is the sql engine's one transaction; with the memory engine every read goes to the database.
 
 Rules every adapter keeps:
 
 * a key, listing or pool change is seen by every process within the adapter's stated bound
-  (``RedisCatalogueCache``: the pub/sub message, at the latest its ``max_age``); in the
-  process that made it, at once;
+  (``RedisCatalogueCache``: the pub/sub message, at the latest its ``max_age``;
+  ``SqlCatalogueCache``: its ``check_every``); in the process that made it, at once;
 * every write that changes what these reads return calls ``changed_keys`` or
   ``changed_listing`` after its unit of work has committed (so a process that reloads on
   the message sees the change);

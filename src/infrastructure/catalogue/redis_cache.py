@@ -31,10 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from datetime import timedelta
 from uuid import UUID
 
 from loguru import logger
@@ -46,20 +43,11 @@ from application.ports.clock import Clock
 from domain.errors import NotFoundError
 from domain.tenants import Tenant
 from domain.webhooks import backoff
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries
 from infrastructure.catalogue.uncached import UncachedCatalogue
 
-T = TypeVar("T")
-KEYS = "keys"
-LISTING = "listing:"
 DEFAULT_MAX_AGE = timedelta(seconds=5)
-MAX_LISTINGS = 10_000
 RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS = 0.1, 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry(Generic[T]):
-    value: T
-    fresh_until: datetime
 
 
 class RedisCatalogueCache:
@@ -73,22 +61,21 @@ class RedisCatalogueCache:
         prefix: str = "hf",
         max_listings: int = MAX_LISTINGS,
     ) -> None:
-        self._source, self._redis, self._clock = source, redis, clock
-        self._max_age, self._max_listings = max_age, max_listings
+        self._source, self._redis = source, redis
+        self._entries = CatalogueEntries(clock, max_age=max_age, max_listings=max_listings)
         self._channel = f"{prefix}:catalogue"
-        self._entries: dict[str, _Entry[Any]] = {}
-        self._loading: dict[str, asyncio.Future[Any]] = {}
-        self._generation = 0  # moves on every change heard: a load begun before one is not kept
         self._subscribed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
 
     async def tenant_for_key(self, key_hash: str) -> Tenant | None:
-        directory: dict[str, Tenant] = await self._cached(KEYS, self._source.active_keys)
+        self._listen()
+        directory = await self._entries.get(KEYS, self._source.active_keys, self._subscribed.is_set)
         return directory.get(key_hash)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
-        found: ListingCatalogue = await self._cached(
-            f"{LISTING}{listing_id}", lambda: self._source.listing(tenant_id, listing_id)
+        self._listen()
+        found = await self._entries.get(
+            f"{LISTING}{listing_id}", lambda: self._source.listing(tenant_id, listing_id), self._subscribed.is_set
         )
         if found.listing.tenant_id != tenant_id:  # another tenant's: exactly like a missing one
             raise NotFoundError("listing", listing_id)
@@ -111,57 +98,14 @@ class RedisCatalogueCache:
             await asyncio.gather(self._listener, return_exceptions=True)
             self._listener = None
 
-    async def _cached(self, name: str, load: Callable[[], Awaitable[T]]) -> T:
-        self._listen()
-        entry = self._entries.get(name)
-        now = self._clock.now()
-        if entry is not None and now < entry.fresh_until:
-            return entry.value  # type: ignore[no-any-return]
-        loading = self._loading.get(name)
-        if loading is None:
-            loading = asyncio.ensure_future(self._load(name, load, now))
-            self._loading[name] = loading
-            loading.add_done_callback(lambda done: self._loaded(name, done))
-        return await asyncio.shield(loading)  # type: ignore[no-any-return]
-
-    async def _load(self, name: str, load: Callable[[], Awaitable[T]], now: datetime) -> T:
-        generation = self._generation
-        value = await load()
-        if self._subscribed.is_set() and generation == self._generation:
-            self._keep(name, _Entry(value, now + self._max_age))
-        return value
-
-    def _loaded(self, name: str, done: asyncio.Future[Any]) -> None:
-        if self._loading.get(name) is done:
-            del self._loading[name]
-        if not done.cancelled():
-            done.exception()  # retrieved here: a waiter may have gone (a client hung up)
-
-    def _keep(self, name: str, entry: _Entry[Any]) -> None:
-        self._entries.pop(name, None)
-        self._entries[name] = entry  # newest last: the oldest listing goes first when full
-        if len(self._entries) > self._max_listings + 1:  # + 1: the key directory
-            oldest = next(other for other in self._entries if other != KEYS)
-            del self._entries[oldest]
-
     async def _publish(self, name: str) -> None:
         """Forget here at once, then tell the others. The change is committed: a failed publish
         is logged, not raised, and the others see it within ``max_age``."""
-        self._forget(name)
+        self._entries.forget(name)
         try:
             await self._redis.publish(self._channel, name)
         except (RedisError, OSError) as exc:
             logger.warning("catalogue change {} not published ({}); others see it within max_age", name, exc)
-
-    def _forget(self, name: str) -> None:
-        self._generation += 1
-        self._entries.pop(name, None)
-        self._loading.pop(name, None)  # later reads start a load of their own
-
-    def _forget_all(self) -> None:
-        self._generation += 1
-        self._entries.clear()
-        self._loading.clear()
 
     def _listen(self) -> None:
         if self._listener is None or self._listener.done():
@@ -176,7 +120,7 @@ class RedisCatalogueCache:
                 logger.warning("catalogue changes not heard ({}); caching paused until resubscribed", exc)
             failures = 1 if self._subscribed.is_set() else failures + 1
             self._subscribed.clear()
-            self._forget_all()
+            self._entries.forget_all()
             pause = backoff(failures, random.random(), RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS)
             await asyncio.sleep(pause.total_seconds())
 
@@ -185,8 +129,8 @@ class RedisCatalogueCache:
             await pubsub.subscribe(self._channel)
             async for message in pubsub.listen():
                 if message["type"] == "subscribe":
-                    self._forget_all()  # anything cached before may have missed a message
+                    self._entries.forget_all()  # anything cached before may have missed a message
                     self._subscribed.set()
                 elif message["type"] == "message":
                     data = message["data"]
-                    self._forget(data.decode() if isinstance(data, bytes) else str(data))
+                    self._entries.forget(data.decode() if isinstance(data, bytes) else str(data))

@@ -24,8 +24,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, case, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import (
@@ -89,6 +90,11 @@ class SqlInventoryEngine:
         self._expire_on_place = expire_on_place
         self._calls = None if database.is_sqlite else SingleStatements(database)
 
+    @property
+    def single_statements(self) -> SingleStatements | None:
+        """On Postgres, the autocommit pool the hold functions run on (None on SQLite)."""
+        return self._calls
+
     async def aclose(self) -> None:
         """Close the connections of the one-statement calls (Postgres); the database's are its own."""
         if self._calls is not None:
@@ -119,6 +125,8 @@ class SqlInventoryEngine:
         A refusal is raised only once the transaction is done, so the expiries it made stick
         (as the reference model's do) while the refused hold leaves no trace.
         """
+        if await self._placed_plainly(hold, customer_limit):
+            return hold
         async with self._db.transaction() as session:
             if not await self._claim(session, hold):
                 return _retried(await self._require(session, hold.id), hold)
@@ -127,6 +135,16 @@ class SqlInventoryEngine:
         if refusal is not None:
             raise refusal
         return hold
+
+    async def _placed_plainly(self, hold: Hold, limit: int | None) -> bool:
+        """SQLite outside a unit of work: the common case whole in one hop (``_place_plain``)."""
+        if not self._db.has_writer_thread or self._db.in_unit_of_work:
+            return False
+        try:
+            await self._db.in_writer_thread(lambda connection: _place_plain(connection, hold, limit))
+        except _NotPlain:
+            return False
+        return True
 
     async def confirm(self, hold_id: UUID, now: datetime) -> Hold:
         if self._calls is not None:  # Postgres: the same steps in one function call
@@ -285,11 +303,7 @@ class SqlInventoryEngine:
 
     async def _refuse_short(self, session: AsyncSession, hold: Hold, short: list[HoldLine]) -> None:
         found = {pool.pool_id: pool for pool in await self._pools(session, [line.pool_id for line in short])}
-        for line in short:
-            pool = found.get(line.pool_id)
-            if pool is None or pool.listing_id != hold.listing_id:
-                raise NotFoundError("pool", line.pool_id)
-        raise InsufficientInventoryError({line.pool_id: found[line.pool_id].available for line in short})
+        raise _shortage(hold, short, found)
 
     async def _count_customer(self, session: AsyncSession, hold: Hold, limit: int | None) -> None:
         """Add the hold's units to the customer's count; the same statement enforces the limit."""
@@ -380,6 +394,15 @@ class SqlInventoryEngine:
         return (await session.scalar(select(units_t.c.units).where(*key))) or 0
 
 
+def _shortage(hold: Hold, short: list[HoldLine], found: Mapping[UUID, PoolCounters]) -> DomainError:
+    """Why the ``short`` lines could not be reserved: a pool not of the listing, else what is left."""
+    for line in short:
+        pool = found.get(line.pool_id)
+        if pool is None or pool.listing_id != hold.listing_id:
+            return NotFoundError("pool", line.pool_id)
+    return InsufficientInventoryError({line.pool_id: found[line.pool_id].available for line in short})
+
+
 def _due(now: datetime, listing_id: UUID | None = None) -> list[ColumnElement[bool]]:
     where = [holds_t.c.status == ACTIVE.value, holds_t.c.expires_at <= utc(now)]
     if listing_id is not None:
@@ -412,3 +435,101 @@ def _confirmed_already(hold: Hold) -> Hold:
     if hold.status in (ACTIVE, EXPIRED):  # still active means due: the update required time left
         raise HoldExpiredError(hold.id)
     raise HoldNotActiveError(hold.id, hold.status.value)
+
+
+# -- SQLite: the plain hold in one hop ---------------------------------------------------------
+
+
+class _NotPlain(Exception):
+    """A retried id or due holds on the listing: rolled back, then placed by the general path."""
+
+
+def _place_plain(connection: Connection, hold: Hold, limit: int | None) -> None:
+    """On SQLite's writer thread, in the transaction it opened: ``place_hold`` for a new id on a
+    listing with no due hold -- placed, or refused with the general path's error and details.
+
+    The general path's statements in its order, minus the savepoint: a refusal rolls the whole
+    transaction back (with no due hold, there are no expiries to keep). ``_NotPlain`` (a retried
+    id, due holds to expire first) leaves it to the general path, starting from nothing.
+    """
+    if _PLAIN_CLAIM.run(connection, _prefixed(hold_row(hold))) != 1:
+        raise _NotPlain
+    if _PLAIN_DUE.run(connection, {"b_now": utc(hold.created_at), "b_listing": hold.listing_id}):
+        raise _NotPlain
+    failed = set()
+    for line in sorted(hold.lines, key=lambda line: line.pool_id):
+        taken = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
+        if _PLAIN_TAKE.run(connection, taken) != 1:
+            failed.add(line.pool_id)
+    if failed:
+        short = [line for line in hold.lines if line.pool_id in failed]
+        found = connection.execute(select(pools_t).where(pools_t.c.pool_id.in_(failed)))
+        raise _shortage(hold, short, {pool.pool_id: pool for pool in map(pool_from_row, found)})
+    customer = {"p_listing_id": hold.listing_id, "p_customer_ref": hold.customer_ref, "p_units": hold.quantity}
+    if limit is None:
+        _PLAIN_COUNT.run(connection, customer)
+    elif hold.quantity > limit or _PLAIN_COUNT_WITHIN.run(connection, {**customer, "b_limit": limit}) != 1:
+        key = (units_t.c.listing_id == hold.listing_id, units_t.c.customer_ref == hold.customer_ref)
+        already = connection.scalar(select(units_t.c.units).where(*key)) or 0
+        raise CustomerLimitExceededError(limit, already, hold.quantity)
+    for line in line_rows(hold):
+        _PLAIN_LINE.run(connection, _prefixed(line))
+
+
+def _prefixed(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {f"p_{name}": value for name, value in row.items()}
+
+
+class _Compiled:
+    """A statement compiled once for SQLite and run as its driver SQL, its parameters converted
+    by SQLAlchemy's own bind processors (UUIDs, datetimes) as any execution would. Compiling,
+    cache keys and result objects cost about twice the rest of a plain hold (measured: 0.58 ms of
+    CPU a hold through ``Connection.execute``, 0.28 ms this way, on a busy 2-core box).
+
+    ``run`` answers the rows changed, or for a query whether it found a row.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        compiled = statement.compile(dialect=_SQLITE)
+        self._compiled, self._sql, self._query = compiled, compiled.string, statement.is_select
+        processors = compiled._bind_processors
+        self._order = [(name, processors.get(name)) for name in compiled.positiontup or ()]
+
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> int:
+        params = self._compiled.construct_params(values)
+        args = tuple(convert(params[name]) if convert else params[name] for name, convert in self._order)
+        result = connection.exec_driver_sql(self._sql, args)
+        return int(result.first() is not None) if self._query else result.rowcount
+
+
+def _values(table: Any, *names: str) -> dict[str, Any]:
+    return {name: bindparam(f"p_{name}") for name in names or table.c.keys()}
+
+
+_SQLITE = pysqlite.dialect()
+_PLAIN_CLAIM = _Compiled(sqlite.insert(holds_t).values(_values(holds_t)).on_conflict_do_nothing())
+# _due's conditions, with the listing and the time bound late.
+_PLAIN_DUE = _Compiled(
+    select(holds_t.c.id)
+    .where(
+        holds_t.c.status == ACTIVE.value,
+        holds_t.c.expires_at <= bindparam("b_now"),
+        holds_t.c.listing_id == bindparam("b_listing"),
+    )
+    .limit(1)
+)
+_PLAIN_TAKE = _Compiled(_take)
+_PLAIN_LINE = _Compiled(insert(lines_t).values(_values(lines_t)))
+
+
+def _counting(within_limit: bool) -> _Compiled:
+    """``_count_customer``'s upsert; ``within_limit``: only while the total stays <= b_limit."""
+    upsert = sqlite.insert(units_t).values(_values(units_t, "listing_id", "customer_ref", "units"))
+    total = units_t.c.units + upsert.excluded.units
+    where = total <= bindparam("b_limit") if within_limit else None
+    keys = list(units_t.primary_key)
+    return _Compiled(upsert.on_conflict_do_update(index_elements=keys, set_={"units": total}, where=where))
+
+
+_PLAIN_COUNT = _counting(within_limit=False)
+_PLAIN_COUNT_WITHIN = _counting(within_limit=True)

@@ -45,6 +45,11 @@ class SingleStatements:
         async with self._pool().connect() as connection:
             return (await connection.execute(statement, params)).one()
 
+    @property
+    def engine(self) -> AsyncEngine | None:
+        """The autocommit engine, once a call has made it (for whoever counts statements)."""
+        return self._engine
+
     def _pool(self) -> AsyncEngine:
         if self._engine is None:
             # As many connections as the database's own pool, no overflow: the calls are short.

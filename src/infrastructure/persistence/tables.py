@@ -80,6 +80,16 @@ pools = Table(
     CheckConstraint("unit_price >= 0", name="price_not_negative"),
 )
 
+# One row: a number every write to the tables above that the hold path caches (keys, tenants,
+# listings, pools but for their sold count) moves, by trigger, in the writing transaction. The
+# sql engine's catalogue cache reads it to know when to forget (infrastructure/catalogue/sql_cache.py).
+catalogue_version = Table(
+    "catalogue_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", BigInteger, nullable=False),
+)
+
 bookings = Table(
     "bookings",
     metadata,
