@@ -80,9 +80,13 @@ def downgrade(revision: str) -> None:
 
 @main.command("seed-demo")
 def seed_demo() -> None:
-    """Load the demo tenant, a show, a flight and a property (once)."""
+    """Load the demo tenant, a show, a flight and a property (once); development only."""
     from interfaces.demo import load_demo
 
+    if (environment := _settings().environment) != "development":
+        # The demo key is published in the README: in production it would open the demo tenant to anyone.
+        click.echo(f"holdfast: seed-demo refused: HOLDFAST_ENV={environment} (the demo API key is public)", err=True)
+        sys.exit(2)
     key, created = _run(load_demo)
     click.echo(("demo data loaded" if created else "demo data already present") + f"; demo API key: {key}")
 

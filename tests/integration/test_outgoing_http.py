@@ -41,8 +41,14 @@ async def test_loopback_and_private_names_and_literals_are_all_refused(url: str)
 
 def test_private_targets_are_allowed_in_development_and_denied_in_production_unless_set() -> None:
     assert Settings.from_env({}).allows_private_webhook_targets
-    assert not Settings.from_env({"HOLDFAST_ENV": "production"}).allows_private_webhook_targets
-    chosen = {"HOLDFAST_ENV": "production", "HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "allow"}
+    production = {
+        "HOLDFAST_ENV": "production",
+        "HOLDFAST_PAYMENTS": "stripe",
+        "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
+        "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    }
+    assert not Settings.from_env(production).allows_private_webhook_targets
+    chosen = {**production, "HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "allow"}
     assert Settings.from_env(chosen).allows_private_webhook_targets
     with pytest.raises(SettingsError, match="HOLDFAST_WEBHOOK_PRIVATE_TARGETS"):
         Settings.from_env({"HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "sometimes"})

@@ -106,8 +106,9 @@ class TenantRepository(Protocol):
 class ListingRepository(Protocol):
     async def add(self, listing: Listing) -> None: ...
 
-    async def get(self, tenant_id: UUID, listing_id: UUID) -> Listing:
-        """The tenant's listing; another tenant's is ``NotFoundError`` as if absent."""
+    async def get(self, tenant_id: UUID, listing_id: UUID, *, lock: bool = False) -> Listing:
+        """The tenant's listing; another tenant's is ``NotFoundError`` as if absent. ``lock``:
+        locked until the unit of work ends (its pools are added one at a time under it)."""
         ...
 
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]: ...

@@ -115,9 +115,9 @@ class SqlListingRepository:
     async def add(self, listing: Listing) -> None:
         await _insert(self._session, listings, listing_to_row(listing), "listing exists")
 
-    async def get(self, tenant_id: UUID, listing_id: UUID) -> Listing:
+    async def get(self, tenant_id: UUID, listing_id: UUID, *, lock: bool = False) -> Listing:
         statement = select(listings).where(listings.c.id == listing_id, listings.c.tenant_id == tenant_id)
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(_locked(statement, listings) if lock else statement)).first()
         if row is None:
             raise NotFoundError("listing", listing_id)
         return listing_from_row(row)
@@ -317,7 +317,7 @@ def _booking_filters(where: BookingFilter) -> list[Any]:
     return conditions
 
 
-def _locked(statement: Select[Any]) -> Select[Any]:
+def _locked(statement: Select[Any], of: Any = bookings) -> Select[Any]:
     """Row-locked until the unit of work ends (Postgres ``FOR UPDATE``). SQLite renders no clause:
     there every unit of work already holds the one write lock, so its reads cannot go stale."""
-    return statement.with_for_update(of=bookings)
+    return statement.with_for_update(of=of)

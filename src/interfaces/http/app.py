@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             BookingController,
             LedgerController,
             WebhookEndpointController,
-            *([DevController] if settings.payments == "fake" else []),
+            *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
         security=[{"ApiKey": []}],
