@@ -67,6 +67,7 @@ from application.use_cases.resize_pool import ResizePoolHandler
 from application.use_cases.retry_refunds import RetryRequestedRefundsHandler
 from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
 from application.use_cases.revoke_api_key import RevokeApiKeyHandler
+from application.use_cases.rotate_api_key import RotateApiKeyHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
@@ -174,8 +175,11 @@ class Gateways(containers.DeclarativeContainer):
     tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
     # Tenants' outgoing webhooks: one pooled client per process, closed with the container.
     webhook_sender = providers.Singleton(
-        HttpxWebhookSender, private_targets=settings.provided.allows_private_webhook_targets
+        HttpxWebhookSender,
+        private_targets=settings.provided.allows_private_webhook_targets,
+        plain_http=settings.provided.allows_plain_http_webhooks,
     )
+    webhook_targets = webhook_sender.provided.targets  # registration checks as the sender does
     _email_from = settings.provided.email_from
     email = providers.Selector(
         settings.provided.email,
@@ -237,7 +241,9 @@ class UseCases(containers.DeclarativeContainer):
     create_listing = providers.Factory(CreateListingHandler, _uow, core.clock, core.ids)
     get_listing = providers.Factory(GetListingHandler, _uow)
     list_listings = providers.Factory(ListListingsHandler, _uow)
-    create_pool = providers.Factory(CreatePoolHandler, _uow, _engine, core.clock, core.ids, _catalogue)
+    create_pool = providers.Factory(
+        CreatePoolHandler, _uow, _engine, core.clock, core.ids, _catalogue, core.settings.provided.max_pools_per_listing
+    )
     get_pool = providers.Factory(GetPoolHandler, _uow, _engine)
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine, _catalogue)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
@@ -294,6 +300,7 @@ class UseCases(containers.DeclarativeContainer):
     authorize_operator = providers.Factory(AuthorizeOperatorHandler, _uow)
     issue_api_key = providers.Factory(IssueApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
     revoke_api_key = providers.Factory(RevokeApiKeyHandler, _uow, core.clock, _catalogue)
+    rotate_api_key = providers.Factory(RotateApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = handle_payment_event
@@ -319,7 +326,15 @@ class UseCases(containers.DeclarativeContainer):
     # Tests override the policies and the jitter with their own.
     relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids, gateways.dead_letters)
     event_types = providers.Singleton(known_event_types)
-    create_webhook_endpoint = providers.Factory(CreateWebhookEndpointHandler, _uow, core.clock, core.ids, event_types)
+    create_webhook_endpoint = providers.Factory(
+        CreateWebhookEndpointHandler,
+        _uow,
+        core.clock,
+        core.ids,
+        event_types,
+        gateways.webhook_targets,
+        core.settings.provided.max_webhook_endpoints,
+    )
     get_webhook_endpoint = providers.Factory(GetWebhookEndpointHandler, _uow)
     list_webhook_endpoints = providers.Factory(ListWebhookEndpointsHandler, _uow)
     delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpointHandler, _uow)

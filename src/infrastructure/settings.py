@@ -87,6 +87,11 @@ class Settings:
     # Whether tenants' webhook URLs may be plain http:// (signed, but readable on the way):
     # from_env allows them in development only; built in code, https:// only.
     webhook_plain_http: Literal["allow", "deny"] = "deny"
+    max_pools_per_listing: int = 2000  # a 500-seat flight, a year of nights of 5 room types
+    max_webhook_endpoints: int = 16  # per tenant, as Stripe allows per account
+    # How long finished records are kept (delivered webhooks, handled Stripe events, sent emails,
+    # relayed outbox events, journaled holds, the fake gateway's taken webhooks), then purged.
+    retention_days: int = 30
     relay_seconds: float = 2.0  # how often the outbox relay runs (0: off)
     delivery_seconds: float = 5.0  # how often due webhook deliveries are sent (0: off)
     notification_seconds: float = 15.0  # how often due emails are sent (0: off)
@@ -179,6 +184,9 @@ class Settings:
             allow_unsafe_fake_payments=env.flag("ALLOW_UNSAFE_FAKE_PAYMENTS", defaults.allow_unsafe_fake_payments),
             webhook_private_targets=env.choice("WEBHOOK_PRIVATE_TARGETS", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
             webhook_plain_http=env.choice("WEBHOOK_PLAIN_HTTP", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
+            max_pools_per_listing=env.integer("MAX_POOLS_PER_LISTING", defaults.max_pools_per_listing, 1, 100_000),
+            max_webhook_endpoints=env.integer("MAX_WEBHOOK_ENDPOINTS", defaults.max_webhook_endpoints, 1, 1000),
+            retention_days=env.integer("RETENTION_DAYS", defaults.retention_days, 1, 3650),
             relay_seconds=env.number("RELAY_SECONDS", defaults.relay_seconds, 0, 3600),
             delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
             notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),

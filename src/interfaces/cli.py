@@ -143,6 +143,31 @@ def revoke_key(key: str) -> None:
     click.echo("API key revoked")
 
 
+@main.command("rotate-key")
+@click.option("--key", prompt="API key to rotate", hide_input=True, help="the plain key (asked for when left out)")
+@click.option(
+    "--keep-old",
+    is_flag=True,
+    help="leave the old key working for a grace period; end it with `holdfast revoke-key` once clients moved",
+)
+def rotate_key(key: str, keep_old: bool) -> None:
+    """Issue a new key for the same tenant and scopes and print it (shown once); the old key is
+    revoked at once unless --keep-old."""
+    from application.use_cases.rotate_api_key import RotateApiKey
+    from domain.errors import DomainError
+
+    async def work(container: Container) -> str:
+        return await container.use_cases.rotate_api_key()(RotateApiKey(key, keep_old))
+
+    try:
+        new = _run(work)
+    except DomainError as exc:
+        click.echo(f"holdfast: {exc.message}", err=True)
+        sys.exit(1)
+    old = "still works: revoke it with holdfast revoke-key" if keep_old else "is revoked"
+    click.echo(f"new API key (shown once): {new}; the old key {old}")
+
+
 @main.command("expire-holds")
 def expire_holds() -> None:
     """Expire due holds once, returning their units."""

@@ -7,20 +7,28 @@ others read the settings, the CLI and the ops files as a deployment would.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from application.errors import UnauthenticatedError
+from application.use_cases.register_tenant import RegisterTenant
+from infrastructure.container import build_container, close_container
 from infrastructure.payments.webhook_signing import sign_event
 from infrastructure.settings import DEV_WEBHOOK_SECRET, Settings, SettingsError
 from interfaces.cli import main as holdfast_cli
 from interfaces.http.app import create_app
-from tests.e2e.conftest import World
-from tests.e2e.helpers import hold, make_listing
+from interfaces.http.strict_body import is_json_content_type
+from tests.e2e.conftest import Api, World
+from tests.e2e.helpers import availability, hold, make_listing
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 PASSWORD = "s3cret-pw"
@@ -151,3 +159,220 @@ def test_the_cli_prints_a_refused_url_masked() -> None:
     assert result.exit_code == 2
     assert "HOLDFAST_DATABASE_URL" in result.output
     assert PASSWORD not in result.output
+
+
+# --- outgoing webhooks (SSRF) and bounds, on an app of the test's own settings ---------------
+
+
+@pytest.fixture
+async def own_app(sqlite_url: str) -> AsyncIterator[Any]:
+    """``await own_app(**settings)``: a tenant's client of an app built with those settings (on
+    SQLite), production-like unless told: nothing in it is allowed that production would refuse."""
+    containers: list[Any] = []
+
+    async def build(**overrides: Any) -> Api:
+        settings = Settings(database_url=sqlite_url, expiry_sweep_seconds=0, **overrides)
+        container = build_container(settings)
+        containers.append(container)
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(settings, container)), base_url="http://t"
+        )
+        key = (await container.use_cases.register_tenant()(RegisterTenant("acme"))).api_key
+        return Api(client, key, None)  # type: ignore[arg-type]
+
+    yield build
+    for container in containers:
+        await close_container(container)
+
+
+def test_settings_built_in_code_refuse_private_targets_and_plain_http() -> None:
+    settings = Settings()
+    assert not settings.allows_private_webhook_targets
+    assert not settings.allows_plain_http_webhooks
+    production = Settings.from_env(PRODUCTION)
+    assert not production.allows_private_webhook_targets
+    assert not production.allows_plain_http_webhooks
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("https://127.0.0.1/hooks", "127.0.0.1 is not a public address"),
+        ("https://localhost:8443/hooks", "is not a public address"),
+        ("https://[::1]/hooks", "::1 is not a public address"),
+        ("https://169.254.169.254/latest/meta-data", "169.254.169.254 is not a public address"),
+        ("http://hooks.example.com/in", "plain http:// is refused"),
+    ],
+)
+async def test_a_target_production_would_never_send_to_is_refused_at_registration(
+    own_app: Any, url: str, why: str
+) -> None:
+    api = await own_app(environment="production", allow_unsafe_fake_payments=True)
+
+    answer = await api.post("/v1/webhook-endpoints", {"url": url})
+
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalid_webhook_url")
+    assert why in answer.json()["detail"]
+    assert (await api.get("/v1/webhook-endpoints")).json()["items"] == []
+
+
+async def test_endpoints_per_tenant_are_capped(own_app: Any) -> None:
+    api = await own_app(max_webhook_endpoints=2)
+    made = [await api.post("/v1/webhook-endpoints", {"url": f"https://hooks{n}.example.com/in"}) for n in range(2)]
+
+    third = await api.post("/v1/webhook-endpoints", {"url": "https://hooks3.example.com/in"})
+
+    assert [answer.status_code for answer in made] == [201, 201]
+    assert (third.status_code, third.json()["code"]) == (409, "too_many_webhook_endpoints")
+    assert len((await api.get("/v1/webhook-endpoints")).json()["items"]) == 2
+
+
+async def test_pools_per_listing_are_capped(own_app: Any) -> None:
+    api = await own_app(max_pools_per_listing=2)
+    listing_id, _ = await make_listing(api, (("a", 5, 100), ("b", 5, 100)))
+
+    third = await api.post(
+        f"/v1/listings/{listing_id}/pools", {"code": "c", "capacity": 5, "unit_price": 100, "currency": "EUR"}
+    )
+
+    assert (third.status_code, third.json()["code"]) == (409, "too_many_pools")
+    assert len((await api.get(f"/v1/listings/{listing_id}/pools")).json()["items"]) == 2
+
+
+async def test_a_listing_and_its_pools_come_a_page_at_a_time(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, tuple((f"p{n}", 1, 100) for n in range(5)))
+
+    shown = (await world.api.get(f"/v1/listings/{listing_id}?limit=2")).json()
+    seen = [pool["id"] for pool in shown["pools"]]
+    cursor = shown["pools_next_cursor"]
+    while cursor is not None:
+        page = (await world.api.get(f"/v1/listings/{listing_id}/pools", params={"limit": 2, "cursor": cursor})).json()
+        seen += [pool["id"] for pool in page["items"]]
+        cursor = page["next_cursor"]
+
+    assert len(shown["pools"]) == 2
+    assert sorted(seen) == sorted(pools.values())  # each once
+    unbounded = await world.api.get(f"/v1/listings/{listing_id}/pools?limit=100000")
+    assert (unbounded.status_code, unbounded.json()["code"]) == (400, "validation_failed")
+
+
+@production_only
+async def test_pools_of_two_currencies_added_at_once_leave_one_currency(world: World) -> None:
+    """The one-currency rule used to be check-then-insert: two pools added at once in two
+    currencies both saw no sibling and both went in. Under the listing's lock, one waits."""
+    listings = [(await make_listing(world.api, ()))[0] for _ in range(10)]
+
+    async def add(listing_id: str, code: str, currency: str) -> int:
+        body = {"code": code, "capacity": 1, "unit_price": 100, "currency": currency}
+        status: int = (await world.api.post(f"/v1/listings/{listing_id}/pools", body)).status_code
+        return status
+
+    results = await asyncio.gather(
+        *(add(listing, code, currency) for listing in listings for code, currency in (("e", "EUR"), ("u", "USD")))
+    )
+
+    assert sorted(results) == [201] * 10 + [400] * 10
+    for listing_id in listings:
+        items = (await world.api.get(f"/v1/listings/{listing_id}/pools")).json()["items"]
+        assert len({pool["unit_price"]["currency"] for pool in items}) == 1
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "text/json", None])
+async def test_a_json_body_under_another_content_type_is_415_and_holds_nothing(
+    world: World, content_type: str | None
+) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 0),))
+    body = json.dumps(
+        {"listing_id": listing_id, "customer_ref": "c", "lines": [{"pool_id": pools["a"], "quantity": 1}]}
+    )
+    headers = {"X-API-Key": world.api.key} | ({} if content_type is None else {"Content-Type": content_type})
+
+    answer = await world.client.post("/v1/holds", content=body, headers=headers)
+
+    assert (answer.status_code, answer.json()["code"]) == (415, "unsupported_media_type")
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert await availability(world.api, listing_id) == {"a": (0, 0, 5)}
+
+
+@pytest.mark.parametrize(
+    ("value", "json_"),
+    [
+        ("application/json", True),
+        (b"application/json", True),
+        ("Application/JSON; charset=utf-8", True),
+        ("application/merge-patch+json", True),
+        ("application/cloudevents+json; charset=UTF-8", True),
+        ("application/+json", False),
+        ("text/plain", False),
+        ("text/json", False),
+        ("application/jsonp", False),
+        ("multipart/form-data; boundary=x", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_what_counts_as_json(value: str | bytes | None, json_: bool) -> None:
+    assert is_json_content_type(value) is json_
+
+
+def test_every_operation_with_a_json_body_documents_415(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"))
+    with_body = [
+        (method, path)
+        for path, item in (app.openapi_schema.paths or {}).items()
+        for method in ("post", "put", "patch", "delete")
+        if (operation := getattr(item, method, None)) is not None and operation.request_body is not None
+    ]
+    undocumented = [
+        (method, path)
+        for method, path in with_body
+        if "415" not in (getattr(app.openapi_schema.paths[path], method).responses or {})  # type: ignore[index]
+    ]
+    assert len(with_body) > 5
+    assert undocumented == []
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+async def _authenticates(database_url: str, key: str) -> bool:
+    container = build_container(Settings(database_url=database_url))
+    try:
+        await container.use_cases.authenticate()(key)
+    except UnauthenticatedError:
+        return False
+    finally:
+        await close_container(container)
+    return True
+
+
+@pytest.mark.parametrize("keep_old", [False, True])
+def test_rotate_key_issues_a_new_key_and_revokes_the_old_unless_kept(sqlite_url: str, keep_old: bool) -> None:
+    env = {"HOLDFAST_DATABASE_URL": sqlite_url}
+    created = CliRunner().invoke(holdfast_cli, ["create-tenant", "acme"], env=env)
+    old = created.output.rsplit("(shown once): ", 1)[1].strip()
+
+    rotated = CliRunner().invoke(
+        holdfast_cli, ["rotate-key", *(["--keep-old"] if keep_old else [])], env=env, input=f"{old}\n"
+    )
+
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.rsplit("(shown once): ", 1)[1].split(";", 1)[0].strip()
+    assert new.startswith("hf_")
+    assert new != old
+    assert old not in rotated.output  # asked for without echo, never printed back
+    assert asyncio.run(_authenticates(sqlite_url, new))
+    assert asyncio.run(_authenticates(sqlite_url, old)) is keep_old
+    if keep_old:  # the grace period ends with revoke-key
+        assert CliRunner().invoke(holdfast_cli, ["revoke-key", "--key", old], env=env).exit_code == 0
+        assert not asyncio.run(_authenticates(sqlite_url, old))
+
+
+def test_an_unknown_or_revoked_key_cannot_be_rotated(sqlite_url: str) -> None:
+    env = {"HOLDFAST_DATABASE_URL": sqlite_url}
+    refused = CliRunner().invoke(holdfast_cli, ["rotate-key", "--key", "hf_nobody"], env=env)
+    assert refused.exit_code == 1
+    assert "not found" in refused.output

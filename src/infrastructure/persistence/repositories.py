@@ -73,6 +73,9 @@ class SqlTenantRepository:
             raise NotFoundError("tenant", tenant_id)
         return Tenant(row.id, row.name, row.created_at)
 
+    async def lock(self, tenant_id: UUID) -> None:
+        await self._session.execute(_locked(select(tenants.c.id).where(tenants.c.id == tenant_id), tenants))
+
     async def find_by_name(self, name: str) -> Tenant | None:
         row = (await self._session.execute(select(tenants).where(tenants.c.name == name))).first()
         return None if row is None else Tenant(row.id, row.name, row.created_at)
@@ -101,6 +104,13 @@ class SqlTenantRepository:
         statement = select(api_keys.c.key_hash, tenants).join(tenants, api_keys.c.tenant_id == tenants.c.id)
         rows = (await self._session.execute(statement.where(api_keys.c.revoked_at.is_(None)))).all()
         return {row.key_hash: Tenant(row.id, row.name, row.created_at) for row in rows}
+
+    async def active_key(self, key_hash: str) -> ApiKeyRecord | None:
+        active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
+        row = (await self._session.execute(select(api_keys).where(active))).first()
+        if row is None:
+            return None
+        return ApiKeyRecord(row.id, row.tenant_id, row.key_hash, row.label, row.created_at, tuple(row.scopes or ()))
 
     async def revoke_key(self, key_hash: str, at: datetime) -> bool:
         active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
@@ -150,6 +160,11 @@ class SqlPoolRepository:
             .order_by(pools.c.created_at, pools.c.code)
         )
         return [pool_from_row(row) for row in (await self._session.execute(statement)).all()]
+
+    async def page_for_listing(self, tenant_id: UUID, listing_id: UUID, page: PageRequest) -> Page[Pool]:
+        mine = select(pools).where(pools.c.listing_id == listing_id, pools.c.tenant_id == tenant_id)
+        rows = (await self._session.execute(_paged(mine, pools, page))).all()
+        return _page_of([pool_from_row(row) for row in rows], page.limit)
 
     async def any_exist(self) -> bool:
         return (await self._session.execute(select(pools.c.id).limit(1))).first() is not None

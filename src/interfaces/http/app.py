@@ -22,7 +22,7 @@ from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
-from interfaces.http.openapi import document_idempotency
+from interfaces.http.openapi import document_idempotency, document_json_bodies
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -106,4 +106,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         logging_config=None,
     )
     document_idempotency(app)
+    document_json_bodies(app)
     return app
