@@ -80,6 +80,7 @@ from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.clock import RandomIds, SystemClock
 from infrastructure.diagnostics import read_build_info
 from infrastructure.idempotency_redis import RedisIdempotencyStore
+from infrastructure.idempotency_sealing import SealedIdempotencyStore
 from infrastructure.inventory.memory import MemoryInventoryEngine
 from infrastructure.inventory.redis_journal import RedisHoldJournal
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
@@ -154,12 +155,17 @@ class Gateways(containers.DeclarativeContainer):
     # With the Redis engine, idempotency records live in Redis too: placing a hold writes nothing
     # to Postgres. The other engines keep them in the system of record.
     idempotency_ttl = providers.Callable(timedelta, hours=settings.provided.idempotency_ttl_hours)
-    _sql_idempotency = providers.Singleton(SqlIdempotencyStore, database=database)
+    # Either way, response bodies are sealed with the client's key (one-time secrets in them).
+    _sql_idempotency = providers.Singleton(
+        SealedIdempotencyStore, providers.Singleton(SqlIdempotencyStore, database=database)
+    )
     idempotency = providers.Selector(
         settings.provided.inventory_engine,
         memory=_sql_idempotency,
         sql=_sql_idempotency,
-        redis=providers.Singleton(RedisIdempotencyStore, redis=redis, ttl=idempotency_ttl),
+        redis=providers.Singleton(
+            SealedIdempotencyStore, providers.Singleton(RedisIdempotencyStore, redis=redis, ttl=idempotency_ttl)
+        ),
     )
     payments = providers.Selector(
         settings.provided.payments,

@@ -18,11 +18,13 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from application.errors import UnauthenticatedError
 from application.use_cases.register_tenant import RegisterTenant
 from infrastructure.container import build_container, close_container
 from infrastructure.payments.webhook_signing import sign_event
+from infrastructure.persistence.idempotency import idempotency_keys
 from infrastructure.settings import DEV_WEBHOOK_SECRET, Settings, SettingsError
 from interfaces.cli import main as holdfast_cli
 from interfaces.http.app import create_app
@@ -376,3 +378,38 @@ def test_an_unknown_or_revoked_key_cannot_be_rotated(sqlite_url: str) -> None:
     refused = CliRunner().invoke(holdfast_cli, ["rotate-key", "--key", "hf_nobody"], env=env)
     assert refused.exit_code == 1
     assert "not found" in refused.output
+
+
+# --- one-time secrets in stored responses --------------------------------------------------
+
+
+async def _stored_idempotency_bytes(world: World) -> bytes:
+    """Everything the idempotency store holds, as a copy of the database or of Redis would."""
+    if world.container.core.settings().inventory_engine == "redis":
+        redis = world.container.gateways.redis()
+        names = [name async for name in redis.scan_iter(match="*:idem:*", _type="HASH")]  # not the age index
+        assert names
+        values = [await redis.hgetall(name) for name in names]
+        return b"".join(names) + b"".join(k + v for record in values for k, v in record.items())
+    async with world.container.gateways.database().transaction() as session:
+        rows = (await session.execute(select(idempotency_keys))).all()
+    assert rows
+    return b"".join(repr(tuple(row)).encode() + bytes(row.response_body or b"") for row in rows)
+
+
+async def test_a_secret_shown_once_is_not_kept_readable_by_the_idempotency_store(world: World) -> None:
+    key = "create-endpoint-7f9c2d1e-5b1a-4c3e-9a0f-2d8e6b4c1a77"
+    body = {"url": "https://hooks.example.com/in"}
+    headers = {"Idempotency-Key": key}
+
+    created = await world.api.post("/v1/webhook-endpoints", body, headers=headers)
+    replayed = await world.api.post("/v1/webhook-endpoints", body, headers=headers)
+
+    secret = created.json()["secret"]
+    assert created.status_code == 201
+    assert (replayed.content, replayed.headers["idempotent-replayed"]) == (created.content, "true")
+    stored = await _stored_idempotency_bytes(world)
+    assert secret.encode() not in stored
+    assert secret.removeprefix("hfwhsec_").encode() not in stored
+    assert key.encode() not in stored  # the key opens the record: it is not kept beside it
+    assert b"hooks.example.com" not in stored  # the whole body is sealed, not only the secret
