@@ -1,4 +1,5 @@
-"""idempotency keys stored as their SHA-256: the key seals the stored response body
+"""idempotency keys stored as their SHA-256 (the key seals the stored response body); when the
+fake gateway queued each webhook (retention)
 
 Revision ID: 0016
 Revises: 0012
@@ -29,6 +30,7 @@ BATCH = 1000
 
 
 def upgrade() -> None:
+    op.add_column("fake_payment_webhooks", sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True))
     connection = op.get_bind()
     rows = connection.execute(sa.select(_keys.c.tenant_id, _keys.c.key)).all()
     for start in range(0, len(rows), BATCH):
@@ -40,3 +42,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(sa.delete(_keys))
+    with op.batch_alter_table("fake_payment_webhooks") as batch:
+        batch.drop_column("queued_at")

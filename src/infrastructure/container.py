@@ -54,6 +54,7 @@ from application.use_cases.manage_jobs import (
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
+from application.use_cases.purge_old_records import PurgeOldRecordsHandler
 from application.use_cases.rebuild_lost_inventory import RebuildLostInventoryHandler
 from application.use_cases.receive_webhook import ReceiveWebhookHandler
 from application.use_cases.reconcile_inventory import InventoryReconciler
@@ -102,6 +103,7 @@ from infrastructure.persistence.cloudevents import known_event_types
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
 from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord, SqlJournalInventoryRecord
+from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from infrastructure.settings import Settings
 
@@ -299,6 +301,12 @@ class UseCases(containers.DeclarativeContainer):
     idempotency_policy = providers.Object(IdempotencyPolicy())  # tests override it for short waits
     idempotency_ttl = providers.Callable(timedelta, hours=core.settings.provided.idempotency_ttl_hours)
     run_idempotently = providers.Factory(RunIdempotentlyHandler, gateways.idempotency, core.clock, idempotency_policy)
+    purge_old_records = providers.Factory(
+        PurgeOldRecordsHandler,
+        providers.Singleton(SqlRetentionStore, gateways.database),
+        core.clock,
+        providers.Callable(timedelta, days=core.settings.provided.retention_days),
+    )
     purge_idempotency_keys = providers.Factory(
         PurgeIdempotencyKeysHandler, gateways.idempotency, core.clock, idempotency_ttl
     )

@@ -186,7 +186,8 @@ class Settings:
             webhook_plain_http=env.choice("WEBHOOK_PLAIN_HTTP", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
             max_pools_per_listing=env.integer("MAX_POOLS_PER_LISTING", defaults.max_pools_per_listing, 1, 100_000),
             max_webhook_endpoints=env.integer("MAX_WEBHOOK_ENDPOINTS", defaults.max_webhook_endpoints, 1, 1000),
-            retention_days=env.integer("RETENTION_DAYS", defaults.retention_days, 1, 3650),
+            # A week at least: Stripe retries a webhook for three days (see purge_old_records).
+            retention_days=env.integer("RETENTION_DAYS", defaults.retention_days, 7, 3650),
             relay_seconds=env.number("RELAY_SECONDS", defaults.relay_seconds, 0, 3600),
             delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
             notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),

@@ -18,19 +18,27 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
-from sqlalchemy import select
+from dependency_injector import providers
+from sqlalchemy import func, select
 
 from application.errors import UnauthenticatedError
 from application.use_cases.register_tenant import RegisterTenant
 from infrastructure.container import build_container, close_container
+from infrastructure.mail.file_sink import FileEmailSender
+from infrastructure.payments.fake_tables import fake_payment_webhooks
 from infrastructure.payments.webhook_signing import sign_event
+from infrastructure.persistence.delivery_tables import notifications, webhook_deliveries
 from infrastructure.persistence.idempotency import idempotency_keys
+from infrastructure.persistence.journal_tables import hold_journal
+from infrastructure.persistence.outbox_tables import outbox
+from infrastructure.persistence.webhook_tables import webhook_events
 from infrastructure.settings import DEV_WEBHOOK_SECRET, Settings, SettingsError
 from interfaces.cli import main as holdfast_cli
 from interfaces.http.app import create_app
 from interfaces.http.strict_body import is_json_content_type
 from tests.e2e.conftest import Api, World
-from tests.e2e.helpers import availability, hold, make_listing
+from tests.e2e.helpers import availability, hold, make_listing, pay
+from tests.fakes.webhook_receiver import webhook_receiver
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 PASSWORD = "s3cret-pw"
@@ -413,3 +421,81 @@ async def test_a_secret_shown_once_is_not_kept_readable_by_the_idempotency_store
     assert secret.removeprefix("hfwhsec_").encode() not in stored
     assert key.encode() not in stored  # the key opens the record: it is not kept beside it
     assert b"hooks.example.com" not in stored  # the whole body is sealed, not only the secret
+
+
+# --- retention -----------------------------------------------------------------------------
+
+
+async def _counts(world: World) -> dict[str, int]:
+    tables = {
+        "webhook_events": webhook_events,
+        "webhook_deliveries": webhook_deliveries,
+        "notifications": notifications,
+        "outbox": outbox,
+        "hold_journal": hold_journal,
+        "fake_payment_webhooks": fake_payment_webhooks,
+    }
+    async with world.container.gateways.database().reading() as session:
+        return {
+            name: int((await session.execute(select(func.count()).select_from(t))).scalar_one())
+            for name, t in tables.items()
+        }
+
+
+async def test_finished_records_are_purged_after_the_retention_and_work_to_do_is_kept(
+    world: World, tmp_path: Path
+) -> None:
+    """The tables that grew for ever: the webhook inbox, the outbox, deliveries, emails, the hold
+    journal and the fake gateway's queued webhooks."""
+    world.container.gateways.email.override(providers.Object(FileEmailSender(tmp_path / "mail", "H <h@example.com>")))
+    async with webhook_receiver() as receiver:
+        await world.api.post("/v1/webhook-endpoints", {"url": receiver.url()})
+        listing_id, pools = await make_listing(world.api, (("a", 5, 2500),))
+        held = (await hold(world.api, listing_id, {pools["a"]: 1})).json()
+        booking = (
+            await world.api.post("/v1/bookings", {"hold_id": held["id"], "contact_email": "ann@example.com"})
+        ).json()
+        await pay(world, booking)  # the inbox gets Stripe's event
+        await world.api.post(f"/v1/bookings/{booking['id']}/cancel")  # a refund: the fake queues a webhook
+        use_cases = world.container.use_cases
+        await use_cases.relay_outbox()()
+        while await use_cases.deliver_webhooks()():
+            pass
+        await use_cases.send_notifications()()
+        if world.container.gateways.hold_journal() is not None:
+            await use_cases.journal_holds()()
+    # Work still to do: an endpoint nothing answers keeps its deliveries pending.
+    await world.api.post("/v1/webhook-endpoints", {"url": "http://127.0.0.1:9/never"})
+    bobs = await hold(world.api, listing_id, {pools["a"]: 1}, customer="bob")
+    assert bobs.status_code == 201, bobs.text
+    later, free_pools = await make_listing(world.api, (("b", 5, 0),))
+    free = (await hold(world.api, later, {free_pools["b"]: 1})).json()
+    await world.api.post("/v1/bookings", {"hold_id": free["id"]})
+    await world.container.use_cases.relay_outbox()()
+    if world.container.gateways.hold_journal() is not None:
+        await world.container.use_cases.journal_holds()()
+    before = await _counts(world)
+
+    world.clock.advance(31 * 24 * 3600)
+    purged = await world.container.use_cases.purge_old_records()()
+    after = await _counts(world)
+
+    for table in ("webhook_events", "webhook_deliveries", "notifications", "outbox", "fake_payment_webhooks"):
+        assert purged[table] > 0, (table, purged)
+        assert after[table] == before[table] - purged[table]
+    pending = await _pending_deliveries(world)
+    assert pending > 0  # the unanswered endpoint's deliveries are still there, with their events
+    assert after["webhook_deliveries"] == pending
+    assert after["outbox"] > 0
+    if world.container.gateways.hold_journal() is not None:
+        assert purged["hold_journal"] > 0
+        assert after["hold_journal"] >= 1, (before, purged)  # bob's hold, still active
+    assert await world.container.use_cases.purge_old_records()() == dict.fromkeys(purged, 0)  # again: nothing
+
+
+async def _pending_deliveries(world: World) -> int:
+    async with world.container.gateways.database().reading() as session:
+        where = webhook_deliveries.c.status == "pending"
+        return int(
+            (await session.execute(select(func.count()).select_from(webhook_deliveries).where(where))).scalar_one()
+        )
