@@ -2,11 +2,11 @@
 and only to the targets ``WebhookTargets`` allows.
 
 A tenant's URL must not reach our own network (metadata services, admin ports, the database):
-its host is resolved once, every address it gave is checked, and the POST connects to the
-checked address itself, with the URL's host name in the ``Host`` header and as the TLS server
-name (so the certificate is still verified for the name). The HTTP client never resolves the
-name again: a host that answers with a public address to the check and a private one to the
-connection (DNS rebinding) cannot slip through.
+its host is resolved once, every address it gave is checked, and the POST's connection goes to
+the checked address itself, while the request is still made to the URL as given (its host in
+the ``Host`` header, as the TLS server name and in the certificate check). The HTTP client never
+resolves the name again: a host that answers with a public address to the check and a private
+one to the connection (DNS rebinding) cannot slip through.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import asyncio
 import ipaddress
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from application.ports.outgoing_webhooks import HttpAnswer
@@ -38,14 +40,65 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(sockaddr[0]) for *_, sockaddr in infos))
 
 
+# (host, port) -> the checked address, for the request this task is sending (see _PinnedBackend)
+_PINNED: ContextVar[dict[tuple[str, int], str] | None] = ContextVar("pinned_webhook_addresses", default=None)
+
+
 @dataclass(frozen=True, slots=True)
 class Pinned:
-    """Where to connect (the URL with its host replaced by the checked address) and what to tell
-    the server it is talking to."""
+    """A URL's host, port and the checked address to connect to for them."""
 
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
+    host: str
+    port: int
+    address: str
+
+
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to the address checked for the host and port being sent to,
+    never resolving a name: the connection pool stays keyed by host name (so the TLS server name
+    and the certificate check are the URL's host, and a connection is reused only for that
+    host), while the socket goes to the checked address."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = (_PINNED.get() or {}).get((host, port))
+        if address is None:
+            raise httpcore.ConnectError(f"{host}:{port} was not checked before connecting")
+        return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("webhooks are not sent to unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _pinned_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport on a pool whose connections go through ``_PinnedBackend`` (httpx takes
+    no network backend of its own, so its pool is replaced by an equal one that does)."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=_PinnedBackend(),
+    )
+    return transport
 
 
 class WebhookTargets:
@@ -84,21 +137,12 @@ class WebhookTargets:
         for address in addresses:
             if not self._private_targets and not ipaddress.ip_address(address.split("%", 1)[0]).is_global:
                 return f"{address} is not a public address"
-        return _pinned(parts, addresses[0], port)
+        return Pinned(host, port, addresses[0])
 
     def _scheme_refusal(self, url: str) -> str | None:
         if urlsplit(url).scheme == "http" and not self._plain_http:
             return "plain http:// is refused here: use https://"
         return None
-
-
-def _pinned(parts: Any, address: str, port: int) -> Pinned:
-    literal = f"[{address}]" if ":" in address else address
-    netloc = literal if parts.port is None else f"{literal}:{port}"
-    host_header = parts.netloc.rpartition("@")[2]  # what the URL names, port included
-    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
-    url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-    return Pinned(url, {"Host": host_header}, extensions)
 
 
 class HttpxWebhookSender:
@@ -120,7 +164,9 @@ class HttpxWebhookSender:
             timeout=httpx.Timeout(timeout_seconds, connect=connect_seconds),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+            # No proxies from the environment either: a proxy would resolve the name itself.
+            transport=_pinned_transport(httpx.Limits(max_connections=64, max_keepalive_connections=16)),
+            trust_env=False,
         )
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> HttpAnswer:
@@ -128,13 +174,14 @@ class HttpxWebhookSender:
         target = await self.targets.pin(url)
         if isinstance(target, str):
             return HttpAnswer(None, f"not sent: {target}", _elapsed_ms(started))
+        pinned = _PINNED.set({(target.host, target.port): target.address})
         try:
-            response = await self._client.post(
-                target.url, content=body, headers={**headers, **target.headers}, extensions=target.extensions
-            )
+            response = await self._client.post(url, content=body, headers=dict(headers))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a URL taken before the edge refused it
             # describe(): short and printable, since the message may quote what the endpoint sent
             return HttpAnswer(None, describe(exc), _elapsed_ms(started))
+        finally:
+            _PINNED.reset(pinned)
         error = None if response.is_success else f"HTTP {response.status_code}"
         return HttpAnswer(response.status_code, error, _elapsed_ms(started))
 
