@@ -163,8 +163,7 @@ def _failing_warning(job: FailingJob) -> str:
 
 def scrub_passwords(reason: str | None, settings: Settings) -> str | None:
     """A driver's error may quote the URL it was given: its password must not ride along."""
-    for url in (settings.database_url, settings.redis_url):
-        password = urlsplit(url).password if url else None
-        if reason is not None and password:
-            reason = reason.replace(password, MASK)
+    passwords = {urlsplit(url).password for url in (settings.database_url, settings.redis_url) if url}
+    for password in sorted(filter(None, passwords), key=len, reverse=True):  # one inside another: longest first
+        reason = None if reason is None else reason.replace(password, MASK)
     return reason

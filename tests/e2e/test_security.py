@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from application.errors import UnauthenticatedError
 from application.use_cases.register_tenant import RegisterTenant
+from infrastructure import startup
 from infrastructure.container import build_container, close_container
 from infrastructure.mail.file_sink import FileEmailSender
 from infrastructure.payments.fake_tables import fake_payment_webhooks
@@ -499,3 +500,21 @@ async def _pending_deliveries(world: World) -> int:
         return int(
             (await session.execute(select(func.count()).select_from(webhook_deliveries).where(where))).scalar_one()
         )
+
+
+def test_a_start_up_reason_quoting_a_url_is_masked() -> None:
+    """A driver may put the URL it was given in its error; the start-up wait logs that reason and
+    exits with it, so the URLs' passwords are masked in it first."""
+    settings = Settings(
+        database_url=f"postgresql+asyncpg://holdfast:{PASSWORD}@db:5432/holdfast",
+        redis_url=f"redis://:{PASSWORD}2@cache:6379/0",
+    )
+
+    async def probe() -> str:
+        return f"cannot reach postgresql://holdfast:{PASSWORD}@db:5432 nor redis://:{PASSWORD}2@cache"
+
+    reason = asyncio.run(startup._scrubbed(probe, settings)())
+
+    assert reason is not None
+    assert PASSWORD not in reason
+    assert reason == "cannot reach postgresql://holdfast:***@db:5432 nor redis://:***@cache"
