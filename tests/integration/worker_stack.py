@@ -174,6 +174,8 @@ async def stack(postgres_url: str, redis_url: str, tmp_path: Path) -> AsyncItera
         expiry_sweep_seconds=0,
         webhook_retry_seconds=0,
         db_pool_size=5,
+        webhook_private_targets="allow",  # as the workers' env: the receivers listen on loopback,
+        webhook_plain_http="allow",  # over plain http
     )
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=1))  # what the app makes is due for the workers
     container = build_container(settings)
