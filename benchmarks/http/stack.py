@@ -147,6 +147,9 @@ def production(engine: str, processes: int, logs: Path) -> Iterator[Fleet]:
             "HOLDFAST_INVENTORY_ENGINE": engine,
             "HOLDFAST_JOBS": "saq",
             "HOLDFAST_PAYMENTS": "fake",
+            # Production refuses the fake gateway unless told: no money moves in a benchmark.
+            "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
+            "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_holdfast_benchmarks_only",
             "HOLDFAST_WORKERS": "1",  # one process a port, as the ceiling runs
         }
         with holdfast(settings, processes, logs) as fleet:

@@ -49,8 +49,22 @@ as_pg_owner() {
 database_url() { echo "postgresql://postgres@127.0.0.1:$PG_PORT/$DB_NAME"; }
 redis_url() { echo "redis://127.0.0.1:$REDIS_PORT/0"; }
 
+# The fake gateway's webhook secret for this stack: random, made on first use, kept with its data.
+stack_webhook_secret() {
+    local file="$STACK/webhook-secret"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$STACK"
+        (umask 077 && printf 'whsec_%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$file")
+    fi
+    head -n 1 "$file"
+}
+
 # The production profile, pointed at this stack. Payments stay fake unless the caller exported
 # HOLDFAST_PAYMENTS=stripe with its keys: no real Stripe account is needed to try the stack.
+# Production refuses the fake gateway unless told it is unsafe and meant: this stack listens on
+# loopback only and moves no money, so it says so, and signs the fake "Stripe" webhooks with a
+# secret of its own (made once, in $STACK/webhook-secret), never the published development one.
+# /v1/dev is not served in production: pay with the fake gateway from a script, or use `make run`.
 export_profile() {
     export HOLDFAST_ENV=production
     export HOLDFAST_DATABASE_URL
@@ -62,6 +76,11 @@ export_profile() {
     # so two ports make two processes, as on a 2-core machine; export HOLDFAST_WORKERS for more.
     export HOLDFAST_WORKERS="${HOLDFAST_WORKERS:-1}"
     export HOLDFAST_PAYMENTS="${HOLDFAST_PAYMENTS:-fake}"
+    if [ "$HOLDFAST_PAYMENTS" = fake ]; then
+        export HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS=true
+        export HOLDFAST_STRIPE_WEBHOOK_SECRET
+        HOLDFAST_STRIPE_WEBHOOK_SECRET="${HOLDFAST_STRIPE_WEBHOOK_SECRET:-$(stack_webhook_secret)}"
+    fi
     export HOLDFAST_HOST=127.0.0.1
     # Jobs go to SAQ on the stack's Redis, for the APIs too: they enqueue, the worker runs them
     # (an API on the in-process queue would run its own copy of every cron job).

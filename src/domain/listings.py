@@ -7,12 +7,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from domain.errors import InvalidValueError
+from domain.errors import ConflictError, InvalidValueError
 from domain.money import Money
 
 MAX_CAPACITY = 1_000_000
 MAX_HOLD_TTL_SECONDS = 24 * 3600
 DEFAULT_HOLD_TTL_SECONDS = 600
+
+
+class TooManyPoolsError(ConflictError):
+    """The listing has as many pools as a listing may have (``HOLDFAST_MAX_POOLS_PER_LISTING``)."""
+
+    code = "too_many_pools"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a listing has at most {limit} pools")
+        self.limit = limit
 
 
 class ListingKind(enum.StrEnum):

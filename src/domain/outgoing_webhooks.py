@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from domain.errors import InvalidValueError
+from domain.errors import ConflictError, InvalidValueError
 from domain.webhooks import backoff
 
 ALL_EVENTS = "*"
@@ -39,6 +39,16 @@ class InvalidWebhookUrlError(InvalidValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__("url", message)
+
+
+class TooManyWebhookEndpointsError(ConflictError):
+    """The tenant has as many endpoints as a tenant may have (``HOLDFAST_MAX_WEBHOOK_ENDPOINTS``)."""
+
+    code = "too_many_webhook_endpoints"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a tenant has at most {limit} webhook endpoints: delete one first")
+        self.limit = limit
 
 
 class UnknownEventTypeError(InvalidValueError):

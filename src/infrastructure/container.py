@@ -55,6 +55,7 @@ from application.use_cases.manage_jobs import (
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
+from application.use_cases.purge_old_records import PurgeOldRecordsHandler
 from application.use_cases.rebuild_lost_inventory import RebuildLostInventoryHandler
 from application.use_cases.receive_webhook import ReceiveWebhookHandler
 from application.use_cases.reconcile_inventory import InventoryReconciler
@@ -68,6 +69,7 @@ from application.use_cases.resize_pool import ResizePoolHandler
 from application.use_cases.retry_refunds import RetryRequestedRefundsHandler
 from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
 from application.use_cases.revoke_api_key import RevokeApiKeyHandler
+from application.use_cases.rotate_api_key import RotateApiKeyHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
@@ -81,6 +83,7 @@ from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.clock import RandomIds, SystemClock
 from infrastructure.diagnostics import read_build_info
 from infrastructure.idempotency_redis import RedisIdempotencyStore
+from infrastructure.idempotency_sealing import SealedIdempotencyStore
 from infrastructure.inventory.memory import MemoryInventoryEngine
 from infrastructure.inventory.redis_journal import RedisHoldJournal
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
@@ -102,6 +105,7 @@ from infrastructure.persistence.cloudevents import known_event_types
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
 from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord, SqlJournalInventoryRecord
+from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from infrastructure.settings import Settings
 
@@ -162,12 +166,17 @@ class Gateways(containers.DeclarativeContainer):
     # With the Redis engine, idempotency records live in Redis too: placing a hold writes nothing
     # to Postgres. The other engines keep them in the system of record.
     idempotency_ttl = providers.Callable(timedelta, hours=settings.provided.idempotency_ttl_hours)
-    _sql_idempotency = providers.Singleton(SqlIdempotencyStore, database=database)
+    # Either way, response bodies are sealed with the client's key (one-time secrets in them).
+    _sql_idempotency = providers.Singleton(
+        SealedIdempotencyStore, providers.Singleton(SqlIdempotencyStore, database=database)
+    )
     idempotency = providers.Selector(
         settings.provided.inventory_engine,
         memory=_sql_idempotency,
         sql=_sql_idempotency,
-        redis=providers.Singleton(RedisIdempotencyStore, redis=redis, ttl=idempotency_ttl),
+        redis=providers.Singleton(
+            SealedIdempotencyStore, providers.Singleton(RedisIdempotencyStore, redis=redis, ttl=idempotency_ttl)
+        ),
     )
     payments = providers.Selector(
         settings.provided.payments,
@@ -183,8 +192,11 @@ class Gateways(containers.DeclarativeContainer):
     tracer_provider = providers.Singleton(tracing.tracer_provider, settings)
     # Tenants' outgoing webhooks: one pooled client per process, closed with the container.
     webhook_sender = providers.Singleton(
-        HttpxWebhookSender, private_targets=settings.provided.allows_private_webhook_targets
+        HttpxWebhookSender,
+        private_targets=settings.provided.allows_private_webhook_targets,
+        plain_http=settings.provided.allows_plain_http_webhooks,
     )
+    webhook_targets = webhook_sender.provided.targets  # registration checks as the sender does
     _email_from = settings.provided.email_from
     email = providers.Selector(
         settings.provided.email,
@@ -246,7 +258,9 @@ class UseCases(containers.DeclarativeContainer):
     create_listing = providers.Factory(CreateListingHandler, _uow, core.clock, core.ids)
     get_listing = providers.Factory(GetListingHandler, _uow)
     list_listings = providers.Factory(ListListingsHandler, _uow)
-    create_pool = providers.Factory(CreatePoolHandler, _uow, _engine, core.clock, core.ids, _catalogue)
+    create_pool = providers.Factory(
+        CreatePoolHandler, _uow, _engine, core.clock, core.ids, _catalogue, core.settings.provided.max_pools_per_listing
+    )
     get_pool = providers.Factory(GetPoolHandler, _uow, _engine)
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine, _catalogue)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
@@ -305,6 +319,12 @@ class UseCases(containers.DeclarativeContainer):
     idempotency_policy = providers.Object(IdempotencyPolicy())  # tests override it for short waits
     idempotency_ttl = providers.Callable(timedelta, hours=core.settings.provided.idempotency_ttl_hours)
     run_idempotently = providers.Factory(RunIdempotentlyHandler, gateways.idempotency, core.clock, idempotency_policy)
+    purge_old_records = providers.Factory(
+        PurgeOldRecordsHandler,
+        providers.Singleton(SqlRetentionStore, gateways.database),
+        core.clock,
+        providers.Callable(timedelta, days=core.settings.provided.retention_days),
+    )
     purge_idempotency_keys = providers.Factory(
         PurgeIdempotencyKeysHandler, gateways.idempotency, core.clock, idempotency_ttl
     )
@@ -312,6 +332,7 @@ class UseCases(containers.DeclarativeContainer):
     authorize_operator = providers.Factory(AuthorizeOperatorHandler, _uow)
     issue_api_key = providers.Factory(IssueApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
     revoke_api_key = providers.Factory(RevokeApiKeyHandler, _uow, core.clock, _catalogue)
+    rotate_api_key = providers.Factory(RotateApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = handle_payment_event
@@ -337,7 +358,15 @@ class UseCases(containers.DeclarativeContainer):
     # Tests override the policies and the jitter with their own.
     relay_outbox = providers.Factory(RelayOutboxHandler, _uow, core.clock, core.ids, gateways.dead_letters)
     event_types = providers.Singleton(known_event_types)
-    create_webhook_endpoint = providers.Factory(CreateWebhookEndpointHandler, _uow, core.clock, core.ids, event_types)
+    create_webhook_endpoint = providers.Factory(
+        CreateWebhookEndpointHandler,
+        _uow,
+        core.clock,
+        core.ids,
+        event_types,
+        gateways.webhook_targets,
+        core.settings.provided.max_webhook_endpoints,
+    )
     get_webhook_endpoint = providers.Factory(GetWebhookEndpointHandler, _uow)
     list_webhook_endpoints = providers.Factory(ListWebhookEndpointsHandler, _uow)
     delete_webhook_endpoint = providers.Factory(DeleteWebhookEndpointHandler, _uow)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -24,15 +24,14 @@ from redis.asyncio import Redis
 
 from application.ports.jobs import FailingJob, JobRoundStore
 from infrastructure.health import PROBE_TIMEOUT_SECONDS, database_ready, redis_ready
+from infrastructure.log_masking import MASK, mask_url
 from infrastructure.migrations import alembic_config
 from infrastructure.persistence.database import Database
 from infrastructure.resources import CHECKOUT
 from infrastructure.settings import Settings
 
-MASK = "***"
 UNKNOWN = "unknown"
 _SECRET_KIND = re.compile(r"^[a-z]+_(?:test_|live_)?")
-_SECRET_URL_PARAMS = {"password", "pass", "passwd"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,21 +111,6 @@ async def version_report(build: BuildInfo, database: Database) -> VersionReport:
     return VersionReport(build.version, build.commit, build.migration_head, revision, build.python)
 
 
-def mask_url(url: str | None) -> str | None:
-    """The URL with its password (in the user info or the query) replaced by ***."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    userinfo, at, hostinfo = parts.netloc.rpartition("@")
-    if at and ":" in userinfo:
-        url = url.replace(parts.netloc, f"{userinfo.partition(':')[0]}:{MASK}@{hostinfo}", 1)
-    if parts.query:
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-        query = urlencode([(k, MASK if k.lower() in _SECRET_URL_PARAMS else v) for k, v in pairs], safe="*")
-        url = url.replace(f"?{parts.query}", f"?{query}", 1)
-    return url
-
-
 def mask_secret(secret: str | None) -> str | None:
     """``sk_test_…WXYZ``: the kind of key and its last four; just the kind when it is too short."""
     if secret is None:
@@ -154,7 +138,7 @@ async def env_sanity(
         checks["redis"] = await redis_ready(redis)
     revision = await database_revision(database) if checks["database"] is None else None
     state = MigrationState(head, revision, revision == head)
-    checks = {name: _scrub(reason, settings) for name, reason in checks.items()}
+    checks = {name: scrub_passwords(reason, settings) for name, reason in checks.items()}
     warnings = [f"{name} is unreachable: {reason}" for name, reason in checks.items() if reason is not None]
     if not state.at_head:
         warnings.append(f"the database is at revision {revision or 'none'}, not at the migration head {head}")
@@ -178,10 +162,9 @@ def _failing_warning(job: FailingJob) -> str:
     return f"job {job.job} failed its last {job.rounds} rounds in a row (since {since}): {last}"
 
 
-def _scrub(reason: str | None, settings: Settings) -> str | None:
+def scrub_passwords(reason: str | None, settings: Settings) -> str | None:
     """A driver's error may quote the URL it was given: its password must not ride along."""
-    for url in (settings.database_url, settings.redis_url):
-        password = urlsplit(url).password if url else None
-        if reason is not None and password:
-            reason = reason.replace(password, MASK)
+    passwords = {urlsplit(url).password for url in (settings.database_url, settings.redis_url) if url}
+    for password in sorted(filter(None, passwords), key=len, reverse=True):  # one inside another: longest first
+        reason = None if reason is None else reason.replace(password, MASK)
     return reason

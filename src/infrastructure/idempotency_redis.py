@@ -13,7 +13,6 @@ no purge ever run, Redis still forgets them once clients no longer have the righ
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from uuid import UUID, uuid4
 from redis.asyncio import Redis
 
 from application.ports.idempotency import Claim, IdempotencyRecord, StoredResponse
+from infrastructure.idempotency_sealing import record_name
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -127,7 +127,7 @@ class RedisIdempotencyStore:
         return await self._redis.zrangebyscore(self._index, "-inf", f"({cutoff}", start=offset, num=PURGE_BATCH)
 
     def _key(self, tenant_id: UUID, key: str) -> str:
-        return f"{self._prefix}:idem:{{{tenant_id}}}:{hashlib.sha256(key.encode()).hexdigest()}"
+        return f"{self._prefix}:idem:{{{tenant_id}}}:{record_name(key)}"
 
 
 def _us(moment: datetime) -> int:

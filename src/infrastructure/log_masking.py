@@ -19,8 +19,10 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 MASK = "***"
+_SECRET_URL_PARAMS = {"password", "pass", "passwd"}
 _EMAIL = re.compile(r"(?<![\w.%+-])([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 # Not inside a word, an id or a hex string; "12345678-1234-..." (a UUID's head) never matches
 # because a dash or a digit follows any candidate.
@@ -120,3 +122,25 @@ def _mask_card(match: re.Match[str]) -> str:
         else:
             masked.append(char)
     return "".join(masked)
+
+
+def mask_url(url: str | None) -> str | None:
+    """The URL with its password (in the user info or the query) replaced by ***.
+
+    Parsed by hand, not by ``urlsplit``: the URLs masked here are often the malformed ones
+    (a missing or wrong scheme, a port that is not a number) a settings error quotes.
+    """
+    if url is None:
+        return None
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    userinfo, at, after = rest.rpartition("@")
+    if at and ":" in userinfo:
+        rest = f"{userinfo.partition(':')[0]}:{MASK}@{after}"
+    head, question, query = rest.partition("?")
+    if question:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, MASK if k.lower() in _SECRET_URL_PARAMS else v) for k, v in pairs], safe="*")
+        rest = f"{head}?{query}"
+    return f"{scheme}{sep}{rest}"

@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import urlsplit
 
+from infrastructure.log_masking import mask_url
+
 ENGINES = ("memory", "sql", "redis")
 ENVIRONMENTS = ("development", "production")
 PAYMENTS = ("fake", "stripe")
 JOB_QUEUES = ("in-process", "saq")
-# What the fake gateway signs its webhooks with when no secret is set: never a real one.
+# What the fake gateway signs its webhooks with in development when no secret is set: public,
+# so never used outside development (see Settings.webhook_secret).
 DEV_WEBHOOK_SECRET = "whsec_holdfast_development_only"
+# Outside development, a Settings built in code without a secret (tests, embedding) gets one
+# of this process's own: nobody else can sign with it. from_env asks for a real one instead.
+_PROCESS_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 OTEL_MODES = ("off", "console", "otlp")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/holdfast.db"
@@ -69,9 +77,21 @@ class Settings:
     email_from: str = DEFAULT_EMAIL_FROM
     jobs: Literal["in-process", "saq"] = "in-process"  # saq: `holdfast worker` runs them, on Redis
     worker_concurrency: int = 10
+    # Production refuses the fake gateway (anyone could "pay" through it) unless this says the
+    # operator knows: a load test, a staging copy with no real money.
+    allow_unsafe_fake_payments: bool = False
     # Whether tenants' webhooks may go to loopback, private or link-local addresses (SSRF guard):
-    # `allow` in development (a receiver on this machine), `deny` in production unless set.
-    webhook_private_targets: Literal["allow", "deny"] = "allow"
+    # from_env allows them in development (a receiver on this machine); built in code, and in
+    # production unless set, they are refused.
+    webhook_private_targets: Literal["allow", "deny"] = "deny"
+    # Whether tenants' webhook URLs may be plain http:// (signed, but readable on the way):
+    # from_env allows them in development only; built in code, https:// only.
+    webhook_plain_http: Literal["allow", "deny"] = "deny"
+    max_pools_per_listing: int = 2000  # a 500-seat flight, a year of nights of 5 room types
+    max_webhook_endpoints: int = 16  # per tenant, as Stripe allows per account
+    # How long finished records are kept (delivered webhooks, handled Stripe events, sent emails,
+    # relayed outbox events, journaled holds, the fake gateway's taken webhooks), then purged.
+    retention_days: int = 30
     relay_seconds: float = 2.0  # how often the outbox relay runs (0: off)
     delivery_seconds: float = 5.0  # how often due webhook deliveries are sent (0: off)
     notification_seconds: float = 15.0  # how often due emails are sent (0: off)
@@ -112,16 +132,32 @@ class Settings:
         return self.webhook_private_targets == "allow"
 
     @property
+    def serves_dev_routes(self) -> bool:
+        """/v1/dev plays the customer paying: in development with the fake gateway, never in
+        production (even with fake payments allowed there)."""
+        return self.payments == "fake" and self.environment == "development"
+
+    @property
+    def allows_plain_http_webhooks(self) -> bool:
+        return self.webhook_plain_http == "allow"
+
+    @property
     def webhook_secret(self) -> str:
-        """Stripe's signing secret; with fake payments and none set, a fixed development one."""
-        return self.stripe_webhook_secret or DEV_WEBHOOK_SECRET
+        """Stripe's signing secret. With fake payments and none set: the public development one in
+        development only; elsewhere this process's own random one (from_env requires a real one
+        there, since several processes must agree on it)."""
+        if self.stripe_webhook_secret:
+            return self.stripe_webhook_secret
+        return DEV_WEBHOOK_SECRET if self.environment == "development" else _PROCESS_WEBHOOK_SECRET
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Reader(os.environ if environ is None else environ)
         defaults = cls()
-        # Tenants' webhooks to our own network: a development receiver is local, production's never is.
-        private_default = "allow" if (env.optional("ENV") or "development").lower() == "development" else "deny"
+        # Tenants' webhooks to our own network, or unencrypted: a development receiver is local
+        # and plain http; production's are neither.
+        development = (env.optional("ENV") or "development").lower() == "development"
+        webhook_default = "allow" if development else "deny"
         settings = cls(
             host=env.text("HOST", defaults.host),
             port=env.integer("PORT", defaults.port, 1, 65535),
@@ -148,7 +184,13 @@ class Settings:
             smtp_url=_smtp_url(env.optional("SMTP_URL")),
             email_from=_email_from(env.text("EMAIL_FROM", defaults.email_from)),
             jobs=env.choice("JOBS", defaults.jobs, JOB_QUEUES),  # type: ignore[arg-type]
-            webhook_private_targets=env.choice("WEBHOOK_PRIVATE_TARGETS", private_default, ("allow", "deny")),  # type: ignore[arg-type]
+            allow_unsafe_fake_payments=env.flag("ALLOW_UNSAFE_FAKE_PAYMENTS", defaults.allow_unsafe_fake_payments),
+            webhook_private_targets=env.choice("WEBHOOK_PRIVATE_TARGETS", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
+            webhook_plain_http=env.choice("WEBHOOK_PLAIN_HTTP", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
+            max_pools_per_listing=env.integer("MAX_POOLS_PER_LISTING", defaults.max_pools_per_listing, 1, 100_000),
+            max_webhook_endpoints=env.integer("MAX_WEBHOOK_ENDPOINTS", defaults.max_webhook_endpoints, 1, 1000),
+            # A week at least: Stripe retries a webhook for three days (see purge_old_records).
+            retention_days=env.integer("RETENTION_DAYS", defaults.retention_days, 7, 3650),
             relay_seconds=env.number("RELAY_SECONDS", defaults.relay_seconds, 0, 3600),
             delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
             notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),
@@ -177,6 +219,7 @@ class Settings:
         if settings.jobs == "saq" and settings.redis_url is None:
             raise SettingsError("HOLDFAST_JOBS=saq needs HOLDFAST_REDIS_URL")
         _check_stripe(settings)
+        _check_fake_payments(settings)
         if settings.email == "smtp" and settings.smtp_url is None:
             raise SettingsError("HOLDFAST_EMAIL=smtp needs HOLDFAST_SMTP_URL")
         if settings.otel == "otlp" and settings.otel_endpoint is None:
@@ -215,6 +258,14 @@ class _Reader:
             raise SettingsError(f"HOLDFAST_{name} must be a number from {low} to {high}, got {raw!r}")
         return value
 
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.optional(name)
+        if raw is None:
+            return default
+        if raw.lower() not in FLAGS:
+            raise SettingsError(f"HOLDFAST_{name} must be true or false, got {raw!r}")
+        return FLAGS[raw.lower()]
+
     def choice(self, name: str, default: str, choices: tuple[str, ...], upper: bool = False) -> str:
         raw = self.optional(name)
         if raw is None:
@@ -228,17 +279,29 @@ class _Reader:
 def _database_url(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+            return _with_port("DATABASE_URL", "postgresql+asyncpg://" + url.removeprefix(prefix))
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
-        return url
+        return _with_port("DATABASE_URL", url)
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
-    raise SettingsError(f"HOLDFAST_DATABASE_URL must be a postgresql:// or sqlite:// URL, got {url!r}")
+    raise SettingsError(f"HOLDFAST_DATABASE_URL must be a postgresql:// or sqlite:// URL, got {mask_url(url)!r}")
 
 
 def _redis_url(url: str | None) -> str | None:
     if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError(f"HOLDFAST_REDIS_URL must be a redis:// URL, got {url!r}")
+        raise SettingsError(f"HOLDFAST_REDIS_URL must be a redis:// URL, got {mask_url(url)!r}")
+    return None if url is None else _with_port("REDIS_URL", url)
+
+
+def _with_port(name: str, url: str) -> str:
+    """A port that is not a number would fail later, in the driver, with a traceback; every
+    message quoting the URL masks its password (it is in the URL)."""
+    try:
+        urlsplit(url).port  # noqa: B018 - parsed for the error
+    except ValueError:
+        raise SettingsError(
+            f"HOLDFAST_{name} has a port that is not a number from 0 to 65535: {mask_url(url)!r}"
+        ) from None
     return url
 
 
@@ -251,7 +314,7 @@ def _prefixed(name: str, value: str | None, prefixes: tuple[str, ...]) -> str | 
 
 def _http_url(name: str, url: str | None) -> str | None:
     if url is not None and not url.startswith(("http://", "https://")):
-        raise SettingsError(f"HOLDFAST_{name} must be an http:// or https:// URL, got {url!r}")
+        raise SettingsError(f"HOLDFAST_{name} must be an http:// or https:// URL, got {mask_url(url)!r}")
     return url.rstrip("/") if url else None
 
 
@@ -264,6 +327,25 @@ def _check_stripe(settings: Settings) -> None:
     ):
         if value is None:
             raise SettingsError(f"HOLDFAST_PAYMENTS=stripe needs HOLDFAST_{name}")
+
+
+def _check_fake_payments(settings: Settings) -> None:
+    """Outside development the fake gateway is a door: anyone with a key "pays" through it. It
+    is refused unless the operator says it is unsafe and meant, and then its webhooks are
+    signed with the operator's secret, never the published development one."""
+    if settings.payments != "fake" or settings.environment == "development":
+        return
+    if not settings.allow_unsafe_fake_payments:
+        raise SettingsError(
+            f"HOLDFAST_ENV={settings.environment} refuses HOLDFAST_PAYMENTS=fake (no real money moves, "
+            "anyone can pay): use HOLDFAST_PAYMENTS=stripe, or set HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS=true "
+            "for a test deployment"
+        )
+    if settings.stripe_webhook_secret is None:
+        raise SettingsError(
+            "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS outside development needs HOLDFAST_STRIPE_WEBHOOK_SECRET "
+            "(whsec_..., the same for every process): the development one is public"
+        )
 
 
 def _smtp_url(url: str | None) -> str | None:

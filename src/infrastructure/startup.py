@@ -20,7 +20,7 @@ from loguru import logger
 from redis.asyncio import Redis
 
 from domain.webhooks import backoff
-from infrastructure.diagnostics import migration_head
+from infrastructure.diagnostics import migration_head, scrub_passwords
 from infrastructure.health import current_revision, database_ready, redis_ready
 from infrastructure.migrations import schema_problem
 from infrastructure.persistence.database import Database
@@ -41,17 +41,34 @@ async def check_startup(settings: Settings) -> None:
     limit = settings.startup_wait_seconds
     give_up = time.monotonic() + limit  # one wait for all of them
     try:
-        await _wait_for("the database", "HOLDFAST_DATABASE_URL", lambda: database_ready(database), give_up, limit)
+        await _wait_for(
+            "the database",
+            "HOLDFAST_DATABASE_URL",
+            _scrubbed(lambda: database_ready(database), settings),
+            give_up,
+            limit,
+        )
         if redis is not None:
-            await _wait_for("Redis", "HOLDFAST_REDIS_URL", lambda: redis_ready(redis), give_up, limit)
-        await _check_schema(database, give_up, limit)
+            await _wait_for(
+                "Redis", "HOLDFAST_REDIS_URL", _scrubbed(lambda: redis_ready(redis), settings), give_up, limit
+            )
+        await _check_schema(database, give_up, limit, settings)
     finally:
         if redis is not None:
             await redis.aclose()
         await database.dispose()
 
 
-async def _check_schema(database: Database, give_up: float, limit: float) -> None:
+def _scrubbed(probe: Callable[[], Awaitable[str | None]], settings: Settings) -> Callable[[], Awaitable[str | None]]:
+    """The probe, with the URLs' passwords masked in its reason (a driver may quote its URL)."""
+
+    async def scrubbed() -> str | None:
+        return scrub_passwords(await probe(), settings)
+
+    return scrubbed
+
+
+async def _check_schema(database: Database, give_up: float, limit: float, settings: Settings) -> None:
     """Refuse a schema that is not at the code's head at once; a read that fails or is slow (a
     busy machine) is only a reason to try again within the same wait."""
     problems: list[str | None] = []
@@ -65,7 +82,7 @@ async def _check_schema(database: Database, give_up: float, limit: float) -> Non
         problems.append(schema_problem(revision, migration_head()))
         return None
 
-    await _wait_for("the database's schema", "HOLDFAST_DATABASE_URL", read, give_up, limit)
+    await _wait_for("the database's schema", "HOLDFAST_DATABASE_URL", _scrubbed(read, settings), give_up, limit)
     if problems[-1] is not None:
         raise StartupError(problems[-1])
 

@@ -112,9 +112,13 @@ async def _database_revision(url: str) -> str | None:
 
 @main.command("seed-demo")
 def seed_demo() -> None:
-    """Load the demo tenant, a show, a flight and a property (once)."""
+    """Load the demo tenant, a show, a flight and a property (once); development only."""
     from interfaces.demo import load_demo
 
+    if (environment := _settings().environment) != "development":
+        # The demo key is published in the README: in production it would open the demo tenant to anyone.
+        click.echo(f"holdfast: seed-demo refused: HOLDFAST_ENV={environment} (the demo API key is public)", err=True)
+        sys.exit(2)
     key, created = _run(load_demo)
     click.echo(("demo data loaded" if created else "demo data already present") + f"; demo API key: {key}")
 
@@ -160,6 +164,31 @@ def revoke_key(key: str) -> None:
 
     _run(work)
     click.echo("API key revoked")
+
+
+@main.command("rotate-key")
+@click.option("--key", prompt="API key to rotate", hide_input=True, help="the plain key (asked for when left out)")
+@click.option(
+    "--keep-old",
+    is_flag=True,
+    help="leave the old key working for a grace period; end it with `holdfast revoke-key` once clients moved",
+)
+def rotate_key(key: str, keep_old: bool) -> None:
+    """Issue a new key for the same tenant and scopes and print it (shown once); the old key is
+    revoked at once unless --keep-old."""
+    from application.use_cases.rotate_api_key import RotateApiKey
+    from domain.errors import DomainError
+
+    async def work(container: Container) -> str:
+        return await container.use_cases.rotate_api_key()(RotateApiKey(key, keep_old))
+
+    try:
+        new = _run(work)
+    except DomainError as exc:
+        click.echo(f"holdfast: {exc.message}", err=True)
+        sys.exit(1)
+    old = "still works: revoke it with holdfast revoke-key" if keep_old else "is revoked"
+    click.echo(f"new API key (shown once): {new}; the old key {old}")
 
 
 @main.command("expire-holds")

@@ -42,10 +42,14 @@ async def _empty_redis(url: str) -> None:
         await client.aclose()
 
 
+# The tests' webhook receivers listen on loopback over plain http: both are refused unless allowed.
+LOCAL_RECEIVERS: dict[str, Any] = {"webhook_private_targets": "allow", "webhook_plain_http": "allow"}
+
+
 @pytest.fixture(params=["embedded", "production"])
 async def settings(request: pytest.FixtureRequest) -> Settings:
     if request.param == "embedded":
-        return Settings(database_url=request.getfixturevalue("sqlite_url"), expiry_sweep_seconds=0)
+        return Settings(database_url=request.getfixturevalue("sqlite_url"), expiry_sweep_seconds=0, **LOCAL_RECEIVERS)
     database_url: str = request.getfixturevalue("e2e_postgres_url")
     redis_url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + f"/{E2E_REDIS_DB}"
     await truncate_all(database_url)
@@ -57,6 +61,7 @@ async def settings(request: pytest.FixtureRequest) -> Settings:
         environment="production",
         expiry_sweep_seconds=0,
         db_pool_size=5,
+        **LOCAL_RECEIVERS,
     )
 
 

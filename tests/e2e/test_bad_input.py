@@ -132,7 +132,7 @@ async def test_bad_listings_are_refused(world: World, body: dict[str, Any]) -> N
 async def test_bad_pools_are_refused(world: World, body: dict[str, Any]) -> None:
     listing_id, _ = await make_listing(world.api, ())
     assert_problem(await world.api.post(f"/v1/listings/{listing_id}/pools", body), 400, "validation_failed")
-    assert (await world.api.get(f"/v1/listings/{listing_id}/pools")).json() == []
+    assert (await world.api.get(f"/v1/listings/{listing_id}/pools")).json()["items"] == []
 
 
 async def test_malformed_json_is_refused(world: World) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from dependency_injector import providers
 from sqlalchemy import select
 
@@ -207,6 +208,7 @@ async def test_a_goodwill_refund_in_full_keeps_the_units_until_a_cancellation_re
     assert statuses["code"] == "validation_failed"  # a money state is not a lifecycle state
 
 
+@pytest.mark.parametrize("settings", ["embedded"], indirect=True)  # production never serves /v1/dev
 async def test_the_dev_endpoint_plays_the_customer(world: World) -> None:
     listing_id, pools = await make_listing(world.api, (("a", 5, 2500), ("free", 5, 0)))
     booking = await _checkout(world, listing_id, {pools["a"]: 1})

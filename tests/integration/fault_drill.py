@@ -1,10 +1,11 @@
 """The storm and the faults of the fault drill (``test_fault_drill.py`` runs them and checks).
 
 Customers place holds on two APIs (some racing for the last units of small pools), book them,
-pay through the fake gateway's dev route, refund (partial, full, concurrent, the same
-``Idempotency-Key`` twice at once on both APIs), cancel, or walk away and let holds and unpaid
-checkouts expire. "Stripe" delivers the fake gateway's queued webhooks (refunds, cancelled
-intents) to either API, some twice, in any order, and delivers again what was not accepted.
+pay through the fake gateway (the customer's card, then Stripe's webhook to either API), refund
+(partial, full, concurrent, the same ``Idempotency-Key`` twice at once on both APIs), cancel, or
+walk away and let holds and unpaid checkouts expire. "Stripe" delivers the fake gateway's queued
+webhooks (refunds, cancelled intents) to either API, some twice, in any order, and delivers again
+what was not accepted.
 Meanwhile the faults strike: the worker and an API are killed with SIGKILL and started again,
 Redis is stopped and started again with its data, then loses all of it while serving.
 
@@ -70,6 +71,25 @@ class Storm:
     pools: list[Pool]
     tally: Tally
     rng: random.Random
+    gateway: FakePaymentGateway | None = None  # the customers' cards (production serves no /v1/dev)
+    redeliver: list[Any] = field(default_factory=list)  # payment webhooks no API accepted: Stripe retries
+
+    async def pay(self, booking: dict[str, Any], outcome: str) -> bool:
+        """The customer's card at the gateway, then Stripe's webhook to either API; False when
+        the gateway refused (the intent is no longer payable)."""
+        assert self.gateway is not None
+        try:
+            webhooks = await self.gateway.pay(booking["payment"]["intent_id"], outcome)  # type: ignore[arg-type]
+        except Exception:  # paid already, cancelled, expired: the customer gives up
+            self.tally.outcomes[f"pay {outcome} refused"] += 1
+            return False
+        operation = "pay" if outcome == "succeeded" else "pay declined"
+        for webhook in webhooks:
+            path, headers = "/v1/webhooks/stripe", webhook.headers
+            answer = await self.call(operation, "POST", path, content=webhook.payload, headers=headers)
+            if not ok(answer, 200):
+                self.redeliver.append(webhook)
+        return True
 
     async def call(self, operation: str, method: str, path: str, **kw: Any) -> httpx.Response | None:
         """One request to either API; a refused or cut connection is an answer of its own."""
@@ -123,19 +143,23 @@ async def journey(storm: Storm) -> None:
 
 async def checkout(storm: Storm, booking: dict[str, Any]) -> dict[str, Any] | None:
     """Pay (some cards declined first), or never pay, or cancel before paying."""
-    rng, path, pay = storm.rng, f"/v1/bookings/{booking['id']}", f"/v1/dev/bookings/{booking['id']}/pay"
+    rng, path = storm.rng, f"/v1/bookings/{booking['id']}"
     if rng.random() < 0.1:
         return None  # never paid: it expires with its hold
     if rng.random() < 0.08:
         await storm.call("cancel unpaid", "POST", f"{path}/cancel")
         return None
     if rng.random() < 0.15:
-        await storm.call("pay declined", "POST", pay, json={"outcome": "declined"})
-    paid = await storm.call("pay", "POST", pay)
-    if not ok(paid, 200) or paid is None or paid.json()["status"] != "confirmed":
+        await storm.pay(booking, "declined")
+    if not await storm.pay(booking, "succeeded"):
         return None
-    answer: dict[str, Any] = paid.json()
-    return answer
+    for _ in range(20):  # the API handles the webhook after answering it: look a few times
+        read = await storm.call("read booking", "GET", path)
+        if ok(read, 200) and read is not None and read.json()["status"] == "confirmed":
+            answer: dict[str, Any] = read.json()
+            return answer
+        await asyncio.sleep(0.1)
+    return None
 
 
 async def after_sale(storm: Storm, booking: dict[str, Any]) -> None:
@@ -185,7 +209,8 @@ class Stripe:
     undelivered: list[Any] = field(default_factory=list)
 
     async def deliver_round(self) -> None:
-        batch = self.undelivered + await self.gateway.take_webhooks()
+        batch = self.undelivered + self.storm.redeliver + await self.gateway.take_webhooks()
+        self.storm.redeliver = []
         self.storm.rng.shuffle(batch)
         self.undelivered = []
         for webhook in batch + [w for w in batch if self.storm.rng.random() < 0.3]:

@@ -50,7 +50,7 @@ from infrastructure.settings import Settings
 from tests.databases import migrated_postgres, truncate_all
 from tests.e2e.conftest import _empty_redis
 from tests.integration.fault_drill import Faults, Pool, Storm, Stripe, Tally, customer
-from tests.integration.worker_stack import ROOT, Child, stack_env
+from tests.integration.worker_stack import ROOT, TEST_WEBHOOK_SECRET, Child, stack_env
 from tests.servers import RestartableServer
 
 DATABASE = "holdfast_drill"
@@ -87,6 +87,7 @@ async def deployment(
         environment="production",
         jobs="saq",
         payments="fake",
+        stripe_webhook_secret=TEST_WEBHOOK_SECRET,
     )
     env = stack_env(
         settings,
@@ -124,7 +125,8 @@ async def test_nothing_is_lost_oversold_or_paid_twice_through_kills_and_redis_lo
     tally = Tally()
     storm = Storm(deployment.clients, deployment.key, await _catalogue(deployment), tally, random.Random(SEED))
     database = Database(deployment.settings.database_url, pool_size=2)
-    stripe = Stripe(FakePaymentGateway(database, SystemClock()), storm)
+    storm.gateway = FakePaymentGateway(database, SystemClock(), TEST_WEBHOOK_SECRET)
+    stripe = Stripe(storm.gateway, storm)
     faults = Faults(deployment.redis, deployment.apis, deployment.worker, tally)
     try:
         until, cap = time.monotonic() + STORM_SECONDS, time.monotonic() + 3 * STORM_SECONDS

@@ -67,7 +67,7 @@ async def test_requests_needing_redis_get_503_and_change_nothing(redis_down: tup
     assert pool.headers["retry-after"] == "5"
     assert pool.json()["code"] == "service_unavailable"
     pools = await client.get(f"/v1/listings/{listing_id}/pools", headers=headers)
-    assert pools.json() == []  # the catalogue row was rolled back with the failed engine call
+    assert pools.json()["items"] == []  # the catalogue row was rolled back with the failed engine call
 
 
 async def test_database_down_is_503_everywhere(tmp_path: Path) -> None:

@@ -39,6 +39,8 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_DATABASE = "holdfast_workers"
 WORKER_REDIS_DB = 6
+# What the API processes verify fake "Stripe" webhooks with (production wants one set).
+TEST_WEBHOOK_SECRET = "whsec_holdfast_tests_only"
 
 
 @dataclass
@@ -141,6 +143,10 @@ def stack_env(settings: Settings, **extra: str) -> dict[str, str]:
             "HOLDFAST_WORKERS": "1",
             "HOLDFAST_WORKER_CONCURRENCY": "4",
             "HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "allow",  # the tests' receivers listen on loopback
+            "HOLDFAST_WEBHOOK_PLAIN_HTTP": "allow",  # ... over plain http
+            # Production refuses the fake gateway unless told, and then wants a secret of its own.
+            "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
+            "HOLDFAST_STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
             # Every schedule off: each test turns on the ones it watches.
             **{
                 f"HOLDFAST_{name}_SECONDS": "0"
@@ -164,9 +170,12 @@ async def stack(postgres_url: str, redis_url: str, tmp_path: Path) -> AsyncItera
         inventory_engine="redis",
         environment="production",
         jobs="saq",
+        stripe_webhook_secret=TEST_WEBHOOK_SECRET,
         expiry_sweep_seconds=0,
         webhook_retry_seconds=0,
         db_pool_size=5,
+        webhook_private_targets="allow",  # as the workers' env: the receivers listen on loopback,
+        webhook_plain_http="allow",  # over plain http
     )
     clock = FakeClock(datetime.now(UTC) - timedelta(hours=1))  # what the app makes is due for the workers
     container = build_container(settings)

@@ -27,8 +27,14 @@ OPS = Path(__file__).resolve().parents[2] / "ops"
 PROBES = {"/health/live", "/health/ready"}
 
 
+# What an operator exports before `docker compose up` (the file requires them: ${NAME:?why}).
+COMPOSE_EXPORTS = {"HOLDFAST_STRIPE_API_KEY": "sk_test_example", "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_example"}
+
+
 def _compose() -> dict[str, Any]:
-    return yaml.safe_load((OPS / "docker-compose.yml").read_text())
+    """The compose file as docker compose reads it, with COMPOSE_EXPORTS exported."""
+    text = (OPS / "docker-compose.yml").read_text()
+    return yaml.safe_load(re.sub(r"\$\{(\w+):\?[^}]*\}", lambda found: COMPOSE_EXPORTS[found.group(1)], text))
 
 
 def _k8s_key(obj: dict[str, Any]) -> str:

@@ -22,6 +22,9 @@ def test_production_profile() -> None:
             "HOLDFAST_INVENTORY_ENGINE": "redis",
             "HOLDFAST_ENV": "production",
             "HOLDFAST_PORT": "9000",
+            "HOLDFAST_PAYMENTS": "stripe",
+            "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
+            "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/holdfast"

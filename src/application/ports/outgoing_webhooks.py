@@ -67,6 +67,17 @@ class WebhookEndpointRepository(Protocol):
 
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[WebhookEndpoint]: ...
 
+    async def count(self, tenant_id: UUID) -> int:
+        """How many endpoints the tenant has, enabled or not."""
+        ...
+
+
+class WebhookTargetCheck(Protocol):
+    async def refusal(self, url: str) -> str | None:
+        """Why webhooks may not be sent to ``url`` (plain http where only https is allowed, a
+        host on our own network), or None."""
+        ...
+
 
 class WebhookDeliveryRepository(Protocol):
     async def add(self, deliveries: Sequence[Delivery]) -> int:

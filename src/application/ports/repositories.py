@@ -86,6 +86,11 @@ class TenantRepository(Protocol):
         """The tenant; ``NotFoundError`` when absent."""
         ...
 
+    async def lock(self, tenant_id: UUID) -> None:
+        """Lock the tenant's row until the unit of work ends: per-tenant limits (counted, then
+        added to) are checked one writer at a time."""
+        ...
+
     async def find_by_name(self, name: str) -> Tenant | None: ...
 
     async def add_key(self, key: ApiKeyRecord) -> None: ...
@@ -102,12 +107,17 @@ class TenantRepository(Protocol):
         """Mark the active key with this hash revoked; False when there is none."""
         ...
 
+    async def active_key(self, key_hash: str) -> ApiKeyRecord | None:
+        """The active key with this hash, as stored; None when unknown or revoked."""
+        ...
+
 
 class ListingRepository(Protocol):
     async def add(self, listing: Listing) -> None: ...
 
-    async def get(self, tenant_id: UUID, listing_id: UUID) -> Listing:
-        """The tenant's listing; another tenant's is ``NotFoundError`` as if absent."""
+    async def get(self, tenant_id: UUID, listing_id: UUID, *, lock: bool = False) -> Listing:
+        """The tenant's listing; another tenant's is ``NotFoundError`` as if absent. ``lock``:
+        locked until the unit of work ends (its pools are added one at a time under it)."""
         ...
 
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]: ...
@@ -121,6 +131,10 @@ class PoolRepository(Protocol):
     async def get(self, tenant_id: UUID, pool_id: UUID) -> Pool: ...
 
     async def for_listing(self, tenant_id: UUID, listing_id: UUID) -> list[Pool]: ...
+
+    async def page_for_listing(self, tenant_id: UUID, listing_id: UUID, page: PageRequest) -> Page[Pool]:
+        """The listing's pools, a page at a time (oldest first)."""
+        ...
 
     async def any_exist(self) -> bool:
         """Whether the catalogue has a pool at all, of any tenant (one row read at most)."""

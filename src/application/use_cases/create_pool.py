@@ -14,7 +14,7 @@ from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.inventory_state import counted
 from domain.errors import InvalidValueError
 from domain.inventory import PoolCounters
-from domain.listings import Pool
+from domain.listings import Pool, TooManyPoolsError
 from domain.money import Money
 from domain.text import check_line
 
@@ -41,24 +41,32 @@ class PoolWithCounters:
 
 
 class CreatePoolHandler:
-    """Pool codes are unique within a listing, and all pools of a listing share one currency
-    (a hold is priced in a single currency). The engine starts counting the pool in the same
-    unit of work, so a pool is never in the catalogue without counters. While the engine has
-    lost the counters of the listing's other pools (or all of its state), no pool is added:
-    the new counters would make the loss look whole, the lost pools as if they never were.
+    """Pool codes are unique within a listing, all pools of a listing share one currency
+    (a hold is priced in a single currency), and a listing has at most ``max_pools`` pools
+    (``TooManyPoolsError``). Both are checked under the listing's row lock, so two pools added
+    at once cannot both pass the check (one waits for the other's commit). The engine starts
+    counting the pool in the same unit of work, so a pool is never in the catalogue without
+    counters. While the engine has lost the counters of the listing's other pools (or all of
+    its state), no pool is added: the new counters would make the loss look whole, the lost pools as if they never were.
     Once committed, the listing is announced changed to the catalogue cache (holds may name
     the pool).
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, engine: InventoryEngine, clock: Clock, ids: IdGenerator, catalogue: CatalogueCache
+        self,
+        uow: UnitOfWorkFactory,
+        engine: InventoryEngine,
+        clock: Clock,
+        ids: IdGenerator,
+        catalogue: CatalogueCache,
+        max_pools: int = 2000,
     ) -> None:
         self._uow, self._engine, self._clock, self._ids = uow, engine, clock, ids
-        self._catalogue = catalogue
+        self._catalogue, self._max_pools = catalogue, max_pools
 
     async def __call__(self, command: CreatePool) -> PoolWithCounters:
         async with self._uow() as uow:
-            listing = await uow.listings.get(command.tenant_id, command.listing_id)
+            listing = await uow.listings.get(command.tenant_id, command.listing_id, lock=True)
             pool = Pool(
                 id=self._ids.new_id(),
                 tenant_id=listing.tenant_id,
@@ -70,6 +78,8 @@ class CreatePoolHandler:
                 created_at=self._clock.now(),
             )
             siblings = await uow.pools.for_listing(listing.tenant_id, listing.id)
+            if len(siblings) >= self._max_pools:
+                raise TooManyPoolsError(self._max_pools)
             if any(other.unit_price.currency != pool.unit_price.currency for other in siblings):
                 raise InvalidValueError("currency", "all pools of a listing must use one currency")
             await self._require_engine_state(uow, siblings)

@@ -8,8 +8,15 @@ from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.outgoing_webhooks import WebhookTargetCheck
 from application.ports.repositories import UnitOfWorkFactory
-from domain.outgoing_webhooks import ALL_EVENTS, WebhookEndpoint, check_event_types
+from domain.outgoing_webhooks import (
+    ALL_EVENTS,
+    InvalidWebhookUrlError,
+    TooManyWebhookEndpointsError,
+    WebhookEndpoint,
+    check_event_types,
+)
 from domain.text import check_line
 
 SECRET_PREFIX = "hfwhsec_"
@@ -28,7 +35,13 @@ class CreateWebhookEndpoint:
 class CreateWebhookEndpointHandler:
     """Rules:
 
-    * the URL is an absolute http(s) URL without credentials (``InvalidWebhookUrlError``);
+    * the URL is an absolute http(s) URL without credentials, and one webhooks may be sent to
+      (``InvalidWebhookUrlError``): https:// only unless plain http is allowed, and a host that
+      resolves to no address on our own network unless private targets are allowed. Refused
+      now, not at each send: a doomed endpoint would be retried for days, then disabled. (The
+      send checks again: a name may resolve elsewhere later);
+    * a tenant has at most ``max_endpoints`` endpoints (``TooManyWebhookEndpointsError``),
+      counted under the tenant's row lock;
     * the endpoint subscribes to event types Holdfast emits (``UnknownEventTypeError``), or to
       all of them with ``*``;
     * it gets a fresh random signing secret, which the caller shows once: it is never
@@ -36,8 +49,17 @@ class CreateWebhookEndpointHandler:
     * it starts enabled, and gets only events recorded from now on.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, event_types: frozenset[str]) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        event_types: frozenset[str],
+        targets: WebhookTargetCheck,
+        max_endpoints: int = 16,
+    ) -> None:
         self._uow, self._clock, self._ids, self._known = uow, clock, ids, event_types
+        self._targets, self._max_endpoints = targets, max_endpoints
 
     async def __call__(self, command: CreateWebhookEndpoint) -> WebhookEndpoint:
         now = self._clock.now()
@@ -50,7 +72,12 @@ class CreateWebhookEndpointHandler:
             created_at=now,
             updated_at=now,
         )
+        if (refused := await self._targets.refusal(endpoint.url)) is not None:
+            raise InvalidWebhookUrlError(refused)
         async with self._uow() as uow:
+            await uow.tenants.lock(command.tenant_id)
+            if await uow.webhook_endpoints.count(command.tenant_id) >= self._max_endpoints:
+                raise TooManyWebhookEndpointsError(self._max_endpoints)
             await uow.webhook_endpoints.add(endpoint)
             await uow.commit()
         return endpoint

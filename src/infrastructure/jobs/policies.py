@@ -11,6 +11,7 @@ from application.ports.jobs import JobPolicy
 from infrastructure.settings import Settings
 
 HOUR = 3600.0
+DAY = 24 * HOUR
 # Seconds without a beat before a job's worker is presumed dead and the job handed to another
 # (the worker beats every third of it while the job runs). Short, so a killed worker holds up a
 # cron job for about this long plus one sweep, rather than for the job's whole timeout.
@@ -48,6 +49,11 @@ def job_policies(settings: Settings) -> dict[str, JobPolicy]:
         # Idempotency records past their time; hourly is plenty.
         "purge_idempotency": JobPolicy(
             timeout=300, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=HOUR if settings.expiry_sweep_seconds else None
+        ),
+        # Finished records older than HOLDFAST_RETENTION_DAYS: inbox, outbox, deliveries, emails,
+        # hold journal. A few DELETEs; daily keeps the tables bounded by the retention.
+        "purge_old_records": JobPolicy(
+            timeout=600, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=DAY if settings.expiry_sweep_seconds else None
         ),
         # The Redis engine's hold journal into Postgres (nothing to do for the other engines).
         "journal_holds": JobPolicy(

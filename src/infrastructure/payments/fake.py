@@ -127,7 +127,7 @@ class FakePaymentGateway:
         if intent.status is not IntentStatus.CANCELED:
             intent.status = IntentStatus.CANCELED
             await records.save_intent(intent)
-            await records.queue(self._signed("payment_intent.canceled", intent.to_stripe()))
+            await records.queue(self._signed("payment_intent.canceled", intent.to_stripe()), self._clock.now())
         return intent.to_stripe()
 
     async def _refund(
@@ -142,7 +142,7 @@ class FakePaymentGateway:
         refund = Refund(new_id("re_"), intent.id, amount, intent.currency, RefundStatus.SUCCEEDED, dict(metadata))
         await records.add_refund(intent, refund)
         assert intent.charge is not None
-        await records.queue(self._signed("charge.refunded", intent.charge.to_stripe()))
+        await records.queue(self._signed("charge.refunded", intent.charge.to_stripe()), self._clock.now())
         return refund_to_stripe(refund)
 
     async def _replayed(

@@ -3,6 +3,7 @@ the idempotency keys' first answers, and the webhooks waiting to be taken."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -101,8 +102,9 @@ class FakeStripeRecords:
         row = (await self._session.execute(select(replies).where(replies.c.key == key))).one()
         return row.request, dict(row.reply)
 
-    async def queue(self, webhook: SignedWebhook) -> None:
-        await self._session.execute(webhooks.insert().values(payload=webhook.payload, signature=webhook.signature))
+    async def queue(self, webhook: SignedWebhook, at: datetime) -> None:
+        values = {"payload": webhook.payload, "signature": webhook.signature, "queued_at": at}
+        await self._session.execute(webhooks.insert().values(**values))
 
     async def take_webhooks(self) -> list[SignedWebhook]:
         """Oldest first; concurrent takers (Postgres) take disjoint ones."""

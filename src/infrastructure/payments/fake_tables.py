@@ -8,6 +8,7 @@ work, and nothing of Holdfast's own tables refers to these.
 
 from __future__ import annotations
 
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -79,4 +80,7 @@ fake_payment_webhooks = Table(
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("payload", LargeBinary, nullable=False),
     Column("signature", String(200), nullable=False),
+    # When it was queued (retention: one nobody takes, as in a deployment with no "Stripe" taking
+    # them, is purged after HOLDFAST_RETENTION_DAYS). Null for rows queued before it was recorded.
+    Column("queued_at", DateTimeUTC, nullable=True),
 )

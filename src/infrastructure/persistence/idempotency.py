@@ -1,11 +1,12 @@
 """Idempotency records in SQL, on Postgres and on SQLite.
 
-One row per (tenant, key). While a request runs, ``lock_token`` names the caller that claimed
-it; once it completes, the token is cleared and the response columns are set (a CHECK keeps the
-two states apart). Why concurrent first requests cannot both start: the claim is an
-``INSERT ... ON CONFLICT DO NOTHING`` on the primary key, and only the caller whose insert
-added the row runs. On Postgres a concurrent insert waits for the first to commit, then does
-nothing; on SQLite writers take turns anyway.
+One row per (tenant, key), the key stored as its SHA-256 (``record_name``: the response body is
+sealed with the key itself, see ``infrastructure/idempotency_sealing.py``). While a request
+runs, ``lock_token`` names the caller that claimed it; once it completes, the token is cleared
+and the response columns are set (a CHECK keeps the two states apart). Why concurrent first
+requests cannot both start: the claim is an ``INSERT ... ON CONFLICT DO NOTHING`` on the
+primary key, and only the caller whose insert added the row runs. On Postgres a concurrent
+insert waits for the first to commit, then does nothing; on SQLite writers take turns anyway.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports.idempotency import Claim, IdempotencyRecord, StoredResponse
+from infrastructure.idempotency_sealing import record_name
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.metadata import metadata
 
@@ -58,7 +60,7 @@ _t = idempotency_keys
 
 
 def _of(tenant_id: UUID, key: str) -> ColumnElement[bool]:
-    return (_t.c.tenant_id == tenant_id) & (_t.c.key == key)
+    return (_t.c.tenant_id == tenant_id) & (_t.c.key == record_name(key))
 
 
 def _held(claim: Claim) -> ColumnElement[bool]:
@@ -115,7 +117,7 @@ class SqlIdempotencyStore:
     async def _insert_if_absent(self, session: AsyncSession, claim: Claim, fingerprint: str, now: datetime) -> bool:
         row = {
             "tenant_id": claim.tenant_id,
-            "key": claim.key,
+            "key": record_name(claim.key),
             "fingerprint": fingerprint,
             "lock_token": claim.token,
             "locked_at": now,

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports.outgoing_webhooks import ClaimedDelivery, DeliveryAttempt, DeliveryHistory
@@ -54,6 +54,10 @@ class SqlWebhookEndpointRepository:
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[WebhookEndpoint]:
         statement = _paged(select(endpoints).where(endpoints.c.tenant_id == tenant_id), endpoints, page)
         return _page_of([_endpoint(row) for row in (await self._session.execute(statement)).all()], page.limit)
+
+    async def count(self, tenant_id: UUID) -> int:
+        statement = select(func.count()).select_from(endpoints).where(endpoints.c.tenant_id == tenant_id)
+        return int((await self._session.execute(statement)).scalar_one())
 
     async def enabled_for(self, tenant_id: UUID) -> list[WebhookEndpoint]:
         statement = (

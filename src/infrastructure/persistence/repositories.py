@@ -75,6 +75,9 @@ class SqlTenantRepository:
             raise NotFoundError("tenant", tenant_id)
         return Tenant(row.id, row.name, row.created_at)
 
+    async def lock(self, tenant_id: UUID) -> None:
+        await self._session.execute(_locked(select(tenants.c.id).where(tenants.c.id == tenant_id), tenants))
+
     async def find_by_name(self, name: str) -> Tenant | None:
         row = (await self._session.execute(select(tenants).where(tenants.c.name == name))).first()
         return None if row is None else Tenant(row.id, row.name, row.created_at)
@@ -104,6 +107,13 @@ class SqlTenantRepository:
         rows = (await self._session.execute(statement.where(api_keys.c.revoked_at.is_(None)))).all()
         return {row.key_hash: Tenant(row.id, row.name, row.created_at) for row in rows}
 
+    async def active_key(self, key_hash: str) -> ApiKeyRecord | None:
+        active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
+        row = (await self._session.execute(select(api_keys).where(active))).first()
+        if row is None:
+            return None
+        return ApiKeyRecord(row.id, row.tenant_id, row.key_hash, row.label, row.created_at, tuple(row.scopes or ()))
+
     async def revoke_key(self, key_hash: str, at: datetime) -> bool:
         active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
         result = await self._session.execute(update(api_keys).where(active).values(revoked_at=at))
@@ -117,9 +127,9 @@ class SqlListingRepository:
     async def add(self, listing: Listing) -> None:
         await _insert(self._session, listings, listing_to_row(listing), "listing exists")
 
-    async def get(self, tenant_id: UUID, listing_id: UUID) -> Listing:
+    async def get(self, tenant_id: UUID, listing_id: UUID, *, lock: bool = False) -> Listing:
         statement = select(listings).where(listings.c.id == listing_id, listings.c.tenant_id == tenant_id)
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(_locked(statement, listings) if lock else statement)).first()
         if row is None:
             raise NotFoundError("listing", listing_id)
         return listing_from_row(row)
@@ -152,6 +162,11 @@ class SqlPoolRepository:
             .order_by(pools.c.created_at, pools.c.code)
         )
         return [pool_from_row(row) for row in (await self._session.execute(statement)).all()]
+
+    async def page_for_listing(self, tenant_id: UUID, listing_id: UUID, page: PageRequest) -> Page[Pool]:
+        mine = select(pools).where(pools.c.listing_id == listing_id, pools.c.tenant_id == tenant_id)
+        rows = (await self._session.execute(_paged(mine, pools, page))).all()
+        return _page_of([pool_from_row(row) for row in rows], page.limit)
 
     async def any_exist(self) -> bool:
         return (await self._session.execute(select(pools.c.id).limit(1))).first() is not None
@@ -348,7 +363,7 @@ def _booking_filters(where: BookingFilter) -> list[Any]:
     return conditions
 
 
-def _locked(statement: Select[Any]) -> Select[Any]:
+def _locked(statement: Select[Any], of: Any = bookings) -> Select[Any]:
     """Row-locked until the unit of work ends (Postgres ``FOR UPDATE``). SQLite renders no clause:
     there every unit of work already holds the one write lock, so its reads cannot go stale."""
-    return statement.with_for_update(of=bookings)
+    return statement.with_for_update(of=of)

@@ -24,7 +24,7 @@ from interfaces.http.hot_path import HotPath
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
-from interfaces.http.openapi import document_idempotency
+from interfaces.http.openapi import document_idempotency, document_json_bodies
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -113,7 +113,7 @@ def create_app(
             BookingController,
             LedgerController,
             WebhookEndpointController,
-            *([DevController] if settings.payments == "fake" else []),
+            *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
         security=[{"ApiKey": []}],
@@ -133,6 +133,7 @@ def create_app(
         logging_config=None,
     )
     document_idempotency(app)
+    document_json_bodies(app)
     if hot_path and settings.otel == "off":
         app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES)
     return app

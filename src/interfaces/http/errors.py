@@ -43,7 +43,8 @@ from domain.errors import (
     RefundExceedsCapturedError,
     WebhookSignatureError,
 )
-from domain.outgoing_webhooks import InvalidWebhookUrlError, UnknownEventTypeError
+from domain.listings import TooManyPoolsError
+from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
 from domain.text import printable
 from interfaces.http.text import PATTERN_MESSAGES
 
@@ -76,6 +77,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     WebhookSignatureError: 400,
     InvalidWebhookUrlError: 400,
     UnknownEventTypeError: 400,
+    TooManyPoolsError: 409,
+    TooManyWebhookEndpointsError: 409,
 }
 
 HTTP_CODES = {

@@ -18,7 +18,7 @@ from interfaces.http.text import END
 
 # Every authenticated /v1 route can answer these.
 COMMON = ("validation_failed", "unauthenticated", "service_unavailable")
-_EXTRA_STATUS = {"service_unavailable": 503, "internal_error": 500}
+_EXTRA_STATUS = {"service_unavailable": 503, "internal_error": 500, "unsupported_media_type": 415}
 
 
 def _status_of(code: str) -> int:
@@ -102,3 +102,24 @@ def _with_code(responses: dict[str, Any], status: str, code: str) -> OpenAPIResp
         r for r in responses.values() if isinstance(r, OpenAPIResponse) and PROBLEM_JSON in (r.content or {})
     )
     return replace(problem, description=f"problem+json with code `{code}`")
+
+
+def document_json_bodies(app: Litestar) -> None:
+    """Every operation whose JSON body ``strict_body`` reads may answer 415
+    ``unsupported_media_type`` (a body whose Content-Type is not JSON): documented once, here."""
+    from interfaces.http.strict_body import strict_body  # it imports nothing of this module's
+
+    spec = app.openapi_schema
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path_format not in (spec.paths or {}):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            operation = getattr(spec.paths[route.path_format], method.lower(), None)  # type: ignore[index]
+            if (
+                operation is not None
+                and operation.request_body is not None
+                and handler.resolve_before_request() is strict_body
+            ):
+                responses = dict(operation.responses or {})
+                responses["415"] = _with_code(responses, "415", "unsupported_media_type")
+                operation.responses = dict(sorted(responses.items()))

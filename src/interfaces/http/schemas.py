@@ -154,9 +154,10 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
     cancellation_policy: PolicyOut
     created_at: datetime
     pools: list[PoolOut] | None = None
+    pools_next_cursor: str | None = None  # more pools: GET /v1/listings/{id}/pools?cursor=...
 
     @classmethod
-    def of(cls, listing: Listing, pools: list[Pool] | None = None) -> ListingOut:
+    def of(cls, listing: Listing, pools: list[Pool] | None = None, pools_next_cursor: str | None = None) -> ListingOut:
         return cls(
             listing.id,
             listing.kind,
@@ -167,7 +168,13 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
             PolicyOut(listing.policy.full_refund_hours, listing.policy.late_refund_percent),
             listing.created_at,
             None if pools is None else [PoolOut.of(pool) for pool in pools],
+            pools_next_cursor,
         )
+
+
+class PoolPage(msgspec.Struct):
+    items: list[PoolOut]
+    next_cursor: str | None
 
 
 class ListingPage(msgspec.Struct):

@@ -5,6 +5,10 @@ quantity. Before the handler runs, the body is decoded here, strictly, against t
 ``data`` type, so a wrong JSON type is a 400 instead of a silent coercion; and the value is
 handed to Litestar as the request's parsed JSON, so it is not decoded a second time (msgspec's
 conversion of the handler's arguments passes an instance of the ``data`` type through as it is).
+
+A body is JSON only when its ``Content-Type`` says so (``is_json_content_type``): anything else
+is 415 ``unsupported_media_type``, never read as JSON anyway (a form post or ``text/plain``
+from a browser is how cross-site requests arrive without a preflight).
 """
 
 from __future__ import annotations
@@ -13,8 +17,23 @@ from typing import Any
 
 import msgspec
 from litestar import Request
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.utils.scope.state import ScopeState
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def is_json_content_type(value: bytes | str | None) -> bool:
+    """Whether a ``Content-Type`` header names JSON: ``application/json`` or ``application/*+json``
+    (``application/merge-patch+json``...), in any case, with any parameters (``; charset=utf-8``)."""
+    if value is None:
+        return False
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    media = text.partition(";")[0].strip().lower()
+    if media == JSON_MEDIA_TYPE:
+        return True
+    kind, slash, subtype = media.partition("/")
+    return kind == "application" and bool(slash) and subtype.endswith("+json") and len(subtype) > len("+json")
 
 
 def _data_type(request: Request[Any, Any, Any]) -> Any:
@@ -29,6 +48,10 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     body = await request.body()
     if not body.strip():
         return  # absence is judged by the handler's signature (optional or required)
+    if not is_json_content_type(request.headers.get("content-type")):
+        raise HTTPException(
+            status_code=415, detail=f"the request body must be JSON: send Content-Type: {JSON_MEDIA_TYPE}"
+        )
     try:
         data = msgspec.json.decode(body, type=target, strict=True)
     except msgspec.ValidationError as exc:

@@ -50,6 +50,11 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         if purged:
             logger.info("purged {} expired idempotency records", purged)
 
+    async def purge_old_records(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
+        purged = {table: count for table, count in (await use_cases.purge_old_records()()).items() if count}
+        if purged:
+            logger.info("purged finished records past their retention: {}", purged)
+
     async def journal_holds(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
         journaled = await use_cases.journal_holds()()
         if journaled:
@@ -87,6 +92,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         "expire_holds": expire_holds,
         "retry_webhook_events": retry_webhook_events,
         "purge_idempotency": purge_idempotency,
+        "purge_old_records": purge_old_records,
         "journal_holds": journal_holds,
         "relay_outbox": relay_outbox,
         "deliver_webhooks": deliver_webhooks,

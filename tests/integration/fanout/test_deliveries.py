@@ -36,7 +36,7 @@ async def receiver() -> AsyncIterator[WebhookReceiver]:
 
 @pytest.fixture
 async def sender() -> AsyncIterator[HttpxWebhookSender]:
-    client = HttpxWebhookSender(timeout_seconds=5)
+    client = HttpxWebhookSender(timeout_seconds=5, private_targets=True, plain_http=True)  # a loopback receiver
     yield client
     await client.aclose()
 

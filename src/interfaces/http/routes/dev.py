@@ -1,4 +1,5 @@
-"""Development affordances of the embedded default, mounted only with the fake payment gateway.
+"""Development affordances of the embedded default, mounted only in development with the fake
+payment gateway (``Settings.serves_dev_routes``): never in production.
 
 ``POST /v1/dev/bookings/{id}/pay`` plays the customer: it confirms the booking's PaymentIntent
 the way Stripe.js would in a browser, then delivers the webhook the fake "Stripe" sends through

@@ -33,6 +33,7 @@ from interfaces.http.schemas import (
     PoolDetailOut,
     PoolIn,
     PoolOut,
+    PoolPage,
     PoolResizeIn,
 )
 
@@ -78,9 +79,13 @@ class ListingController(Controller):
         listing_id: FromPath[UUID],
         tenant: NamedDependency[Tenant],
         get_listing: NamedDependency[GetListingHandler],
+        limit: PageSize = 50,
+        cursor: Cursor = None,
     ) -> ListingOut:
-        found = await get_listing(tenant.id, listing_id)
-        return ListingOut.of(found.listing, found.pools)
+        """The listing with the first page of its pools (``limit``); ``pools_next_cursor`` goes on
+        at ``GET /v1/listings/{id}/pools?cursor=...``."""
+        found = await get_listing(tenant.id, listing_id, page_request(limit, cursor))
+        return ListingOut.of(found.listing, found.pools, encode_cursor(found.pools_after))
 
     @get(
         "/{listing_id:uuid}/availability",
@@ -99,7 +104,7 @@ class ListingController(Controller):
     @post(
         "/{listing_id:uuid}/pools",
         dependencies={"create_pool": use_case("create_pool")},
-        responses=problems("not_found", "already_exists", "inventory_unavailable"),
+        responses=problems("not_found", "already_exists", "too_many_pools", "inventory_unavailable"),
     )
     async def add_pool(
         self,
@@ -130,9 +135,11 @@ class ListingController(Controller):
         listing_id: FromPath[UUID],
         tenant: NamedDependency[Tenant],
         get_listing: NamedDependency[GetListingHandler],
-    ) -> list[PoolOut]:
-        found = await get_listing(tenant.id, listing_id)
-        return [PoolOut.of(pool) for pool in found.pools]
+        limit: PageSize = 50,
+        cursor: Cursor = None,
+    ) -> PoolPage:
+        found = await get_listing(tenant.id, listing_id, page_request(limit, cursor))
+        return PoolPage([PoolOut.of(pool) for pool in found.pools], encode_cursor(found.pools_after))
 
 
 class PoolController(Controller):

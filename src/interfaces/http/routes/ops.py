@@ -21,6 +21,7 @@ from interfaces.http.pagination import Cursor
 from interfaces.http.routes.ops_diagnostics import DiagnosticsController
 from interfaces.http.routes.ops_jobs import JobsOpsController
 from interfaces.http.routes.ops_reconciliations import ReconciliationOpsController
+from interfaces.http.strict_body import strict_body
 from interfaces.http.text import LINE_PATTERN
 from interfaces.http.webhook_schemas import WebhookEventOut, WebhookEventPage, encode_cursor, page_request
 
@@ -72,4 +73,5 @@ ops_router = Router(
     guards=[operators_only],
     security=[{"ApiKey": []}],
     middleware=[idempotency_middleware],  # replays are mutating /v1 calls too
+    before_request=strict_body,  # JSON bodies as strict as the rest of /v1 (and JSON only: 415)
 )

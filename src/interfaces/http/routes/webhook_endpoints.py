@@ -39,7 +39,7 @@ class WebhookEndpointController(Controller):
     @post(
         "/",
         dependencies={"create_webhook_endpoint": use_case("create_webhook_endpoint")},
-        responses=problems("invalid_webhook_url", "unknown_event_type"),
+        responses=problems("invalid_webhook_url", "unknown_event_type", "too_many_webhook_endpoints"),
     )
     async def create(
         self,
