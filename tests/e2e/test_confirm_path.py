@@ -18,8 +18,7 @@ from domain.errors import HoldNotActiveError
 from infrastructure.persistence.outbox_tables import outbox
 from infrastructure.persistence.tables import booking_transitions, bookings
 from tests.e2e.conftest import World
-from tests.e2e.helpers import availability, hold, make_listing
-from tests.e2e.test_catalogue_cache import postgres_queries
+from tests.e2e.helpers import availability, database_statements, hold, make_listing
 
 pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
 
@@ -35,8 +34,9 @@ BOOKING_WRITES = [
 
 
 def _verbs(queries: list[str]) -> list[str]:
-    """Each statement's first words (``INSERT INTO bookings``), checkouts as they are."""
-    return [" ".join(q.split()[:3]) if q.startswith("INSERT") else " ".join(q.split()[:2]) for q in queries]
+    """Each statement's first words (``INSERT INTO bookings``), checkouts as they are (commits left out)."""
+    kept = [q for q in queries if q != "<commit>"]
+    return [" ".join(q.split()[:3]) if q.startswith("INSERT") else " ".join(q.split()[:2]) for q in kept]
 
 
 async def _free_holds(world: World, count: int, capacity: int = 100) -> tuple[str, str, list[str]]:
@@ -48,7 +48,7 @@ async def _free_holds(world: World, count: int, capacity: int = 100) -> tuple[st
 async def test_a_free_booking_reads_nothing_from_postgres_and_writes_each_table_once(world: World) -> None:
     listing_id, _, [hold_id] = await _free_holds(world, 1)
 
-    with postgres_queries(world.container) as queries:
+    with database_statements(world.container) as queries:
         first = await world.api.post("/v1/bookings", {"hold_id": hold_id})
 
     assert first.status_code == 201, first.text
@@ -62,7 +62,7 @@ async def test_concurrent_free_bookings_share_transactions_and_each_is_whole(wor
     n = 30
     listing_id, _, holds = await _free_holds(world, n)
 
-    with postgres_queries(world.container) as queries:
+    with database_statements(world.container) as queries:
         answers = await asyncio.gather(*(world.api.post("/v1/bookings", {"hold_id": h}) for h in holds))
 
     assert [a.status_code for a in answers] == [201] * n
@@ -108,7 +108,7 @@ async def test_a_group_with_a_hold_that_cannot_be_booked_books_the_others(world:
     writer = world.container.use_cases.free_bookings()
     assert isinstance(writer, GroupedFreeBookingWriter)
 
-    with postgres_queries(world.container) as queries:
+    with database_statements(world.container) as queries:
         outcomes = await _write_all(writer, new)
 
     assert [o if isinstance(o, bool) else type(o) for o in outcomes] == [True, True, HoldNotActiveError, True, True]
@@ -125,7 +125,7 @@ async def test_one_hold_twice_in_a_group_is_written_once(world: World) -> None:
     first, second = await _bookings(world, holds)
     writer = world.container.use_cases.free_bookings()
 
-    with postgres_queries(world.container) as queries:
+    with database_statements(world.container) as queries:
         outcomes = await _write_all(writer, [first, second, first])
 
     assert outcomes == [True, True, False]  # the second of one hold waits for the next group
