@@ -21,6 +21,9 @@ from tests.databases import empty_postgres
 from tests.integration.holdfast_cli import ROOT, cli_env, holdfast
 from tests.servers import free_port
 
+# Production with the fake gateway, as a test deployment must say it is (issue 10's safe defaults).
+UNSAFE_FAKE_PAYMENTS = {"HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true", "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_cli"}
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
@@ -66,7 +69,7 @@ def test_a_folder_that_cannot_be_made_for_sqlite(env: dict[str, str], tmp_path: 
 
 def test_jobs_run_on_the_production_profile_with_no_schema_says_migrate(env: dict[str, str], postgres_url: str) -> None:
     url = empty_postgres(postgres_url, "holdfast_cli_unmigrated")
-    stack = {**env, "HOLDFAST_DATABASE_URL": url, "HOLDFAST_ENV": "production"}
+    stack = {**env, "HOLDFAST_DATABASE_URL": url, "HOLDFAST_ENV": "production", **UNSAFE_FAKE_PAYMENTS}
     assert_one_line(holdfast(stack, "jobs", "run", "expire_holds"), "holdfast migrate")
 
 
