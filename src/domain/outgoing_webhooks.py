@@ -56,8 +56,10 @@ class UnknownEventTypeError(InvalidValueError):
 
     code = "unknown_event_type"
 
-    def __init__(self, event_type: str) -> None:
-        super().__init__("event_types", f"{event_type!r} is not an event type Holdfast emits")
+    def __init__(self, event_type: str, known: frozenset[str] = frozenset()) -> None:
+        # The choices are in the message: a client's typo is fixed from the answer alone.
+        choices = ", ".join(repr(name) for name in (*sorted(known), ALL_EVENTS))
+        super().__init__("event_types", f"{event_type!r} is not an event type Holdfast emits; one of {choices}")
         self.event_type = event_type
 
 
@@ -153,7 +155,7 @@ def check_event_types(event_types: tuple[str, ...], known: frozenset[str]) -> tu
         return (ALL_EVENTS,)
     for event_type in event_types:
         if event_type not in known:
-            raise UnknownEventTypeError(event_type)
+            raise UnknownEventTypeError(event_type, known)
     return tuple(sorted(set(event_types)))
 
 

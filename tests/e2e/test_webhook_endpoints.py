@@ -111,8 +111,7 @@ async def test_a_confirmed_booking_reaches_the_endpoint_signed_and_the_customer_
     use_cases = world.container.use_cases
 
     assert await use_cases.relay_outbox()() == 2  # awaiting payment, then confirmed
-    assert await use_cases.deliver_webhooks()() == 1  # the confirmation waits for the first
-    assert await use_cases.deliver_webhooks()() == 1
+    assert await use_cases.deliver_webhooks()() == 2  # one round: the first, then the confirmation
     assert await use_cases.send_notifications()() == 1
 
     now = int(world.clock.now().timestamp())
@@ -155,3 +154,15 @@ async def test_a_refusing_endpoint_is_disabled_and_enabled_again(world: World, r
     statuses = (await world.api.get(f"{PATH}/{endpoint['id']}/deliveries?status=failed")).json()["items"]
     assert [d["attempts"][0]["status_code"] for d in statuses] == [410]
     assert (await world.other.post(f"{PATH}/{endpoint['id']}/enable")).status_code == 404
+
+
+async def test_an_unknown_event_type_is_answered_with_the_types_there_are(world: World) -> None:
+    body = {"url": "https://hooks.example.com", "event_types": ["holdfast.booking.confirmd.v1"]}
+    response = await world.api.post(PATH, body)
+    assert response.status_code == 400, response.text
+    problem = response.json()
+    [error] = problem["errors"]
+    assert error["field"] == "event_types"
+    for known in ("holdfast.booking.confirmed.v1", "holdfast.booking.refunded.v1", "*"):
+        assert repr(known) in error["message"]
+        assert repr(known) in problem["detail"]

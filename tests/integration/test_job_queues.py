@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -316,3 +317,33 @@ async def test_a_database_that_cannot_record_rounds_is_logged_once_not_per_round
         await database.dispose()
     assert [line for line in lines if "cannot record" in line] == [lines[0]]
     assert len(lines) == 1
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name == "saq":
+            self.records.append(record)
+
+
+@pytest.mark.parametrize("policies", [CRONS])
+@pytest.mark.parametrize("harness", ["saq"], indirect=True)  # SAQ's own lines: the other queue has none
+async def test_saq_says_nothing_at_info_per_cron_round_but_still_reports_a_failure(harness: Harness) -> None:
+    lines = _Records()
+    logging.getLogger().addHandler(lines)
+    saq_level = logging.getLogger("saq").level
+    logging.getLogger("saq").setLevel(logging.INFO)  # as configure_logging's root level leaves it
+    try:
+        await harness.start()
+        await _until(lambda: sum(1 for name, _, _ in harness.seen if name == "tick") >= 2)
+        await _until(lambda: ("broken_tick", JobOutcome.FAILED) in harness.observed.outcomes)
+        await _until(lambda: any(r.levelno >= logging.ERROR for r in lines.records))
+    finally:
+        logging.getLogger().removeHandler(lines)
+        logging.getLogger("saq").setLevel(saq_level)
+    routine = [r.getMessage() for r in lines.records if "tick" in r.getMessage() and r.levelno < logging.WARNING]
+    assert routine == []
+    assert any("broken_tick" in r.getMessage() for r in lines.records if r.levelno >= logging.ERROR)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 import traceback
@@ -48,6 +49,27 @@ FINISHED_TTL = 3600
 GRACE_SECONDS = 10
 # How often a worker sweeps for stuck jobs (those of dead workers), in seconds.
 SWEEP_EVERY = 10
+
+
+class _RoutineAtDebug(logging.Filter):
+    """SAQ logs every job's enqueue, start and finish at INFO: three lines per cron round, a few
+    hundred a minute. Those become DEBUG (shown with HOLDFAST_LOG_LEVEL=DEBUG); its warnings and
+    errors (a failed job's traceback, an unfinished task at shutdown) keep their level."""
+
+    ROUTINE = ("Enqueuing ", "Scheduled ", "Processing ", "Finished ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and str(record.msg).startswith(self.ROUTINE):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return True
+
+
+def quiet_saq_routine_lines() -> None:
+    """Installs ``_RoutineAtDebug`` on SAQ's logger, once; records are demoted, not dropped, so
+    the standard library's handlers and loguru's sink levels decide."""
+    saq_logger = logging.getLogger("saq")
+    if not any(isinstance(existing, _RoutineAtDebug) for existing in saq_logger.filters):
+        saq_logger.addFilter(_RoutineAtDebug())
 
 
 def cron_expression(every: float) -> str:
@@ -155,6 +177,7 @@ class SaqJobQueue:
         self._dead_letters = dead_letters
         self._observer = observer
         self._now = now
+        quiet_saq_routine_lines()
         self._queue = _Queue.from_url(url, name=name)
         self._queue.on_finished = self._finished
         self._connected = False

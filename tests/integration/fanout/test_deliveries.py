@@ -14,7 +14,7 @@ from application.ports.repositories import PageRequest
 from application.use_cases.deliver_webhooks import DeliverWebhooksHandler
 from application.use_cases.enable_webhook_endpoint import EnableWebhookEndpointHandler
 from application.use_cases.relay_outbox import RelayOutboxHandler
-from domain.events import BookingConfirmed, BookingRefunded
+from domain.events import BookingConfirmed, BookingRefunded, DomainEvent
 from domain.outgoing_webhooks import DeliveryPolicy, DeliveryStatus, EndpointStatus, WebhookEndpoint
 from domain.webhook_signatures import verify_signature
 from infrastructure.clock import RandomIds
@@ -125,11 +125,52 @@ async def test_a_delivery_waits_for_the_earlier_ones_of_its_aggregate(
     assert await deliver() == 1  # the confirmation, which fails
     assert await deliver() == 0  # the refund waits behind it, even though it is due
     clock.advance(15)
-    assert await deliver() == 1  # the confirmation again
-    assert await deliver() == 1  # then, only now, the refund
+    assert await deliver() == 2  # the confirmation again, then, only now, the refund
 
     assert [request.event["sequence"] for request in receiver.received] == ["1", "1", "2"]
     assert sorted(attempts for _, attempts in await _history(uow, endpoint.id)) == [[204], [500, 204]]
+
+
+async def test_one_round_sends_every_due_event_of_a_booking_in_order(
+    uow: UowFactory, clock: FakeClock, seed: Seed, receiver: WebhookReceiver, sender: HttpxWebhookSender
+) -> None:
+    tenant = await seed.tenant()
+    endpoint = await seed.endpoint(tenant, receiver.url())
+    bookings = [uuid4(), uuid4()]
+    await seed.events(_five_events(bookings[0], tenant) + _five_events(bookings[1], tenant))
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
+
+    assert await _deliverer(uow, clock, sender)() == 10  # one round, the clock never moves
+
+    for booking in bookings:
+        sent = [r.event["sequence"] for r in receiver.received if r.event["subject"] == f"bookings/{booking}"]
+        assert sent == ["1", "2", "3", "4", "5"]
+    assert [status for status, _ in await _history(uow, endpoint.id)] == [DeliveryStatus.DELIVERED] * 10
+
+
+async def test_a_round_stops_a_booking_at_its_failed_event_and_at_its_limit(
+    uow: UowFactory, clock: FakeClock, seed: Seed, receiver: WebhookReceiver, sender: HttpxWebhookSender
+) -> None:
+    tenant = await seed.tenant()
+    await seed.endpoint(tenant, receiver.url())
+    booking = uuid4()
+    await seed.events(_five_events(booking, tenant))
+    await RelayOutboxHandler(uow, clock, RandomIds(), SqlDeadLetterStore(seed.database))()
+    receiver.answers.extend([204, 500])
+    deliver = _deliverer(uow, clock, sender)
+
+    assert await deliver() == 2  # the first, then the second fails: the rest wait behind it
+    clock.advance(15)
+    assert await deliver(limit=2) == 2  # the second again and the third: the limit bounds a round
+    assert await deliver() == 2
+
+    assert [r.event["sequence"] for r in receiver.received] == ["1", "2", "2", "3", "4", "5"]
+
+
+def _five_events(booking: UUID, tenant: UUID) -> list[DomainEvent]:
+    hold = uuid4()
+    confirmed: list[DomainEvent] = [BookingConfirmed(booking, tenant, hold, NOW)]
+    return confirmed + [BookingRefunded(booking, tenant, hold, NOW, amount) for amount in (1, 2, 3, 4)]
 
 
 async def test_refusals_disable_the_endpoint_until_its_tenant_enables_it(
