@@ -32,6 +32,7 @@ from interfaces.http.routes.holds import HoldController
 from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
+from interfaces.http.routes.root import root
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
 from interfaces.http.startup import rebuild_lost_inventory
@@ -122,7 +123,7 @@ def create_app(
         middleware=[authentication_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
+        route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
         middleware=[correlation_middleware],  # correlation ids, HTTP metrics and access lines
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
