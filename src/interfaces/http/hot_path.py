@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request
@@ -40,6 +41,7 @@ from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
 from interfaces.http.dependencies import TENANT_STATE, actor_of
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
+from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
 from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 
@@ -57,7 +59,8 @@ _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-Answer = tuple[int, msgspec.Struct]
+# A status, a document and the answer's own headers (a 201's ``Location``), as the route's.
+Answer = tuple[int, msgspec.Struct, tuple[tuple[bytes, bytes], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +92,15 @@ def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
             hold_id=data.id,
             ttl_seconds=data.ttl_seconds,
         )
-        return 201, HoldOut.of(await place_hold(command), clock.now())
+        placed = await place_hold(command)
+        return 201, HoldOut.of(placed, clock.now()), _located("holds", placed.id)
 
     async def booking(tenant: Tenant, data: BookingIn) -> Answer:  # BookingController.create
         contact = None if data.contact_email is None else EmailAddress(data.contact_email)
         result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
-        return (201 if result.created else 200), BookingOut.of(result.booking)
+        if result.created:
+            return 201, BookingOut.of(result.booking), _located("bookings", result.booking.id)
+        return 200, BookingOut.of(result.booking), ()
 
     routes = (
         HotRoute("/v1/holds", msgspec.json.Decoder(HoldIn, strict=True).decode, hold),
@@ -158,14 +164,19 @@ class _Answering:
             await self.path._fallback(scope, _replaying(body, complete, receive), send)
             return
         try:
-            status, document = await self.route.answer(self.tenant, data)
+            status, document, headers = await self.route.answer(self.tenant, data)
         except DomainError as exc:
             await _send(send, *_problem(scope, exc))
             return
         except Exception as exc:
             await _answer_unexpected(scope, receive, send, exc)
             return
-        await _send(send, status, _ENCODE(document), _JSON, ())
+        await _send(send, status, _ENCODE(document), _JSON, headers)
+
+
+def _located(collection: str, ident: UUID) -> tuple[tuple[bytes, bytes], ...]:
+    """The ``Location`` header the route's ``created`` answer carries."""
+    return ((b"location", location(collection, ident).encode()),)
 
 
 def _decoded(route: HotRoute, body: bytes) -> Any:

@@ -25,6 +25,7 @@ from domain.refunds import RefundState
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.idempotency import IDEMPOTENCY_HEADER
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, encode_cursor, page_request
 from interfaces.http.schemas import (
@@ -51,15 +52,19 @@ class BookingController(Controller):
     @post(
         "/",
         dependencies={"create_booking": use_case("create_booking")},
-        responses=problems(
-            "not_found",
-            "hold_expired",
-            "hold_not_active",
-            "already_exists",
-            "payment_declined",
-            "payment_provider_unavailable",
-            "inventory_unavailable",
-        ),
+        response_headers=CREATED_HEADERS,
+        responses={
+            200: ResponseSpec(BookingOut, description="The hold was booked before: that booking, as it is now."),
+            **problems(
+                "not_found",
+                "hold_expired",
+                "hold_not_active",
+                "already_exists",
+                "payment_declined",
+                "payment_provider_unavailable",
+                "inventory_unavailable",
+            ),
+        },
     )
     async def create(
         self,
@@ -72,7 +77,9 @@ class BookingController(Controller):
         ``contact_email``, if given, is where the customer's emails about the booking go."""
         contact = None if data.contact_email is None else EmailAddress(data.contact_email)
         result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
-        return Response(BookingOut.of(result.booking), status_code=201 if result.created else 200)
+        if result.created:
+            return created(BookingOut.of(result.booking), "bookings", result.booking.id)
+        return Response(BookingOut.of(result.booking), status_code=200)
 
     @get("/", dependencies={"list_bookings": use_case("list_bookings")}, responses=problems())
     async def index(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
@@ -14,6 +14,7 @@ from application.use_cases.place_hold import PlaceHold, PlaceHoldHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.schemas import HoldIn, HoldOut
 
@@ -25,6 +26,7 @@ class HoldController(Controller):
     @post(
         "/",
         dependencies={"place_hold": use_case("place_hold")},
+        response_headers=CREATED_HEADERS,
         responses=problems(
             "not_found",
             "insufficient_inventory",
@@ -39,7 +41,7 @@ class HoldController(Controller):
         tenant: NamedDependency[Tenant],
         place_hold: NamedDependency[PlaceHoldHandler],
         now: NamedDependency[datetime],
-    ) -> HoldOut:
+    ) -> Response[HoldOut]:
         """Reserve every line or none. Sending the same ``id`` again returns the same hold."""
         command = PlaceHold(
             tenant_id=tenant.id,
@@ -49,7 +51,8 @@ class HoldController(Controller):
             hold_id=data.id,
             ttl_seconds=data.ttl_seconds,
         )
-        return HoldOut.of(await place_hold(command), now)
+        placed = await place_hold(command)
+        return created(HoldOut.of(placed, now), "holds", placed.id)
 
     @get(
         "/{hold_id:uuid}",

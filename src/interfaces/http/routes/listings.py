@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -21,6 +21,7 @@ from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
 from domain.listings import CancellationPolicy
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, encode_cursor, page_request
 from interfaces.http.schemas import (
@@ -44,13 +45,18 @@ class ListingController(Controller):
     path = "/listings"
     tags = ["listings"]
 
-    @post("/", dependencies={"create_listing": use_case("create_listing")}, responses=problems())
+    @post(
+        "/",
+        dependencies={"create_listing": use_case("create_listing")},
+        response_headers=CREATED_HEADERS,
+        responses=problems(),
+    )
     async def create(
         self,
         data: JSONBody[ListingIn],
         tenant: NamedDependency[Tenant],
         create_listing: NamedDependency[CreateListingHandler],
-    ) -> ListingOut:
+    ) -> Response[ListingOut]:
         command = CreateListing(
             tenant_id=tenant.id,
             kind=data.kind,
@@ -60,7 +66,8 @@ class ListingController(Controller):
             hold_ttl_seconds=data.hold_ttl_seconds,
             policy=CancellationPolicy(**msgspec.structs.asdict(data.cancellation_policy or PolicyIn())),
         )
-        return ListingOut.of(await create_listing(command), pools=[])
+        listing = await create_listing(command)
+        return created(ListingOut.of(listing, pools=[]), "listings", listing.id)
 
     @get("/", dependencies={"list_listings": use_case("list_listings")}, responses=problems())
     async def index(
@@ -104,6 +111,7 @@ class ListingController(Controller):
     @post(
         "/{listing_id:uuid}/pools",
         dependencies={"create_pool": use_case("create_pool")},
+        response_headers=CREATED_HEADERS,
         responses=problems("not_found", "already_exists", "too_many_pools", "inventory_unavailable"),
     )
     async def add_pool(
@@ -112,7 +120,7 @@ class ListingController(Controller):
         data: JSONBody[PoolIn],
         tenant: NamedDependency[Tenant],
         create_pool: NamedDependency[CreatePoolHandler],
-    ) -> PoolDetailOut:
+    ) -> Response[PoolDetailOut]:
         command = CreatePool(
             tenant_id=tenant.id,
             listing_id=listing_id,
@@ -122,8 +130,10 @@ class ListingController(Controller):
             unit_price=data.unit_price,
             currency=data.currency,
         )
-        created = await create_pool(command)
-        return PoolDetailOut(PoolOut.of(created.pool), CountersOut.of(created.pool, created.counters))
+        made = await create_pool(command)
+        return created(
+            PoolDetailOut(PoolOut.of(made.pool), CountersOut.of(made.pool, made.counters)), "pools", made.pool.id
+        )
 
     @get(
         "/{listing_id:uuid}/pools",

@@ -19,6 +19,7 @@ from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHan
 from domain.outgoing_webhooks import DeliveryStatus
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, encode_cursor, page_request
 from interfaces.http.webhook_endpoint_schemas import (
@@ -39,6 +40,7 @@ class WebhookEndpointController(Controller):
     @post(
         "/",
         dependencies={"create_webhook_endpoint": use_case("create_webhook_endpoint")},
+        response_headers=CREATED_HEADERS,
         responses=problems("invalid_webhook_url", "unknown_event_type", "too_many_webhook_endpoints"),
     )
     async def create(
@@ -50,7 +52,7 @@ class WebhookEndpointController(Controller):
         """Register an endpoint. The answer holds its signing ``secret``: keep it, it is not shown again."""
         command = CreateWebhookEndpoint(tenant.id, data.url, tuple(data.event_types))
         endpoint = await create_webhook_endpoint(command)
-        return Response(WebhookEndpointOut.of(endpoint, with_secret=True), status_code=201)
+        return created(WebhookEndpointOut.of(endpoint, with_secret=True), "webhook-endpoints", endpoint.id)
 
     @get("/", dependencies={"list_webhook_endpoints": use_case("list_webhook_endpoints")}, responses=problems())
     async def index(
