@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware._internal.cors import CORSMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -60,6 +62,18 @@ class HoldfastApp(Litestar):
     async def _routed(self, scope: Any, receive: Any, send: Any) -> None:
         """Litestar's own handling of a request (what the hot path hands on to)."""
         await super().__call__(scope, receive, send)
+
+    def _create_asgi_handler(self) -> Any:
+        """Litestar's handler (routing inside its exception handler, inside tracing's span) with
+        correlation ids, HTTP metrics and the access line around routing: as app middleware they
+        ran only for matched routes, so a 404 or 405 of routing itself answered ``-`` and went
+        unlogged. Still inside the span, so the access line carries the trace ids."""
+        handler = correlation_middleware(wrap_in_exception_handler(app=self.asgi_router))
+        if self.cors_config:
+            handler = CORSMiddleware(app=handler, config=self.cors_config)
+        with contextlib.suppress(KeyError):
+            handler = self.plugins.get("OpenTelemetryPlugin").middleware(app=handler)
+        return handler
 
 
 def _openapi() -> OpenAPIConfig:
@@ -124,7 +138,6 @@ def create_app(
     )
     app = HoldfastApp(
         route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
-        middleware=[correlation_middleware],  # correlation ids, HTTP metrics and access lines
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),

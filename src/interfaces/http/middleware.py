@@ -68,7 +68,7 @@ def correlation_of_scope(scope: Scope) -> str:
 
 
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
-    """Takes the client's X-Correlation-ID (if well-formed) or makes one; echoes it and logs with it;
+    """Wrapped around routing by ``HoldfastApp``: takes the client's X-Correlation-ID (if well-formed) or makes one; echoes it and logs with it;
     counts and times the request by method, route template and status."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:

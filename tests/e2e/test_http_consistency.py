@@ -1,0 +1,144 @@
+"""The HTTP contract holds alike on every route (issue 10, "HTTP consistency")."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from loguru import logger
+
+from tests.e2e.conftest import World
+from tests.e2e.helpers import hold, make_listing
+from tests.e2e.test_metrics import label_values, scrape, value
+
+
+async def test_query_parameter_errors_name_their_source_plainly(world: World) -> None:
+    response = await world.api.get("/v1/bookings", params={"limit": 0})
+    assert response.status_code == 400
+    assert [e["source"] for e in response.json()["errors"]] == ["query"]
+
+
+async def test_the_root_links_the_documentation(world: World) -> None:
+    response = await world.client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    document: dict[str, Any] = response.json()
+    assert document["name"] == "Holdfast"
+    assert document["version"]
+    assert document["links"]["openapi"] == "/schema/openapi.json"
+    assert document["links"]["health"] == "/health/live"
+    # every link answers
+    for link in document["links"].values():
+        assert (await world.client.get(link)).status_code == 200, link
+
+
+async def test_booking_an_already_booked_hold_is_documented(world: World) -> None:
+    schema = (await world.client.get("/schema/openapi.json")).json()
+    responses = schema["paths"]["/v1/bookings"]["post"]["responses"]
+    assert "201" in responses and "200" in responses
+    listing, pools = await make_listing(world.api)
+    held = (await hold(world.api, listing, {pools["a"]: 1})).json()
+    first = await world.api.post("/v1/bookings", {"hold_id": held["id"]})
+    again = await world.api.post("/v1/bookings", {"hold_id": held["id"]})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+
+
+AccessLines = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def access_lines() -> Iterator[AccessLines]:
+    """The access-log lines written so far while the test runs (loguru records, as JSON)."""
+    sink = io.StringIO()
+    sink_id = logger.add(sink, serialize=True, level="INFO")
+
+    def written() -> list[dict[str, Any]]:
+        records = [json.loads(line)["record"] for line in sink.getvalue().splitlines()]
+        return [r for r in records if "status" in r["extra"] and "duration_ms" in r["extra"]]
+
+    try:
+        yield written
+    finally:
+        logger.remove(sink_id)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param("GET", "/v1/nothing-here", 404, id="no route"),
+        pytest.param("PUT", "/v1/listings", 405, id="no such method"),
+        pytest.param("BREW", "/v1/coffee", 404, id="no such method nor route"),
+    ],
+)
+async def test_routing_refusals_echo_the_correlation_id_and_are_logged(
+    world: World, method: str, path: str, status: int, access_lines: AccessLines
+) -> None:
+    headers = {"X-API-Key": world.api.key, "X-Correlation-ID": "client-trace-7"}
+    response = await world.client.request(method, path, headers=headers)
+    assert response.status_code == status
+    assert response.headers["X-Correlation-ID"] == "client-trace-7"
+    assert response.json()["correlation_id"] == "client-trace-7"
+    fresh = await world.client.request(method, path)  # none sent: a fresh one, not "-"
+    assert fresh.headers["X-Correlation-ID"] not in ("", "-")
+    assert fresh.json()["correlation_id"] == fresh.headers["X-Correlation-ID"]
+
+    samples = await scrape(world)
+    logged = [line for line in access_lines() if line["extra"]["correlation_id"] == "client-trace-7"]
+    assert [line["message"].split()[:3] for line in logged] == [[method, path, str(status)]]
+    # counted, but never by the client's path or made-up method
+    assert (
+        value(
+            samples,
+            "holdfast_http_requests_total",
+            method=method if method != "BREW" else "OTHER",
+            route="unmatched",
+            status=str(status),
+        )
+        == 2
+    )
+    assert not [r for r in label_values(samples, "holdfast_http_", "route") if "nothing" in r or "coffee" in r]
+    assert "BREW" not in label_values(samples, "holdfast_http_", "method")
+
+
+@pytest.mark.parametrize("signature", [None, "t=1,v1=" + "0" * 64, "garbage"])
+async def test_a_bad_stripe_signature_is_refused_without_the_sdks_advice(world: World, signature: str | None) -> None:
+    headers = {"content-type": "application/json", **({"Stripe-Signature": signature} if signature else {})}
+    response = await world.client.post("/v1/webhooks/stripe", content=b'{"id": "evt_x"}', headers=headers)
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    for advice in ("Read it from", "without_verification", "Are you passing", "Learn more", "http"):
+        assert advice not in detail
+    assert "Stripe-Signature" in detail
+
+
+async def test_created_resources_are_located(world: World) -> None:
+    created = await world.api.post("/v1/listings", {"kind": "event_show", "name": "Located"})
+    assert created.status_code == 201
+    listing = created.json()["id"]
+    assert created.headers["Location"] == f"/v1/listings/{listing}"
+    pool = await world.api.post(
+        f"/v1/listings/{listing}/pools", {"code": "a", "capacity": 5, "unit_price": 1000, "currency": "EUR"}
+    )
+    pool_id = pool.json()["pool"]["id"] if "pool" in pool.json() else pool.json()["id"]
+    assert pool.headers["Location"] == f"/v1/pools/{pool_id}"
+    held = await hold(world.api, listing, {pool_id: 1})
+    assert held.headers["Location"] == f"/v1/holds/{held.json()['id']}"
+    booked = await world.api.post("/v1/bookings", {"hold_id": held.json()["id"]})
+    assert booked.status_code == 201
+    assert booked.headers["Location"] == f"/v1/bookings/{booked.json()['id']}"
+    for response in (created, pool, held, booked):
+        assert (await world.api.get(response.headers["Location"])).status_code == 200
+    endpoint = await world.api.post("/v1/webhook-endpoints", {"url": "https://example.com/hook"})
+    assert endpoint.headers["Location"] == f"/v1/webhook-endpoints/{endpoint.json()['id']}"
+
+
+async def test_a_replayed_creation_is_located_alike(world: World) -> None:
+    keyed = {"Idempotency-Key": "located-1"}
+    first = await world.api.post("/v1/listings", {"kind": "flight", "name": "F1"}, headers=keyed)
+    again = await world.api.post("/v1/listings", {"kind": "flight", "name": "F1"}, headers=keyed)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"] == f"/v1/listings/{first.json()['id']}"
