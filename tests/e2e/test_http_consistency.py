@@ -38,7 +38,7 @@ async def test_the_root_links_the_documentation(world: World) -> None:
 async def test_booking_an_already_booked_hold_is_documented(world: World) -> None:
     schema = (await world.client.get("/schema/openapi.json")).json()
     responses = schema["paths"]["/v1/bookings"]["post"]["responses"]
-    assert "201" in responses and "200" in responses
+    assert {"200", "201"} <= set(responses)
     listing, pools = await make_listing(world.api)
     held = (await hold(world.api, listing, {pools["a"]: 1})).json()
     first = await world.api.post("/v1/bookings", {"hold_id": held["id"]})
