@@ -27,6 +27,7 @@ from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency, document_json_bodies
+from interfaces.http.query import known_query_parameters, note_query_parameters
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -133,6 +134,7 @@ def create_app(
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
         security=[{"ApiKey": []}],
         before_request=strict_body,
+        guards=[known_query_parameters],
         # Authentication first: a request without a valid key is 401 before its body is read.
         middleware=[authentication_middleware, idempotency_middleware],
     )
@@ -148,6 +150,7 @@ def create_app(
     )
     document_idempotency(app)
     document_json_bodies(app)
+    note_query_parameters(app)
     if hot_path and settings.otel == "off":
         app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES)
     return app

@@ -16,6 +16,7 @@ from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from domain.webhooks import InboxStatus
 from interfaces.http.dependencies import API_KEY_HEADER, use_case
 from interfaces.http.idempotency import idempotency_middleware
+from interfaces.http.query import known_query_parameters
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor
 from interfaces.http.routes.ops_diagnostics import DiagnosticsController
@@ -70,7 +71,7 @@ class WebhookOpsController(Controller):
 ops_router = Router(
     path="/v1/ops",
     route_handlers=[WebhookOpsController, DiagnosticsController, JobsOpsController, ReconciliationOpsController],
-    guards=[operators_only],
+    guards=[operators_only, known_query_parameters],
     security=[{"ApiKey": []}],
     middleware=[idempotency_middleware],  # replays are mutating /v1 calls too
     before_request=strict_body,  # JSON bodies as strict as the rest of /v1 (and JSON only: 415)
