@@ -123,7 +123,7 @@ async def test_created_resources_are_located(world: World) -> None:
     pool = await world.api.post(
         f"/v1/listings/{listing}/pools", {"code": "a", "capacity": 5, "unit_price": 1000, "currency": "EUR"}
     )
-    pool_id = pool.json()["pool"]["id"] if "pool" in pool.json() else pool.json()["id"]
+    pool_id = pool.json()["id"]
     assert pool.headers["Location"] == f"/v1/pools/{pool_id}"
     held = await hold(world.api, listing, {pool_id: 1})
     assert held.headers["Location"] == f"/v1/holds/{held.json()['id']}"
@@ -142,3 +142,45 @@ async def test_a_replayed_creation_is_located_alike(world: World) -> None:
     again = await world.api.post("/v1/listings", {"kind": "flight", "name": "F1"}, headers=keyed)
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.headers["Location"] == first.headers["Location"] == f"/v1/listings/{first.json()['id']}"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        pytest.param("/v1/listings", {"kind": "flight", "q": "x"}, id="listings"),
+        pytest.param("/v1/bookings", {"state": "confirmed"}, id="bookings"),
+        pytest.param("/v1/webhook-endpoints", {"url": "x"}, id="endpoints"),
+    ],
+)
+async def test_unknown_query_parameters_are_refused(world: World, path: str, params: dict[str, str]) -> None:
+    response = await world.api.get(path, params={"limit": 5, **params})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validation_failed"
+    assert sorted(e["field"] for e in body["errors"]) == sorted(params)
+    assert {e["source"] for e in body["errors"]} == {"query"}
+    assert "limit" in body["errors"][0]["message"]  # names what the route does read
+    assert (await world.api.get(path, params={"limit": 5})).status_code == 200
+
+
+async def test_known_query_parameters_still_work(world: World) -> None:
+    listing, pools = await make_listing(world.api)
+    await hold(world.api, listing, {pools["a"]: 1})
+    assert (await world.api.get(f"/v1/listings/{listing}", params={"limit": 1})).status_code == 200
+    filtered = await world.api.get("/v1/bookings", params={"status": "confirmed", "customer_ref": "c"})
+    assert filtered.status_code == 200
+    assert (await world.api.get(f"/v1/listings/{listing}/pools", params={"cursor": "x"})).status_code == 400
+
+
+async def test_a_pool_has_one_shape_on_every_route(world: World) -> None:
+    listing, pools = await make_listing(world.api, (("a", 5, 1000),))
+    await hold(world.api, listing, {pools["a"]: 2})
+    shown = (await world.api.get(f"/v1/pools/{pools['a']}")).json()
+    resized = (await world.api.patch(f"/v1/pools/{pools['a']}", {"capacity": 6})).json()
+    listed = (await world.api.get(f"/v1/listings/{listing}/pools")).json()["items"]
+    in_listing = (await world.api.get(f"/v1/listings/{listing}")).json()["pools"]
+    fields = {"id", "listing_id", "code", "name", "capacity", "unit_price", "created_at"}
+    assert set(shown) == set(resized) == fields | {"counters"}
+    assert set(listed[0]) == set(in_listing[0]) == fields
+    assert shown["id"] == listed[0]["id"] == pools["a"]
+    assert (shown["counters"]["held"], resized["counters"]["available"]) == (2, 4)

@@ -31,7 +31,6 @@ from interfaces.http.schemas import (
     ListingOut,
     ListingPage,
     PolicyIn,
-    PoolDetailOut,
     PoolIn,
     PoolOut,
     PoolPage,
@@ -120,7 +119,7 @@ class ListingController(Controller):
         data: JSONBody[PoolIn],
         tenant: NamedDependency[Tenant],
         create_pool: NamedDependency[CreatePoolHandler],
-    ) -> Response[PoolDetailOut]:
+    ) -> Response[PoolOut]:
         command = CreatePool(
             tenant_id=tenant.id,
             listing_id=listing_id,
@@ -131,9 +130,7 @@ class ListingController(Controller):
             currency=data.currency,
         )
         made = await create_pool(command)
-        return created(
-            PoolDetailOut(PoolOut.of(made.pool), CountersOut.of(made.pool, made.counters)), "pools", made.pool.id
-        )
+        return created(PoolOut.of(made.pool, made.counters), "pools", made.pool.id)
 
     @get(
         "/{listing_id:uuid}/pools",
@@ -166,9 +163,9 @@ class PoolController(Controller):
         pool_id: FromPath[UUID],
         tenant: NamedDependency[Tenant],
         get_pool: NamedDependency[GetPoolHandler],
-    ) -> PoolDetailOut:
+    ) -> PoolOut:
         found = await get_pool(tenant.id, pool_id)
-        return PoolDetailOut(PoolOut.of(found.pool), CountersOut.of(found.pool, found.counters))
+        return PoolOut.of(found.pool, found.counters)
 
     @patch(
         "/{pool_id:uuid}",
@@ -181,6 +178,6 @@ class PoolController(Controller):
         data: JSONBody[PoolResizeIn],
         tenant: NamedDependency[Tenant],
         resize_pool: NamedDependency[ResizePoolHandler],
-    ) -> PoolDetailOut:
+    ) -> PoolOut:
         resized = await resize_pool(ResizePool(tenant.id, pool_id, data.capacity))
-        return PoolDetailOut(PoolOut.of(resized.pool), CountersOut.of(resized.pool, resized.counters))
+        return PoolOut.of(resized.pool, resized.counters)
