@@ -211,10 +211,9 @@ class HoldOut(msgspec.Struct):
 
     @classmethod
     def of(cls, hold: Hold, now: datetime) -> HoldOut:
-        status = "expired" if hold.is_due(now) else hold.status.value
         return cls(
             hold.id,
-            status,
+            hold.status_at(now).value,
             hold.listing_id,
             hold.customer_ref,
             [LineOut.of(line) for line in hold.lines],
@@ -222,6 +221,11 @@ class HoldOut(msgspec.Struct):
             hold.created_at,
             hold.expires_at,
         )
+
+
+class HoldPage(msgspec.Struct):
+    items: list[HoldOut]
+    next_cursor: str | None
 
 
 class TransitionOut(msgspec.Struct):

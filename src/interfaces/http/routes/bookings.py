@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.ports.repositories import MAX_PAGE_SIZE, BookingFilter
+from application.ports.repositories import BookingFilter
 from application.use_cases.cancel_booking import CancelBooking, CancelBookingHandler
 from application.use_cases.create_booking import CreateBooking, CreateBookingHandler
 from application.use_cases.get_booking import GetBookingHandler
@@ -27,7 +27,7 @@ from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.idempotency import IDEMPOTENCY_HEADER
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import Cursor, encode_cursor, page_request
+from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
 from interfaces.http.schemas import (
     BookingIn,
     BookingOut,
@@ -39,10 +39,6 @@ from interfaces.http.schemas import (
     RefundResultOut,
     TransitionOut,
 )
-from interfaces.http.text import LINE_PATTERN
-
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
-CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=LINE_PATTERN)]
 
 
 class BookingController(Controller):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from application.ports.repositories import MAX_PAGE_SIZE
 from application.use_cases.create_listing import CreateListing, CreateListingHandler
 from application.use_cases.create_pool import CreatePool, CreatePoolHandler
 from application.use_cases.get_availability import GetAvailabilityHandler
@@ -23,7 +21,7 @@ from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import Cursor, encode_cursor, page_request
+from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
 from interfaces.http.schemas import (
     AvailabilityOut,
     CountersOut,
@@ -36,8 +34,6 @@ from interfaces.http.schemas import (
     PoolPage,
     PoolResizeIn,
 )
-
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
 
 
 class ListingController(Controller):

@@ -16,9 +16,9 @@ from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from domain.webhooks import InboxStatus
 from interfaces.http.dependencies import API_KEY_HEADER, use_case
 from interfaces.http.idempotency import idempotency_middleware
-from interfaces.http.query import known_query_parameters
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor
+from interfaces.http.query import known_query_parameters
 from interfaces.http.routes.ops_diagnostics import DiagnosticsController
 from interfaces.http.routes.ops_jobs import JobsOpsController
 from interfaces.http.routes.ops_reconciliations import ReconciliationOpsController

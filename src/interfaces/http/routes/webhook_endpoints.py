@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.ports.repositories import MAX_PAGE_SIZE
 from application.use_cases.create_webhook_endpoint import CreateWebhookEndpoint, CreateWebhookEndpointHandler
 from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpointHandler
 from application.use_cases.enable_webhook_endpoint import EnableWebhookEndpointHandler
@@ -21,7 +19,7 @@ from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import Cursor, encode_cursor, page_request
+from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
 from interfaces.http.webhook_endpoint_schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
@@ -29,8 +27,6 @@ from interfaces.http.webhook_endpoint_schemas import (
     WebhookEndpointOut,
     WebhookEndpointPage,
 )
-
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
 
 
 class WebhookEndpointController(Controller):
