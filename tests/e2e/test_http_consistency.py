@@ -136,6 +136,18 @@ async def test_created_resources_are_located(world: World) -> None:
     assert endpoint.headers["Location"] == f"/v1/webhook-endpoints/{endpoint.json()['id']}"
 
 
+async def test_the_location_of_201s_is_documented(world: World) -> None:
+    paths = (await world.client.get("/schema/openapi.json")).json()["paths"]
+    for path in (
+        "/v1/listings",
+        "/v1/listings/{listing_id}/pools",
+        "/v1/holds",
+        "/v1/bookings",
+        "/v1/webhook-endpoints",
+    ):
+        assert "Location" in paths[path]["post"]["responses"]["201"]["headers"], path
+
+
 async def test_a_replayed_creation_is_located_alike(world: World) -> None:
     keyed = {"Idempotency-Key": "located-1"}
     first = await world.api.post("/v1/listings", {"kind": "flight", "name": "F1"}, headers=keyed)

@@ -8,8 +8,9 @@ the exception middleware and a response object, several times the cost of the ho
 the ASGI scope, with the same correlation id, metrics and access line (``logged``, shared with
 ``correlation_middleware``) and the same answers:
 
-* the happy path and the answers a crowd gets (the use case's domain errors: sold out, over the
-  customer limit, unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
+* the happy path (a 201 with the route's ``Location``, from ``interfaces.http.locations``) and
+  the answers a crowd gets (the use case's domain errors: sold out, over the customer limit,
+  unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
   as the exception handlers' (``interfaces.http.errors.problem_body``);
 * everything else is handed to the Litestar route as it would have been, with the body already
   read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
