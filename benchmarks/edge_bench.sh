@@ -27,7 +27,7 @@ LISTING=$(curl -s -X POST "http://127.0.0.1:$APP_PORT/v1/listings" -H "X-API-Key
   -H 'Content-Type: application/json' -d '{"kind":"event_show","name":"Bench"}' | $PY -c 'import json,sys;print(json.load(sys.stdin)["id"])')
 POOL=$(curl -s -X POST "http://127.0.0.1:$APP_PORT/v1/listings/$LISTING/pools" -H "X-API-Key: $KEY" \
   -H 'Content-Type: application/json' -d '{"code":"ga","capacity":1000000,"unit_price":1000,"currency":"EUR"}' \
-  | $PY -c 'import json,sys;print(json.load(sys.stdin)["pool"]["id"])')
+  | $PY -c 'import json,sys;print(json.load(sys.stdin)["id"])')
 export KEY LISTING POOL
 
 HOLD_LUA=$(dirname "$0")/edge_hold.lua

@@ -154,7 +154,7 @@ def _round(server: str, args: argparse.Namespace, home: Path, port: int) -> dict
             api_key,
             {"code": "A", "capacity": 1_000_000, "unit_price": 100, "currency": "EUR"},
         )
-        script.write_text(HOLD_SCRIPT % {"key": api_key, "listing": listing["id"], "pool": pool["pool"]["id"]})  # type: ignore[index]
+        script.write_text(HOLD_SCRIPT % {"key": api_key, "listing": listing["id"], "pool": pool["id"]})  # type: ignore[index]
         return {
             "raw ASGI no-op POST": noop,
             "GET /health/live": _wrk(args, f"http://127.0.0.1:{port}/health/live"),

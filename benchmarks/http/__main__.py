@@ -115,7 +115,7 @@ def listing(fleet: stack.Fleet, capacity: int, unit_price: int = 1000, pools: in
         ids = []
         for n in range(pools):
             body = {"code": f"P{n}", "capacity": capacity, "unit_price": unit_price, "currency": "EUR"}
-            pool = _post(client, f"/v1/listings/{made['id']}/pools", body)["pool"]
+            pool = _post(client, f"/v1/listings/{made['id']}/pools", body)
             ids.append(str(pool["id"]))  # type: ignore[index]
     return str(made["id"]), ids
 

@@ -104,6 +104,10 @@ class Hold:
         """True when the hold is active but its time is up."""
         return self.status is HoldStatus.ACTIVE and now >= self.expires_at
 
+    def status_at(self, now: datetime) -> HoldStatus:
+        """The status clients see: a due hold is expired even before the sweep has ended it."""
+        return HoldStatus.EXPIRED if self.is_due(now) else self.status
+
     def same_request(self, other: Hold) -> bool:
         """Whether ``other`` asks for what this hold reserved (a safe retry)."""
         mine = sorted((line.pool_id, line.quantity) for line in self.lines)

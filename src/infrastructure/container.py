@@ -41,6 +41,7 @@ from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
+from application.use_cases.list_holds import ListHoldsHandler
 from application.use_cases.list_listings import ListListingsHandler
 from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
@@ -105,6 +106,7 @@ from infrastructure.persistence.cloudevents import known_event_types
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
 from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord, SqlJournalInventoryRecord
+from infrastructure.persistence.journal import SqlJournalHoldList
 from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from infrastructure.settings import Settings
@@ -211,6 +213,14 @@ class Gateways(containers.DeclarativeContainer):
         sql=providers.Object(None),
         redis=providers.Singleton(RedisHoldJournal, redis=redis),
     )
+    # Where GET /v1/holds lists from: the engine's own holds, or (redis) the hold journal in
+    # Postgres, one journaling round behind (application.ports.hold_list says why).
+    hold_list = providers.Selector(
+        settings.provided.inventory_engine,
+        memory=inventory,
+        sql=inventory,
+        redis=providers.Singleton(SqlJournalHoldList, database=database),
+    )
     # Where reconciliation finds the live holds: the journal, or the SQL engine's own tables.
     _journal_record = providers.Singleton(SqlJournalInventoryRecord, database=database)
     inventory_record = providers.Selector(
@@ -266,6 +276,7 @@ class UseCases(containers.DeclarativeContainer):
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
     place_hold = providers.Factory(PlaceHoldHandler, _catalogue, _engine, core.clock, core.ids, gateways.metrics)
     get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
+    list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
     release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)
     check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
     expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)

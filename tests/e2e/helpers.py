@@ -28,7 +28,7 @@ async def make_listing(
             {"code": code, "capacity": capacity, "unit_price": price, "currency": "EUR"},
         )
         assert response.status_code == 201, response.text
-        pool_ids[code] = response.json()["pool"]["id"]
+        pool_ids[code] = response.json()["id"]
     return listing_id, pool_ids
 
 

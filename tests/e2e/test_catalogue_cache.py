@@ -161,7 +161,7 @@ async def test_a_pool_added_through_another_process_can_be_held_within_the_bound
         f"/v1/listings/{listing_id}/pools", {"code": "b", "capacity": 4, "unit_price": 900, "currency": "EUR"}
     )
     assert created.status_code == 201, created.text
-    added = created.json()["pool"]["id"]
+    added = created.json()["id"]
 
     await heard(lambda: _placed(hold(world.api, listing_id, {added: 1}, customer="new")))
 

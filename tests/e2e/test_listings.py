@@ -73,7 +73,7 @@ async def test_resize_grows_and_refuses_to_shrink_below_committed(world: World) 
     assert refused.status_code == 409
     assert refused.json()["code"] == "capacity_below_committed"
     shown = (await world.api.get(f"/v1/pools/{pools['a']}")).json()
-    assert shown["pool"]["capacity"] == 8
+    assert shown["capacity"] == 8
     assert shown["counters"]["capacity"] == 8
 
 

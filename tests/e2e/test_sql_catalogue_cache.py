@@ -173,7 +173,7 @@ async def test_a_pool_added_through_another_process_can_be_held_within_the_bound
     assert created.status_code == 201, created.text
 
     world.clock.advance(bound(world))
-    added = await hold(world.api, listing_id, {created.json()["pool"]["id"]: 1}, customer="new")
+    added = await hold(world.api, listing_id, {created.json()["id"]: 1}, customer="new")
     assert added.status_code == 201, added.text
     assert added.json()["lines"][0]["unit_price"] == 900
 

@@ -142,7 +142,7 @@ async def _listing(stack: Stack) -> tuple[str, dict[str, str]]:
         body = {"code": code, "capacity": 10, "unit_price": price, "currency": "EUR"}
         response = await stack.post(f"/v1/listings/{listing_id}/pools", body)
         assert response.status_code == 201, response.text
-        pools[code] = response.json()["pool"]["id"]
+        pools[code] = response.json()["id"]
     return listing_id, pools
 
 

@@ -100,7 +100,7 @@ async def _pool(api: httpx.AsyncClient) -> tuple[str, str]:
     listing = await _ok(await api.post("/v1/listings", json={"kind": "event_show", "name": "Show"}), 201)
     pool_body = {"code": "a", "capacity": 5, "unit_price": PRICE, "currency": "EUR"}
     pool = await _ok(await api.post(f"/v1/listings/{listing['id']}/pools", json=pool_body), 201)
-    return listing["id"], pool["pool"]["id"]
+    return listing["id"], pool["id"]
 
 
 async def test_checked_out_on_one_api_paid_and_cancelled_with_its_refund_on_the_other(

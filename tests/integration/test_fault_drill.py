@@ -175,7 +175,7 @@ async def _catalogue(deployment: Deployment) -> list[Pool]:
             pool_body = {"code": f"p{n}", "capacity": capacity, "unit_price": price, "currency": "EUR"}
             made = await api.post(f"/v1/listings/{listing.json()['id']}/pools", json=pool_body, headers=headers)
             assert made.status_code == 201, made.text
-            pools.append(Pool(listing.json()["id"], made.json()["pool"]["id"], price))
+            pools.append(Pool(listing.json()["id"], made.json()["id"], price))
     return pools
 
 

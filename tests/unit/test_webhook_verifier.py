@@ -61,7 +61,7 @@ def test_a_body_signed_by_stripes_sdk_verifies(verifier: StripeWebhookVerifier, 
 
 def test_another_secret_is_refused(verifier: StripeWebhookVerifier, clock: FakeClock) -> None:
     signed = sign_event(EVENT, "whsec_someone_else", clock.now())
-    with pytest.raises(WebhookSignatureError, match="No signatures found matching"):
+    with pytest.raises(WebhookSignatureError, match="does not sign this body"):
         verifier.verify(signed.payload, signed.signature)
 
 
@@ -73,7 +73,7 @@ def test_a_tampered_body_is_refused(verifier: StripeWebhookVerifier, clock: Fake
 
 @pytest.mark.parametrize("header", [None, ""])
 def test_a_missing_header_is_refused(verifier: StripeWebhookVerifier, header: str | None) -> None:
-    with pytest.raises(WebhookSignatureError, match="No Stripe-Signature header"):
+    with pytest.raises(WebhookSignatureError, match="no Stripe-Signature header"):
         verifier.verify(json.dumps(EVENT).encode(), header)
 
 

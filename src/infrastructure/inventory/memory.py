@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
+from application.ports.hold_list import HoldFilter
+from application.ports.repositories import Page, PageRequest
 from domain.errors import (
     CapacityBelowCommittedError,
     CustomerLimitExceededError,
@@ -21,6 +23,7 @@ from domain.errors import (
     NotFoundError,
 )
 from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
+from infrastructure.persistence.repositories import _page_of
 
 
 class MemoryInventoryEngine:
@@ -98,6 +101,15 @@ class MemoryInventoryEngine:
 
     async def get_hold(self, hold_id: UUID) -> Hold | None:
         return self._holds.get(hold_id)
+
+    async def list_holds(self, tenant_id: UUID, where: HoldFilter, page: PageRequest, now: datetime) -> Page[Hold]:
+        """``HoldList``: this process's holds, exact."""
+        found = sorted(
+            (hold for hold in self._holds.values() if hold.tenant_id == tenant_id and _matches(hold, where, now)),
+            key=lambda hold: (hold.created_at, hold.id),
+        )
+        after = [hold for hold in found if page.after is None or (hold.created_at, hold.id) > page.after]
+        return _page_of(after[: page.limit + 1], page.limit)
 
     async def has_state(self) -> bool:
         return True  # it lives and dies with the process that uses it
@@ -179,3 +191,11 @@ class MemoryInventoryEngine:
     def _shift(self, pool_id: UUID, held: int = 0, sold: int = 0) -> None:
         pool = self._pools[pool_id]
         self._pools[pool_id] = replace(pool, held=pool.held + held, sold=pool.sold + sold)
+
+
+def _matches(hold: Hold, where: HoldFilter, now: datetime) -> bool:
+    return (
+        (where.listing_id is None or hold.listing_id == where.listing_id)
+        and (where.customer_ref is None or hold.customer_ref == where.customer_ref)
+        and (where.status is None or hold.status_at(now) is where.status)
+    )

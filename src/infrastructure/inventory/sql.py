@@ -24,11 +24,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Connection, bindparam, case, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, case, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.hold_list import HoldFilter
+from application.ports.repositories import Page, PageRequest
 from domain.errors import (
     CapacityBelowCommittedError,
     CustomerLimitExceededError,
@@ -51,6 +53,8 @@ from infrastructure.inventory.sql_functions import (
 )
 from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
 from infrastructure.persistence.database import Database
+from infrastructure.persistence.hold_filters import hold_filters
+from infrastructure.persistence.repositories import _page_of, _paged
 from infrastructure.persistence.single_statements import SingleStatements
 
 pools_t = sql_tables.inventory_pools
@@ -367,8 +371,18 @@ class SqlInventoryEngine:
 
     # -- reading -------------------------------------------------------------------------------
 
+    async def list_holds(self, tenant_id: UUID, where: HoldFilter, page: PageRequest, now: datetime) -> Page[Hold]:
+        """``HoldList``: the engine's own table, exact at the moment of the request."""
+        statement = _paged(select(holds_t).where(*hold_filters(holds_t, tenant_id, where, now)), holds_t, page)
+        async with self._db.reading() as session:
+            return _page_of(await self._loaded(session, statement), page.limit)
+
     async def _holds(self, session: AsyncSession, *where: ColumnElement[bool], limit: int | None = None) -> list[Hold]:
         stmt = select(holds_t).where(*where).order_by(holds_t.c.expires_at, holds_t.c.id).limit(limit)
+        return await self._loaded(session, stmt)
+
+    async def _loaded(self, session: AsyncSession, stmt: Select[Any]) -> list[Hold]:
+        """The holds ``stmt`` selects (rows of ``inventory_holds``), in its order, with their lines."""
         rows = (await session.execute(stmt)).all()
         if not rows:
             return []

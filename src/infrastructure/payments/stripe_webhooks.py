@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import stripe
+from loguru import logger
 
 from application.ports.clock import Clock
 from application.ports.payments import GatewayEvent
@@ -31,7 +32,10 @@ class StripeWebhookVerifier:
         try:
             stripe.WebhookSignature.verify_header(payload, signature_header, self._secret, tolerance=None)
         except stripe.SignatureVerificationError as exc:
-            raise WebhookSignatureError(exc.user_message or "invalid signature") from exc
+            # The SDK's text is advice to the developer calling it ("pass it in", "use one of the
+            # `*_without_verification` methods"): it goes to our log, the sender gets a plain answer.
+            logger.info("stripe webhook refused: {}", exc.user_message)
+            raise WebhookSignatureError(_refusal(signature_header)) from exc
         except UnicodeDecodeError as exc:  # the SDK decodes the body before it looks at it
             raise WebhookSignatureError("the body is not UTF-8, so it cannot be what Stripe signed") from exc
         self._check_age(_timestamp(signature_header or ""))
@@ -41,6 +45,13 @@ class StripeWebhookVerifier:
         age = self._clock.now().timestamp() - timestamp
         if age > self._tolerance_s:
             raise WebhookSignatureError(f"signed {age:.0f} s ago, more than the {self._tolerance_s} s tolerated")
+
+
+def _refusal(header: str | None) -> str:
+    """What a sender is told about a signature the SDK refused."""
+    if not header:
+        return "no Stripe-Signature header"
+    return "the Stripe-Signature header does not sign this body with our webhook secret"
 
 
 def _timestamp(header: str) -> int:

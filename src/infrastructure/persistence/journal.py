@@ -11,8 +11,10 @@ from uuid import UUID
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.hold_list import HoldFilter
 from application.ports.jobs import RefusedItem
 from application.ports.journal import JournaledHold
+from application.ports.repositories import Page, PageRequest
 from domain.errors import NotFoundError
 from domain.inventory import Hold, HoldLine, HoldStatus
 from domain.reconciliation import (
@@ -22,9 +24,27 @@ from domain.reconciliation import (
     ReconciliationScope,
     ReconciliationStatus,
 )
+from infrastructure.persistence.database import Database
+from infrastructure.persistence.hold_filters import hold_filters
 from infrastructure.persistence.isolation import write_isolating
 from infrastructure.persistence.journal_tables import hold_journal, hold_journal_cursors, reconciliations
+from infrastructure.persistence.repositories import _page_of, _paged
 from infrastructure.persistence.upsert import chunks, insert_for
+
+
+class SqlJournalHoldList:
+    """``HoldList`` of the redis engine: the hold journal in the system of record, one
+    ``journal_holds`` round behind Redis (``application.ports.hold_list`` says why)."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def list_holds(self, tenant_id: UUID, where: HoldFilter, page: PageRequest, now: datetime) -> Page[Hold]:
+        chosen = select(hold_journal).where(*hold_filters(hold_journal, tenant_id, where, now))
+        statement = _paged(chosen, hold_journal, page, hold_journal.c.hold_id)
+        async with self._db.reading() as session:
+            rows = (await session.execute(statement)).all()
+        return _page_of([journal_hold_from_row(row) for row in rows], page.limit)
 
 
 class SqlHoldJournalRepository:

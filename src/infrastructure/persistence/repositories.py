@@ -42,16 +42,19 @@ from infrastructure.persistence.tables import (
 from infrastructure.persistence.upsert import insert_for
 
 
-def _after(table: Any, page: PageRequest) -> Any:
+def _after(table: Any, page: PageRequest, ident: Any = None) -> Any:
     if page.after is None:
         return and_(True)
-    created_at, ident = page.after
-    return or_(table.c.created_at > created_at, and_(table.c.created_at == created_at, table.c.id > ident))
+    ident = table.c.id if ident is None else ident
+    created_at, after = page.after
+    return or_(table.c.created_at > created_at, and_(table.c.created_at == created_at, ident > after))
 
 
-def _paged(statement: Select[Any], table: Any, page: PageRequest) -> Select[Any]:
-    order = (table.c.created_at, table.c.id)
-    return statement.where(_after(table, page)).order_by(*order).limit(page.limit + 1)
+def _paged(statement: Select[Any], table: Any, page: PageRequest, ident: Any = None) -> Select[Any]:
+    """``statement`` a page at a time, by (created_at, id); ``ident`` for a table whose id column
+    is named otherwise (the hold journal's ``hold_id``)."""
+    ident = table.c.id if ident is None else ident
+    return statement.where(_after(table, page, ident)).order_by(table.c.created_at, ident).limit(page.limit + 1)
 
 
 def _page_of(items: list[Any], limit: int) -> Page[Any]:

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware._internal.cors import CORSMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -25,6 +27,7 @@ from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency, document_json_bodies
+from interfaces.http.query import known_query_parameters, note_query_parameters
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -32,6 +35,7 @@ from interfaces.http.routes.holds import HoldController
 from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
+from interfaces.http.routes.root import root
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
 from interfaces.http.startup import rebuild_lost_inventory
@@ -59,6 +63,18 @@ class HoldfastApp(Litestar):
     async def _routed(self, scope: Any, receive: Any, send: Any) -> None:
         """Litestar's own handling of a request (what the hot path hands on to)."""
         await super().__call__(scope, receive, send)
+
+    def _create_asgi_handler(self) -> Any:
+        """Litestar's handler (routing inside its exception handler, inside tracing's span) with
+        correlation ids, HTTP metrics and the access line around routing: as app middleware they
+        ran only for matched routes, so a 404 or 405 of routing itself answered ``-`` and went
+        unlogged. Still inside the span, so the access line carries the trace ids."""
+        handler = correlation_middleware(wrap_in_exception_handler(app=self.asgi_router))
+        if self.cors_config:
+            handler = CORSMiddleware(app=handler, config=self.cors_config)
+        with contextlib.suppress(KeyError):
+            handler = self.plugins.get("OpenTelemetryPlugin").middleware(app=handler)
+        return handler
 
 
 def _openapi() -> OpenAPIConfig:
@@ -118,12 +134,12 @@ def create_app(
         dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
         security=[{"ApiKey": []}],
         before_request=strict_body,
+        guards=[known_query_parameters],
         # Authentication first: a request without a valid key is 401 before its body is read.
         middleware=[authentication_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, webhook_router, ops_router, live, ready, metrics],
-        middleware=[correlation_middleware],  # correlation ids, HTTP metrics and access lines
+        route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),
@@ -134,6 +150,7 @@ def create_app(
     )
     document_idempotency(app)
     document_json_bodies(app)
+    note_query_parameters(app)
     if hot_path and settings.otel == "off":
         app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES)
     return app

@@ -8,8 +8,9 @@ the exception middleware and a response object, several times the cost of the ho
 the ASGI scope, with the same correlation id, metrics and access line (``logged``, shared with
 ``correlation_middleware``) and the same answers:
 
-* the happy path and the answers a crowd gets (the use case's domain errors: sold out, over the
-  customer limit, unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
+* the happy path (a 201 with the route's ``Location``, from ``interfaces.http.locations``) and
+  the answers a crowd gets (the use case's domain errors: sold out, over the customer limit,
+  unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
   as the exception handlers' (``interfaces.http.errors.problem_body``);
 * everything else is handed to the Litestar route as it would have been, with the body already
   read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Request
@@ -40,6 +42,7 @@ from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
 from interfaces.http.dependencies import TENANT_STATE, actor_of
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
+from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
 from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 
@@ -57,7 +60,8 @@ _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-Answer = tuple[int, msgspec.Struct]
+# A status, a document and the answer's own headers (a 201's ``Location``), as the route's.
+Answer = tuple[int, msgspec.Struct, tuple[tuple[bytes, bytes], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,12 +93,15 @@ def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
             hold_id=data.id,
             ttl_seconds=data.ttl_seconds,
         )
-        return 201, HoldOut.of(await place_hold(command), clock.now())
+        placed = await place_hold(command)
+        return 201, HoldOut.of(placed, clock.now()), _located("holds", placed.id)
 
     async def booking(tenant: Tenant, data: BookingIn) -> Answer:  # BookingController.create
         contact = None if data.contact_email is None else EmailAddress(data.contact_email)
         result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
-        return (201 if result.created else 200), BookingOut.of(result.booking)
+        if result.created:
+            return 201, BookingOut.of(result.booking), _located("bookings", result.booking.id)
+        return 200, BookingOut.of(result.booking), ()
 
     routes = (
         HotRoute("/v1/holds", msgspec.json.Decoder(HoldIn, strict=True).decode, hold),
@@ -158,14 +165,19 @@ class _Answering:
             await self.path._fallback(scope, _replaying(body, complete, receive), send)
             return
         try:
-            status, document = await self.route.answer(self.tenant, data)
+            status, document, headers = await self.route.answer(self.tenant, data)
         except DomainError as exc:
             await _send(send, *_problem(scope, exc))
             return
         except Exception as exc:
             await _answer_unexpected(scope, receive, send, exc)
             return
-        await _send(send, status, _ENCODE(document), _JSON, ())
+        await _send(send, status, _ENCODE(document), _JSON, headers)
+
+
+def _located(collection: str, ident: UUID) -> tuple[tuple[bytes, bytes], ...]:
+    """The ``Location`` header the route's ``created`` answer carries."""
+    return ((b"location", location(collection, ident).encode()),)
 
 
 def _decoded(route: HotRoute, body: bytes) -> Any:

@@ -6,9 +6,10 @@ prometheus_client's process-global registry (shared by every app in the process,
 tests leak values into each other), and it labels a request whose exception escapes to the
 app's handlers (e.g. a bad ``Idempotency-Key``, raised by the /v1 router's middleware) as 200.
 
-App-level middleware runs only for requests that matched a route, so ``path_template`` (set by
-the router, e.g. ``/v1/holds/{hold_id}``) is always there; unmatched paths (404, 405) are not
-counted, which also keeps clients from minting series with made-up paths.
+The middleware wraps routing itself (``HoldfastApp._create_asgi_handler``), so requests routing
+refuses (404, 405) are counted too: by ``path_template`` (set by the router, e.g.
+``/v1/holds/{hold_id}``) when a route matched, else as route ``unmatched``, and with a method
+outside the standard ones as ``OTHER``, so clients cannot mint series with made-up paths or methods.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from infrastructure.metrics import PrometheusMetrics
 
 T = TypeVar("T")
 
+# The methods a metric is labelled with by name; any other a client sends is "OTHER".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 SCRAPE_READ_SECONDS = 2.0  # per read; Prometheus' default scrape timeout is 10 s
 
 
@@ -38,7 +42,8 @@ def record_http_request(scope: Scope, status: int, seconds: float) -> None:
     """Counts and times one answered request by method, route template and status (called by
     ``correlation_middleware``, which already wraps ``send`` and times the request)."""
     route = scope.get("path_template") or "unmatched"
-    _metrics(scope).http_request(scope["method"], route, status, seconds)
+    method = scope["method"] if scope["method"] in METHODS else "OTHER"
+    _metrics(scope).http_request(method, route, status, seconds)
 
 
 async def _read(what: str, read: Awaitable[T]) -> T | None:

@@ -69,7 +69,8 @@ def correlation_of_scope(scope: Scope) -> str:
 
 def correlation_middleware(app: ASGIApp) -> ASGIApp:
     """Takes the client's X-Correlation-ID (if well-formed) or makes one; echoes it and logs with it;
-    counts and times the request by method, route template and status."""
+    counts and times the request by method, route template and status. ``HoldfastApp`` wraps it
+    around routing, so requests no route matches (404, 405) are answered and logged alike."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("state", {}).get(HANDED_ON):

@@ -10,13 +10,16 @@ from uuid import UUID
 
 from litestar.params import QueryParameter
 
-from application.ports.repositories import PageRequest
+from application.ports.repositories import MAX_PAGE_SIZE, PageRequest
 from domain.errors import InvalidValueError
-from interfaces.http.text import CURSOR_PATTERN
+from interfaces.http.text import CURSOR_PATTERN, LINE_PATTERN
 
 Cursor = Annotated[
     str | None, QueryParameter(pattern=CURSOR_PATTERN, description="the next_cursor of the previous page")
 ]
+PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
+# A list filtered by customer (bookings, holds): the customer_ref as it was sent.
+CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=LINE_PATTERN)]
 
 
 def encode_cursor(after: tuple[datetime, UUID] | None) -> str | None:

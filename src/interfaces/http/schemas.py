@@ -99,28 +99,6 @@ class MoneyOut(msgspec.Struct):
         return cls(money.amount, money.currency)
 
 
-class PoolOut(msgspec.Struct):
-    id: UUID
-    listing_id: UUID
-    code: str
-    name: str
-    capacity: int
-    unit_price: MoneyOut
-    created_at: datetime
-
-    @classmethod
-    def of(cls, pool: Pool) -> PoolOut:
-        return cls(
-            pool.id,
-            pool.listing_id,
-            pool.code,
-            pool.name,
-            pool.capacity,
-            MoneyOut.of(pool.unit_price),
-            pool.created_at,
-        )
-
-
 class CountersOut(msgspec.Struct):
     pool_id: UUID
     code: str
@@ -134,9 +112,33 @@ class CountersOut(msgspec.Struct):
         return cls(pool.id, pool.code, counters.capacity, counters.held, counters.sold, counters.available)
 
 
-class PoolDetailOut(msgspec.Struct):
-    pool: PoolOut
-    counters: CountersOut
+class PoolOut(msgspec.Struct, omit_defaults=True):
+    """A pool, in one shape on every route: its own fields, plus ``counters`` (the engine's live
+    capacity, held, sold and available) on the routes that answer one pool (create, read, resize).
+    Lists leave the counters out (they would be an engine read per pool): a listing's
+    ``/availability`` has them all."""
+
+    id: UUID
+    listing_id: UUID
+    code: str
+    name: str
+    capacity: int
+    unit_price: MoneyOut
+    created_at: datetime
+    counters: CountersOut | None = None
+
+    @classmethod
+    def of(cls, pool: Pool, counters: PoolCounters | None = None) -> PoolOut:
+        return cls(
+            pool.id,
+            pool.listing_id,
+            pool.code,
+            pool.name,
+            pool.capacity,
+            MoneyOut.of(pool.unit_price),
+            pool.created_at,
+            None if counters is None else CountersOut.of(pool, counters),
+        )
 
 
 class PolicyOut(msgspec.Struct):
@@ -209,10 +211,9 @@ class HoldOut(msgspec.Struct):
 
     @classmethod
     def of(cls, hold: Hold, now: datetime) -> HoldOut:
-        status = "expired" if hold.is_due(now) else hold.status.value
         return cls(
             hold.id,
-            status,
+            hold.status_at(now).value,
             hold.listing_id,
             hold.customer_ref,
             [LineOut.of(line) for line in hold.lines],
@@ -220,6 +221,11 @@ class HoldOut(msgspec.Struct):
             hold.created_at,
             hold.expires_at,
         )
+
+
+class HoldPage(msgspec.Struct):
+    items: list[HoldOut]
+    next_cursor: str | None
 
 
 class TransitionOut(msgspec.Struct):

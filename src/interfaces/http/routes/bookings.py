@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.ports.repositories import MAX_PAGE_SIZE, BookingFilter
+from application.ports.repositories import BookingFilter
 from application.use_cases.cancel_booking import CancelBooking, CancelBookingHandler
 from application.use_cases.create_booking import CreateBooking, CreateBookingHandler
 from application.use_cases.get_booking import GetBookingHandler
@@ -25,8 +25,9 @@ from domain.refunds import RefundState
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.idempotency import IDEMPOTENCY_HEADER
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import Cursor, encode_cursor, page_request
+from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
 from interfaces.http.schemas import (
     BookingIn,
     BookingOut,
@@ -38,10 +39,6 @@ from interfaces.http.schemas import (
     RefundResultOut,
     TransitionOut,
 )
-from interfaces.http.text import LINE_PATTERN
-
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
-CustomerFilter = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=LINE_PATTERN)]
 
 
 class BookingController(Controller):
@@ -51,15 +48,19 @@ class BookingController(Controller):
     @post(
         "/",
         dependencies={"create_booking": use_case("create_booking")},
-        responses=problems(
-            "not_found",
-            "hold_expired",
-            "hold_not_active",
-            "already_exists",
-            "payment_declined",
-            "payment_provider_unavailable",
-            "inventory_unavailable",
-        ),
+        response_headers=CREATED_HEADERS,
+        responses={
+            200: ResponseSpec(BookingOut, description="The hold was booked before: that booking, as it is now."),
+            **problems(
+                "not_found",
+                "hold_expired",
+                "hold_not_active",
+                "already_exists",
+                "payment_declined",
+                "payment_provider_unavailable",
+                "inventory_unavailable",
+            ),
+        },
     )
     async def create(
         self,
@@ -72,7 +73,9 @@ class BookingController(Controller):
         ``contact_email``, if given, is where the customer's emails about the booking go."""
         contact = None if data.contact_email is None else EmailAddress(data.contact_email)
         result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
-        return Response(BookingOut.of(result.booking), status_code=201 if result.created else 200)
+        if result.created:
+            return created(BookingOut.of(result.booking), "bookings", result.booking.id)
+        return Response(BookingOut.of(result.booking), status_code=200)
 
     @get("/", dependencies={"list_bookings": use_case("list_bookings")}, responses=problems())
     async def index(

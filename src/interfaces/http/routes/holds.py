@@ -5,17 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from litestar import Controller, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
+from application.ports.hold_list import HoldFilter
 from application.use_cases.get_hold import GetHoldHandler
+from application.use_cases.list_holds import ListHoldsHandler
 from application.use_cases.place_hold import PlaceHold, PlaceHoldHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
+from domain.inventory import HoldStatus
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.schemas import HoldIn, HoldOut
+from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
+from interfaces.http.schemas import HoldIn, HoldOut, HoldPage
 
 
 class HoldController(Controller):
@@ -25,6 +30,7 @@ class HoldController(Controller):
     @post(
         "/",
         dependencies={"place_hold": use_case("place_hold")},
+        response_headers=CREATED_HEADERS,
         responses=problems(
             "not_found",
             "insufficient_inventory",
@@ -39,7 +45,7 @@ class HoldController(Controller):
         tenant: NamedDependency[Tenant],
         place_hold: NamedDependency[PlaceHoldHandler],
         now: NamedDependency[datetime],
-    ) -> HoldOut:
+    ) -> Response[HoldOut]:
         """Reserve every line or none. Sending the same ``id`` again returns the same hold."""
         command = PlaceHold(
             tenant_id=tenant.id,
@@ -49,7 +55,29 @@ class HoldController(Controller):
             hold_id=data.id,
             ttl_seconds=data.ttl_seconds,
         )
-        return HoldOut.of(await place_hold(command), now)
+        placed = await place_hold(command)
+        return created(HoldOut.of(placed, now), "holds", placed.id)
+
+    @get("/", dependencies={"list_holds": use_case("list_holds")}, responses=problems())
+    async def index(
+        self,
+        tenant: NamedDependency[Tenant],
+        list_holds: NamedDependency[ListHoldsHandler],
+        now: NamedDependency[datetime],
+        listing_id: FromQuery[UUID | None] = None,
+        customer_ref: CustomerFilter = None,
+        status: FromQuery[HoldStatus | None] = None,
+        limit: PageSize = 50,
+        cursor: Cursor = None,
+    ) -> HoldPage:
+        """The tenant's holds, oldest first, a page at a time (``limit`` + ``cursor``), filtered by
+        ``listing_id``, ``customer_ref`` and ``status`` (as a hold reads: an active hold whose
+        time is up is ``expired``). Exact on the sql and memory engines; on the redis engine it
+        reads the hold journal in Postgres, up to one ``journal_holds`` round (5 s) behind Redis
+        (``GET /v1/holds/{id}`` is live)."""
+        where = HoldFilter(listing_id, customer_ref, status)
+        page = await list_holds(tenant.id, where, page_request(limit, cursor), now)
+        return HoldPage([HoldOut.of(hold, now) for hold in page.items], encode_cursor(page.next_after))
 
     @get(
         "/{hold_id:uuid}",

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
-from application.ports.repositories import MAX_PAGE_SIZE
 from application.use_cases.create_listing import CreateListing, CreateListingHandler
 from application.use_cases.create_pool import CreatePool, CreatePoolHandler
 from application.use_cases.get_availability import GetAvailabilityHandler
@@ -21,8 +19,9 @@ from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
 from domain.listings import CancellationPolicy
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import Cursor, encode_cursor, page_request
+from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
 from interfaces.http.schemas import (
     AvailabilityOut,
     CountersOut,
@@ -30,27 +29,29 @@ from interfaces.http.schemas import (
     ListingOut,
     ListingPage,
     PolicyIn,
-    PoolDetailOut,
     PoolIn,
     PoolOut,
     PoolPage,
     PoolResizeIn,
 )
 
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
-
 
 class ListingController(Controller):
     path = "/listings"
     tags = ["listings"]
 
-    @post("/", dependencies={"create_listing": use_case("create_listing")}, responses=problems())
+    @post(
+        "/",
+        dependencies={"create_listing": use_case("create_listing")},
+        response_headers=CREATED_HEADERS,
+        responses=problems(),
+    )
     async def create(
         self,
         data: JSONBody[ListingIn],
         tenant: NamedDependency[Tenant],
         create_listing: NamedDependency[CreateListingHandler],
-    ) -> ListingOut:
+    ) -> Response[ListingOut]:
         command = CreateListing(
             tenant_id=tenant.id,
             kind=data.kind,
@@ -60,7 +61,8 @@ class ListingController(Controller):
             hold_ttl_seconds=data.hold_ttl_seconds,
             policy=CancellationPolicy(**msgspec.structs.asdict(data.cancellation_policy or PolicyIn())),
         )
-        return ListingOut.of(await create_listing(command), pools=[])
+        listing = await create_listing(command)
+        return created(ListingOut.of(listing, pools=[]), "listings", listing.id)
 
     @get("/", dependencies={"list_listings": use_case("list_listings")}, responses=problems())
     async def index(
@@ -104,6 +106,7 @@ class ListingController(Controller):
     @post(
         "/{listing_id:uuid}/pools",
         dependencies={"create_pool": use_case("create_pool")},
+        response_headers=CREATED_HEADERS,
         responses=problems("not_found", "already_exists", "too_many_pools", "inventory_unavailable"),
     )
     async def add_pool(
@@ -112,7 +115,7 @@ class ListingController(Controller):
         data: JSONBody[PoolIn],
         tenant: NamedDependency[Tenant],
         create_pool: NamedDependency[CreatePoolHandler],
-    ) -> PoolDetailOut:
+    ) -> Response[PoolOut]:
         command = CreatePool(
             tenant_id=tenant.id,
             listing_id=listing_id,
@@ -122,8 +125,8 @@ class ListingController(Controller):
             unit_price=data.unit_price,
             currency=data.currency,
         )
-        created = await create_pool(command)
-        return PoolDetailOut(PoolOut.of(created.pool), CountersOut.of(created.pool, created.counters))
+        made = await create_pool(command)
+        return created(PoolOut.of(made.pool, made.counters), "pools", made.pool.id)
 
     @get(
         "/{listing_id:uuid}/pools",
@@ -156,9 +159,9 @@ class PoolController(Controller):
         pool_id: FromPath[UUID],
         tenant: NamedDependency[Tenant],
         get_pool: NamedDependency[GetPoolHandler],
-    ) -> PoolDetailOut:
+    ) -> PoolOut:
         found = await get_pool(tenant.id, pool_id)
-        return PoolDetailOut(PoolOut.of(found.pool), CountersOut.of(found.pool, found.counters))
+        return PoolOut.of(found.pool, found.counters)
 
     @patch(
         "/{pool_id:uuid}",
@@ -171,6 +174,6 @@ class PoolController(Controller):
         data: JSONBody[PoolResizeIn],
         tenant: NamedDependency[Tenant],
         resize_pool: NamedDependency[ResizePoolHandler],
-    ) -> PoolDetailOut:
+    ) -> PoolOut:
         resized = await resize_pool(ResizePool(tenant.id, pool_id, data.capacity))
-        return PoolDetailOut(PoolOut.of(resized.pool), CountersOut.of(resized.pool, resized.counters))
+        return PoolOut.of(resized.pool, resized.counters)

@@ -18,6 +18,7 @@ from interfaces.http.dependencies import API_KEY_HEADER, use_case
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor
+from interfaces.http.query import known_query_parameters
 from interfaces.http.routes.ops_diagnostics import DiagnosticsController
 from interfaces.http.routes.ops_jobs import JobsOpsController
 from interfaces.http.routes.ops_reconciliations import ReconciliationOpsController
@@ -70,7 +71,7 @@ class WebhookOpsController(Controller):
 ops_router = Router(
     path="/v1/ops",
     route_handlers=[WebhookOpsController, DiagnosticsController, JobsOpsController, ReconciliationOpsController],
-    guards=[operators_only],
+    guards=[operators_only, known_query_parameters],
     security=[{"ApiKey": []}],
     middleware=[idempotency_middleware],  # replays are mutating /v1 calls too
     before_request=strict_body,  # JSON bodies as strict as the rest of /v1 (and JSON only: 415)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
-from application.ports.repositories import MAX_PAGE_SIZE
 from application.use_cases.create_webhook_endpoint import CreateWebhookEndpoint, CreateWebhookEndpointHandler
 from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpointHandler
 from application.use_cases.enable_webhook_endpoint import EnableWebhookEndpointHandler
@@ -19,8 +17,9 @@ from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHan
 from domain.outgoing_webhooks import DeliveryStatus
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
-from interfaces.http.pagination import Cursor, encode_cursor, page_request
+from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
 from interfaces.http.webhook_endpoint_schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
@@ -28,8 +27,6 @@ from interfaces.http.webhook_endpoint_schemas import (
     WebhookEndpointOut,
     WebhookEndpointPage,
 )
-
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
 
 
 class WebhookEndpointController(Controller):
@@ -39,6 +36,7 @@ class WebhookEndpointController(Controller):
     @post(
         "/",
         dependencies={"create_webhook_endpoint": use_case("create_webhook_endpoint")},
+        response_headers=CREATED_HEADERS,
         responses=problems("invalid_webhook_url", "unknown_event_type", "too_many_webhook_endpoints"),
     )
     async def create(
@@ -50,7 +48,7 @@ class WebhookEndpointController(Controller):
         """Register an endpoint. The answer holds its signing ``secret``: keep it, it is not shown again."""
         command = CreateWebhookEndpoint(tenant.id, data.url, tuple(data.event_types))
         endpoint = await create_webhook_endpoint(command)
-        return Response(WebhookEndpointOut.of(endpoint, with_secret=True), status_code=201)
+        return created(WebhookEndpointOut.of(endpoint, with_secret=True), "webhook-endpoints", endpoint.id)
 
     @get("/", dependencies={"list_webhook_endpoints": use_case("list_webhook_endpoints")}, responses=problems())
     async def index(
