@@ -36,7 +36,9 @@ async def test_sweeps_racing_bookings_never_expire_a_sold_unit(world: World) -> 
     world.clock.advance(59)  # none is due yet; they fall due one by one during the race
     sweep = job_handlers(world.container)["expire_holds"]
 
-    async def book(hold_id: str) -> Any:
+    async def book(hold_id: str, ticks: int) -> Any:
+        # Spread over the race (a booking is a few ms now): some arrive after their hold fell due.
+        await asyncio.sleep(ticks * 0.01)
         return await world.api.post("/v1/bookings", {"hold_id": hold_id})
 
     async def time_passes() -> None:
@@ -44,7 +46,8 @@ async def test_sweeps_racing_bookings_never_expire_a_sold_unit(world: World) -> 
             world.clock.advance(1)
             await asyncio.sleep(0.01)
 
-    work: list[Any] = [book(h["id"]) for h in held] + [sweep(ForegroundContext(), {}) for _ in range(6)]
+    work: list[Any] = [book(h["id"], rng.randint(0, 69)) for h in held]
+    work += [sweep(ForegroundContext(), {}) for _ in range(6)]
     work.append(time_passes())
     rng.shuffle(work)
     outcomes = await asyncio.gather(*work)

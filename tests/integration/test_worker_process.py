@@ -41,7 +41,7 @@ async def test_the_worker_expires_due_holds_on_its_schedule_and_stops_on_sigterm
 async def test_a_worker_told_to_stop_takes_no_new_job(stack: Stack) -> None:
     """SIGTERM: the running jobs get their grace time, but nothing new is taken meanwhile, so
     jobs queued during a rollout wait for the next worker instead of being cut off here."""
-    worker = stack.start_worker()
+    worker = stack.start_worker(HOLDFAST_LOG_LEVEL="DEBUG")  # SAQ's routine lines are DEBUG
 
     async def taking_jobs() -> bool:
         return "key: cron:journal_holds" in stack.log(worker)  # its schedule runs: it dequeues too
@@ -69,7 +69,8 @@ async def test_run_now_runs_a_periodic_job_now_even_when_its_next_round_is_hours
     await stack.container.use_cases.register_tenant()(RegisterTenant("ops"))
     key = await stack.container.use_cases.issue_api_key()(IssueApiKey("ops", "operator", (OPERATOR_SCOPE,)))
     operator = Api(stack.api.client, key, stack.clock)
-    worker = stack.start_worker(HOLDFAST_REFUND_RETRY_SECONDS="86400")  # once a day, at midnight
+    # once a day, at midnight; DEBUG: SAQ's scheduling lines are DEBUG
+    worker = stack.start_worker(HOLDFAST_REFUND_RETRY_SECONDS="86400", HOLDFAST_LOG_LEVEL="DEBUG")
 
     async def scheduled() -> bool:
         return "key: cron:retry_refunds" in stack.log(worker)

@@ -31,13 +31,19 @@ def event_type(event: DomainEvent) -> str:
 
 
 def known_event_types() -> frozenset[str]:
-    """The type of every concrete event (a leaf of the hierarchy): what tenants may subscribe to."""
+    """The type of every concrete event of the domain (a leaf of the hierarchy): what tenants may
+    subscribe to. Only the domain's own: a subclass defined elsewhere in the process (a test's)
+    is no event the service emits."""
     found, stack = set(), [DomainEvent]
     while stack:
-        kinds = [kind for kind in stack.pop().__subclasses__() if _exported(kind)]
+        kinds = [kind for kind in stack.pop().__subclasses__() if _exported(kind) and _of_the_domain(kind)]
         stack += kinds
         found |= {_type_of(kind) for kind in kinds if not any(map(_exported, kind.__subclasses__()))}
     return frozenset(found)
+
+
+def _of_the_domain(kind: type) -> bool:
+    return kind.__module__.split(".", 1)[0] == "domain"
 
 
 def _exported(kind: type) -> bool:
