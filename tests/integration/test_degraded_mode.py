@@ -117,6 +117,9 @@ async def stack(
         expiry_sweep_seconds=0,
         webhook_retry_seconds=0,
         db_pool_size=5,
+        # What the cache holds outlives stopping Postgres on a loaded box (its bound is tested in
+        # tests/e2e/test_catalogue_cache.py; here changes are heard by pub/sub).
+        catalogue_max_age_seconds=300,
     )
     container = build_container(settings)
     app = create_app(settings, container)
