@@ -35,12 +35,9 @@ import msgspec
 from litestar import Request
 from litestar.types import Message, Receive, Scope, Send
 
-from application.use_cases.create_booking import CreateBooking
-from application.use_cases.place_hold import PlaceHold
-from domain.contacts import EmailAddress
 from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
-from interfaces.http.dependencies import TENANT_STATE, actor_of
+from interfaces.http.dependencies import TENANT_STATE
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
@@ -78,27 +75,15 @@ class HotRoute:
 def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
     """``POST /v1/holds`` and ``POST /v1/bookings``: what a crowd sends (a hold, then its
     booking). Each mirrors its Litestar route handler line for line."""
-    place_hold, create_booking, clock = (
-        container.use_cases.place_hold(),
-        container.use_cases.create_booking(),
-        (container.core.clock()),
-    )
+    place_hold, create_booking = container.use_cases.place_hold(), container.use_cases.create_booking()
+    clock = container.core.clock()
 
     async def hold(tenant: Tenant, data: HoldIn) -> Answer:  # HoldController.place
-        command = PlaceHold(
-            tenant_id=tenant.id,
-            listing_id=data.listing_id,
-            customer_ref=data.customer_ref,
-            lines=tuple((line.pool_id, line.quantity) for line in data.lines),
-            hold_id=data.id,
-            ttl_seconds=data.ttl_seconds,
-        )
-        placed = await place_hold(command)
+        placed = await place_hold(data.command(tenant))
         return 201, HoldOut.of(placed, clock.now()), _located("holds", placed.id)
 
     async def booking(tenant: Tenant, data: BookingIn) -> Answer:  # BookingController.create
-        contact = None if data.contact_email is None else EmailAddress(data.contact_email)
-        result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
+        result = await create_booking(data.command(tenant))
         if result.created:
             return 201, BookingOut.of(result.booking), _located("bookings", result.booking.id)
         return 200, BookingOut.of(result.booking), ()

@@ -11,13 +11,17 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
+from application.use_cases.create_booking import CreateBooking
+from application.use_cases.place_hold import PlaceHold
 from domain.bookings import Booking, BookingStatus, PaymentStatus, Transition
-from domain.contacts import EMAIL_PATTERN, MAX_EMAIL_LENGTH
+from domain.contacts import EMAIL_PATTERN, MAX_EMAIL_LENGTH, EmailAddress
 from domain.disputes import Dispute
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
 from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.refunds import Refund
+from domain.tenants import Tenant
+from interfaces.http.dependencies import actor_of
 from interfaces.http.text import END, Line, Text
 
 Name = Annotated[Line, Meta(min_length=1, max_length=200)]
@@ -75,10 +79,20 @@ class HoldIn(Input):
     id: UUID | None = None
     ttl_seconds: TtlSeconds | None = None
 
+    def command(self, tenant: Tenant) -> PlaceHold:
+        """What the route and the hot path both ask the use case."""
+        lines = tuple((line.pool_id, line.quantity) for line in self.lines)
+        return PlaceHold(tenant.id, self.listing_id, self.customer_ref, lines, self.id, self.ttl_seconds)
+
 
 class BookingIn(Input):
     hold_id: UUID
     contact_email: Email | None = None
+
+    def command(self, tenant: Tenant) -> CreateBooking:
+        """What the route and the hot path both ask the use case."""
+        contact = None if self.contact_email is None else EmailAddress(self.contact_email)
+        return CreateBooking(tenant.id, self.hold_id, actor_of(tenant), contact)
 
 
 class CancelIn(Input):

@@ -13,14 +13,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from application.ports.repositories import BookingFilter
 from application.use_cases.cancel_booking import CancelBooking, CancelBookingHandler
-from application.use_cases.create_booking import CreateBooking, CreateBookingHandler
+from application.use_cases.create_booking import CreateBookingHandler
 from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus, PaymentStatus
-from domain.contacts import EmailAddress
 from domain.refunds import RefundState
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
@@ -71,8 +70,7 @@ class BookingController(Controller):
         """Confirm a hold as a booking: 201 the first time, 200 with the same booking after.
 
         ``contact_email``, if given, is where the customer's emails about the booking go."""
-        contact = None if data.contact_email is None else EmailAddress(data.contact_email)
-        result = await create_booking(CreateBooking(tenant.id, data.hold_id, actor_of(tenant), contact))
+        result = await create_booking(data.command(tenant))
         if result.created:
             return created(BookingOut.of(result.booking), "bookings", result.booking.id)
         return Response(BookingOut.of(result.booking), status_code=200)

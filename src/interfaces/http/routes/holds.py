@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from application.ports.hold_list import HoldFilter
 from application.use_cases.get_hold import GetHoldHandler
 from application.use_cases.list_holds import ListHoldsHandler
-from application.use_cases.place_hold import PlaceHold, PlaceHoldHandler
+from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
 from domain.inventory import HoldStatus
 from domain.tenants import Tenant
@@ -47,15 +47,7 @@ class HoldController(Controller):
         now: NamedDependency[datetime],
     ) -> Response[HoldOut]:
         """Reserve every line or none. Sending the same ``id`` again returns the same hold."""
-        command = PlaceHold(
-            tenant_id=tenant.id,
-            listing_id=data.listing_id,
-            customer_ref=data.customer_ref,
-            lines=tuple((line.pool_id, line.quantity) for line in data.lines),
-            hold_id=data.id,
-            ttl_seconds=data.ttl_seconds,
-        )
-        placed = await place_hold(command)
+        placed = await place_hold(data.command(tenant))
         return created(HoldOut.of(placed, now), "holds", placed.id)
 
     @get("/", dependencies={"list_holds": use_case("list_holds")}, responses=problems())
