@@ -21,7 +21,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $@
 
-# Postgres and Redis servers for the integration suites (the tests start their own copies).
+# Postgres and Redis servers for the integration suites (the tests start their own copies), nginx
+# for the edge test, chromium for the documentation pages' test.
 system-deps:
 	PYTHON=$(PYTHON) bash ops/install-system-deps.sh servers
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages Holdfast needs on Debian: python3-venv where Debian's Python lacks
 # ensurepip (`make run`, `make test`), and with the argument `servers` also the real PostgreSQL
-# and Redis servers that the integration suites start copies of (`make test`), and nginx (the
-# edge test runs ops/nginx.conf).
+# and Redis servers that the integration suites start copies of (`make test`), nginx (the
+# edge test runs ops/nginx.conf) and chromium (tests/e2e/test_docs_pages.py renders the /schema
+# pages in it, through Playwright: Playwright's own browser download is not used).
 # Idempotent: when nothing is missing it touches nothing, not even the apt index.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ missing=()
 if [ "${1:-}" = servers ]; then
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     # Debian keeps the server binaries off PATH; tests/servers.py looks in the same places.
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null 2>&1 \
         || missing+=(postgresql)

@@ -21,6 +21,7 @@ from infrastructure.logging import configure_logging, flush_logs
 from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
 from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
+from interfaces.http.docs import docs_router, render_plugins
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.hot_path import HotPath
 from interfaces.http.idempotency import idempotency_middleware
@@ -83,7 +84,9 @@ def _openapi() -> OpenAPIConfig:
         title="Holdfast",
         version="1",
         description="Holds that never oversell, bookings, and the inventory behind them.",
-        path="/schema",
+        # /schema: every page works offline, its assets being ours (interfaces/http/docs.py).
+        openapi_router=docs_router(),
+        render_plugins=render_plugins(),
         components=Components(security_schemes={"ApiKey": scheme}),
     )
 
