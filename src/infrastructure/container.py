@@ -264,7 +264,7 @@ class UseCases(containers.DeclarativeContainer):
 
     _catalogue = gateways.catalogue
     register_tenant = providers.Factory(RegisterTenantHandler, _uow, core.clock, core.ids, _catalogue)
-    authenticate = providers.Factory(AuthenticateHandler, _catalogue)
+    authenticate = providers.Factory(AuthenticateHandler, _catalogue, core.clock)
     create_listing = providers.Factory(CreateListingHandler, _uow, core.clock, core.ids)
     get_listing = providers.Factory(GetListingHandler, _uow)
     list_listings = providers.Factory(ListListingsHandler, _uow)
@@ -340,7 +340,7 @@ class UseCases(containers.DeclarativeContainer):
         PurgeIdempotencyKeysHandler, gateways.idempotency, core.clock, idempotency_ttl
     )
 
-    authorize_operator = providers.Factory(AuthorizeOperatorHandler, _uow)
+    authorize_operator = providers.Factory(AuthorizeOperatorHandler, _uow, core.clock)
     issue_api_key = providers.Factory(IssueApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
     revoke_api_key = providers.Factory(RevokeApiKeyHandler, _uow, core.clock, _catalogue)
     rotate_api_key = providers.Factory(RotateApiKeyHandler, _uow, core.clock, core.ids, _catalogue)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextvars import ContextVar
@@ -87,12 +88,12 @@ class _PinnedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _pinned_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+def _pinned_transport(limits: httpx.Limits, ssl_context: ssl.SSLContext | None) -> httpx.AsyncHTTPTransport:
     """httpx's transport on a pool whose connections go through ``_PinnedBackend`` (httpx takes
     no network backend of its own, so its pool is replaced by an equal one that does)."""
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(trust_env=False),
+        ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
@@ -158,14 +159,18 @@ class HttpxWebhookSender:
         private_targets: bool = False,
         plain_http: bool = False,
         resolver: Resolver = system_resolver,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """``ssl_context``: which certificates are trusted (default: the public CAs, as httpx
+        has them); tests give one that trusts a CA of their own. Whatever it trusts, the
+        certificate is checked against the URL's host name, which is also the TLS server name."""
         self.targets = WebhookTargets(private_targets=private_targets, plain_http=plain_http, resolver=resolver)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds, connect=connect_seconds),
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT},
             # No proxies from the environment either: a proxy would resolve the name itself.
-            transport=_pinned_transport(httpx.Limits(max_connections=64, max_keepalive_connections=16)),
+            transport=_pinned_transport(httpx.Limits(max_connections=64, max_keepalive_connections=16), ssl_context),
             trust_env=False,
         )
 

@@ -6,8 +6,10 @@ Thin by design: each command resolves what it needs from the same container as t
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -166,29 +168,63 @@ def revoke_key(key: str) -> None:
     click.echo("API key revoked")
 
 
+GRACE_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
+_GRACE = re.compile(r"(\d{1,9})([smhd]?)")
+
+
+def _grace(_ctx: click.Context, _param: click.Parameter, text: str | None) -> timedelta:
+    """``--grace``: a whole number of seconds, or of minutes, hours or days with a unit; judged
+    before the key is asked for."""
+    from application.use_cases.rotate_api_key import MAX_GRACE
+
+    found = _GRACE.fullmatch(text.strip()) if text is not None else _GRACE.fullmatch("0")
+    grace = None if found is None else timedelta(seconds=int(found[1]) * GRACE_UNITS[found[2]])
+    if grace is None or grace > MAX_GRACE:
+        raise CliError(
+            f"bad --grace {text!r}: a whole number with s, m, h or d, for example 15m (at most {MAX_GRACE.days}d)"
+        )
+    return grace
+
+
 @main.command("rotate-key")
 @click.option("--key", prompt="API key to rotate", hide_input=True, help="the plain key (asked for when left out)")
 @click.option(
+    "--grace",
+    callback=_grace,
+    metavar="DURATION",
+    help="leave the old key working this long, then it stops by itself: seconds (90) or 90s, 15m, 2h, 7d; "
+    "at most 90d [default: 0, the old key stops at once]",
+)
+@click.option(
     "--keep-old",
     is_flag=True,
-    help="leave the old key working for a grace period; end it with `holdfast revoke-key` once clients moved",
+    help="leave the old key working with no end; end it with `holdfast revoke-key` once clients moved",
 )
-def rotate_key(key: str, keep_old: bool) -> None:
-    """Issue a new key for the same tenant and scopes and print it (shown once); the old key is
-    revoked at once unless --keep-old."""
+def rotate_key(key: str, grace: timedelta, keep_old: bool) -> None:
+    """Issue a new key for the same tenant and scopes and print it (shown once); the old key
+    stops at once, after --grace, or (--keep-old) when revoked."""
     from application.use_cases.rotate_api_key import RotateApiKey
     from domain.errors import DomainError
 
-    async def work(container: Container) -> str:
-        return await container.use_cases.rotate_api_key()(RotateApiKey(key, keep_old))
+    command = RotateApiKey(key, keep_old, grace)  # an InvalidValueError is said in one line (cli_errors)
+
+    async def work(container: Container) -> Any:
+        return await container.use_cases.rotate_api_key()(command)
 
     try:
-        new = _run(work)
+        rotated = _run(work)
     except DomainError as exc:
         click.echo(f"holdfast: {exc.message}", err=True)
         sys.exit(1)
-    old = "still works: revoke it with holdfast revoke-key" if keep_old else "is revoked"
-    click.echo(f"new API key (shown once): {new}; the old key {old}")
+    click.echo(f"new API key (shown once): {rotated.key}; the old key {_old_key_fate(rotated.old_key_ends, grace)}")
+
+
+def _old_key_fate(ends: datetime | None, grace: timedelta) -> str:
+    if ends is None:
+        return "still works: revoke it with holdfast revoke-key"
+    if not grace:
+        return "is revoked"
+    return f"works until {ends.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}, then stops by itself"
 
 
 @main.command("expire-holds")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -38,8 +39,12 @@ class ListingCatalogue:
 
 
 class CatalogueCache(Protocol):
-    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
-        """The tenant of an active (not revoked) key, None for any other key."""
+    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
+        """The tenant of a key active at ``now``, None for any other key. A key's end (its
+        ``revoked_at``, a grace period's deadline) is kept with it and compared with ``now`` on
+        every read: it takes effect at that instant in every process that has the key's
+        current row, with no message (a process still holding an older copy of the directory
+        follows within the bound above)."""
         ...
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:

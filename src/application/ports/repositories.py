@@ -22,7 +22,7 @@ from domain.disputes import Dispute
 from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
 from domain.refunds import Refund
-from domain.tenants import Tenant
+from domain.tenants import KeyHolder, Tenant
 
 T = TypeVar("T")
 
@@ -63,6 +63,7 @@ class ApiKeyRecord:
     label: str
     created_at: datetime
     scopes: tuple[str, ...] = field(default_factory=tuple)
+    revoked_at: datetime | None = None  # set ahead for a grace period (``KeyHolder``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,9 @@ class Principal:
 
 
 class ApiKeyRepository(Protocol):
-    async def principal_for_key(self, key_hash: str) -> Principal | None:
-        """The tenant and scopes of the active key with this hash."""
+    async def principal_for_key(self, key_hash: str, now: datetime) -> Principal | None:
+        """The tenant and scopes of the key with this hash, if it is active at ``now`` (not
+        revoked, or revoked from a later instant: a rotation's grace period)."""
         ...
 
 
@@ -95,20 +97,23 @@ class TenantRepository(Protocol):
 
     async def add_key(self, key: ApiKeyRecord) -> None: ...
 
-    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
-        """The tenant owning an active key with this hash."""
+    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
+        """The tenant owning the key with this hash, if it is active at ``now``."""
         ...
 
-    async def active_keys(self) -> dict[str, Tenant]:
-        """Every active key's hash and its tenant (the hot path's cached key directory)."""
+    async def active_keys(self, now: datetime) -> dict[str, KeyHolder]:
+        """Every key active at ``now``, by hash, with its tenant and the instant it stops (a
+        grace period's end) if it has one: the hot path's cached key directory."""
         ...
 
     async def revoke_key(self, key_hash: str, at: datetime) -> bool:
-        """Mark the active key with this hash revoked; False when there is none."""
+        """End the key with this hash at ``at`` (now, or a grace period's end); a key that
+        already ends earlier keeps its earlier end (a deadline is never pushed back). False
+        when the key is unknown or ends by ``at`` already."""
         ...
 
-    async def active_key(self, key_hash: str) -> ApiKeyRecord | None:
-        """The active key with this hash, as stored; None when unknown or revoked."""
+    async def active_key(self, key_hash: str, now: datetime) -> ApiKeyRecord | None:
+        """The key with this hash as stored, if it is active at ``now``; None otherwise."""
         ...
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.errors import UnauthenticatedError
 from application.ports.catalogue import CatalogueCache
+from application.ports.clock import Clock
 from application.use_cases.register_tenant import hash_key
 from domain.tenants import Tenant
 
@@ -15,15 +16,16 @@ class AuthenticateHandler:
 
     Keys are read through the catalogue cache: a revoked key stops working within its bound
     (``application.ports.catalogue``), and with the Redis engine no request reads the database.
+    A key rotated with a grace period stops at its deadline, on this clock.
     """
 
-    def __init__(self, catalogue: CatalogueCache) -> None:
-        self._catalogue = catalogue
+    def __init__(self, catalogue: CatalogueCache, clock: Clock) -> None:
+        self._catalogue, self._clock = catalogue, clock
 
     async def __call__(self, api_key: str | None) -> Tenant:
         if not api_key or len(api_key) > MAX_KEY_LENGTH:
             raise UnauthenticatedError("a valid X-API-Key header is required")
-        tenant = await self._catalogue.tenant_for_key(hash_key(api_key))
+        tenant = await self._catalogue.tenant_for_key(hash_key(api_key), self._clock.now())
         if tenant is None:
             raise UnauthenticatedError("a valid X-API-Key header is required")
         return tenant

@@ -16,11 +16,19 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from application.ports.clock import Clock
+from domain.tenants import KeyHolder, Tenant
 
 T = TypeVar("T")
 KEYS = "keys"
 LISTING = "listing:"
 MAX_LISTINGS = 10_000
+
+
+def tenant_in(directory: dict[str, KeyHolder], key_hash: str, now: datetime) -> Tenant | None:
+    """The key's tenant from a cached directory, if the key is still active at ``now``: a
+    grace period's end is checked on each read, so it needs no forgetting."""
+    holder = directory.get(key_hash)
+    return holder.tenant if holder is not None and holder.active_at(now) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The catalogue cached in each process, kept correct by Redis pub/sub (the ``redis`` engine).
 
-What is cached: the directory of every active API key (hash -> tenant), and listings with their
+What is cached: the directory of every active API key (hash -> tenant, and the key's end when a
+rotation's grace period set one: checked on each read), and listings with their
 pools, by listing id (at most ``max_listings``, the oldest forgotten first). A hold then reads
 no database at all: authentication, the listing's TTL and per-customer limit, pool membership
 and unit prices all come from memory; capacity and counts were always Redis's (the Lua scripts).
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from loguru import logger
@@ -43,7 +44,7 @@ from application.ports.clock import Clock
 from domain.errors import NotFoundError
 from domain.tenants import Tenant
 from domain.webhooks import backoff
-from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, tenant_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
 
 DEFAULT_MAX_AGE = timedelta(seconds=5)
@@ -67,10 +68,10 @@ class RedisCatalogueCache:
         self._subscribed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
 
-    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
         self._listen()
-        directory = await self._entries.get(KEYS, self._source.active_keys, self._subscribed.is_set)
-        return directory.get(key_hash)
+        directory = await self._entries.get(KEYS, lambda: self._source.active_keys(now), self._subscribed.is_set)
+        return tenant_in(directory, key_hash, now)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         self._listen()

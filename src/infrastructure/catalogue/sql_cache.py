@@ -33,7 +33,7 @@ from application.ports.catalogue import ListingCatalogue
 from application.ports.clock import Clock
 from domain.errors import NotFoundError
 from domain.tenants import Tenant
-from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, tenant_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.tables import catalogue_version
@@ -58,10 +58,10 @@ class SqlCatalogueCache:
         self._checked_until: datetime | None = None  # None: check before the next read
         self._checking: asyncio.Future[None] | None = None
 
-    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
         await self._check()
-        directory = await self._entries.get(KEYS, self._source.active_keys, _always)
-        return directory.get(key_hash)
+        directory = await self._entries.get(KEYS, lambda: self._source.active_keys(now), _always)
+        return tenant_in(directory, key_hash, now)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         await self._check()

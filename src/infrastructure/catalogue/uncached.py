@@ -7,20 +7,21 @@ Postgres exact.
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from application.ports.catalogue import ListingCatalogue
 from application.ports.repositories import UnitOfWorkFactory
-from domain.tenants import Tenant
+from domain.tenants import KeyHolder, Tenant
 
 
 class UncachedCatalogue:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
         async with self._uow() as uow:
-            return await uow.tenants.tenant_for_key(key_hash)
+            return await uow.tenants.tenant_for_key(key_hash, now)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         async with self._uow() as uow:
@@ -28,10 +29,11 @@ class UncachedCatalogue:
             pools = await uow.pools.for_listing(listing.tenant_id, listing.id)
         return ListingCatalogue(listing, {pool.id: pool for pool in pools})
 
-    async def active_keys(self) -> dict[str, Tenant]:
-        """Every active key, for a cache that keeps them all (``RedisCatalogueCache``)."""
+    async def active_keys(self, now: datetime) -> dict[str, KeyHolder]:
+        """Every key active at ``now`` with its end if it has one, for a cache that keeps them
+        all (``RedisCatalogueCache``, ``SqlCatalogueCache``)."""
         async with self._uow() as uow:
-            return await uow.tenants.active_keys()
+            return await uow.tenants.active_keys(now)
 
     async def changed_keys(self) -> None:
         """Nothing is kept, so nothing is forgotten."""

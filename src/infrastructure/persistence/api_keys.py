@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.ports.repositories import Principal
@@ -10,15 +12,21 @@ from domain.tenants import Tenant
 from infrastructure.persistence.tables import api_keys, tenants
 
 
+def key_active_at(now: datetime) -> ColumnElement[bool]:
+    """The SQL form of ``KeyHolder.active_at``: not revoked, or revoked from a later instant (a
+    rotation's grace period). Every query that authenticates a key filters with this."""
+    return or_(api_keys.c.revoked_at.is_(None), api_keys.c.revoked_at > now)
+
+
 class SqlApiKeyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def principal_for_key(self, key_hash: str) -> Principal | None:
+    async def principal_for_key(self, key_hash: str, now: datetime) -> Principal | None:
         statement = (
             select(tenants, api_keys.c.scopes)
             .join(api_keys, api_keys.c.tenant_id == tenants.c.id)
-            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+            .where(api_keys.c.key_hash == key_hash, key_active_at(now))
         )
         row = (await self._session.execute(statement)).first()
         if row is None:

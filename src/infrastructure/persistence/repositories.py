@@ -18,7 +18,8 @@ from domain.errors import ConflictError, DuplicateError, InsufficientInventoryEr
 from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
 from domain.refunds import RefundState
-from domain.tenants import Tenant
+from domain.tenants import KeyHolder, Tenant
+from infrastructure.persistence.api_keys import key_active_at
 from infrastructure.persistence.mappers import (
     booking_from_row,
     booking_to_row,
@@ -96,30 +97,34 @@ class SqlTenantRepository:
         }
         await _insert(self._session, api_keys, values, "that API key exists")
 
-    async def tenant_for_key(self, key_hash: str) -> Tenant | None:
+    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
         statement = (
             select(tenants)
             .join(api_keys, api_keys.c.tenant_id == tenants.c.id)
-            .where(api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None))
+            .where(api_keys.c.key_hash == key_hash, key_active_at(now))
         )
         row = (await self._session.execute(statement)).first()
         return None if row is None else Tenant(row.id, row.name, row.created_at)
 
-    async def active_keys(self) -> dict[str, Tenant]:
-        statement = select(api_keys.c.key_hash, tenants).join(tenants, api_keys.c.tenant_id == tenants.c.id)
-        rows = (await self._session.execute(statement.where(api_keys.c.revoked_at.is_(None)))).all()
-        return {row.key_hash: Tenant(row.id, row.name, row.created_at) for row in rows}
+    async def active_keys(self, now: datetime) -> dict[str, KeyHolder]:
+        statement = select(api_keys.c.key_hash, api_keys.c.revoked_at, tenants).join(
+            tenants, api_keys.c.tenant_id == tenants.c.id
+        )
+        rows = (await self._session.execute(statement.where(key_active_at(now)))).all()
+        return {row.key_hash: KeyHolder(Tenant(row.id, row.name, row.created_at), row.revoked_at) for row in rows}
 
-    async def active_key(self, key_hash: str) -> ApiKeyRecord | None:
-        active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
+    async def active_key(self, key_hash: str, now: datetime) -> ApiKeyRecord | None:
+        active = (api_keys.c.key_hash == key_hash) & key_active_at(now)
         row = (await self._session.execute(select(api_keys).where(active))).first()
         if row is None:
             return None
-        return ApiKeyRecord(row.id, row.tenant_id, row.key_hash, row.label, row.created_at, tuple(row.scopes or ()))
+        scopes = tuple(row.scopes or ())
+        return ApiKeyRecord(row.id, row.tenant_id, row.key_hash, row.label, row.created_at, scopes, row.revoked_at)
 
     async def revoke_key(self, key_hash: str, at: datetime) -> bool:
-        active = (api_keys.c.key_hash == key_hash) & api_keys.c.revoked_at.is_(None)
-        result = await self._session.execute(update(api_keys).where(active).values(revoked_at=at))
+        # Active at ``at``: an earlier end (a grace period already running) is kept.
+        still_active = (api_keys.c.key_hash == key_hash) & key_active_at(at)
+        result = await self._session.execute(update(api_keys).where(still_active).values(revoked_at=at))
         return bool(result.rowcount)
 
 

@@ -199,8 +199,11 @@ class ListingPage(msgspec.Struct):
 
 
 class AvailabilityOut(msgspec.Struct):
+    """A page of a listing's pools with their counters (``next_cursor``: None on the last page)."""
+
     listing_id: UUID
     pools: list[CountersOut]
+    next_cursor: str | None
 
 
 class LineOut(msgspec.Struct):

@@ -99,9 +99,13 @@ class ListingController(Controller):
         listing_id: FromPath[UUID],
         tenant: NamedDependency[Tenant],
         get_availability: NamedDependency[GetAvailabilityHandler],
+        limit: PageSize = 50,
+        cursor: Cursor = None,
     ) -> AvailabilityOut:
-        found = await get_availability(tenant.id, listing_id)
-        return AvailabilityOut(found.listing.id, [CountersOut.of(pool, c) for pool, c in found.pools])
+        """A page of the listing's pools with their live counters; ``next_cursor`` goes on."""
+        found = await get_availability(tenant.id, listing_id, page_request(limit, cursor))
+        counted = [CountersOut.of(pool, c) for pool, c in found.pools]
+        return AvailabilityOut(found.listing.id, counted, encode_cursor(found.pools_after))
 
     @post(
         "/{listing_id:uuid}/pools",
