@@ -204,18 +204,13 @@ def rotate_key(key: str, grace: timedelta, keep_old: bool) -> None:
     """Issue a new key for the same tenant and scopes and print it (shown once); the old key
     stops at once, after --grace, or (--keep-old) when revoked."""
     from application.use_cases.rotate_api_key import RotateApiKey
-    from domain.errors import DomainError
 
     command = RotateApiKey(key, keep_old, grace)  # an InvalidValueError is said in one line (cli_errors)
 
     async def work(container: Container) -> Any:
         return await container.use_cases.rotate_api_key()(command)
 
-    try:
-        rotated = _run(work)
-    except DomainError as exc:
-        click.echo(f"holdfast: {exc.message}", err=True)
-        sys.exit(1)
+    rotated = _run(work)  # an unknown or revoked key is a DomainError: one line, exit 2 (cli_errors)
     click.echo(f"new API key (shown once): {rotated.key}; the old key {_old_key_fate(rotated.old_key_ends, grace)}")
 
 

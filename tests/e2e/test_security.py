@@ -385,7 +385,7 @@ def test_rotate_key_issues_a_new_key_and_revokes_the_old_unless_kept(sqlite_url:
 def test_an_unknown_or_revoked_key_cannot_be_rotated(sqlite_url: str) -> None:
     env = {"HOLDFAST_DATABASE_URL": sqlite_url}
     refused = CliRunner().invoke(holdfast_cli, ["rotate-key", "--key", "hf_nobody"], env=env)
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a problem the user can fix, as every other command's
     assert "not found" in refused.output
 
 
