@@ -36,9 +36,13 @@ async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @contextmanager
-def threads_of_statements(*engines: Engine) -> Iterator[list[str]]:
-    """The name of the thread each statement (and commit) ran on."""
+def threads_of_statements(database: Database) -> Iterator[list[str]]:
+    """The name of the thread each statement (and commit) ran on: through SQLAlchemy on either
+    engine, and every statement SQLite itself runs on the writer's connection (the plain hold's
+    statements go to the driver directly)."""
     seen: list[str] = []
+    assert database.writer_engine is not None
+    engines = (database.engine.sync_engine, database.writer_engine)
 
     def record(*_: Any) -> None:
         seen.append(threading.current_thread().name)
@@ -46,17 +50,36 @@ def threads_of_statements(*engines: Engine) -> Iterator[list[str]]:
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
         event.listen(engine, "commit", record)
+    with _traced(database.writer_engine, record):
+        try:
+            yield seen
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", record)
+                event.remove(engine, "commit", record)
+
+
+@contextmanager
+def _traced(engine: Engine, record: Callable[[str], None]) -> Iterator[None]:
+    """``record`` each statement SQLite runs on ``engine``'s one pooled connection."""
+    pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    pooled.close()  # back to the pool, for the writer thread; the callback stays on it
+    assert driver is not None
+    driver.set_trace_callback(record)
     try:
-        yield seen
+        yield
     finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", record)
-            event.remove(engine, "commit", record)
+        driver.set_trace_callback(None)
 
 
-def _engines(database: Database) -> tuple[Engine, ...]:
+@contextmanager
+def statements_on_writer(database: Database) -> Iterator[list[str]]:
+    """The text of each statement SQLite runs on the writer's connection."""
+    seen: list[str] = []
     assert database.writer_engine is not None
-    return database.engine.sync_engine, database.writer_engine
+    with _traced(database.writer_engine, seen.append):
+        yield seen
 
 
 async def test_a_plain_hold_runs_whole_on_the_writer_thread(sqlite_db: Database) -> None:
@@ -64,13 +87,15 @@ async def test_a_plain_hold_runs_whole_on_the_writer_thread(sqlite_db: Database)
     listing_id, [pool] = await new_pools(engine, capacity=5)
     hold = make_hold(listing_id, [(pool, 2)])
 
-    with threads_of_statements(*_engines(sqlite_db)) as threads:
+    with threads_of_statements(sqlite_db) as threads, statements_on_writer(sqlite_db) as statements:
         assert await engine.place_hold(hold, customer_limit=4) == hold
 
     assert threads
     assert {name.rsplit("_", 1)[0] for name in threads} == {WRITER}
+    assert any(sql.startswith("INSERT INTO inventory_holds ") for sql in statements)
+    assert any(sql.startswith("UPDATE inventory_pools ") for sql in statements)
     assert (await engine.counters([pool]))[0].held == 2
-    with threads_of_statements(*_engines(sqlite_db)) as threads, pytest.raises(InsufficientInventoryError):
+    with threads_of_statements(sqlite_db) as threads, pytest.raises(InsufficientInventoryError):
         await engine.place_hold(make_hold(listing_id, [(pool, 4)], customer="bob"), customer_limit=4)
     assert {name.rsplit("_", 1)[0] for name in threads} == {WRITER}
     stored = await engine.get_hold(hold.id)
