@@ -7,6 +7,7 @@ these pin down where it runs and that grouping changes no outcome."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from domain.errors import CustomerLimitExceededError, HoldMismatchError, InsufficientInventoryError, NotFoundError
 from domain.inventory import Hold, HoldStatus
@@ -272,3 +273,27 @@ async def test_a_call_raising_mid_group_leaves_nothing_of_its_own(sqlite_db: Dat
     async with sqlite_db.reading() as session:
         pools = (await session.execute(text("SELECT pool_id FROM inventory_pools ORDER BY pool_id"))).scalars().all()
     assert pools == ["a", "c"]
+
+
+async def test_a_driver_error_on_the_plain_path_is_sqlalchemys_and_keeps_nothing(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    """The plain hold's statements go to the driver directly; its errors still reach the caller
+    as SQLAlchemy's (a locked database: ``OperationalError``, answered 503 over HTTP)."""
+    engine = SqlInventoryEngine(sqlite_db)
+    listing_id, [pool] = await new_pools(engine, capacity=5)
+    assert sqlite_db.writer_engine is not None
+    pooled = sqlite_db.writer_engine.raw_connection()
+    assert pooled.driver_connection is not None
+    pooled.driver_connection.execute("PRAGMA busy_timeout = 0")  # fail at once instead of waiting
+    pooled.close()
+    other = sqlite3.connect(tmp_path / "inventory.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds SQLite's write lock
+        with pytest.raises(OperationalError, match="database is locked"):
+            await engine.place_hold(make_hold(listing_id, [(pool, 1)]), customer_limit=None)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    [counters] = await engine.counters([pool])
+    assert counters.held == 0
