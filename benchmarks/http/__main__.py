@@ -373,6 +373,8 @@ def measure_all(run: Run) -> None:
                 listing_id, [pool_id] = listing(fleet, 1_000_000)
                 load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key)
                 run.measure("holds-sqlite", load, fleet.ports)
+                if run.args.profile:
+                    profile(run, fleet, load, "profile holds-sqlite", "http-profile-sqlite.svg")
     for result in run.results[start:]:
         ratio_of(run, result, 1)
     for result in run.results:

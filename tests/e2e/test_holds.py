@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from uuid import uuid4
 
 from tests.e2e.conftest import World
@@ -111,3 +113,20 @@ async def test_a_hold_cannot_outlive_its_listing_ttl(world: World) -> None:
     assert too_long.status_code == 400
     assert too_long.json()["errors"][0]["field"] == "ttl_seconds"
     assert await availability(world.api, listing_id) == {"a": (0, 0, 1)}
+
+
+async def test_a_crowd_for_a_few_units_gets_exactly_the_capacity(world: World) -> None:
+    """30 requests at once for 4 units (on SQLite they share writer transactions): exactly 4
+    holds, every other answer the 409 of a sold-out pool, and the counters agree."""
+    listing_id, pools = await make_listing(world.api, (("a", 4, 1000),))
+
+    responses = await asyncio.gather(
+        *(hold(world.api, listing_id, {pools["a"]: 1}, customer=f"c{n}") for n in range(30))
+    )
+
+    assert Counter(response.status_code for response in responses) == {201: 4, 409: 26}
+    for response in responses:
+        if response.status_code == 409:
+            assert response.json()["code"] == "insufficient_inventory"
+            assert [(p["pool_id"], p["available"]) for p in response.json()["pools"]] == [(pools["a"], 0)]
+    assert await availability(world.api, listing_id) == {"a": (4, 0, 0)}

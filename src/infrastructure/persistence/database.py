@@ -12,6 +12,8 @@ On SQLite, the driver (aiosqlite) runs every call on a thread of the connection'
 statement costs three to four hops between the event loop and that thread, each waiting for
 the loop to come round, all while the writer lock is held. The hot path's transactions can run
 whole on ``in_writer_thread`` instead: one hop, a plain synchronous connection, the same lock.
+Concurrent calls share that hop and one transaction (a group commit), each in a savepoint of
+its own, so under a rush the hop, BEGIN and COMMIT are paid once a group, not once a call.
 
 Durability on SQLite: WAL with ``synchronous=NORMAL``. A commit is atomic and the file is never
 corrupted, but a power loss or OS crash (not a crash of the process) can lose the last commits
@@ -22,6 +24,7 @@ commit. This is the embedded default only; Postgres keeps its own durability set
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -34,6 +37,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 _ambient: ContextVar[AsyncSession | None] = ContextVar("holdfast_ambient_session", default=None)
 T = TypeVar("T")
+MAX_GROUP = 64  # calls one shared writer-thread transaction runs at most
+_SAVEPOINT = "holdfast_group"
 
 
 class Database:
@@ -54,6 +59,8 @@ class Database:
         self.has_writer_thread = self.is_sqlite and make_url(url).database not in (None, "", ":memory:")
         self.writer_engine: Engine | None = _sync_sqlite(url) if self.has_writer_thread else None
         self._writer_thread: ThreadPoolExecutor | None = None
+        self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._drainer: asyncio.Task[None] | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -112,28 +119,87 @@ class Database:
         return _ambient.get() is not None
 
     async def in_writer_thread(self, work: Callable[[Connection], T]) -> T:
-        """SQLite files only (``has_writer_thread``): ``work`` runs in a transaction of its own
-        (committed when it returns, rolled back when it raises) on one synchronous connection,
-        in one hop to its thread, under the writer lock. Never the ambient transaction: callers
-        check ``in_unit_of_work``.
+        """SQLite files only (``has_writer_thread``): ``work`` runs on one synchronous connection
+        on the writer thread, under the writer lock; what it wrote is committed when it returns
+        and undone when it raises, and its caller hears either only after that. Never the
+        ambient transaction: callers check ``in_unit_of_work``.
 
-        A caller cancelled meanwhile (a client gone) keeps the lock until the transaction is
-        over, so the next writer does not queue on SQLite's own lock instead.
+        Calls made while a transaction is under way there are run together by the next one, one
+        hop and one commit for up to ``MAX_GROUP`` (a group commit), each in a savepoint of its
+        own: one call raising rolls back its savepoint only, never the others' work. Should the
+        shared transaction fail itself (its commit, a savepoint), nothing of it is kept and each
+        call runs again alone, so ``work`` must do nothing but its statements (it may run twice;
+        only the last run's effects count). Nobody waits for company: a call that finds no
+        transaction under way starts one at once.
+
+        A caller cancelled meanwhile (a client gone) does not stop its group, nor hold up the
+        next writer.
         """
         if self._write_lock is None or not self.has_writer_thread:
             raise RuntimeError("in_writer_thread is for a SQLite file")
-        async with self._write_lock:
-            done = asyncio.get_running_loop().run_in_executor(self._thread(), self._in_transaction, work)
-            try:
-                return await asyncio.shield(done)
-            except asyncio.CancelledError:
-                await asyncio.wait([done])
-                raise
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._waiting.append((work, done))
+        if self._drainer is None:
+            # A context of its own: the group's work must not run in the first caller's context.
+            self._drainer = asyncio.create_task(self._drain(), context=contextvars.Context())
+        try:
+            return await asyncio.shield(done)
+        except asyncio.CancelledError:
+            done.add_done_callback(_observed)  # its outcome has nobody to go to
+            raise
 
-    def _in_transaction(self, work: Callable[[Connection], T]) -> T:
+    async def _drain(self) -> None:
+        """Run the waiting calls, a group at a time, each group under the writer lock."""
+        assert self._write_lock is not None
+        group: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
+                async with self._write_lock:
+                    outcomes = await self._on_writer_thread([work for work, _ in group])
+                for (_, done), outcome in zip(group, outcomes, strict=True):
+                    _settle(done, outcome)
+                group = []
+        except BaseException:  # cancelled (shut down), or a call raised past Exception
+            for _, done in [*group, *self._waiting]:
+                if not done.done():
+                    done.cancel()
+            self._waiting.clear()
+            raise
+        finally:
+            self._drainer = None
+
+    async def _on_writer_thread(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
+        """One hop; cancelled meanwhile, it still waits for the thread before the lock is let go,
+        so the next writer does not queue on SQLite's own lock instead."""
+        done = asyncio.get_running_loop().run_in_executor(self._thread(), self._run_group, works)
+        try:
+            return await asyncio.shield(done)
+        except asyncio.CancelledError:
+            await asyncio.wait([done])
+            raise
+
+    def _run_group(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
+        """On the writer thread: each call's result, or its exception as ``_Failed``."""
+        if len(works) == 1:
+            return [self._alone(works[0])]
+        try:
+            return self._together(works)
+        except Exception:  # the shared transaction failed and was rolled back: each on its own
+            return [self._alone(work) for work in works]
+
+    def _together(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
         assert self.writer_engine is not None
         with self.writer_engine.begin() as connection:
-            return work(connection)
+            return [_in_savepoint(connection, work) for work in works]
+
+    def _alone(self, work: Callable[[Connection], Any]) -> Any:
+        assert self.writer_engine is not None
+        try:
+            with self.writer_engine.begin() as connection:
+                return work(connection)
+        except Exception as exc:
+            return _Failed(exc)
 
     def _thread(self) -> ThreadPoolExecutor:
         if self._writer_thread is None:
@@ -159,6 +225,42 @@ class Database:
         """In the writer thread: its connection was made there."""
         if self.writer_engine is not None:
             self.writer_engine.dispose()
+
+
+class _Failed:
+    """What a call of a writer-thread group raised, to be raised again in its caller."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def _in_savepoint(connection: Connection, work: Callable[[Connection], Any]) -> Any:
+    """``work`` in a savepoint of the shared transaction: undone alone when it raises."""
+    connection.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        outcome = work(connection)
+    except Exception as exc:
+        connection.exec_driver_sql(f"ROLLBACK TO {_SAVEPOINT}")
+        outcome = _Failed(exc)
+    connection.exec_driver_sql(f"RELEASE {_SAVEPOINT}")
+    return outcome
+
+
+def _settle(done: asyncio.Future[Any], outcome: Any) -> None:
+    """Answer a caller, unless it is gone (its request was cancelled)."""
+    if done.done():
+        return
+    if isinstance(outcome, _Failed):
+        done.set_exception(outcome.error)
+    else:
+        done.set_result(outcome)
+
+
+def _observed(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 def ensure_sqlite_folder(url: str) -> None:
