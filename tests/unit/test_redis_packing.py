@@ -49,3 +49,8 @@ def test_the_pool_keeps_its_kind_of_connection() -> None:
         assert pool.connection_class is plain
         assert with_fast_packing(pool).connection_class is fast
         assert issubclass(fast, plain)
+
+
+@pytest.mark.parametrize("name", ["GET", "CONFIG GET", "CONFIG\tGET", "OBJECT  ENCODING", "x\x1cy", "caf\u00e9"])
+def test_a_command_name_splits_as_redis_py_splits_it(name: str) -> None:
+    assert b"".join(FastConnection().pack_command(name, "k")) == b"".join(Connection().pack_command(name, "k"))
