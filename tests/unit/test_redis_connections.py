@@ -7,7 +7,7 @@ from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import DataError
 
-from infrastructure.redis_packing import (
+from infrastructure.redis_connections import (
     FastConnection,
     FastSSLConnection,
     FastUnixDomainSocketConnection,
