@@ -19,6 +19,7 @@ from infrastructure.inventory.sql import SqlInventoryEngine
 from infrastructure.inventory.sql_tables import INVENTORY_TABLES
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.metadata import metadata
+from infrastructure.redis_connections import with_fast_packing
 
 
 async def _nothing() -> None:
@@ -64,7 +65,8 @@ async def redis_engine(url: str) -> EngineHandle:
     A prefix rather than FLUSHDB: other suites may share the server's database. The pool makes
     callers wait for a free connection, as a service's would, instead of failing past its size.
     """
-    client = Redis.from_pool(BlockingConnectionPool.from_url(url, max_connections=64, timeout=30))
+    # packing commands as the service's client does (infrastructure.redis_connections)
+    client = Redis.from_pool(with_fast_packing(BlockingConnectionPool.from_url(url, max_connections=64, timeout=30)))
     prefix = f"hf-test-{uuid4().hex}"
 
     async def aclose() -> None:

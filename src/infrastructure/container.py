@@ -109,14 +109,17 @@ from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord
 from infrastructure.persistence.journal import SqlJournalHoldList
 from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
+from infrastructure.redis_connections import with_fast_packing
 from infrastructure.settings import Settings
 
 
 def _redis_client(url: str | None) -> Redis | None:
-    """A client whose pool waits for a free connection under a rush instead of failing at once."""
+    """A client whose pool waits for a free connection under a rush instead of failing at once,
+    and whose connections pack commands cheaply (``redis_connections``)."""
     if url is None:
         return None
-    return Redis(connection_pool=BlockingConnectionPool.from_url(url, max_connections=128, timeout=5))
+    pool = BlockingConnectionPool.from_url(url, max_connections=128, timeout=5)
+    return Redis(connection_pool=with_fast_packing(pool))
 
 
 class Core(containers.DeclarativeContainer):

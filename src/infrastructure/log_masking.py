@@ -41,6 +41,7 @@ _SENSITIVE_PARTS = ("email", "card", "authorization", "api_key", "apikey", "secr
 
 _CARD_DIGITS = 13
 _PLAIN = frozenset({int, float, bool, type(None)})
+_SCALARS = _PLAIN | {str}
 _NOT_DIGITS = str.maketrans("", "", "0123456789")
 
 
@@ -96,6 +97,8 @@ def mask_extra_by_key(extra: dict[str, Any]) -> None:
     values, masked in place. Plain text under other keys is left for ``mask_text`` over the
     finished line (the log writer's one pass per batch), not run through the patterns here."""
     for key, value in extra.items():
+        if type(value) in _SCALARS and not is_sensitive(key):
+            continue  # the usual field (an id, a status): no ABC check against Mapping (slow) needed
         if is_sensitive(key) or isinstance(value, Mapping | list | tuple | set | frozenset):
             extra[key] = mask_value(value, sensitive=is_sensitive(key))
 

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from infrastructure.inventory.redis_round_trips import SharedRoundTrips
+from infrastructure.redis_connections import with_fast_packing
 from tests import servers
 
 
@@ -110,3 +112,27 @@ async def test_a_lost_connection_fails_every_caller_of_the_round_trip() -> None:
     finally:
         await client.aclose()
     assert all(isinstance(result, RedisConnectionError) for result in results), results
+
+
+async def test_a_redis_that_stops_answering_fails_the_round_trip_within_its_socket_timeout(redis_url: str) -> None:
+    """The replies of a round trip share one deadline (``redis_connections.one_deadline``): when
+    Redis stops answering, every caller gets redis-py's ``TimeoutError``, the connection is
+    dropped, and the next round trip is answered on a fresh one."""
+    url = redis_url.rsplit("/", 1)[0] + "/6"
+    pool = with_fast_packing(BlockingConnectionPool.from_url(url, socket_timeout=0.3))
+    client, pauser = Redis(connection_pool=pool), Redis.from_url(url)
+    trips = SharedRoundTrips(client)
+    try:
+        assert await trips.run(lambda p: p.ping()) == [True]
+        await pauser.execute_command("CLIENT", "PAUSE", 2000, "ALL")
+        results = await asyncio.gather(
+            trips.run(lambda p: p.incr("paused-a")), trips.run(lambda p: p.incr("paused-b")), return_exceptions=True
+        )
+        assert all(isinstance(result, RedisTimeoutError) for result in results), results
+        assert all(isinstance(result.__cause__, TimeoutError) for result in results)  # the shared deadline's
+        await pauser.execute_command("CLIENT", "UNPAUSE")
+        assert await trips.run(lambda p: p.ping()) == [True]
+    finally:
+        await pauser.execute_command("CLIENT", "UNPAUSE")
+        await client.aclose()
+        await pauser.aclose()

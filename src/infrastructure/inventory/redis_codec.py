@@ -22,8 +22,9 @@ Lookups by id live outside the listings' slots and are never touched by a script
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -57,11 +58,13 @@ def expiry_ms(moment: datetime) -> int:
 @dataclass(frozen=True, slots=True)
 class ListingKeys:
     tag: str
+    # The keys every script receives first, in the order ``lua/lib.lua`` expects (made once:
+    # every script call sends them).
+    common: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def common(self) -> list[str]:
-        """The keys every script receives first, in the order ``lua/lib.lua`` expects."""
-        return [self.pools, f"{self.tag}:customers", self.expiry, self.journal]
+    def __post_init__(self) -> None:
+        common = (f"{self.tag}:pools", f"{self.tag}:customers", f"{self.tag}:expiry", f"{self.tag}:journal")
+        object.__setattr__(self, "common", common)
 
     @property
     def pools(self) -> str:
@@ -87,6 +90,7 @@ class RedisKeys:
         if not self.prefix or "{" in self.prefix or "}" in self.prefix:
             raise ValueError("the key prefix must be non-empty and free of braces (they pick the hash slot)")
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - a few per-process objects, each listing's keys made once
     def listing(self, listing_id: UUID | str) -> ListingKeys:
         return ListingKeys(f"{self.prefix}:{{{listing_id}}}")
 

@@ -111,9 +111,12 @@ class RedisLuaInventoryEngine:
             # The entry was left by a refused attempt on another listing: the hold is here.
             index = self._keys.hold_listing(hold.id)
             await self._run(lambda p: p.set(index, str(hold.listing_id), px=self._index_ttl(hold)))
-        found = self._hold_from(reply, hold.id)
-        if not found.same_request(hold):
-            raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+        if reply[0] == "hold" and reply[3] == "placed" and hold.status is HoldStatus.ACTIVE:
+            found = hold  # the record is this hold's own body, written just now: no need to decode it back
+        else:
+            found = self._hold_from(reply, hold.id)
+            if not found.same_request(hold):
+                raise HoldMismatchError(f"hold {hold.id} exists with a different request")
         self._remember(hold.id, str(hold.listing_id))
         return found
 

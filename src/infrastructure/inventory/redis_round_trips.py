@@ -18,6 +18,8 @@ What callers rely on, and keep:
 * a lost connection fails every caller of that round trip, as it would have failed each of
   their own pipelines (and redis-py's retry re-sends the whole pipeline, which every engine
   pipeline allows: see ``LuaScripts.run``);
+* Redis not answering fails the round trip within the connection's ``socket_timeout`` (one
+  deadline for all its replies: ``redis_connections.one_deadline``), as it failed each pipeline;
 * a caller cancelled while waiting leaves the others alone (its commands may still run, exactly
   as a cancelled pipeline's may have reached Redis before).
 """
@@ -30,6 +32,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+
+from infrastructure.redis_connections import one_deadline
 
 Build = Callable[[Pipeline], object]
 
@@ -67,7 +71,8 @@ class SharedRoundTrips:
                 caller.fail(exc)
             counts.append(len(pipe.command_stack) - before)
         try:
-            replies = await pipe.execute(raise_on_error=False) if pipe.command_stack else []
+            async with one_deadline():  # one timer for the round trip's replies, not one a reply
+                replies = await pipe.execute(raise_on_error=False) if pipe.command_stack else []
         except BaseException as exc:  # the round trip failed: so did each caller's pipeline
             for caller in callers:
                 caller.fail(exc)
