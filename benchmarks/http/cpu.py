@@ -9,7 +9,8 @@ not counted (they are other processes); the client side of every round trip is.
 
     .venv/bin/python -m benchmarks.http.cpu --requests 20000 --concurrency 64
 
-A profile of one target: ``--profile holds-hot`` (or ``bookings-hot``: one fresh free hold a booking) (py-spy must be on PATH or in the venv).
+A profile of one target: ``--profile holds-hot`` (or ``bookings-hot``: one fresh free hold a
+booking; py-spy must be on PATH or in the venv).
 """
 
 from __future__ import annotations

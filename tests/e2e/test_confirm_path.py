@@ -22,13 +22,13 @@ from tests.e2e.helpers import availability, database_statements, hold, make_list
 
 pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
 
-# What writing one free booking needs: the booking, its history, its event's sequence number and
-# the event (one statement: the sequences upsert feeding the outbox insert), and the pool's sold
-# units. Nothing read, no savepoint, one connection checked out.
+# What writing one free booking needs: the booking and its history (one statement: the
+# transitions of the bookings inserted), its event's sequence number and the event (one
+# statement: the sequences upsert feeding the outbox insert), and the pool's sold units. Nothing
+# read, no savepoint, one connection checked out.
 BOOKING_WRITES = [
-    "INSERT INTO bookings",
-    "INSERT INTO booking_transitions",
-    "WITH reserved",
+    "WITH added",  # INSERT INTO bookings, INSERT INTO booking_transitions
+    "WITH reserved",  # INSERT INTO outbox_sequences, INSERT INTO outbox
     "UPDATE pools",
 ]
 

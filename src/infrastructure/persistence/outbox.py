@@ -97,8 +97,7 @@ def _arrays(by_aggregate: dict[UUID, list[DomainEvent]]) -> dict[str, list[objec
     """``_RESERVE_AND_INSERT``'s parameters: the aggregates in a fixed order (two writers of the
     same pair never wait on each other crosswise) and their events, as columns."""
     params: dict[str, list[object]] = {
-        name: []
-        for name in ("aggregates", "counts", "ids", "types", "sources", "subjects", "times", "data", "tenants")
+        name: [] for name in ("aggregates", "counts", "ids", "types", "sources", "subjects", "times", "data", "tenants")
     }
     params["event_aggregates"], params["backs"] = [], []
     for aggregate_id, group in sorted(by_aggregate.items()):

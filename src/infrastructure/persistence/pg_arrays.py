@@ -1,0 +1,40 @@
+"""Multi-row writes on Postgres as one statement text: each column passed as one array and
+``unnest``-ed, so the statement is prepared once whatever the number of rows, and the rows cost
+the driver one parameter a column instead of SQLAlchemy's per-row parameter processing.
+
+Values go as the row dicts the mappers make; JSON columns are encoded with ``json_text`` (what
+the engine's JSON columns use) and cast back to ``json`` in the statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from infrastructure.persistence.database import json_text
+
+
+def columns_of(rows: Sequence[Mapping[str, Any]], types: Mapping[str, str], prefix: str) -> dict[str, list[Any]]:
+    """The parameters of ``unnest_insert``: one list a column, rows in order."""
+    params: dict[str, list[Any]] = {}
+    for name, sql_type in types.items():
+        values = [row[name] for row in rows]
+        params[prefix + name] = [json_text(v) for v in values] if sql_type == "json" else values
+    return params
+
+
+def unnest_insert(table: str, types: Mapping[str, str], prefix: str, *, join: tuple[str, str] | None = None) -> str:
+    """``INSERT INTO table (columns) SELECT ... FROM unnest(arrays)``, rows in the arrays' order;
+    with ``join=(column, cte)``, only the rows whose ``column`` is an ``id`` the CTE returned."""
+    names = list(types)
+    arrays = ", ".join(f"CAST(:{prefix}{name} AS {_array_type(sql_type)}[])" for name, sql_type in types.items())
+    values = ", ".join(f"CAST(r.{name} AS json)" if types[name] == "json" else f"r.{name}" for name in names)
+    joined = f" JOIN {join[1]} ON {join[1]}.id = r.{join[0]}" if join else ""
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} "
+        f"FROM unnest({arrays}) WITH ORDINALITY AS r({', '.join(names)}, position){joined} ORDER BY r.position"
+    )
+
+
+def _array_type(sql_type: str) -> str:
+    return "text" if sql_type == "json" else sql_type
