@@ -8,6 +8,7 @@ a group of free bookings writes (benchmarks/RESULTS.md, item 7). SQLite takes tw
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import insert, text
@@ -15,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import DomainEvent
 from infrastructure.persistence.cloudevents import outbox_record
-from infrastructure.persistence.database import json_text
 from infrastructure.persistence.outbox_tables import outbox, outbox_sequences
+from infrastructure.persistence.pg_arrays import columns_of, json_value, unnest_rows
 from infrastructure.persistence.upsert import insert_for
 
 
@@ -64,54 +65,48 @@ class SqlOutboxRepository:
         return {aggregate_id: total - counts[aggregate_id] + 1 for aggregate_id, total in reserved}
 
 
+_COUNT_COLUMNS = {"aggregate_id": "uuid", "n": "bigint"}  # events an aggregate
+_EVENT_COLUMNS = {
+    "id": "uuid",
+    "type": "text",
+    "source": "text",
+    "subject": "text",
+    "time": "timestamptz",
+    "data": "json",
+    "tenant_id": "uuid",
+    "aggregate_id": "uuid",
+    "back": "bigint",  # places before its aggregate's last: its sequence is ``last_sequence - back``
+}
 # The sequences upsert of ``_reserve`` (same order, same row locks, same gapless numbers), feeding
-# the insert of the events: an event ``back`` places before its aggregate's last gets
-# ``last_sequence - back``. Arrays, not a multi-row VALUES: one statement text whatever the count.
+# the insert of the events. Arrays, not a multi-row VALUES: one statement text whatever the count.
 _RESERVE_AND_INSERT = text(
-    """
+    f"""
     WITH reserved AS (
         INSERT INTO outbox_sequences (aggregate_id, last_sequence)
-        SELECT aggregate_id, n
-        FROM unnest(CAST(:aggregates AS uuid[]), CAST(:counts AS bigint[])) WITH ORDINALITY
-            AS a(aggregate_id, n, position)
-        ORDER BY position
+        SELECT a.aggregate_id, a.n FROM {unnest_rows(_COUNT_COLUMNS, "a_", "a")}
+        ORDER BY a.position
         ON CONFLICT (aggregate_id) DO UPDATE
             SET last_sequence = outbox_sequences.last_sequence + excluded.last_sequence
         RETURNING aggregate_id, last_sequence
     )
     INSERT INTO outbox (id, type, source, subject, time, data, tenant_id, aggregate_id, sequence)
-    SELECT e.id, e.type, e.source, e.subject, e.time, CAST(e.data AS json), e.tenant_id, e.aggregate_id,
-        reserved.last_sequence - e.back
-    FROM unnest(
-        CAST(:ids AS uuid[]), CAST(:types AS text[]), CAST(:sources AS text[]), CAST(:subjects AS text[]),
-        CAST(:times AS timestamptz[]), CAST(:data AS text[]), CAST(:tenants AS uuid[]),
-        CAST(:event_aggregates AS uuid[]), CAST(:backs AS bigint[])
-    ) WITH ORDINALITY AS e(id, type, source, subject, time, data, tenant_id, aggregate_id, back, position)
+    SELECT e.id, e.type, e.source, e.subject, e.time, {json_value(_EVENT_COLUMNS, "e", "data")}, e.tenant_id,
+        e.aggregate_id, reserved.last_sequence - e.back
+    FROM {unnest_rows(_EVENT_COLUMNS, "e_", "e")}
     JOIN reserved ON reserved.aggregate_id = e.aggregate_id
     ORDER BY e.position
     """
 )
 
 
-def _arrays(by_aggregate: dict[UUID, list[DomainEvent]]) -> dict[str, list[object]]:
+def _arrays(by_aggregate: dict[UUID, list[DomainEvent]]) -> dict[str, list[Any]]:
     """``_RESERVE_AND_INSERT``'s parameters: the aggregates in a fixed order (two writers of the
     same pair never wait on each other crosswise) and their events, as columns."""
-    params: dict[str, list[object]] = {
-        name: [] for name in ("aggregates", "counts", "ids", "types", "sources", "subjects", "times", "data", "tenants")
-    }
-    params["event_aggregates"], params["backs"] = [], []
-    for aggregate_id, group in sorted(by_aggregate.items()):
-        params["aggregates"].append(aggregate_id)
-        params["counts"].append(len(group))
-        for n, event in enumerate(group):
-            row = outbox_record(event, uuid4(), 0)
-            params["ids"].append(row["id"])
-            params["types"].append(row["type"])
-            params["sources"].append(row["source"])
-            params["subjects"].append(row["subject"])
-            params["times"].append(row["time"])
-            params["data"].append(json_text(row["data"]))
-            params["tenants"].append(row["tenant_id"])
-            params["event_aggregates"].append(aggregate_id)
-            params["backs"].append(len(group) - 1 - n)
-    return params
+    in_order = sorted(by_aggregate.items())
+    counts = [{"aggregate_id": aggregate_id, "n": len(group)} for aggregate_id, group in in_order]
+    events = [
+        {**outbox_record(event, uuid4(), 0), "back": len(group) - 1 - n}
+        for _, group in in_order
+        for n, event in enumerate(group)
+    ]
+    return {**columns_of(counts, _COUNT_COLUMNS, "a_"), **columns_of(events, _EVENT_COLUMNS, "e_")}

@@ -23,16 +23,26 @@ def columns_of(rows: Sequence[Mapping[str, Any]], types: Mapping[str, str], pref
     return params
 
 
+def unnest_rows(types: Mapping[str, str], prefix: str, alias: str) -> str:
+    """``unnest(arrays) WITH ORDINALITY AS alias(columns, position)``: the rows ``columns_of``
+    passed, JSON ones still text (``json_value`` casts them), ``alias.position`` their order."""
+    arrays = ", ".join(f"CAST(:{prefix}{name} AS {_array_type(sql_type)}[])" for name, sql_type in types.items())
+    return f"unnest({arrays}) WITH ORDINALITY AS {alias}({', '.join(types)}, position)"
+
+
+def json_value(types: Mapping[str, str], alias: str, name: str) -> str:
+    """Column ``name`` of ``unnest_rows``' rows, as the table takes it."""
+    return f"CAST({alias}.{name} AS json)" if types[name] == "json" else f"{alias}.{name}"
+
+
 def unnest_insert(table: str, types: Mapping[str, str], prefix: str, *, join: tuple[str, str] | None = None) -> str:
     """``INSERT INTO table (columns) SELECT ... FROM unnest(arrays)``, rows in the arrays' order;
     with ``join=(column, cte)``, only the rows whose ``column`` is an ``id`` the CTE returned."""
-    names = list(types)
-    arrays = ", ".join(f"CAST(:{prefix}{name} AS {_array_type(sql_type)}[])" for name, sql_type in types.items())
-    values = ", ".join(f"CAST(r.{name} AS json)" if types[name] == "json" else f"r.{name}" for name in names)
+    values = ", ".join(json_value(types, "r", name) for name in types)
     joined = f" JOIN {join[1]} ON {join[1]}.id = r.{join[0]}" if join else ""
     return (
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {values} "
-        f"FROM unnest({arrays}) WITH ORDINALITY AS r({', '.join(names)}, position){joined} ORDER BY r.position"
+        f"INSERT INTO {table} ({', '.join(types)}) SELECT {values} "
+        f"FROM {unnest_rows(types, prefix, 'r')}{joined} ORDER BY r.position"
     )
 
 
