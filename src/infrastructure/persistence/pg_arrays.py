@@ -19,7 +19,11 @@ def columns_of(rows: Sequence[Mapping[str, Any]], types: Mapping[str, str], pref
     params: dict[str, list[Any]] = {}
     for name, sql_type in types.items():
         values = [row[name] for row in rows]
-        params[prefix + name] = [json_text(v) for v in values] if sql_type == "json" else values
+        if sql_type == "json":
+            values = [json_text(v) for v in values]
+        elif sql_type == "timestamptz" and any(v is not None and v.tzinfo is None for v in values):
+            raise TypeError("tzinfo is required")  # as the tables' DateTimeUTC columns refuse it
+        params[prefix + name] = values
     return params
 
 
