@@ -9,7 +9,8 @@ not counted (they are other processes); the client side of every round trip is.
 
     .venv/bin/python -m benchmarks.http.cpu --requests 20000 --concurrency 64
 
-A profile of one target: ``--profile holds-hot`` (py-spy must be on PATH or in the venv).
+A profile of one target: ``--profile holds-hot`` (or ``bookings-hot``: one fresh free hold a
+booking; py-spy must be on PATH or in the venv).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import uvloop
 
@@ -81,7 +82,7 @@ def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[s
     }
 
 
-async def _setup(database_url: str, redis_url: str) -> tuple[Any, Any, str, str, dict[str, str]]:
+async def _setup(database_url: str, redis_url: str) -> tuple[Any, Any, Any, str, str, dict[str, str]]:
     from application.use_cases.create_listing import CreateListing
     from application.use_cases.create_pool import CreatePool
     from application.use_cases.register_tenant import RegisterTenant
@@ -106,14 +107,42 @@ async def _setup(database_url: str, redis_url: str) -> tuple[Any, Any, str, str,
         CreateListing(tenant_id=tenant.tenant.id, kind=ListingKind.EVENT_SHOW, name="cpu bench")
     )
     pools = {}
-    for code, capacity in (("big", 1_000_000), ("gone", 0)):
+    for code, capacity, price in (("big", 1_000_000, 100), ("gone", 0, 100), ("free", 1_000_000, 0)):
         pool = await container.use_cases.create_pool()(
-            CreatePool(tenant.tenant.id, listing.id, code, capacity, 100, "EUR")
+            CreatePool(tenant.tenant.id, listing.id, code, capacity, price, "EUR")
         )
         pools[code] = str(pool.pool.id)
     hot = create_app(settings, container)
     routed = create_app(settings, container, hot_path=False)
-    return hot, routed, tenant.api_key, str(listing.id), pools
+    return container, hot, routed, tenant.api_key, str(listing.id), pools
+
+
+class _FreeHolds:
+    """Holds on the free pool, placed before a bookings run (not measured): one a booking."""
+
+    def __init__(self, container: Any, key: str, listing: str, pool: str) -> None:
+        self._container, self._key, self._listing, self._pool = container, key, listing, pool
+        self.ids: list[str] = []
+
+    async def place(self, count: int) -> None:
+        from application.use_cases.place_hold import PlaceHold
+
+        tenant = await self._container.use_cases.authenticate()(self._key)
+        place = self._container.use_cases.place_hold()
+        listing, pool = UUID(self._listing), UUID(self._pool)
+
+        async def one(n: int) -> str:
+            hold = await place(PlaceHold(tenant.id, listing, f"b-{uuid4().hex}", ((pool, 1),)))
+            return str(hold.id)
+
+        for start in range(0, count, 500):
+            self.ids += await asyncio.gather(*(one(n) for n in range(start, min(count, start + 500))))
+
+    def target(self, headers: list[tuple[bytes, bytes]]) -> Target:
+        def make(i: int) -> tuple[dict[str, Any], bytes]:
+            return _scope("POST", "/v1/bookings", headers), json.dumps({"hold_id": self.ids.pop()}).encode()
+
+        return make
 
 
 def _targets(key: str, listing: str, pools: dict[str, str]) -> dict[str, Target]:
@@ -137,8 +166,10 @@ def _targets(key: str, listing: str, pools: dict[str, str]) -> dict[str, Target]
 
 
 async def _main(args: argparse.Namespace, database_url: str, redis_url: str) -> None:
-    hot, routed, key, listing, pools = await _setup(database_url, redis_url)
+    container, hot, routed, key, listing, pools = await _setup(database_url, redis_url)
     make = _targets(key, listing, pools)
+    free = _FreeHolds(container, key, listing, pools["free"])
+    booking = free.target([(b"x-api-key", key.encode()), (b"content-type", b"application/json")])
     runs: dict[str, tuple[Any, Target]] = {
         "noop": (noop_app.app, make["noop"]),
         "health": (hot, make["health"]),
@@ -146,15 +177,20 @@ async def _main(args: argparse.Namespace, database_url: str, redis_url: str) -> 
         "holds-routed": (routed, make["holds"]),
         "soldout-hot": (hot, make["soldout"]),
         "soldout-routed": (routed, make["soldout"]),
+        "bookings-hot": (hot, booking),  # POST /v1/bookings of a fresh free hold (issue 9, item 7)
     }
     wanted = args.only or list(runs)
     for name in wanted:  # warm every path once (catalogue, scripts, connections)
+        if runs[name][1] is booking:
+            await free.place(200)
         await _drive(runs[name][0], runs[name][1], 200, 8)
     profiler = None
     results: dict[str, float] = {}
     for _ in range(args.rounds):
         for name in wanted:
             app, target = runs[name]
+            if target is booking:  # one fresh hold a booking, placed outside the measurement
+                await free.place(args.requests)
             if args.profile == name:
                 profiler = _py_spy(args)
             micros, statuses = await _drive(app, target, args.requests, args.concurrency)

@@ -10,13 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import make_url, select
 
 from domain.events import BookingCancelled, BookingConfirmed, DomainEvent
 from infrastructure.metrics import PrometheusMetrics
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.outbox_tables import outbox
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
+from tests.integration.test_sql_round_trips import CountingRelay
 
 AT = datetime(2030, 1, 1, 12, tzinfo=UTC)
 
@@ -131,3 +133,26 @@ async def test_racing_writers_get_gapless_unique_sequences(postgres_db: Database
             if kept
         )
         assert [r.sequence for r in await _records(postgres_db, aggregate)] == list(range(1, expected + 1))
+
+
+@pytest.mark.postgres
+async def test_numbering_and_writing_events_of_many_aggregates_is_one_round_trip_on_postgres(
+    ledger_postgres_url: str,
+) -> None:
+    """What a group of free bookings writes to the outbox (issue 9, item 7), counted on the wire."""
+    url = make_url(ledger_postgres_url)
+    relay = CountingRelay(url.host or "127.0.0.1", url.port or 5432)
+    database = Database(url.set(host="127.0.0.1", port=await relay.start()).render_as_string(hide_password=False))
+    aggregates = [uuid4() for _ in range(3)]
+    try:
+        await _add(database, _events(aggregates[0], 1))  # an aggregate numbered already
+        async with SqlUnitOfWork(database, PrometheusMetrics()) as uow:
+            await uow.outbox.add(_events(uuid4(), 1))  # warm up: the transaction, the statement prepared
+            relay.round_trips = 0
+            await uow.outbox.add([event for aggregate in aggregates for event in _events(aggregate, 2)])
+            assert relay.round_trips == 1
+            await uow.commit()
+        assert [[r.sequence for r in await _records(database, a)] for a in aggregates] == [[1, 2, 3], [1, 2], [1, 2]]
+    finally:
+        await database.dispose()
+        await relay.close()
