@@ -63,8 +63,17 @@ def test_the_cpu_bench_drives_every_target_to_its_answer() -> None:
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = {line.split()[0]: line for line in done.stderr.splitlines() if "us/request" in line}
-    assert set(lines) == {"noop", "health", "holds-hot", "holds-routed", "soldout-hot", "soldout-routed"}
+    assert set(lines) == {
+        "noop",
+        "health",
+        "holds-hot",
+        "holds-routed",
+        "soldout-hot",
+        "soldout-routed",
+        "bookings-hot",
+    }
     assert "{201: 200}" in lines["holds-hot"]
+    assert "{201: 200}" in lines["bookings-hot"]
     assert "{201: 200}" in lines["holds-routed"]
     assert "{409: 200}" in lines["soldout-hot"]
     assert "{200: 200}" in lines["health"]

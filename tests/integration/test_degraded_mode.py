@@ -287,7 +287,7 @@ def postgres_dies_on(stack: Stack) -> Iterator[dict[str, str]]:
     armed: dict[str, str] = {}
 
     def before_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if armed.get("statement") and statement.lstrip().upper().startswith(armed["statement"]):
+        if armed.get("statement") and armed["statement"] in statement.upper():  # a CTE may lead with WITH
             armed.clear()
             stack.postgres.stop()
 
