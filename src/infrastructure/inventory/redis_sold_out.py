@@ -109,8 +109,9 @@ class SoldOutLatch:
 
     async def ready(self) -> None:
         """Wait until announcements are heard (and so refusals latched): tests' warm-up."""
-        self.listen()
-        await self._subscribed.wait()
+        if self.enabled:
+            self.listen()
+            await self._subscribed.wait()
 
     async def aclose(self) -> None:
         if self._listener is not None:
@@ -143,10 +144,22 @@ class SoldOutLatch:
     async def _subscribe_and_hear(self) -> None:
         async with self._redis.pubsub() as pubsub:
             await pubsub.subscribe(self._channel)
-            async for message in pubsub.listen():
-                if message["type"] == "subscribe":
-                    self._forget_all()  # anything latched before may have missed a message
-                    self._subscribed.set()
-                elif message["type"] == "message":
-                    data = message["data"]
-                    self._forget(data.decode() if isinstance(data, bytes) else str(data))
+            # redis-py reconnects a lost pub/sub connection by itself (its retry) and subscribes
+            # again: from that reconnection until the new subscription is confirmed, nothing.
+            connection = pubsub.connection
+            assert connection is not None  # subscribe connected it
+            connection.register_connect_callback(self._reconnected)
+            try:
+                async for message in pubsub.listen():
+                    if message["type"] == "subscribe":
+                        self._forget_all()  # anything latched before may have missed a message
+                        self._subscribed.set()
+                    elif message["type"] == "message":
+                        data = message["data"]
+                        self._forget(data.decode() if isinstance(data, bytes) else str(data))
+            finally:
+                connection.deregister_connect_callback(self._reconnected)
+
+    def _reconnected(self, _connection: object) -> None:
+        self._subscribed.clear()
+        self._forget_all()
