@@ -9,8 +9,8 @@ Waiting for a message is a bounded poll of the latch, never a sleep that hopes.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -115,7 +115,8 @@ async def test_a_hold_whose_id_the_client_chose_is_asked_of_redis(here: RedisLua
     """A retry of the hold that sold the pool out is answered with that hold, latched or not."""
     listing, _, taken = await sold_out(here)
     again = await here.place_hold(taken, None)  # the use case passes fresh_id only for ids it made
-    assert again.id == taken.id and again.status is HoldStatus.ACTIVE
+    assert again.id == taken.id
+    assert again.status is HoldStatus.ACTIVE
     assert here.sold_out.latched(listing)
 
 
@@ -187,14 +188,15 @@ async def test_a_lost_subscription_clears_every_latch_and_latches_nothing_until_
     here: RedisLuaInventoryEngine, redis: Redis
 ) -> None:
     listing, pool, _ = await sold_out(here)
-    other_listing, other_pool, _ = await sold_out(here)
+    other_listing, _other_pool, _ = await sold_out(here)
     latch = here.sold_out
     assert await redis.client_kill_filter(_type="pubsub") >= 1
     for _ in range(2000):  # until this process notices: reconnected, not yet confirmed
         if not latch.latched(listing):
             break
         await asyncio.sleep(0.005)
-    assert not latch.latched(listing) and not latch.latched(other_listing)
+    assert not latch.latched(listing)
+    assert not latch.latched(other_listing)
     await latch.ready()  # subscribed again
     await refused(here, hold_on(listing, pool, T0))
     assert latch.latched(listing)  # latching again once the subscription is confirmed

@@ -116,10 +116,8 @@ class RedisLuaInventoryEngine:
 
     async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
         latch = self.sold_out
-        if latch.enabled:
-            latch.listen()
-            if fresh_id and (refused := latch.refusal(hold, to_ms(hold.created_at))) is not None:
-                raise refused
+        if fresh_id and (refused := latch.refusal(hold, to_ms(hold.created_at))) is not None:
+            raise refused
         heard = latch.heard
         previous, reply = await self._place(hold, customer_limit, due=[])
         foreign = previous not in (None, str(hold.listing_id))

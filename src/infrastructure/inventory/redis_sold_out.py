@@ -103,7 +103,8 @@ class SoldOutLatch:
         return bool(self._latched.get(str(listing_id)))
 
     def listen(self) -> None:
-        """Start hearing the announcements (idempotent; the engine calls it on each hold)."""
+        """Start hearing the announcements (idempotent): the app's lifespan does, and until then
+        (or with ``max_age`` 0) nothing is latched. ``aclose`` stops it."""
         if self.enabled and (self._listener is None or self._listener.done()):
             self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
 
