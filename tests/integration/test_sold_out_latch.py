@@ -224,3 +224,43 @@ async def test_nothing_is_latched_while_not_subscribed(redis_url: str, redis: Re
         await engine.aclose()
         await client.aclose()
         await redis.execute_command("ACL", "DELUSER", user)
+
+
+async def test_racing_holds_and_releases_never_oversell_and_end_in_a_hold_that_is_placed(
+    here: RedisLuaInventoryEngine, there: RedisLuaInventoryEngine, redis: Redis, prefix: str
+) -> None:
+    """Holds in this process race releases in another: never more held than the capacity, and
+    once every release's message is heard, a pool with units left places the next hold."""
+    capacity = 5
+    listing, pool = await new_pool(there, capacity)
+    others = [await there.place_hold(hold_on(listing, pool, T0), None) for _ in range(capacity)]
+
+    async def hold() -> Hold | InsufficientInventoryError:
+        try:
+            return await here.place_hold(hold_on(listing, pool, T0), None, fresh_id=True)
+        except InsufficientInventoryError as exc:
+            return exc
+
+    async def release(taken: Hold) -> None:
+        await asyncio.sleep(0)
+        await there.release(taken.id, T0)
+
+    racing = [hold() for _ in range(60)] + [release(taken) for taken in others]
+    random_order = [racing[i] for i in sorted(range(len(racing)), key=lambda i: (i * 37) % len(racing))]
+    results = await asyncio.gather(*random_order)
+    placed = [found for found in results if isinstance(found, Hold)]
+    refusals = [found for found in results if isinstance(found, InsufficientInventoryError)]
+    assert all(refusal.short == {pool: 0} for refusal in refusals)  # one unit asked: refused only at 0
+    assert len(placed) <= capacity
+    assert (await there.counters([pool]))[0].held == len(placed)
+    if placed:  # give one back, so the pool has a unit for certain
+        await there.release(placed[0].id, T0)
+    heard = here.sold_out.heard
+    assert await redis.publish(f"{prefix}:available", str(uuid4())) == 1  # after every release's
+    for _ in range(2000):
+        if here.sold_out.heard > heard:
+            break
+        await asyncio.sleep(0.005)
+    last = await here.place_hold(hold_on(listing, pool, T0), None, fresh_id=True)
+    assert last.status is HoldStatus.ACTIVE
+    assert (await there.counters([pool]))[0].held <= capacity

@@ -45,6 +45,7 @@ from domain.inventory import Hold
 from domain.webhooks import backoff
 
 DEFAULT_MAX_AGE = timedelta(milliseconds=250)
+LISTINGS_KEPT = 10_000  # more listings latched at once: all are forgotten (each is cheap to latch again)
 RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS = 0.1, 5.0
 
 
@@ -93,6 +94,8 @@ class SoldOutLatch:
         """Latch the short pools of a refusal whose call was sent when ``heard`` was current."""
         if not self.enabled or heard != self._heard or not self._subscribed.is_set():
             return
+        if len(self._latched) >= LISTINGS_KEPT:  # (stale entries of listings nobody asks for again)
+            self._latched.clear()
         until = time.monotonic() + self._max_age
         pools = self._latched.setdefault(str(listing_id), {})
         for pool_id, available in short.items():
