@@ -9,6 +9,7 @@ Waiting for a message is a bounded poll of the latch, never a sleep that hopes.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
@@ -264,3 +265,33 @@ async def test_racing_holds_and_releases_never_oversell_and_end_in_a_hold_that_i
     last = await here.place_hold(hold_on(listing, pool, T0), None, fresh_id=True)
     assert last.status is HoldStatus.ACTIVE
     assert (await there.counters([pool]))[0].held <= capacity
+
+
+RELEASE_IN_ANOTHER_PROCESS = """
+import asyncio, sys
+from datetime import datetime
+from uuid import UUID
+from redis.asyncio import Redis
+from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
+
+async def main() -> None:
+    redis = Redis.from_url(sys.argv[1], decode_responses=True)
+    engine = RedisLuaInventoryEngine(redis, prefix=sys.argv[2])
+    await engine.release(UUID(sys.argv[3]), datetime.fromisoformat(sys.argv[4]))
+    await redis.aclose()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_release_in_another_process_clears_the_latch(
+    here: RedisLuaInventoryEngine, redis_url: str, prefix: str
+) -> None:
+    listing, pool, taken = await sold_out(here)
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", RELEASE_IN_ANOTHER_PROCESS, redis_url, prefix, str(taken.id), T0.isoformat()
+    )
+    assert await other.wait() == 0
+    await until_cleared(here, listing)
+    placed = await here.place_hold(hold_on(listing, pool, T0), None, fresh_id=True)
+    assert placed.status is HoldStatus.ACTIVE
