@@ -3,6 +3,7 @@
 local pool, capacity = ARGV[4], ARGV[5]
 if not pool_counts(pool) then
   redis.call('HSET', listing.pools, pool .. ':cap', capacity, pool .. ':held', 0, pool .. ':sold', 0)
+  announce_available()
 end
 local cap, held, sold = pool_counts(pool)
 return { 'pool', cap, held, sold }

@@ -16,6 +16,7 @@ end
 for _, line in ipairs(hold.lines) do
   shift(line[1], 'sold', -line[2])
 end
+announce_available()
 count_customer(hold.customer, -hold.units)
 move(hold, 'cancelled')
 redis.call('PEXPIRE', hold.key, listing.retention)

@@ -44,6 +44,19 @@ end
 
 local UNAVAILABLE = { 'err', 'unavailable' }
 
+-- Units given back (a hold released, expired or cancelled, a capacity raised, a pool added, a
+-- listing restored) are announced once per script, in the same atomic step: the listing's id on
+-- '<prefix>:available'. Each API process's sold-out latch (redis_sold_out.py) forgets the
+-- listing's refusals on it. PUBLISH names no key, so this runs unchanged on Redis Cluster.
+local announced = false
+local function announce_available()
+  if not announced then
+    local prefix, id = string.match(listing.pools, '^(.*):{(.*)}:pools$')
+    redis.call('PUBLISH', prefix .. ':available', id)
+    announced = true
+  end
+end
+
 local function shift(pool, field, delta)
   redis.call('HINCRBY', listing.pools, pool .. ':' .. field, delta)
 end
@@ -101,6 +114,7 @@ local function end_active(hold, status)
   for _, line in ipairs(hold.lines) do
     shift(line[1], 'held', -line[2])
   end
+  announce_available()
   count_customer(hold.customer, -hold.units)
   redis.call('ZREM', listing.expiry, hold.id)
   move(hold, status)

@@ -3,7 +3,8 @@
 -- ARGV[4] hold id, [5] body, [6] lines (cjson [[pool, quantity], ...]), [7] customer,
 -- [8] units, [9] expires (ms), [10] customer limit ('' for none), [11] strict ('1' or '0'),
 -- [12] most due holds to expire here, [13..] ids of the declared due holds (same order as KEYS).
--- Replies: {'hold', status, body, 'placed'|'existing'}, {'due', id...} or {'err', code, ...}.
+-- Replies: {'hold', status, body, 'placed'|'existing'}, {'due', id...} or {'err', code, ...}
+-- ({'err', 'short', earliest expiry or '', pool, available, ...} for short pools).
 local id, body, lines_json, customer = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local units, expires, limit = tonumber(ARGV[8]), ARGV[9], ARGV[10]
 
@@ -53,7 +54,10 @@ for _, line in ipairs(lines) do
   end
 end
 if #short > 0 then
-  return { 'err', 'short', unpack(short) }
+  -- The earliest expiry of the listing's active holds ('' for none): units come back then
+  -- without any script announcing it, so a refusal is not remembered past it.
+  local first = redis.call('ZRANGE', listing.expiry, 0, 0, 'WITHSCORES')
+  return { 'err', 'short', first[2] or '', unpack(short) }
 end
 if limit ~= '' then
   local already = tonumber(redis.call('HGET', listing.customers, customer) or '0')

@@ -4,7 +4,7 @@ local pool, capacity = ARGV[4], tonumber(ARGV[5])
 if state_lost() then
   return UNAVAILABLE
 end
-local _, held, sold = pool_counts(pool)
+local before, held, sold = pool_counts(pool)
 if not held then
   return { 'err', 'pool_not_found', pool }
 end
@@ -12,4 +12,7 @@ if capacity < held + sold then
   return { 'err', 'below', capacity, held + sold }
 end
 redis.call('HSET', listing.pools, pool .. ':cap', capacity)
+if capacity > before then
+  announce_available()
+end
 return { 'pool', capacity, held, sold }

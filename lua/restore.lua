@@ -72,4 +72,5 @@ end
 for _, p in ipairs(pools) do
   redis.call('HSET', listing.pools, p[1] .. ':cap', p[2], p[1] .. ':held', p[3], p[1] .. ':sold', p[4])
 end
+announce_available() -- counts overwritten: some may be higher than a refusal saw
 return { 'restored', unpack(expired) }

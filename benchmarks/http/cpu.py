@@ -100,8 +100,11 @@ async def _setup(database_url: str, redis_url: str) -> tuple[Any, Any, Any, str,
         jobs="saq",
         payments="fake",
         expiry_sweep_seconds=0,
+        # (set to 0 to measure without the sold-out latch)
+        sold_out_latch_ms=int(os.environ.get("HOLDFAST_SOLD_OUT_LATCH_MS", "250")),
     )
     container = build_container(settings)
+    await container.gateways.inventory().sold_out.ready()  # what `serve`'s lifespan starts
     tenant = await container.use_cases.register_tenant()(RegisterTenant(f"cpu-{uuid4().hex[:8]}"))
     listing = await container.use_cases.create_listing()(
         CreateListing(tenant_id=tenant.tenant.id, kind=ListingKind.EVENT_SHOW, name="cpu bench")

@@ -116,7 +116,8 @@ def _holdfast(args: list[str], env: Mapping[str, str]) -> str:
 def holdfast(settings: Mapping[str, str], processes: int, logs: Path) -> Iterator[Fleet]:
     """``holdfast migrate``, ``holdfast create-tenant``, then ``holdfast serve`` once a port."""
     ports = [servers.free_port() for _ in range(processes)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOLDFAST_")}
+    # (HOLDFAST_SOLD_OUT_LATCH_MS passes through: 0 measures without the sold-out latch)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOLDFAST_") or k == "HOLDFAST_SOLD_OUT_LATCH_MS"}
     env |= {"HOLDFAST_HOST": "127.0.0.1", "HOLDFAST_LOG_LEVEL": "INFO", **settings}
     _holdfast(["migrate"], env)
     created = _holdfast(["create-tenant", f"bench-{os.getpid()}-{time.monotonic_ns()}"], env)

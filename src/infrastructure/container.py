@@ -166,7 +166,11 @@ class Gateways(containers.DeclarativeContainer):
         settings.provided.inventory_engine,
         memory=providers.Singleton(MemoryInventoryEngine),
         sql=providers.Singleton(SqlInventoryEngine, database=database),
-        redis=providers.Singleton(RedisLuaInventoryEngine, redis=redis),
+        redis=providers.Singleton(
+            RedisLuaInventoryEngine,
+            redis=redis,
+            sold_out_latch=providers.Callable(timedelta, milliseconds=settings.provided.sold_out_latch_ms),
+        ),
     )
     # With the Redis engine, idempotency records live in Redis too: placing a hold writes nothing
     # to Postgres. The other engines keep them in the system of record.
@@ -427,6 +431,7 @@ async def close_container(container: Container) -> None:
     """Release pooled connections (creating a gateway here is cheap: neither connects eagerly)."""
     if container.settings().inventory_engine == "redis":
         await container.gateways.catalogue().aclose()  # its listener first: it uses the client
+        await container.gateways.inventory().aclose()  # and the sold-out latch's
     client = container.gateways.redis()
     if client is not None:
         await client.aclose()

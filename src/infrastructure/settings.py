@@ -108,6 +108,10 @@ class Settings:
     # The sql engine's per-process catalogue cache: how often each process reads the catalogue
     # version; a change another process commits is used within this (catalogue/sql_cache.py).
     catalogue_check_seconds: float = 1.0
+    # The redis engine's sold-out latch: the longest a process refuses holds on a pool from a
+    # refusal it remembers, should no pub/sub message tell it units came back (0: off;
+    # inventory/redis_sold_out.py).
+    sold_out_latch_ms: int = 250
 
     @property
     def uses_sqlite(self) -> bool:
@@ -208,6 +212,7 @@ class Settings:
                 "CATALOGUE_MAX_AGE_SECONDS", defaults.catalogue_max_age_seconds, 0, 3600
             ),
             catalogue_check_seconds=env.number("CATALOGUE_CHECK_SECONDS", defaults.catalogue_check_seconds, 0, 3600),
+            sold_out_latch_ms=env.integer("SOLD_OUT_LATCH_MS", defaults.sold_out_latch_ms, 0, 10_000),
         )
         alone = settings.single_process_reason
         if alone is not None and env.optional("WORKERS") is None:

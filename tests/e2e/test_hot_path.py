@@ -14,7 +14,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -299,3 +299,38 @@ async def test_booking_refusals_are_answered_alike(
     got = await _send(world.client, body, _keyed(world) | {"X-Correlation-ID": "b"}, "/v1/bookings")
     assert got == expected
     assert got[0] == status, got[2]
+
+
+async def _commands_run(world: World) -> int:
+    stats: dict[str, Any] = await world.container.gateways.redis().info("commandstats")
+    return sum(int(stat["calls"]) for name, stat in stats.items() if name != "cmdstat_info")
+
+
+@pytest.mark.parametrize("keyed", [False, True])
+async def test_a_latched_sold_out_refusal_is_answered_alike(
+    world: World, routed: httpx.AsyncClient, keyed: bool
+) -> None:
+    """On the redis engine the second refusal comes from the process's sold-out latch, without
+    Redis: the same bytes as the engine's own refusal, on the hot path and on the route."""
+    redis_engine = world.container.settings().inventory_engine == "redis"
+    if redis_engine:  # (the world runs no lifespan, which would start it)
+        await world.container.gateways.inventory().sold_out.ready()
+    listing, pools = await make_listing(world.api, (("a", 2, 1000),))
+    placed = await world.api.post(
+        "/v1/holds", json.loads(_body(listing, pools["a"], lines=[{"pool_id": pools["a"], "quantity": 2}]))
+    )
+    assert placed.status_code == 201, placed.text
+    headers = {**JSON, **({"Idempotency-Key": "latched"} if keyed else {})}
+    # The route's refusal comes from Redis and latches; the hot path's (keyed: the route's again,
+    # under its own key) from the latch. ``_both`` checks their bytes are equal.
+    first = await _both(world, routed, _body(listing, pools["a"]), headers)
+    assert first[0] == 409
+    assert json.loads(first[2])["pools"] == [{"pool_id": pools["a"], "available": 0}]
+    before = await _commands_run(world) if redis_engine else 0
+    again = await _both(world, routed, _body(listing, pools["a"]), headers)
+    assert again[0] == 409
+    assert json.loads(again[2]) == {**json.loads(first[2]), "correlation_id": json.loads(again[2])["correlation_id"]}
+    if redis_engine:
+        assert world.container.gateways.inventory().sold_out.latched(UUID(listing))
+        if not keyed:  # (keyed: the same keys again are replays, and replays read Redis)
+            assert await _commands_run(world) == before

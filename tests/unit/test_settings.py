@@ -46,11 +46,18 @@ def test_production_profile() -> None:
         ("HOLDFAST_STRIPE_API_KEY", "pk_live_publishable"),
         ("HOLDFAST_STRIPE_WEBHOOK_SECRET", "sk_test_swapped"),
         ("HOLDFAST_STRIPE_API_BASE", "localhost:12111"),
+        ("HOLDFAST_SOLD_OUT_LATCH_MS", "-1"),
+        ("HOLDFAST_SOLD_OUT_LATCH_MS", "0.5"),
     ],
 )
 def test_a_bad_setting_names_itself(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_the_sold_out_latch_lasts_250_ms_unless_set() -> None:
+    assert Settings.from_env({}).sold_out_latch_ms == 250
+    assert Settings.from_env({"HOLDFAST_SOLD_OUT_LATCH_MS": "0"}).sold_out_latch_ms == 0
 
 
 def test_the_redis_engine_needs_a_redis_url() -> None:

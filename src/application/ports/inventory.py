@@ -35,11 +35,13 @@ class InventoryEngine(Protocol):
         """Start counting a pool. Adding a pool that exists changes nothing and returns it."""
         ...
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
         """Reserve every line of ``hold`` or none of them.
 
         A hold whose id exists is returned as it is when the request is the same (a safe
-        retry) and refused with ``HoldMismatchError`` when it differs. Raises
+        retry) and refused with ``HoldMismatchError`` when it differs. ``fresh_id`` says the
+        caller made the id up just now, so no hold can have it (an engine may then refuse
+        without asking its store whether one does: the redis engine's sold-out latch). Raises
         ``InsufficientInventoryError`` naming every short pool, ``CustomerLimitExceededError``,
         or ``NotFoundError`` for a pool the engine does not count.
         """

@@ -80,7 +80,8 @@ class PlaceHoldHandler:
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
-        return await self._engine.place_hold(hold, listing.per_customer_limit)
+        fresh = command.hold_id is None  # an id made up here: no hold has it yet
+        return await self._engine.place_hold(hold, listing.per_customer_limit, fresh_id=fresh)
 
     @staticmethod
     def _line(pools: Mapping[UUID, Pool], pool_id: UUID, quantity: int) -> HoldLine:

@@ -37,7 +37,7 @@ class MemoryInventoryEngine:
     async def add_pool(self, counters: PoolCounters) -> PoolCounters:
         return self._pools.setdefault(counters.pool_id, replace(counters, held=0, sold=0))
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
         existing = self._holds.get(hold.id)
         if existing is not None:
             if not existing.same_request(hold):

@@ -174,6 +174,17 @@ def decode_pools(listing_id: str, fields: dict[str, str]) -> list[PoolCounters]:
     return [PoolCounters(UUID(pool), listing, c["cap"], c["held"], c["sold"]) for pool, c in counts.items()]
 
 
+def short_pools(reply: list[Any]) -> dict[UUID, int]:
+    """The pools of an ``{'err', 'short', earliest expiry, pool, available, ...}`` reply."""
+    pairs = reply[3:]
+    return {UUID(p): int(n) for p, n in zip(pairs[::2], pairs[1::2], strict=True)}
+
+
+def short_until_ms(reply: list[Any]) -> float:
+    """When a ``short`` reply's listing next has a hold falling due (ms; inf: none active)."""
+    return float(reply[2]) if reply[2] != "" else float("inf")
+
+
 def raise_error(reply: list[Any], subject: UUID) -> NoReturn:
     """Raise the domain error an ``{'err', code, ...}`` reply stands for.
 
@@ -187,7 +198,7 @@ def raise_error(reply: list[Any], subject: UUID) -> NoReturn:
     if code == "pool_not_found":
         raise NotFoundError("pool", UUID(rest[0]))
     if code == "short":
-        raise InsufficientInventoryError({UUID(p): int(n) for p, n in zip(rest[::2], rest[1::2], strict=True)})
+        raise InsufficientInventoryError(short_pools(reply))
     if code == "limit":
         limit, already, asked = map(int, rest)
         raise CustomerLimitExceededError(limit, already, asked)

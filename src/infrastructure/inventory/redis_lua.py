@@ -32,10 +32,14 @@ from infrastructure.inventory.redis_codec import (
     expiry_ms,
     pool_fields,
     raise_error,
+    short_pools,
+    short_until_ms,
     to_ms,
 )
 from infrastructure.inventory.redis_round_trips import SharedRoundTrips
 from infrastructure.inventory.redis_scripts import LuaScripts
+from infrastructure.inventory.redis_sold_out import DEFAULT_MAX_AGE as DEFAULT_SOLD_OUT_LATCH
+from infrastructure.inventory.redis_sold_out import SoldOutLatch
 
 DEFAULT_RETENTION = timedelta(days=7)
 # Most due holds one place_hold expires before reserving; the sweep (expire_due) does the rest.
@@ -61,6 +65,10 @@ class RedisLuaInventoryEngine:
     Lost state is told apart from unknown ids (``redis_codec`` names the sentinels): a script on
     a listing whose counters are gone, or a lookup by id in a Redis that has no state at all,
     raises ``InventoryUnavailableError`` instead of answering not found.
+
+    A hold refused for lack of units latches its pools for a moment (``sold_out_latch``: at most
+    that long; ``redis_sold_out`` states the bound): a hold this process made the id of, asking
+    more than a latched pool had, is refused again without a round trip, the same way.
     """
 
     def __init__(
@@ -71,6 +79,7 @@ class RedisLuaInventoryEngine:
         retention: timedelta = DEFAULT_RETENTION,
         journal_maxlen: int = 100_000,
         lua_dir: Path | None = None,
+        sold_out_latch: timedelta = DEFAULT_SOLD_OUT_LATCH,
     ) -> None:
         self._redis = redis
         self._trips = SharedRoundTrips(redis)  # concurrent calls in this process share round trips
@@ -80,6 +89,11 @@ class RedisLuaInventoryEngine:
         self._scripts = LuaScripts(lua_dir)
         self._hints: OrderedDict[UUID, tuple[str, float]] = OrderedDict()
         self._hint_seconds = min(LISTING_HINT_SECONDS, retention.total_seconds() / 2)
+        self.sold_out = SoldOutLatch(redis, max_age=sold_out_latch, prefix=prefix)
+
+    async def aclose(self) -> None:
+        """Stop hearing units given back (the latch's subscription)."""
+        await self.sold_out.aclose()
 
     async def load_scripts(self) -> None:
         await self._scripts.load(self._redis)
@@ -100,13 +114,19 @@ class RedisLuaInventoryEngine:
         )
         return decode_pool(reply, pool_id, listing_id)
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
+        latch = self.sold_out
+        if fresh_id and (refused := latch.refusal(hold, to_ms(hold.created_at))) is not None:
+            raise refused
+        heard = latch.heard
         previous, reply = await self._place(hold, customer_limit, due=[])
         foreign = previous not in (None, str(hold.listing_id))
         if foreign:
             await self._refuse_if_taken(hold, str(previous), reply)
         if reply[0] == "due":
             _, reply = await self._place(hold, customer_limit, due=reply[1:])
+        if reply[:2] == ["err", "short"]:
+            latch.remember(hold.listing_id, short_pools(reply), short_until_ms(reply), heard)
         if foreign and reply[0] == "hold":
             # The entry was left by a refused attempt on another listing: the hold is here.
             index = self._keys.hold_listing(hold.id)

@@ -124,7 +124,7 @@ class SqlInventoryEngine:
             [pool] = await self._pools(session, [counters.pool_id])
             return pool
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None) -> Hold:
+    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
         """On Postgres one function call; on SQLite the same steps from here (``_place_in_steps``)."""
         if self._calls is None:
             return await self._place_in_steps(hold, customer_limit)

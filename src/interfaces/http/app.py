@@ -99,6 +99,8 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
         if queue is not None:
             queue.start(job_handlers(container))
         rebuild = asyncio.create_task(rebuild_lost_inventory(container))
+        if settings.inventory_engine == "redis":  # hear units given back from the start (stopped by close_container)
+            container.gateways.inventory().sold_out.listen()
         try:
             yield
         finally:
