@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from dependency_injector import containers, providers
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.maint_notifications import MaintNotificationsConfig
 
 from application.use_cases.authenticate import AuthenticateHandler
 from application.use_cases.authorize_operator import AuthorizeOperatorHandler
@@ -115,10 +116,16 @@ from infrastructure.settings import Settings
 
 def _redis_client(url: str | None) -> Redis | None:
     """A client whose pool waits for a free connection under a rush instead of failing at once,
-    and whose connections pack commands cheaply (``redis_connections``)."""
+    and whose connections pack commands cheaply (``redis_connections``).
+
+    Maintenance notifications are off: with them on (redis-py 8's default, "auto") the pool no
+    longer checks a connection it hands out for a server that closed it, so after a Redis restart
+    each idle connection failed its next command once ("Connection closed by server", a 503)."""
     if url is None:
         return None
-    pool = BlockingConnectionPool.from_url(url, max_connections=128, timeout=5)
+    pool = BlockingConnectionPool.from_url(
+        url, max_connections=128, timeout=5, maint_notifications_config=MaintNotificationsConfig(enabled=False)
+    )
     return Redis(connection_pool=with_fast_packing(pool))
 
 
