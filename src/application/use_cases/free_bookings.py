@@ -10,11 +10,11 @@ confirm leaves a confirmed hold without its booking, and booking the hold again 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from collections.abc import Sequence
 from typing import Protocol
 from uuid import UUID
 
+from application.group_commit import Failed, GroupCommit
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWorkFactory
 from domain.bookings import Booking
@@ -95,80 +95,36 @@ class GroupedFreeBookingWriter:
 
     def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine) -> None:
         self._uow, self._engine = uow, engine
-        self._waiting: list[tuple[Booking, asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._groups: GroupCommit[Booking, bool] = GroupCommit(self._write, _one_a_hold)
 
     async def write(self, booking: Booking) -> bool:
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((booking, done))
-        if self._writer is None:
-            # A context of its own: the group's log lines must not carry the first caller's fields.
-            self._writer = asyncio.create_task(self._drain(), context=contextvars.Context())
-        try:
-            return await asyncio.shield(done)
-        except asyncio.CancelledError:
-            done.add_done_callback(_observed)  # its outcome has nobody to go to
-            raise
+        return await self._groups(booking)
 
-    async def _drain(self) -> None:
-        group: list[tuple[Booking, asyncio.Future[bool]]] = []
+    async def _write(self, group: list[Booking]) -> list[bool | Failed]:
         try:
-            while self._waiting:
-                group = self._next_group()
-                await self._write(group)
-        except BaseException:  # cancelled (shut down): nobody may wait for ever
-            for _, done in [*group, *self._waiting]:
-                if not done.done():
-                    done.cancel()
-            self._waiting.clear()
-            raise
-        finally:
-            self._writer = None
-
-    def _next_group(self) -> list[tuple[Booking, asyncio.Future[bool]]]:
-        group: dict[UUID, tuple[Booking, asyncio.Future[bool]]] = {}
-        later = []
-        for entry in self._waiting:
-            if entry[0].hold_id in group or len(group) >= MAX_GROUP:
-                later.append(entry)
-            else:
-                group[entry[0].hold_id] = entry
-        self._waiting = later
-        return list(group.values())
-
-    async def _write(self, group: list[tuple[Booking, asyncio.Future[bool]]]) -> None:
-        try:
-            added = await self._together([booking for booking, _ in group])
+            added = await self._together(group)
         except Exception as exc:
             if len(group) == 1:
-                _settle(group[0][1], exc)
-                return
-            for booking, done in group:
-                await self._alone(booking, done)
-            return
-        for booking, done in group:
-            _settle(done, booking.id in added)
+                return [Failed(exc)]
+            return [await self._alone(booking) for booking in group]
+        return [booking.id in added for booking in group]
 
     async def _together(self, bookings: list[Booking]) -> set[UUID]:
         return await write_free_bookings(self._uow, self._engine, bookings, concurrent=True)
 
-    async def _alone(self, booking: Booking, done: asyncio.Future[bool]) -> None:
+    async def _alone(self, booking: Booking) -> bool | Failed:
         try:
-            _settle(done, bool(await self._together([booking])))
+            return bool(await self._together([booking]))
         except Exception as exc:
-            _settle(done, exc)
+            return Failed(exc)
 
 
-def _settle(done: asyncio.Future[bool], outcome: bool | Exception) -> None:
-    """Answer a caller, unless it is gone (its request was cancelled)."""
-    if done.done():
-        return
-    if isinstance(outcome, Exception):
-        done.set_exception(outcome)
-    else:
-        done.set_result(outcome)
-
-
-def _observed(done: asyncio.Future[bool]) -> None:
-    if not done.cancelled():
-        done.exception()
+def _one_a_hold(waiting: Sequence[Booking]) -> list[int]:
+    """The next group: at most ``MAX_GROUP``, and never two bookings of one hold."""
+    holds: set[UUID] = set()
+    chosen: list[int] = []
+    for index, booking in enumerate(waiting):
+        if booking.hold_id not in holds and len(chosen) < MAX_GROUP:
+            holds.add(booking.hold_id)
+            chosen.append(index)
+    return chosen

@@ -24,7 +24,6 @@ commit. This is the embedded default only; Postgres keeps its own durability set
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -35,6 +34,8 @@ from typing import Any, TypeVar
 import msgspec
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from application.group_commit import Failed, GroupCommit, first
 
 _ambient: ContextVar[AsyncSession | None] = ContextVar("holdfast_ambient_session", default=None)
 T = TypeVar("T")
@@ -68,8 +69,7 @@ class Database:
         self.has_writer_thread = self.is_sqlite and make_url(url).database not in (None, "", ":memory:")
         self.writer_engine: Engine | None = _sync_sqlite(url) if self.has_writer_thread else None
         self._writer_thread: ThreadPoolExecutor | None = None
-        self._waiting: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._groups: GroupCommit[Callable[[Connection], Any], Any] = GroupCommit(self._run_locked, first(MAX_GROUP))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -146,37 +146,13 @@ class Database:
         """
         if self._write_lock is None or not self.has_writer_thread:
             raise RuntimeError("in_writer_thread is for a SQLite file")
-        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiting.append((work, done))
-        if self._drainer is None:
-            # A context of its own: the group's work must not run in the first caller's context.
-            self._drainer = asyncio.create_task(self._drain(), context=contextvars.Context())
-        try:
-            return await asyncio.shield(done)
-        except asyncio.CancelledError:
-            done.add_done_callback(_observed)  # its outcome has nobody to go to
-            raise
+        result: T = await self._groups(work)
+        return result
 
-    async def _drain(self) -> None:
-        """Run the waiting calls, a group at a time, each group under the writer lock."""
+    async def _run_locked(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
         assert self._write_lock is not None
-        group: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
-        try:
-            while self._waiting:
-                group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
-                async with self._write_lock:
-                    outcomes = await self._on_writer_thread([work for work, _ in group])
-                for (_, done), outcome in zip(group, outcomes, strict=True):
-                    _settle(done, outcome)
-                group = []
-        except BaseException:  # cancelled (shut down), or a call raised past Exception
-            for _, done in [*group, *self._waiting]:
-                if not done.done():
-                    done.cancel()
-            self._waiting.clear()
-            raise
-        finally:
-            self._drainer = None
+        async with self._write_lock:
+            return await self._on_writer_thread(works)
 
     async def _on_writer_thread(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
         """One hop; cancelled meanwhile, it still waits for the thread before the lock is let go,
@@ -189,7 +165,7 @@ class Database:
             raise
 
     def _run_group(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
-        """On the writer thread: each call's result, or its exception as ``_Failed``."""
+        """On the writer thread: each call's result, or its exception as ``Failed``."""
         if len(works) == 1:
             return [self._alone(works[0])]
         try:
@@ -208,7 +184,7 @@ class Database:
             with self.writer_engine.begin() as connection:
                 return work(connection)
         except Exception as exc:
-            return _Failed(exc)
+            return Failed(exc)
 
     def _thread(self) -> ThreadPoolExecutor:
         if self._writer_thread is None:
@@ -236,15 +212,6 @@ class Database:
             self.writer_engine.dispose()
 
 
-class _Failed:
-    """What a call of a writer-thread group raised, to be raised again in its caller."""
-
-    __slots__ = ("error",)
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
 def _in_savepoint(connection: Connection, work: Callable[[Connection], Any]) -> Any:
     """``work`` in a savepoint of the shared transaction: undone alone when it raises."""
     connection.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
@@ -252,24 +219,9 @@ def _in_savepoint(connection: Connection, work: Callable[[Connection], Any]) -> 
         outcome = work(connection)
     except Exception as exc:
         connection.exec_driver_sql(f"ROLLBACK TO {_SAVEPOINT}")
-        outcome = _Failed(exc)
+        outcome = Failed(exc)
     connection.exec_driver_sql(f"RELEASE {_SAVEPOINT}")
     return outcome
-
-
-def _settle(done: asyncio.Future[Any], outcome: Any) -> None:
-    """Answer a caller, unless it is gone (its request was cancelled)."""
-    if done.done():
-        return
-    if isinstance(outcome, _Failed):
-        done.set_exception(outcome.error)
-    else:
-        done.set_result(outcome)
-
-
-def _observed(done: asyncio.Future[Any]) -> None:
-    if not done.cancelled():
-        done.exception()
 
 
 def ensure_sqlite_folder(url: str) -> None:
