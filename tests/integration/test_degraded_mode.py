@@ -254,22 +254,21 @@ async def _changes_heard(stack: Stack) -> None:
     cache was warmed (the listing's own creation, heard late on a loaded box) empties it again,
     and a hold with Postgres stopped then has nothing to read from. Redis delivers a channel's
     messages in order: once a marker published now is heard, so is everything before it."""
-    catalogue = stack.container.gateways.catalogue()
-    entries = catalogue._entries
+    changes = stack.container.gateways.catalogue()._changes
     marker, heard = f"test-marker:{uuid4()}", asyncio.Event()
-    forget = entries.forget
+    forget = changes._heard
 
     def spy(name: str) -> None:
         forget(name)
         if name == marker:
             heard.set()
 
-    setattr(entries, "forget", spy)  # noqa: B010 - an instance attribute, removed below
+    changes._heard = spy
     try:
-        await stack.container.gateways.redis().publish(catalogue._channel, marker)
+        await stack.container.gateways.redis().publish(changes.channel, marker)
         await asyncio.wait_for(heard.wait(), timeout=30)
     finally:
-        delattr(entries, "forget")
+        changes._heard = forget
 
 
 async def test_without_postgres_requests_needing_it_are_503_and_holds_go_on(stack: Stack) -> None:

@@ -30,8 +30,6 @@ server hear each other's messages, which only makes them forget more often.
 
 from __future__ import annotations
 
-import asyncio
-import random
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -43,12 +41,11 @@ from application.ports.catalogue import ListingCatalogue
 from application.ports.clock import Clock
 from domain.errors import NotFoundError
 from domain.tenants import Tenant
-from domain.webhooks import backoff
 from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, tenant_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
+from infrastructure.redis_channel import ChannelListener
 
 DEFAULT_MAX_AGE = timedelta(seconds=5)
-RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS = 0.1, 5.0
 
 
 class RedisCatalogueCache:
@@ -64,9 +61,15 @@ class RedisCatalogueCache:
     ) -> None:
         self._source, self._redis = source, redis
         self._entries = CatalogueEntries(clock, max_age=max_age, max_listings=max_listings)
-        self._channel = f"{prefix}:catalogue"
-        self._subscribed = asyncio.Event()
-        self._listener: asyncio.Task[None] | None = None
+        self._changes = ChannelListener(
+            redis,
+            f"{prefix}:catalogue",
+            heard=self._entries.forget,
+            reset=self._entries.forget_all,
+            lost="caching paused",
+        )
+        self._channel = self._changes.channel
+        self._subscribed = self._changes.subscribed
 
     async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
         self._listen()
@@ -90,14 +93,10 @@ class RedisCatalogueCache:
 
     async def ready(self) -> None:
         """Wait until changes are heard (and so entries kept): start-up, and tests' warm-up."""
-        self._listen()
-        await self._subscribed.wait()
+        await self._changes.ready()
 
     async def aclose(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-            self._listener = None
+        await self._changes.aclose()
 
     async def _publish(self, name: str) -> None:
         """Forget here at once, then tell the others. The change is committed: a failed publish
@@ -109,29 +108,4 @@ class RedisCatalogueCache:
             logger.warning("catalogue change {} not published ({}); others see it within max_age", name, exc)
 
     def _listen(self) -> None:
-        if self._listener is None or self._listener.done():
-            self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
-
-    async def _listen_forever(self) -> None:
-        failures = 0
-        while True:
-            try:
-                await self._subscribe_and_hear()
-            except (RedisError, OSError) as exc:
-                logger.warning("catalogue changes not heard ({}); caching paused until resubscribed", exc)
-            failures = 1 if self._subscribed.is_set() else failures + 1
-            self._subscribed.clear()
-            self._entries.forget_all()
-            pause = backoff(failures, random.random(), RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS)
-            await asyncio.sleep(pause.total_seconds())
-
-    async def _subscribe_and_hear(self) -> None:
-        async with self._redis.pubsub() as pubsub:
-            await pubsub.subscribe(self._channel)
-            async for message in pubsub.listen():
-                if message["type"] == "subscribe":
-                    self._entries.forget_all()  # anything cached before may have missed a message
-                    self._subscribed.set()
-                elif message["type"] == "message":
-                    data = message["data"]
-                    self._entries.forget(data.decode() if isinstance(data, bytes) else str(data))
+        self._changes.listen()

@@ -29,24 +29,19 @@ and a client's own hold id may name a hold that exists (answered as it is, not r
 
 from __future__ import annotations
 
-import asyncio
-import random
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from loguru import logger
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from domain.errors import InsufficientInventoryError
 from domain.inventory import Hold
-from domain.webhooks import backoff
+from infrastructure.redis_channel import ChannelListener
 
 DEFAULT_MAX_AGE = timedelta(milliseconds=250)
 LISTINGS_KEPT = 10_000  # more listings latched at once: all are forgotten (each is cheap to latch again)
-RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS = 0.1, 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +53,12 @@ class _Latched:
 
 class SoldOutLatch:
     def __init__(self, redis: Redis, *, max_age: timedelta = DEFAULT_MAX_AGE, prefix: str = "hf") -> None:
-        self._redis = redis
         self._max_age = max_age.total_seconds()
-        self._channel = f"{prefix}:available"
         self._latched: dict[str, dict[str, _Latched]] = {}  # listing id -> pool id -> latch
         self._heard = 0  # messages and subscription changes so far: a reply older than one is not latched
-        self._subscribed = asyncio.Event()
-        self._listener: asyncio.Task[None] | None = None
+        self._channel = ChannelListener(
+            redis, f"{prefix}:available", heard=self._forget, reset=self._forget_all, lost="the sold-out latch off"
+        )
 
     @property
     def enabled(self) -> bool:
@@ -92,7 +86,7 @@ class SoldOutLatch:
 
     def remember(self, listing_id: UUID, short: dict[UUID, int], next_due_ms: float, heard: int) -> None:
         """Latch the short pools of a refusal whose call was sent when ``heard`` was current."""
-        if not self.enabled or heard != self._heard or not self._subscribed.is_set():
+        if not self.enabled or heard != self._heard or not self._channel.subscribed.is_set():
             return
         if len(self._latched) >= LISTINGS_KEPT:  # (stale entries of listings nobody asks for again)
             self._latched.clear()
@@ -108,20 +102,16 @@ class SoldOutLatch:
     def listen(self) -> None:
         """Start hearing the announcements (idempotent): the app's lifespan does, and until then
         (or with ``max_age`` 0) nothing is latched. ``aclose`` stops it."""
-        if self.enabled and (self._listener is None or self._listener.done()):
-            self._listener = asyncio.get_running_loop().create_task(self._listen_forever())
+        if self.enabled:
+            self._channel.listen()
 
     async def ready(self) -> None:
         """Wait until announcements are heard (and so refusals latched): tests' warm-up."""
         if self.enabled:
-            self.listen()
-            await self._subscribed.wait()
+            await self._channel.ready()
 
     async def aclose(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
-            self._listener = None
+        await self._channel.aclose()
         self._forget_all()
 
     def _forget(self, listing: str) -> None:
@@ -131,39 +121,3 @@ class SoldOutLatch:
     def _forget_all(self) -> None:
         self._heard += 1
         self._latched.clear()
-
-    async def _listen_forever(self) -> None:
-        failures = 0
-        while True:
-            try:
-                await self._subscribe_and_hear()
-            except (RedisError, OSError) as exc:
-                logger.warning("units given back not heard ({}); sold-out latch off until resubscribed", exc)
-            failures = 1 if self._subscribed.is_set() else failures + 1
-            self._subscribed.clear()
-            self._forget_all()
-            pause = backoff(failures, random.random(), RESUBSCRIBE_FIRST_SECONDS, RESUBSCRIBE_CAP_SECONDS)
-            await asyncio.sleep(pause.total_seconds())
-
-    async def _subscribe_and_hear(self) -> None:
-        async with self._redis.pubsub() as pubsub:
-            await pubsub.subscribe(self._channel)
-            # redis-py reconnects a lost pub/sub connection by itself (its retry) and subscribes
-            # again: from that reconnection until the new subscription is confirmed, nothing.
-            connection = pubsub.connection
-            assert connection is not None  # subscribe connected it
-            connection.register_connect_callback(self._reconnected)
-            try:
-                async for message in pubsub.listen():
-                    if message["type"] == "subscribe":
-                        self._forget_all()  # anything latched before may have missed a message
-                        self._subscribed.set()
-                    elif message["type"] == "message":
-                        data = message["data"]
-                        self._forget(data.decode() if isinstance(data, bytes) else str(data))
-            finally:
-                connection.deregister_connect_callback(self._reconnected)
-
-    def _reconnected(self, _connection: object) -> None:
-        self._subscribed.clear()
-        self._forget_all()
