@@ -7,6 +7,7 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidValueError
+from domain.roles import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class KeyHolder:
 
     tenant: Tenant
     revoked_at: datetime | None = None
+    key_id: UUID | None = None
+    role: Role = Role.ADMIN
 
     def active_at(self, now: datetime) -> bool:
         return self.revoked_at is None or now < self.revoked_at

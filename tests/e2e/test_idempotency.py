@@ -207,7 +207,7 @@ async def test_a_server_failure_releases_the_key_for_a_real_retry(world: World) 
 
 async def _claim_in_progress(world: World, api: Api, key: str, body: bytes) -> None:
     """What a request still running elsewhere leaves behind: a claimed record, no response."""
-    tenant = await world.container.use_cases.authenticate()(api.key)
+    tenant = (await world.container.use_cases.authenticate()(api.key)).tenant
     command = RunIdempotently(tenant.id, key, "POST", "/v1/holds", body)
     now = world.clock.now()
     claim = await world.container.gateways.idempotency().begin(tenant.id, key, command.fingerprint, now, now)

@@ -27,7 +27,7 @@ def _holdfast(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.Co
 async def _tenant_of(database_url: str, key: str) -> str:
     container = build_container(Settings(database_url=database_url))
     try:
-        tenant = await container.use_cases.authenticate()(key)
+        tenant = (await container.use_cases.authenticate()(key)).tenant
     finally:
         await close_container(container)
     return tenant.name

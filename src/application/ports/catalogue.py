@@ -27,7 +27,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.listings import Listing, Pool
-from domain.tenants import Tenant
+from domain.tenants import KeyHolder
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +39,9 @@ class ListingCatalogue:
 
 
 class CatalogueCache(Protocol):
-    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
-        """The tenant of a key active at ``now``, None for any other key. A key's end (its
+    async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
+        """The key's holder (its tenant, id and role) if the key is active at ``now``, None for
+        any other key. A key's end (its
         ``revoked_at``, a grace period's deadline) is kept with it and compared with ``now`` on
         every read: it takes effect at that instant in every process that has the key's
         current row, with no message (a process still holding an older copy of the directory

@@ -22,6 +22,7 @@ from domain.disputes import Dispute
 from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
 from domain.refunds import Refund
+from domain.roles import Role
 from domain.tenants import KeyHolder, Tenant
 
 T = TypeVar("T")
@@ -64,6 +65,7 @@ class ApiKeyRecord:
     created_at: datetime
     scopes: tuple[str, ...] = field(default_factory=tuple)
     revoked_at: datetime | None = None  # set ahead for a grace period (``KeyHolder``)
+    role: Role = Role.ADMIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,7 @@ class TenantRepository(Protocol):
 
     async def add_key(self, key: ApiKeyRecord) -> None: ...
 
-    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
+    async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
         """The tenant owning the key with this hash, if it is active at ``now``."""
         ...
 

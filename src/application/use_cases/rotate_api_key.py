@@ -60,7 +60,9 @@ class RotateApiKeyHandler:
             if old is None:
                 raise NotFoundError("api key", "given")
             await uow.tenants.add_key(
-                ApiKeyRecord(self._ids.new_id(), old.tenant_id, hash_key(key), old.label, now, old.scopes)
+                ApiKeyRecord(
+                    self._ids.new_id(), old.tenant_id, hash_key(key), old.label, now, old.scopes, role=old.role
+                )
             )
             ends = old.revoked_at if command.keep_old else _earliest(old.revoked_at, now + command.grace)
             if ends is not None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from application.ports.clock import Clock
-from domain.tenants import KeyHolder, Tenant
+from domain.tenants import KeyHolder
 
 T = TypeVar("T")
 KEYS = "keys"
@@ -24,11 +24,11 @@ LISTING = "listing:"
 MAX_LISTINGS = 10_000
 
 
-def tenant_in(directory: dict[str, KeyHolder], key_hash: str, now: datetime) -> Tenant | None:
-    """The key's tenant from a cached directory, if the key is still active at ``now``: a
+def holder_in(directory: dict[str, KeyHolder], key_hash: str, now: datetime) -> KeyHolder | None:
+    """The key's holder from a cached directory, if the key is still active at ``now``: a
     grace period's end is checked on each read, so it needs no forgetting."""
     holder = directory.get(key_hash)
-    return holder.tenant if holder is not None and holder.active_at(now) else None
+    return holder if holder is not None and holder.active_at(now) else None
 
 
 @dataclass(frozen=True, slots=True)

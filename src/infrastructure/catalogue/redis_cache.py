@@ -40,8 +40,8 @@ from redis.exceptions import RedisError
 from application.ports.catalogue import ListingCatalogue
 from application.ports.clock import Clock
 from domain.errors import NotFoundError
-from domain.tenants import Tenant
-from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, tenant_in
+from domain.tenants import KeyHolder
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, holder_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.redis_channel import ChannelListener
 
@@ -71,10 +71,10 @@ class RedisCatalogueCache:
         self._channel = self._changes.channel
         self._subscribed = self._changes.subscribed
 
-    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
+    async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
         self._listen()
         directory = await self._entries.get(KEYS, lambda: self._source.active_keys(now), self._subscribed.is_set)
-        return tenant_in(directory, key_hash, now)
+        return holder_in(directory, key_hash, now)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         self._listen()

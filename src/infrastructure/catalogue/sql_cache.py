@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 from application.ports.catalogue import ListingCatalogue
 from application.ports.clock import Clock
 from domain.errors import NotFoundError
-from domain.tenants import Tenant
-from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, tenant_in
+from domain.tenants import KeyHolder
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, holder_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.tables import catalogue_version
@@ -58,10 +58,10 @@ class SqlCatalogueCache:
         self._checked_until: datetime | None = None  # None: check before the next read
         self._checking: asyncio.Future[None] | None = None
 
-    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
+    async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
         await self._check()
         directory = await self._entries.get(KEYS, lambda: self._source.active_keys(now), _always)
-        return tenant_in(directory, key_hash, now)
+        return holder_in(directory, key_hash, now)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         await self._check()

@@ -12,16 +12,16 @@ from uuid import UUID
 
 from application.ports.catalogue import ListingCatalogue
 from application.ports.repositories import UnitOfWorkFactory
-from domain.tenants import KeyHolder, Tenant
+from domain.tenants import KeyHolder
 
 
 class UncachedCatalogue:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
+    async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
         async with self._uow() as uow:
-            return await uow.tenants.tenant_for_key(key_hash, now)
+            return await uow.tenants.holder_for_key(key_hash, now)
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         async with self._uow() as uow:

@@ -18,6 +18,7 @@ from domain.errors import ConflictError, DuplicateError, InsufficientInventoryEr
 from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
 from domain.refunds import RefundState
+from domain.roles import Role
 from domain.tenants import KeyHolder, Tenant
 from infrastructure.persistence.api_keys import key_active_at
 from infrastructure.persistence.mappers import (
@@ -94,25 +95,19 @@ class SqlTenantRepository:
             "key_hash": key.key_hash,
             "label": key.label,
             "scopes": list(key.scopes),
+            "role": key.role.value,
             "created_at": key.created_at,
         }
         await _insert(self._session, api_keys, values, "that API key exists")
 
-    async def tenant_for_key(self, key_hash: str, now: datetime) -> Tenant | None:
-        statement = (
-            select(tenants)
-            .join(api_keys, api_keys.c.tenant_id == tenants.c.id)
-            .where(api_keys.c.key_hash == key_hash, key_active_at(now))
-        )
+    async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
+        statement = _holders().where(api_keys.c.key_hash == key_hash, key_active_at(now))
         row = (await self._session.execute(statement)).first()
-        return None if row is None else Tenant(row.id, row.name, row.created_at)
+        return None if row is None else _holder(row)
 
     async def active_keys(self, now: datetime) -> dict[str, KeyHolder]:
-        statement = select(api_keys.c.key_hash, api_keys.c.revoked_at, tenants).join(
-            tenants, api_keys.c.tenant_id == tenants.c.id
-        )
-        rows = (await self._session.execute(statement.where(key_active_at(now)))).all()
-        return {row.key_hash: KeyHolder(Tenant(row.id, row.name, row.created_at), row.revoked_at) for row in rows}
+        rows = (await self._session.execute(_holders().where(key_active_at(now)))).all()
+        return {row.key_hash: _holder(row) for row in rows}
 
     async def active_key(self, key_hash: str, now: datetime) -> ApiKeyRecord | None:
         active = (api_keys.c.key_hash == key_hash) & key_active_at(now)
@@ -120,7 +115,9 @@ class SqlTenantRepository:
         if row is None:
             return None
         scopes = tuple(row.scopes or ())
-        return ApiKeyRecord(row.id, row.tenant_id, row.key_hash, row.label, row.created_at, scopes, row.revoked_at)
+        return ApiKeyRecord(
+            row.id, row.tenant_id, row.key_hash, row.label, row.created_at, scopes, row.revoked_at, Role(row.role)
+        )
 
     async def revoke_key(self, key_hash: str, at: datetime) -> bool:
         # Active at ``at``: an earlier end (a grace period already running) is kept.
@@ -340,6 +337,16 @@ class SqlBookingRepository:
         for row in (await self._session.execute(statement)).all():
             history.setdefault(row.booking_id, []).append(transition_from_row(row))
         return history
+
+
+def _holders() -> Select[Any]:
+    """Keys with their tenants, as ``_holder`` reads them."""
+    columns = (api_keys.c.key_hash, api_keys.c.revoked_at, api_keys.c.role, api_keys.c.id.label("key_id"))
+    return select(*columns, tenants).join(tenants, api_keys.c.tenant_id == tenants.c.id)
+
+
+def _holder(row: Any) -> KeyHolder:
+    return KeyHolder(Tenant(row.id, row.name, row.created_at), row.revoked_at, row.key_id, Role(row.role))
 
 
 async def _insert(session: AsyncSession, table: Any, values: dict[str, Any], duplicate: str) -> None:

@@ -41,6 +41,7 @@ api_keys = Table(
     Column("scopes", JSON, nullable=False, default=list),
     Column("created_at", DateTimeUTC, nullable=False),
     Column("revoked_at", DateTimeUTC, nullable=True),
+    Column("role", String(20), nullable=False, server_default="admin"),  # a domain.roles.Role
 )
 
 listings = Table(

@@ -20,7 +20,13 @@ from infrastructure.container import Container, build_container, close_container
 from infrastructure.logging import configure_logging, flush_logs
 from infrastructure.settings import Settings
 from infrastructure.tracing import http_tracing
-from interfaces.http.dependencies import API_KEY_HEADER, authentication_middleware, provide_now, provide_tenant
+from interfaces.http.dependencies import (
+    API_KEY_HEADER,
+    authentication_middleware,
+    provide_actor,
+    provide_now,
+    provide_tenant,
+)
 from interfaces.http.docs import docs_router, render_plugins
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.hot_path import HotPath
@@ -136,7 +142,11 @@ def create_app(
             WebhookEndpointController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
-        dependencies={"tenant": Provide(provide_tenant), "now": Provide(provide_now, sync_to_thread=False)},
+        dependencies={
+            "tenant": Provide(provide_tenant),
+            "actor": Provide(provide_actor),
+            "now": Provide(provide_now, sync_to_thread=False),
+        },
         security=[{"ApiKey": []}],
         before_request=strict_body,
         guards=[known_query_parameters],

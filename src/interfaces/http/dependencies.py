@@ -2,8 +2,9 @@
 
 Authentication is the first thing a /v1 request meets (``authentication_middleware``, the /v1
 router's outermost middleware): a request without a valid key is answered 401 before its body
-is read, fingerprinted for its Idempotency-Key or validated. The tenant it finds is kept in the
-request's scope, and ``provide_tenant`` hands that same tenant to the handlers.
+is read, fingerprinted for its Idempotency-Key or validated. The actor it finds (tenant, role,
+subject) is kept in the request's scope; ``provide_actor`` and ``provide_tenant`` hand it (and
+its tenant) to the handlers.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from domain.identity import Actor
 from domain.tenants import Tenant
 from infrastructure.logging import bind_request_fields
 
 API_KEY_HEADER = "X-API-Key"
 _API_KEY = API_KEY_HEADER.lower().encode()
-TENANT_STATE = "holdfast_tenant"  # the scope-state key the authenticated tenant is kept under
+ACTOR_STATE = "holdfast_actor"  # the scope-state key the authenticated actor is kept under
 
 
 def use_case(name: str) -> Provide:
@@ -38,23 +40,31 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
     answered 401 by the app's exception handlers without the body having been touched."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        await authenticated_tenant(scope)
+        await authenticated_actor(scope)
         await app(scope, receive, send)
 
     return middleware
 
 
-async def authenticated_tenant(scope: Scope) -> Tenant:
-    """The tenant behind the request's X-API-Key, looked up once per request (then kept in its
-    scope); raises ``UnauthenticatedError`` (a 401) without one."""
+async def authenticated_actor(scope: Scope) -> Actor:
+    """Who the request's X-API-Key speaks for, looked up once per request (then kept in its
+    scope); raises ``UnauthenticatedError`` (a 401) without a valid key."""
     state = scope.setdefault("state", {})
-    tenant: Tenant | None = state.get(TENANT_STATE)  # type: ignore[assignment]
-    if tenant is None:
+    actor: Actor | None = state.get(ACTOR_STATE)  # type: ignore[assignment]
+    if actor is None:
         key = next((value.decode("latin-1") for name, value in scope["headers"] if name == _API_KEY), None)
-        tenant = await scope["app"].state.container.use_cases.authenticate()(key)
-        state[TENANT_STATE] = tenant  # type: ignore[literal-required]
-        bind_request_fields(tenant_id=str(tenant.id))  # the rest of the request's log lines name it
-    return tenant
+        actor = await scope["app"].state.container.use_cases.authenticate()(key)
+        state[ACTOR_STATE] = actor  # type: ignore[literal-required]
+        bind_request_fields(tenant_id=str(actor.tenant.id))  # the rest of the request's log lines name it
+    return actor
+
+
+async def authenticated_tenant(scope: Scope) -> Tenant:
+    return (await authenticated_actor(scope)).tenant
+
+
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    return await authenticated_actor(request.scope)
 
 
 async def provide_tenant(request: Request[Any, Any, Any]) -> Tenant:

@@ -37,7 +37,7 @@ from litestar.types import Message, Receive, Scope, Send
 
 from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
-from interfaces.http.dependencies import TENANT_STATE
+from interfaces.http.dependencies import ACTOR_STATE
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
@@ -122,11 +122,12 @@ class HotPath:
             await self._fallback(scope, receive, send)
             return
         try:
-            tenant = await self._authenticate(key)
+            actor = await self._authenticate(key)
         except Exception:  # 401, or the key could not be checked (503): answered there, body unread
             await self._fallback(scope, receive, send)
             return
-        scope["state"][TENANT_STATE] = tenant  # type: ignore[literal-required]
+        scope["state"][ACTOR_STATE] = actor  # type: ignore[literal-required]
+        tenant = actor.tenant
         ident = correlation_of_scope(scope)
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
