@@ -200,6 +200,8 @@ def _extra(exc: DomainError) -> dict[str, Any]:
         return {"limit": exc.limit, "already_held": exc.already, "requested": exc.asked}
     if isinstance(exc, InvalidValueError):
         return {"errors": [{"field": exc.field, "message": exc.message}]}
+    if isinstance(exc, ForbiddenError) and exc.required is not None:
+        return {"required_permission": exc.required}
     return {}
 
 
