@@ -39,8 +39,9 @@ class RotateApiKeyHandler:
 
     * only an active key can be rotated (``NotFoundError`` otherwise, as for revocation); a key
       in a grace period is active, and may be rotated again;
-    * the new key speaks for the same tenant with the same scopes and label; the plain key is
-      returned once and stored hashed;
+    * the new key speaks for the same tenant with the same scopes, label, role and expiry (a
+      rotation renews the secret, not the key's life); the plain key is returned once and
+      stored hashed;
     * the old key ends in the same transaction: at once (clients switch at once), ``grace``
       after now (it is revoked from that instant: every process refuses it from then on, on its
       own clock), or, with ``keep_old``, never by itself (the operator ends it with
@@ -61,7 +62,14 @@ class RotateApiKeyHandler:
                 raise NotFoundError("api key", "given")
             await uow.tenants.add_key(
                 ApiKeyRecord(
-                    self._ids.new_id(), old.tenant_id, hash_key(key), old.label, now, old.scopes, role=old.role
+                    self._ids.new_id(),
+                    old.tenant_id,
+                    hash_key(key),
+                    old.label,
+                    now,
+                    old.scopes,
+                    role=old.role,
+                    expires_at=old.expires_at,  # rotating never lengthens a key's life
                 )
             )
             ends = old.revoked_at if command.keep_old else _earliest(old.revoked_at, now + command.grace)

@@ -36,6 +36,7 @@ from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency, document_json_bodies, document_permissions
 from interfaces.http.permissions import check_permissions, permission_middleware, route_permissions
 from interfaces.http.query import known_query_parameters, note_query_parameters
+from interfaces.http.routes.api_keys import ApiKeyController
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -141,6 +142,7 @@ def create_app(
             BookingController,
             LedgerController,
             WebhookEndpointController,
+            ApiKeyController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={
