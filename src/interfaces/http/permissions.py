@@ -74,8 +74,8 @@ def route_permissions(app: Litestar) -> dict[tuple[str, str], Permission | str]:
         if not isinstance(route, HTTPRoute) or not (route.path == V1 or route.path.startswith(V1 + "/")):
             continue
         for method, (handler, _) in route.route_handler_map.items():
-            if method in ("HEAD", "OPTIONS") and PERMISSION not in handler.opt and exemption(handler.opt) is None:
-                continue  # Litestar's own automatic answers, not a route of ours
+            if method == "OPTIONS" and PERMISSION not in handler.opt:
+                continue  # Litestar's automatic answer (the Allow header): any authenticated role's
             found[(method, route.path_format)] = exemption(handler.opt) or declared_permission(
                 route.path_format, method, handler.opt
             )
@@ -88,9 +88,11 @@ def check_permissions(app: Litestar) -> None:
     route_permissions(app)  # raises on a route that declares none
     for route in app.routes:
         if isinstance(route, HTTPRoute):
-            for handler, _ in route.route_handler_map.values():
+            for method, (handler, _) in route.route_handler_map.items():
                 if (name := handler.opt.get(PERMISSION)) is not None:
                     handler.opt[_ROLES] = roles_with(Permission(name))
+                elif method == "OPTIONS":
+                    handler.opt[_ROLES] = frozenset(Role)
 
 
 def roles_with(permission: Permission) -> frozenset[Role]:
