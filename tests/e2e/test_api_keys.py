@@ -3,17 +3,21 @@ secrets, and revokes them; an expiry ends a key at its instant on every path and
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import uuid4
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from dependency_injector import providers
 
 from application.use_cases.rotate_api_key import RotateApiKey
 from domain.roles import Role
 from infrastructure.container import Container, build_container, close_container
+from infrastructure.settings import Settings
+from interfaces.cli import main as holdfast_cli
 from interfaces.http.app import create_app
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import hold, make_listing
@@ -97,6 +101,9 @@ async def test_another_tenants_and_operator_keys_are_never_seen_nor_revoked(worl
     assert (await world.api.get(f"/v1/api-keys/{theirs}")).status_code == 404
     assert (await world.api.delete(f"/v1/api-keys/{theirs}")).status_code == 404
     assert theirs in [item["id"] for item in await _listed(world.other)]
+    operator_key_id = (await world.container.use_cases.authenticate()(operator.key)).subject.removeprefix("key:")
+    assert (await operator.get(f"/v1/api-keys/{operator_key_id}")).status_code == 404
+    assert (await operator.delete(f"/v1/api-keys/{operator_key_id}")).status_code == 404
     assert (await operator.get("/v1/ops/version")).status_code == 200
 
 
@@ -176,3 +183,43 @@ async def test_a_revoked_key_is_refused_by_every_process_within_the_catalogue_bo
 
         await eventually(refused_by_b, "the revocation heard by B", HEARD_WITHIN_SECONDS)
         assert (await hold(staff_b, listing_id, {pools["a"]: 1})).status_code == 401  # the hot path too
+
+
+# --- the command line: `holdfast issue-key --role`, `rotate-key` says the role ---------------
+
+
+async def _role_of(database_url: str, key: str) -> Role:
+    container = build_container(Settings(database_url=database_url))
+    try:
+        return (await container.use_cases.authenticate()(key)).role
+    finally:
+        await close_container(container)
+
+
+def test_issue_key_makes_a_key_in_the_role_asked_and_rotate_key_keeps_and_says_it(sqlite_url: str) -> None:
+    env = {"HOLDFAST_DATABASE_URL": sqlite_url}
+    assert CliRunner().invoke(holdfast_cli, ["create-tenant", "acme"], env=env).exit_code == 0
+
+    issued = CliRunner().invoke(holdfast_cli, ["issue-key", "acme", "--role", "staff", "--label", "till"], env=env)
+
+    assert issued.exit_code == 0, issued.output
+    key = issued.output.rsplit("(shown once): ", 1)[1].strip()
+    assert asyncio.run(_role_of(sqlite_url, key)) is Role.STAFF
+    rotated = CliRunner().invoke(holdfast_cli, ["rotate-key", "--key", key], env=env)
+    assert rotated.exit_code == 0, rotated.output
+    assert "role staff" in rotated.output
+    new = rotated.output.rsplit("(shown once): ", 1)[1].split(";", 1)[0].strip()
+    assert asyncio.run(_role_of(sqlite_url, new)) is Role.STAFF
+
+
+def test_issue_key_defaults_to_admin_and_refuses_a_customer_key(sqlite_url: str) -> None:
+    env = {"HOLDFAST_DATABASE_URL": sqlite_url}
+    assert CliRunner().invoke(holdfast_cli, ["create-tenant", "acme"], env=env).exit_code == 0
+
+    admin = CliRunner().invoke(holdfast_cli, ["issue-key", "acme"], env=env)
+    customer = CliRunner().invoke(holdfast_cli, ["issue-key", "acme", "--role", "customer"], env=env)
+
+    assert admin.exit_code == 0, admin.output
+    assert asyncio.run(_role_of(sqlite_url, admin.output.rsplit("(shown once): ", 1)[1].strip())) is Role.ADMIN
+    assert customer.exit_code == 2
+    assert "shown once" not in customer.output

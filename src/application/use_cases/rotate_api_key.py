@@ -11,6 +11,7 @@ from application.ports.ids import IdGenerator
 from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
 from application.use_cases.register_tenant import hash_key, new_key
 from domain.errors import InvalidValueError, NotFoundError
+from domain.roles import Role
 
 MAX_GRACE = timedelta(days=90)
 
@@ -32,6 +33,7 @@ class RotateApiKey:
 class RotatedApiKey:
     key: str  # the new plain key, shown once
     old_key_ends: datetime | None  # when the old key stops working; None: kept until revoked
+    role: Role = Role.ADMIN  # the role both keys act in
 
 
 class RotateApiKeyHandler:
@@ -77,7 +79,7 @@ class RotateApiKeyHandler:
                 await uow.tenants.revoke_key(old.key_hash, ends)
             await uow.commit()
         await self._catalogue.changed_keys()
-        return RotatedApiKey(key, ends)
+        return RotatedApiKey(key, ends, old.role)
 
 
 def _earliest(current: datetime | None, asked: datetime) -> datetime:
