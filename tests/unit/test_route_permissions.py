@@ -53,3 +53,19 @@ def test_the_service_itself_starts(tmp_path: object) -> None:
     assert found[("POST", "/v1/bookings/{booking_id}/refunds")] == Permission.BOOKINGS_REFUND
     assert found[("POST", "/v1/webhooks/stripe")] == "public"
     assert found[("GET", "/v1/ops/version")] == "operator"
+
+
+def test_every_operation_of_the_document_says_who_may_call_it(tmp_path: object) -> None:
+    from infrastructure.settings import Settings
+    from interfaces.http.app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+    document = app.openapi_schema.to_schema()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete") or not path.startswith("/v1/"):
+                continue
+            said = [key for key in ("x-required-permission", "x-required-scope", "x-public") if key in operation]
+            assert len(said) == 1, (method, path, said)
+            if "x-required-permission" in operation:
+                assert "403" in operation["responses"], (method, path)
