@@ -147,10 +147,10 @@ class HotPath:
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
             bind_request_fields(tenant_id=str(tenant.id))
-            answering = _Answering(self, route, tenant)
-            if actor.role not in self._allowed[route]:
-                answering = _Refusing(refusal(actor, self._needs[route]))
-            await logged(answering.run, scope, receive, send, ident)
+            if actor.role in self._allowed[route]:
+                await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
+            else:  # as permission_middleware refuses on the route: 403, the body unread
+                await logged(_Refusing(refusal(actor, self._needs[route])).run, scope, receive, send, ident)
 
 
 class _Answering:

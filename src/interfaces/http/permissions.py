@@ -26,7 +26,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from application.errors import ForbiddenError
 from domain.identity import Actor
-from domain.permissions import MATRIX, Permission
+from domain.permissions import Permission, roles_allowed
 from domain.roles import Role
 from interfaces.http.dependencies import authenticated_actor
 
@@ -96,7 +96,8 @@ def check_permissions(app: Litestar) -> None:
 
 
 def roles_with(permission: Permission) -> frozenset[Role]:
-    return frozenset(role for role, granted in MATRIX.items() if permission in granted)
+    """The roles that have ``permission``, as a set: what a request's role is looked up in."""
+    return frozenset(roles_allowed(permission))
 
 
 def refusal(actor: Actor, permission: Permission | str) -> ForbiddenError:
