@@ -12,9 +12,15 @@ class UnauthenticatedError(DomainError):
 
 
 class ForbiddenError(DomainError):
-    """A valid API key that lacks the scope the request needs (e.g. "operator" for /v1/ops)."""
+    """A valid API key (or user) that lacks what the request needs: the "operator" scope for
+    /v1/ops, or the route's permission for its role (``domain.permissions``), named in
+    ``required`` then."""
 
     code = "forbidden"
+
+    def __init__(self, message: str, *, required: str | None = None) -> None:
+        super().__init__(message)
+        self.required = required
 
 
 class InvalidIdempotencyKeyError(DomainError):

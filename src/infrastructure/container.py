@@ -16,16 +16,19 @@ from redis.maint_notifications import MaintNotificationsConfig
 from application.use_cases.authenticate import AuthenticateHandler
 from application.use_cases.authorize_operator import AuthorizeOperatorHandler
 from application.use_cases.cancel_booking import CancelBookingHandler
+from application.use_cases.create_api_key import CreateApiKeyHandler
 from application.use_cases.create_booking import CreateBookingHandler
 from application.use_cases.create_listing import CreateListingHandler
 from application.use_cases.create_pool import CreatePoolHandler
 from application.use_cases.create_webhook_endpoint import CreateWebhookEndpointHandler
+from application.use_cases.delete_api_key import DeleteApiKeyHandler
 from application.use_cases.delete_webhook_endpoint import DeleteWebhookEndpointHandler
 from application.use_cases.deliver_webhooks import DeliverWebhooksHandler
 from application.use_cases.enable_webhook_endpoint import EnableWebhookEndpointHandler
 from application.use_cases.expire_bookings import ExpireBookingsHandler
 from application.use_cases.expire_holds import ExpireHoldsHandler
 from application.use_cases.free_bookings import GroupedFreeBookingWriter, SingleFreeBookingWriter
+from application.use_cases.get_api_key import GetApiKeyHandler
 from application.use_cases.get_availability import GetAvailabilityHandler
 from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.get_booking_ledger import GetBookingLedgerHandler
@@ -40,6 +43,7 @@ from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
+from application.use_cases.list_api_keys import ListApiKeysHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_holds import ListHoldsHandler
@@ -358,6 +362,11 @@ class UseCases(containers.DeclarativeContainer):
     issue_api_key = providers.Factory(IssueApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
     revoke_api_key = providers.Factory(RevokeApiKeyHandler, _uow, core.clock, _catalogue)
     rotate_api_key = providers.Factory(RotateApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
+    # A tenant's own keys (/v1/api-keys).
+    create_api_key = providers.Factory(CreateApiKeyHandler, _uow, core.clock, core.ids, _catalogue)
+    list_api_keys = providers.Factory(ListApiKeysHandler, _uow, core.clock)
+    get_api_key = providers.Factory(GetApiKeyHandler, _uow, core.clock)
+    delete_api_key = providers.Factory(DeleteApiKeyHandler, _uow, core.clock, _catalogue)
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = handle_payment_event

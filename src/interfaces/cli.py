@@ -154,6 +154,30 @@ def create_operator_key(tenant_name: str) -> None:
     click.echo(f"operator key for {tenant_name!r} (shown once): {key}")
 
 
+@main.command("issue-key")
+@click.argument("tenant_name")
+@click.option("--label", default="issued", show_default=True, help="what the key is for")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "manager", "staff", "owner", "accountant"]),
+    default="admin",
+    show_default=True,
+    help="the role the key acts in (README, Roles and API keys); customers sign in as users",
+)
+def issue_key(tenant_name: str, label: str, role: str) -> None:
+    """Issue another API key to an existing tenant, in a role, and print it (shown once)."""
+    from application.use_cases.issue_api_key import IssueApiKey
+    from domain.roles import Role
+
+    command = IssueApiKey(tenant_name, label=label, role=Role(role))
+
+    async def work(container: Container) -> str:
+        return await container.use_cases.issue_api_key()(command)
+
+    key = _run(work)
+    click.echo(f"{role} key for {tenant_name!r} (shown once): {key}")
+
+
 @main.command("revoke-key")
 @click.option("--key", prompt="API key to revoke", hide_input=True, help="the plain key (asked for when left out)")
 def revoke_key(key: str) -> None:
@@ -211,7 +235,8 @@ def rotate_key(key: str, grace: timedelta, keep_old: bool) -> None:
         return await container.use_cases.rotate_api_key()(command)
 
     rotated = _run(work)  # an unknown or revoked key is a DomainError: one line, exit 2 (cli_errors)
-    click.echo(f"new API key (shown once): {rotated.key}; the old key {_old_key_fate(rotated.old_key_ends, grace)}")
+    fate = _old_key_fate(rotated.old_key_ends, grace)
+    click.echo(f"new API key (shown once): {rotated.key}; role {rotated.role}, as the old key's; the old key {fate}")
 
 
 def _old_key_fate(ends: datetime | None, grace: timedelta) -> str:

@@ -35,6 +35,9 @@ EXAMPLES: dict[str, Any] = {
     "ttl_seconds": 600,
     "per_customer_limit": 4,
     "amount": 1000,
+    "label": "partner sync",  # an API key's (POST /v1/api-keys)
+    "role": "staff",
+    "expires_at": "2031-01-01T00:00:00Z",
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]

@@ -41,8 +41,8 @@ class ListingCatalogue:
 class CatalogueCache(Protocol):
     async def holder_for_key(self, key_hash: str, now: datetime) -> KeyHolder | None:
         """The key's holder (its tenant, id and role) if the key is active at ``now``, None for
-        any other key. A key's end (its
-        ``revoked_at``, a grace period's deadline) is kept with it and compared with ``now`` on
+        any other key. A key's ends (its
+        ``revoked_at``, a grace period's deadline, its ``expires_at``) are kept with it and compared with ``now`` on
         every read: it takes effect at that instant in every process that has the key's
         current row, with no message (a process still holding an older copy of the directory
         follows within the bound above)."""

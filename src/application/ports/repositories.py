@@ -66,6 +66,7 @@ class ApiKeyRecord:
     scopes: tuple[str, ...] = field(default_factory=tuple)
     revoked_at: datetime | None = None  # set ahead for a grace period (``KeyHolder``)
     role: Role = Role.ADMIN
+    expires_at: datetime | None = None  # the end it was made with (``KeyHolder``); None: none
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,21 @@ class TenantRepository(Protocol):
 
     async def active_key(self, key_hash: str, now: datetime) -> ApiKeyRecord | None:
         """The key with this hash as stored, if it is active at ``now``; None otherwise."""
+        ...
+
+    # The keys a tenant manages itself (``/v1/api-keys``): its keys active at ``now`` that carry
+    # no scope. A scoped key (an operator key) is ops' business: never listed, shown or ended here.
+
+    async def managed_keys(self, tenant_id: UUID, page: PageRequest, now: datetime) -> Page[ApiKeyRecord]:
+        """A page of the tenant's managed keys, oldest first."""
+        ...
+
+    async def managed_key(self, tenant_id: UUID, key_id: UUID, now: datetime) -> ApiKeyRecord | None:
+        """The tenant's managed key with this id; None for another tenant's, an ended or a scoped key."""
+        ...
+
+    async def revoke_managed_key(self, tenant_id: UUID, key_id: UUID, at: datetime) -> bool:
+        """End the tenant's managed key at ``at``; False when there is no such key active at ``at``."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""Issue another API key for an existing tenant, e.g. an operator key."""
+"""Issue another API key for an existing tenant (the CLI), in a role, e.g. an operator key."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from application.ports.ids import IdGenerator
 from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
 from application.use_cases.register_tenant import hash_key, new_key
 from domain.errors import InvalidValueError, NotFoundError
+from domain.roles import Role
+from domain.tenants import key_role
 
 MAX_SCOPES = 10
 
@@ -19,15 +21,18 @@ class IssueApiKey:
     tenant_name: str
     label: str
     scopes: tuple[str, ...] = ()
+    role: Role = Role.ADMIN
 
     def __post_init__(self) -> None:
         if len(self.scopes) > MAX_SCOPES or not all(scope.isidentifier() for scope in self.scopes):
             raise InvalidValueError("scopes", f"at most {MAX_SCOPES} plain words")
+        key_role(self.role)  # never customer: customers sign in as users
 
 
 class IssueApiKeyHandler:
-    """Adds a key with the given scopes to a tenant; the plain key is returned once, stored hashed.
-    The new key is announced to the catalogue cache once committed."""
+    """Adds a key with the given scopes, in the given role (any but customer), to a tenant; the
+    plain key is returned once, stored hashed. The new key is announced to the catalogue cache
+    once committed."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, catalogue: CatalogueCache) -> None:
         self._uow, self._clock, self._ids, self._catalogue = uow, clock, ids, catalogue
@@ -39,7 +44,13 @@ class IssueApiKeyHandler:
             if tenant is None:
                 raise NotFoundError("tenant", command.tenant_name)
             record = ApiKeyRecord(
-                self._ids.new_id(), tenant.id, hash_key(key), command.label, self._clock.now(), command.scopes
+                self._ids.new_id(),
+                tenant.id,
+                hash_key(key),
+                command.label,
+                self._clock.now(),
+                command.scopes,
+                role=command.role,
             )
             await uow.tenants.add_key(record)
             await uow.commit()

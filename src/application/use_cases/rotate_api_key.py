@@ -11,6 +11,7 @@ from application.ports.ids import IdGenerator
 from application.ports.repositories import ApiKeyRecord, UnitOfWorkFactory
 from application.use_cases.register_tenant import hash_key, new_key
 from domain.errors import InvalidValueError, NotFoundError
+from domain.roles import Role
 
 MAX_GRACE = timedelta(days=90)
 
@@ -32,6 +33,7 @@ class RotateApiKey:
 class RotatedApiKey:
     key: str  # the new plain key, shown once
     old_key_ends: datetime | None  # when the old key stops working; None: kept until revoked
+    role: Role = Role.ADMIN  # the role both keys act in
 
 
 class RotateApiKeyHandler:
@@ -39,8 +41,9 @@ class RotateApiKeyHandler:
 
     * only an active key can be rotated (``NotFoundError`` otherwise, as for revocation); a key
       in a grace period is active, and may be rotated again;
-    * the new key speaks for the same tenant with the same scopes and label; the plain key is
-      returned once and stored hashed;
+    * the new key speaks for the same tenant with the same scopes, label, role and expiry (a
+      rotation renews the secret, not the key's life); the plain key is returned once and
+      stored hashed;
     * the old key ends in the same transaction: at once (clients switch at once), ``grace``
       after now (it is revoked from that instant: every process refuses it from then on, on its
       own clock), or, with ``keep_old``, never by itself (the operator ends it with
@@ -61,7 +64,14 @@ class RotateApiKeyHandler:
                 raise NotFoundError("api key", "given")
             await uow.tenants.add_key(
                 ApiKeyRecord(
-                    self._ids.new_id(), old.tenant_id, hash_key(key), old.label, now, old.scopes, role=old.role
+                    self._ids.new_id(),
+                    old.tenant_id,
+                    hash_key(key),
+                    old.label,
+                    now,
+                    old.scopes,
+                    role=old.role,
+                    expires_at=old.expires_at,  # rotating never lengthens a key's life
                 )
             )
             ends = old.revoked_at if command.keep_old else _earliest(old.revoked_at, now + command.grace)
@@ -69,7 +79,7 @@ class RotateApiKeyHandler:
                 await uow.tenants.revoke_key(old.key_hash, ends)
             await uow.commit()
         await self._catalogue.changed_keys()
-        return RotatedApiKey(key, ends)
+        return RotatedApiKey(key, ends, old.role)
 
 
 def _earliest(current: datetime | None, asked: datetime) -> datetime:

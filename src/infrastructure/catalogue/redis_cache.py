@@ -1,7 +1,7 @@
 """The catalogue cached in each process, kept correct by Redis pub/sub (the ``redis`` engine).
 
-What is cached: the directory of every active API key (hash -> tenant, and the key's end when a
-rotation's grace period set one: checked on each read), and listings with their
+What is cached: the directory of every active API key (hash -> tenant, role, and the key's ends
+when a rotation's grace period or an expiry set one: checked on each read), and listings with their
 pools, by listing id (at most ``max_listings``, the oldest forgotten first). A hold then reads
 no database at all: authentication, the listing's TTL and per-customer limit, pool membership
 and unit prices all come from memory; capacity and counts were always Redis's (the Lua scripts).

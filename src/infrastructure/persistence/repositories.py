@@ -20,7 +20,7 @@ from domain.reconciliation import ReconciliationScope
 from domain.refunds import RefundState
 from domain.roles import Role
 from domain.tenants import KeyHolder, Tenant
-from infrastructure.persistence.api_keys import key_active_at
+from infrastructure.persistence.api_keys import key_active_at, key_record, managed_key_of
 from infrastructure.persistence.mappers import (
     booking_from_row,
     booking_to_row,
@@ -97,6 +97,7 @@ class SqlTenantRepository:
             "scopes": list(key.scopes),
             "role": key.role.value,
             "created_at": key.created_at,
+            "expires_at": key.expires_at,
         }
         await _insert(self._session, api_keys, values, "that API key exists")
 
@@ -112,18 +113,26 @@ class SqlTenantRepository:
     async def active_key(self, key_hash: str, now: datetime) -> ApiKeyRecord | None:
         active = (api_keys.c.key_hash == key_hash) & key_active_at(now)
         row = (await self._session.execute(select(api_keys).where(active))).first()
-        if row is None:
-            return None
-        scopes = tuple(row.scopes or ())
-        return ApiKeyRecord(
-            row.id, row.tenant_id, row.key_hash, row.label, row.created_at, scopes, row.revoked_at, Role(row.role)
-        )
+        return None if row is None else key_record(row)
 
     async def revoke_key(self, key_hash: str, at: datetime) -> bool:
         # Active at ``at``: an earlier end (a grace period already running) is kept.
         still_active = (api_keys.c.key_hash == key_hash) & key_active_at(at)
         result = await self._session.execute(update(api_keys).where(still_active).values(revoked_at=at))
         return bool(result.rowcount)
+
+    async def managed_keys(self, tenant_id: UUID, page: PageRequest, now: datetime) -> Page[ApiKeyRecord]:
+        statement = _paged(select(api_keys).where(managed_key_of(tenant_id, now)), api_keys, page)
+        return _page_of([key_record(row) for row in (await self._session.execute(statement)).all()], page.limit)
+
+    async def managed_key(self, tenant_id: UUID, key_id: UUID, now: datetime) -> ApiKeyRecord | None:
+        statement = select(api_keys).where(api_keys.c.id == key_id, managed_key_of(tenant_id, now))
+        row = (await self._session.execute(statement)).first()
+        return None if row is None else key_record(row)
+
+    async def revoke_managed_key(self, tenant_id: UUID, key_id: UUID, at: datetime) -> bool:
+        mine = (api_keys.c.id == key_id) & managed_key_of(tenant_id, at)
+        return bool((await self._session.execute(update(api_keys).where(mine).values(revoked_at=at))).rowcount)
 
 
 class SqlListingRepository:
@@ -341,12 +350,19 @@ class SqlBookingRepository:
 
 def _holders() -> Select[Any]:
     """Keys with their tenants, as ``_holder`` reads them."""
-    columns = (api_keys.c.key_hash, api_keys.c.revoked_at, api_keys.c.role, api_keys.c.id.label("key_id"))
+    columns = (
+        api_keys.c.key_hash,
+        api_keys.c.revoked_at,
+        api_keys.c.role,
+        api_keys.c.id.label("key_id"),
+        api_keys.c.expires_at,
+    )
     return select(*columns, tenants).join(tenants, api_keys.c.tenant_id == tenants.c.id)
 
 
 def _holder(row: Any) -> KeyHolder:
-    return KeyHolder(Tenant(row.id, row.name, row.created_at), row.revoked_at, row.key_id, Role(row.role))
+    tenant = Tenant(row.id, row.name, row.created_at)
+    return KeyHolder(tenant, row.revoked_at, row.key_id, Role(row.role), row.expires_at)
 
 
 async def _insert(session: AsyncSession, table: Any, values: dict[str, Any], duplicate: str) -> None:

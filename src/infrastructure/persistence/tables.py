@@ -42,6 +42,7 @@ api_keys = Table(
     Column("created_at", DateTimeUTC, nullable=False),
     Column("revoked_at", DateTimeUTC, nullable=True),
     Column("role", String(20), nullable=False, server_default="admin"),  # a domain.roles.Role
+    Column("expires_at", DateTimeUTC, nullable=True),  # ends by itself then (None: never)
 )
 
 listings = Table(

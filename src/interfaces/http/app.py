@@ -33,8 +33,10 @@ from interfaces.http.hot_path import HotPath
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
-from interfaces.http.openapi import document_idempotency, document_json_bodies
+from interfaces.http.openapi import document_idempotency, document_json_bodies, document_permissions
+from interfaces.http.permissions import check_permissions, permission_middleware, route_permissions
 from interfaces.http.query import known_query_parameters, note_query_parameters
+from interfaces.http.routes.api_keys import ApiKeyController
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -140,6 +142,7 @@ def create_app(
             BookingController,
             LedgerController,
             WebhookEndpointController,
+            ApiKeyController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={
@@ -150,8 +153,9 @@ def create_app(
         security=[{"ApiKey": []}],
         before_request=strict_body,
         guards=[known_query_parameters],
-        # Authentication first: a request without a valid key is 401 before its body is read.
-        middleware=[authentication_middleware, idempotency_middleware],
+        # Authentication first: a request without a valid key is 401 before its body is read;
+        # then the role's permission (403), still before the body (interfaces/http/permissions.py).
+        middleware=[authentication_middleware, permission_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
         route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
@@ -163,9 +167,11 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
+    check_permissions(app)  # a /v1 route that declares no permission stops the start here
     document_idempotency(app)
     document_json_bodies(app)
+    document_permissions(app)
     note_query_parameters(app)
     if hot_path and settings.otel == "off":
-        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES)
+        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES, route_permissions(app))
     return app

@@ -45,6 +45,7 @@ from domain.errors import (
 )
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
+from domain.tenants import CustomerKeyError
 from domain.text import printable
 from interfaces.http.text import PATTERN_MESSAGES
 
@@ -79,6 +80,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     UnknownEventTypeError: 400,
     TooManyPoolsError: 409,
     TooManyWebhookEndpointsError: 409,
+    CustomerKeyError: 422,
 }
 
 HTTP_CODES = {
@@ -200,6 +202,8 @@ def _extra(exc: DomainError) -> dict[str, Any]:
         return {"limit": exc.limit, "already_held": exc.already, "requested": exc.asked}
     if isinstance(exc, InvalidValueError):
         return {"errors": [{"field": exc.field, "message": exc.message}]}
+    if isinstance(exc, ForbiddenError) and exc.required is not None:
+        return {"required_permission": exc.required}
     return {}
 
 

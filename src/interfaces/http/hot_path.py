@@ -12,6 +12,9 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
   the answers a crowd gets (the use case's domain errors: sold out, over the customer limit,
   unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
   as the exception handlers' (``interfaces.http.errors.problem_body``);
+* a role without the route's permission (the one the Litestar route declares, noted at
+  start-up) is answered 403 ``forbidden`` here too, after authentication and before the body
+  is read, as ``permission_middleware`` answers it there: one set lookup;
 * everything else is handed to the Litestar route as it would have been, with the body already
   read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
   replays responses), a content type other than ``application/json``, a body that is not
@@ -26,7 +29,7 @@ Handing on happens before the use case has run, so no request is ever executed t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -35,12 +38,15 @@ import msgspec
 from litestar import Request
 from litestar.types import Message, Receive, Scope, Send
 
+from application.errors import ForbiddenError
 from domain.errors import DomainError
+from domain.permissions import Permission
 from infrastructure.logging import bind_request_fields, request_log_context
 from interfaces.http.dependencies import ACTOR_STATE
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
+from interfaces.http.permissions import refusal, roles_with
 from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 
 if TYPE_CHECKING:
@@ -99,9 +105,18 @@ class HotPath:
     """Answers the hot routes from the ASGI scope; ``fallback`` is the Litestar app's own handling
     of a request (which this class hands requests on to, body replayed)."""
 
-    def __init__(self, container: Container, fallback: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        container: Container,
+        fallback: ASGIApp,
+        max_body_bytes: int,
+        permissions: Mapping[tuple[str, str], Permission | str],
+    ) -> None:
         self._authenticate = container.use_cases.authenticate()
         self._routes = hot_routes(container)
+        # Each route's permission, as its Litestar handler declares it, and the roles that have it.
+        self._needs = {route: Permission(permissions[("POST", route.template)]) for route in self._routes.values()}
+        self._allowed = {route: roles_with(needed) for route, needed in self._needs.items()}
         self._fallback = fallback
         self._max_body = max_body_bytes
 
@@ -132,7 +147,10 @@ class HotPath:
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
             bind_request_fields(tenant_id=str(tenant.id))
-            await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
+            if actor.role in self._allowed[route]:
+                await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
+            else:  # as permission_middleware refuses on the route: 403, the body unread
+                await logged(_Refusing(refusal(actor, self._needs[route])).run, scope, receive, send, ident)
 
 
 class _Answering:
@@ -159,6 +177,18 @@ class _Answering:
             await _answer_unexpected(scope, receive, send, exc)
             return
         await _send(send, status, _ENCODE(document), _JSON, headers)
+
+
+class _Refusing:
+    """A hot route asked for by a role without its permission: 403, the body left unread."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: ForbiddenError) -> None:
+        self.error = error
+
+    async def run(self, scope: Scope, _receive: Receive, send: Send) -> None:
+        await _send(send, *_problem(scope, self.error))
 
 
 def _located(collection: str, ident: UUID) -> tuple[tuple[bytes, bytes], ...]:

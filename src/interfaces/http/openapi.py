@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from litestar import Litestar
@@ -11,6 +11,7 @@ from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, OpenAPIType, O
 from litestar.routes import HTTPRoute
 
 from domain.errors import DomainError
+from domain.permissions import Permission, roles_allowed
 from interfaces.http.errors import ERROR_STATUS, PROBLEM_JSON
 from interfaces.http.idempotency import MUTATING, idempotency_middleware
 from interfaces.http.schemas import ProblemOut
@@ -123,3 +124,41 @@ def document_json_bodies(app: Litestar) -> None:
                 responses = dict(operation.responses or {})
                 responses["415"] = _with_code(responses, "415", "unsupported_media_type")
                 operation.responses = dict(sorted(responses.items()))
+
+
+@dataclass
+class GuardedOperation(Operation):
+    """An operation with who may call it, as OpenAPI extensions (``x-...``): the permission
+    and the roles that have it (``domain.permissions``), the operator scope of /v1/ops, or
+    ``x-public`` for a route that takes no credentials."""
+
+    required_permission: str | None = field(default=None, metadata={"alias": "x-required-permission"})
+    allowed_roles: list[str] | None = field(default=None, metadata={"alias": "x-allowed-roles"})
+    required_scope: str | None = field(default=None, metadata={"alias": "x-required-scope"})
+    public: bool | None = field(default=None, metadata={"alias": "x-public"})
+
+
+def document_permissions(app: Litestar) -> None:
+    """Who may call each /v1 operation, from the same declarations the middleware enforces
+    (``interfaces.http.permissions``); an operation that needs a permission may answer 403."""
+    from interfaces.http.permissions import OPERATOR, PUBLIC, route_permissions
+
+    spec = app.openapi_schema
+    for (method, path), needed in route_permissions(app).items():
+        item = (spec.paths or {}).get(path)
+        operation = getattr(item, method.lower(), None) if item is not None else None
+        if operation is None:
+            continue
+        values = {f.name: getattr(operation, f.name) for f in fields(Operation)}
+        if needed == PUBLIC:
+            guarded = GuardedOperation(**values, public=True)
+        elif needed == OPERATOR:
+            guarded = GuardedOperation(**values, required_scope=OPERATOR, allowed_roles=[])
+        else:
+            roles = [role.value for role in roles_allowed(Permission(needed))]
+            guarded = GuardedOperation(**values, required_permission=str(needed), allowed_roles=roles)
+            responses = dict(guarded.responses or {})
+            if "403" not in responses:
+                responses["403"] = _with_code(responses, "403", "forbidden")
+            guarded.responses = dict(sorted(responses.items()))
+        setattr(item, method.lower(), guarded)

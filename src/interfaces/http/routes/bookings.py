@@ -20,6 +20,7 @@ from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus, PaymentStatus
+from domain.permissions import Permission
 from domain.refunds import RefundState
 from domain.tenants import Tenant
 from interfaces.http.dependencies import actor_of, use_case
@@ -27,6 +28,7 @@ from interfaces.http.idempotency import IDEMPOTENCY_HEADER
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
+from interfaces.http.permissions import requires
 from interfaces.http.schemas import (
     BookingIn,
     BookingOut,
@@ -46,6 +48,7 @@ class BookingController(Controller):
 
     @post(
         "/",
+        opt=requires(Permission.BOOKINGS_CREATE),
         dependencies={"create_booking": use_case("create_booking")},
         response_headers=CREATED_HEADERS,
         responses={
@@ -75,7 +78,12 @@ class BookingController(Controller):
             return created(BookingOut.of(result.booking), "bookings", result.booking.id)
         return Response(BookingOut.of(result.booking), status_code=200)
 
-    @get("/", dependencies={"list_bookings": use_case("list_bookings")}, responses=problems())
+    @get(
+        "/",
+        opt=requires(Permission.BOOKINGS_READ),
+        dependencies={"list_bookings": use_case("list_bookings")},
+        responses=problems(),
+    )
     async def index(
         self,
         tenant: NamedDependency[Tenant],
@@ -95,7 +103,12 @@ class BookingController(Controller):
         page = await list_bookings(tenant.id, where, page_request(limit, cursor))
         return BookingPage([BookingOut.of(item) for item in page.items], encode_cursor(page.next_after))
 
-    @get("/{booking_id:uuid}", dependencies={"get_booking": use_case("get_booking")}, responses=problems("not_found"))
+    @get(
+        "/{booking_id:uuid}",
+        opt=requires(Permission.BOOKINGS_READ),
+        dependencies={"get_booking": use_case("get_booking")},
+        responses=problems("not_found"),
+    )
     async def show(
         self,
         booking_id: FromPath[UUID],
@@ -106,6 +119,7 @@ class BookingController(Controller):
 
     @post(
         "/{booking_id:uuid}/cancel",
+        opt=requires(Permission.BOOKINGS_CANCEL),
         status_code=200,
         dependencies={"cancel_booking": use_case("cancel_booking")},
         responses=problems(
@@ -126,6 +140,7 @@ class BookingController(Controller):
 
     @post(
         "/{booking_id:uuid}/refunds",
+        opt=requires(Permission.BOOKINGS_REFUND),
         dependencies={"refund_booking": use_case("refund_booking")},
         responses={
             200: ResponseSpec(RefundResultOut, description="The refund this Idempotency-Key made before."),
@@ -165,6 +180,7 @@ class BookingController(Controller):
 
     @get(
         "/{booking_id:uuid}/refunds",
+        opt=requires(Permission.BOOKINGS_READ),
         dependencies={"list_refunds": use_case("list_refunds")},
         responses=problems("not_found"),
     )
@@ -181,6 +197,7 @@ class BookingController(Controller):
 
     @get(
         "/{booking_id:uuid}/history",
+        opt=requires(Permission.BOOKINGS_READ),
         dependencies={"get_booking": use_case("get_booking")},
         responses=problems("not_found"),
     )
@@ -195,6 +212,7 @@ class BookingController(Controller):
 
     @get(
         "/{booking_id:uuid}/disputes",
+        opt=requires(Permission.BOOKINGS_READ),
         dependencies={"list_disputes": use_case("list_disputes")},
         responses=problems("not_found"),
     )

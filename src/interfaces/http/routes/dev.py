@@ -21,10 +21,12 @@ from application.use_cases.get_booking import GetBookingHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.receive_webhook import ReceiveWebhook, ReceiveWebhookHandler
 from domain.errors import ConflictError
+from domain.permissions import Permission
 from domain.tenants import Tenant
 from infrastructure.payments.fake import FakePaymentGateway
 from interfaces.http.dependencies import use_case
 from interfaces.http.openapi import problems
+from interfaces.http.permissions import requires
 from interfaces.http.schemas import BookingOut, Input
 
 
@@ -38,6 +40,7 @@ class DevController(Controller):
 
     @post(
         "/bookings/{booking_id:uuid}/pay",
+        opt=requires(Permission.BOOKINGS_CREATE),
         status_code=200,
         dependencies={
             "get_booking": use_case("get_booking"),

@@ -15,11 +15,13 @@ from application.use_cases.list_holds import ListHoldsHandler
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
 from domain.inventory import HoldStatus
+from domain.permissions import Permission
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
+from interfaces.http.permissions import requires
 from interfaces.http.schemas import HoldIn, HoldOut, HoldPage
 
 
@@ -29,6 +31,7 @@ class HoldController(Controller):
 
     @post(
         "/",
+        opt=requires(Permission.HOLDS_PLACE),
         dependencies={"place_hold": use_case("place_hold")},
         response_headers=CREATED_HEADERS,
         responses=problems(
@@ -50,7 +53,12 @@ class HoldController(Controller):
         placed = await place_hold(data.command(tenant))
         return created(HoldOut.of(placed, now), "holds", placed.id)
 
-    @get("/", dependencies={"list_holds": use_case("list_holds")}, responses=problems())
+    @get(
+        "/",
+        opt=requires(Permission.HOLDS_READ),
+        dependencies={"list_holds": use_case("list_holds")},
+        responses=problems(),
+    )
     async def index(
         self,
         tenant: NamedDependency[Tenant],
@@ -73,6 +81,7 @@ class HoldController(Controller):
 
     @get(
         "/{hold_id:uuid}",
+        opt=requires(Permission.HOLDS_READ),
         dependencies={"get_hold": use_case("get_hold")},
         responses=problems("not_found", "inventory_unavailable"),
     )
@@ -87,6 +96,7 @@ class HoldController(Controller):
 
     @delete(
         "/{hold_id:uuid}",
+        opt=requires(Permission.HOLDS_RELEASE),
         status_code=200,
         dependencies={"release_hold": use_case("release_hold")},
         responses=problems("not_found", "hold_not_active", "inventory_unavailable"),

@@ -10,17 +10,24 @@ from litestar.params import FromPath
 
 from application.use_cases.get_booking_ledger import GetBookingLedgerHandler
 from application.use_cases.get_ledger_balances import GetLedgerBalancesHandler
+from domain.permissions import Permission
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.ledger_schemas import AccountBalanceOut, BookingLedgerOut, LedgerAccountsOut
 from interfaces.http.openapi import problems
+from interfaces.http.permissions import requires
 
 
 class LedgerController(Controller):
     path = "/ledger"
     tags = ["ledger"]
 
-    @get("/accounts", dependencies={"get_ledger_balances": use_case("get_ledger_balances")}, responses=problems())
+    @get(
+        "/accounts",
+        opt=requires(Permission.LEDGER_READ),
+        dependencies={"get_ledger_balances": use_case("get_ledger_balances")},
+        responses=problems(),
+    )
     async def accounts(
         self,
         tenant: NamedDependency[Tenant],
@@ -32,6 +39,7 @@ class LedgerController(Controller):
 
     @get(
         "/bookings/{booking_id:uuid}",
+        opt=requires(Permission.LEDGER_READ),
         dependencies={"get_booking_ledger": use_case("get_booking_ledger")},
         responses=problems("not_found"),
     )

@@ -17,11 +17,13 @@ from application.use_cases.get_pool import GetPoolHandler
 from application.use_cases.list_listings import ListListingsHandler
 from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
 from domain.listings import CancellationPolicy
+from domain.permissions import Permission
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
+from interfaces.http.permissions import requires
 from interfaces.http.schemas import (
     AvailabilityOut,
     CountersOut,
@@ -42,6 +44,7 @@ class ListingController(Controller):
 
     @post(
         "/",
+        opt=requires(Permission.CATALOGUE_WRITE),
         dependencies={"create_listing": use_case("create_listing")},
         response_headers=CREATED_HEADERS,
         responses=problems(),
@@ -64,7 +67,12 @@ class ListingController(Controller):
         listing = await create_listing(command)
         return created(ListingOut.of(listing, pools=[]), "listings", listing.id)
 
-    @get("/", dependencies={"list_listings": use_case("list_listings")}, responses=problems())
+    @get(
+        "/",
+        opt=requires(Permission.CATALOGUE_READ),
+        dependencies={"list_listings": use_case("list_listings")},
+        responses=problems(),
+    )
     async def index(
         self,
         tenant: NamedDependency[Tenant],
@@ -75,7 +83,12 @@ class ListingController(Controller):
         page = await list_listings(tenant.id, page_request(limit, cursor))
         return ListingPage([ListingOut.of(item) for item in page.items], encode_cursor(page.next_after))
 
-    @get("/{listing_id:uuid}", dependencies={"get_listing": use_case("get_listing")}, responses=problems("not_found"))
+    @get(
+        "/{listing_id:uuid}",
+        opt=requires(Permission.CATALOGUE_READ),
+        dependencies={"get_listing": use_case("get_listing")},
+        responses=problems("not_found"),
+    )
     async def show(
         self,
         listing_id: FromPath[UUID],
@@ -91,6 +104,7 @@ class ListingController(Controller):
 
     @get(
         "/{listing_id:uuid}/availability",
+        opt=requires(Permission.CATALOGUE_READ),
         dependencies={"get_availability": use_case("get_availability")},
         responses=problems("not_found", "inventory_unavailable"),
     )
@@ -109,6 +123,7 @@ class ListingController(Controller):
 
     @post(
         "/{listing_id:uuid}/pools",
+        opt=requires(Permission.CATALOGUE_WRITE),
         dependencies={"create_pool": use_case("create_pool")},
         response_headers=CREATED_HEADERS,
         responses=problems("not_found", "already_exists", "too_many_pools", "inventory_unavailable"),
@@ -134,6 +149,7 @@ class ListingController(Controller):
 
     @get(
         "/{listing_id:uuid}/pools",
+        opt=requires(Permission.CATALOGUE_READ),
         dependencies={"get_listing": use_case("get_listing")},
         responses=problems("not_found"),
     )
@@ -155,6 +171,7 @@ class PoolController(Controller):
 
     @get(
         "/{pool_id:uuid}",
+        opt=requires(Permission.CATALOGUE_READ),
         dependencies={"get_pool": use_case("get_pool")},
         responses=problems("not_found", "inventory_unavailable"),
     )
@@ -169,6 +186,7 @@ class PoolController(Controller):
 
     @patch(
         "/{pool_id:uuid}",
+        opt=requires(Permission.CATALOGUE_WRITE),
         dependencies={"resize_pool": use_case("resize_pool")},
         responses=problems("not_found", "capacity_below_committed", "conflict", "inventory_unavailable"),
     )

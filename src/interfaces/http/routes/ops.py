@@ -75,4 +75,5 @@ ops_router = Router(
     security=[{"ApiKey": []}],
     middleware=[idempotency_middleware],  # replays are mutating /v1 calls too
     before_request=strict_body,  # JSON bodies as strict as the rest of /v1 (and JSON only: 415)
+    opt={"scope": "operator"},  # decided by `operators_only`, not by the role matrix (interfaces/http/permissions.py)
 )

@@ -15,11 +15,13 @@ from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
 from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from domain.outgoing_webhooks import DeliveryStatus
+from domain.permissions import Permission
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
+from interfaces.http.permissions import requires
 from interfaces.http.webhook_endpoint_schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
@@ -35,6 +37,7 @@ class WebhookEndpointController(Controller):
 
     @post(
         "/",
+        opt=requires(Permission.WEBHOOKS_MANAGE),
         dependencies={"create_webhook_endpoint": use_case("create_webhook_endpoint")},
         response_headers=CREATED_HEADERS,
         responses=problems("invalid_webhook_url", "unknown_event_type", "too_many_webhook_endpoints"),
@@ -50,7 +53,12 @@ class WebhookEndpointController(Controller):
         endpoint = await create_webhook_endpoint(command)
         return created(WebhookEndpointOut.of(endpoint, with_secret=True), "webhook-endpoints", endpoint.id)
 
-    @get("/", dependencies={"list_webhook_endpoints": use_case("list_webhook_endpoints")}, responses=problems())
+    @get(
+        "/",
+        opt=requires(Permission.WEBHOOKS_MANAGE),
+        dependencies={"list_webhook_endpoints": use_case("list_webhook_endpoints")},
+        responses=problems(),
+    )
     async def index(
         self,
         tenant: NamedDependency[Tenant],
@@ -64,6 +72,7 @@ class WebhookEndpointController(Controller):
 
     @get(
         "/{endpoint_id:uuid}",
+        opt=requires(Permission.WEBHOOKS_MANAGE),
         dependencies={"get_webhook_endpoint": use_case("get_webhook_endpoint")},
         responses=problems("not_found"),
     )
@@ -78,6 +87,7 @@ class WebhookEndpointController(Controller):
 
     @delete(
         "/{endpoint_id:uuid}",
+        opt=requires(Permission.WEBHOOKS_MANAGE),
         status_code=200,
         dependencies={"delete_webhook_endpoint": use_case("delete_webhook_endpoint")},
         responses=problems("not_found"),
@@ -93,6 +103,7 @@ class WebhookEndpointController(Controller):
 
     @post(
         "/{endpoint_id:uuid}/enable",
+        opt=requires(Permission.WEBHOOKS_MANAGE),
         status_code=200,
         dependencies={"enable_webhook_endpoint": use_case("enable_webhook_endpoint")},
         responses=problems("not_found"),
@@ -108,6 +119,7 @@ class WebhookEndpointController(Controller):
 
     @get(
         "/{endpoint_id:uuid}/deliveries",
+        opt=requires(Permission.WEBHOOKS_MANAGE),
         dependencies={"list_webhook_deliveries": use_case("list_webhook_deliveries")},
         responses=problems("not_found"),
     )

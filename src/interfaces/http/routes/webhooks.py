@@ -60,4 +60,5 @@ async def _handle(process: ProcessWebhookEventHandler, claimed: InboxEntry) -> N
         logger.info("webhook event {} ({}) {}", claimed.event_id, claimed.event.type, outcome.status.value)
 
 
-webhook_router = Router(path="/v1/webhooks", route_handlers=[stripe_webhook])
+# Public: no API key, so no role either (interfaces/http/permissions.py).
+webhook_router = Router(path="/v1/webhooks", route_handlers=[stripe_webhook], opt={"public": True})

@@ -1,0 +1,29 @@
+"""An API key may end by itself: ``api_keys.expires_at`` (None: no end). A key authenticates
+strictly before min(revoked_at, expires_at); both are compared with the clock on every read,
+so an expiry takes effect at its instant in every process, with no message.
+
+Revision ID: 0019
+Revises: 0017
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0019"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("api_keys", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("api_keys") as batch:
+        batch.drop_column("expires_at")

@@ -1,0 +1,61 @@
+"""The permission matrix, route by route: every /v1 operation of the app's OpenAPI document,
+called with an API key of each role, is allowed or refused exactly as ``domain.permissions``
+says. Refused: 403 ``forbidden`` and nothing changed. Allowed: anything but 401 and 403 (and a
+well-formed request: never 400 or 415, nor a 5xx).
+
+Routes come from the document, so a route added later is walked too; one the walk cannot build a
+request for fails it (tests/e2e/openapi_walk.py says what to register). On the production
+profile POST /v1/holds and POST /v1/bookings are answered by the hot path.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.permissions import Permission, allows, roles_allowed
+from domain.roles import Role
+from tests.e2e.conftest import World
+from tests.e2e.keys import key_for
+from tests.e2e.openapi_walk import Objects, Operation, document, operations, populate, send, snapshot
+
+
+async def test_every_operation_is_decided_by_the_matrix_for_every_role(world: World) -> None:
+    spec = await document(world)
+    walked = operations(spec)
+    assert len(walked) >= 25  # the walk found the routes (a broken filter would pass vacuously)
+    objects = await populate(world, world.api, "acme matrix")
+    keys = {role: await key_for(world, world.api, role) for role in Role}
+
+    decided: dict[str, list[str]] = {"allowed": [], "refused": []}
+    for operation in walked:
+        permission = Permission(operation.spec["x-required-permission"])
+        assert operation.spec["x-allowed-roles"] == [role.value for role in roles_allowed(permission)], operation
+        for role in Role:
+            url, body, has_body = operation.request(objects)
+            if allows(role, permission):
+                response = await send(keys[role], operation, url, body, has_body)
+                assert response.status_code not in (400, 401, 403, 415), (str(operation), role, response.text)
+                assert response.status_code < 500, (str(operation), role, response.text)
+                decided["allowed"].append(f"{operation} {role}")
+                continue
+            before = await snapshot(world.api, walked, objects) if operation.method != "GET" else None
+            response = await send(keys[role], operation, url, body, has_body)
+            assert response.status_code == 403, (str(operation), role, response.text)
+            problem = response.json()
+            assert response.headers["content-type"] == "application/problem+json"
+            assert (problem["code"], problem["required_permission"]) == ("forbidden", permission.value)
+            if before is not None:
+                assert await snapshot(world.api, walked, objects) == before, (str(operation), role)
+            decided["refused"].append(f"{operation} {role}")
+    assert decided["allowed"]
+    assert decided["refused"]
+
+
+def test_the_walk_fails_loudly_on_a_route_it_cannot_build_a_request_for() -> None:
+    objects = Objects("l", "p", "h", "b", "k", "e", "a", "n")
+    unknown_id = Operation("GET", "/v1/widgets/{widget_id}", {"parameters": [{"name": "widget_id", "in": "path"}]})
+    unknown_body = Operation("POST", "/v1/widgets", {"requestBody": {"required": True}})
+    with pytest.raises(AssertionError, match=r"register it in openapi_walk\.IDS"):
+        unknown_id.request(objects)
+    with pytest.raises(AssertionError, match=r"register a valid one in openapi_walk\.BODIES"):
+        unknown_body.request(objects)
