@@ -46,6 +46,14 @@ from domain.errors import (
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
 from domain.text import printable
+from domain.waiting_room import (
+    QueueNotEnabledError,
+    QueuePassError,
+    QueuePassExpiredError,
+    QueuePassInvalidError,
+    QueuePassRequiredError,
+    QueuePassUsedUpError,
+)
 from interfaces.http.text import PATTERN_MESSAGES
 
 PROBLEM_JSON = "application/problem+json"
@@ -79,6 +87,12 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     UnknownEventTypeError: 400,
     TooManyPoolsError: 409,
     TooManyWebhookEndpointsError: 409,
+    QueueNotEnabledError: 409,
+    QueuePassError: 403,
+    QueuePassRequiredError: 403,
+    QueuePassInvalidError: 403,
+    QueuePassExpiredError: 403,
+    QueuePassUsedUpError: 403,
 }
 
 HTTP_CODES = {
