@@ -8,7 +8,7 @@ from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from application.ports.hold_list import HoldFilter
 from application.use_cases.get_hold import GetHoldHandler
@@ -48,7 +48,7 @@ class HoldController(Controller):
         actor: NamedDependency[Actor],
         place_hold: NamedDependency[PlaceHoldHandler],
         now: NamedDependency[datetime],
-        queue_pass: Annotated[str | None, Parameter(header="X-Queue-Pass", max_length=1024)] = None,
+        queue_pass: Annotated[str | None, HeaderParameter(name="X-Queue-Pass", max_length=1024)] = None,
     ) -> Response[HoldOut]:
         """Reserve every line or none. Sending the same ``id`` again returns the same hold.
         While the listing's queue mode is on, ``X-Queue-Pass`` must carry this identity's queue
