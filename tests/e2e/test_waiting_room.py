@@ -178,7 +178,7 @@ async def test_a_pass_works_only_for_its_identity_listing_and_lifetime(world: Wo
         (second, listing_id, pools["a"], token, "queue_pass_invalid"),  # another identity
         (world.api, other_listing, other_pools["a"], token, "queue_pass_invalid"),  # another listing
         (world.api, listing_id, pools["a"], forged, "queue_pass_invalid"),
-        (world.api, listing_id, pools["a"], "not a pass", "queue_pass_invalid"),
+        (world.api, listing_id, pools["a"], "notapass", "queue_pass_invalid"),
     ):
         refused = await hold(api, listing, {pool: 1}, headers={"X-Queue-Pass": sent})
         assert refused.status_code == 403, refused.text
@@ -235,7 +235,7 @@ async def test_the_hot_path_and_the_route_check_passes_alike(world: World, route
     token = (await world.api.get(f"/v1/listings/{listing_id}/queue/{ticket['id']}")).json()["queue_pass"]
     body = {"listing_id": listing_id, "customer_ref": "c", "lines": [{"pool_id": pools["a"], "quantity": 1}]}
     passed = {"X-Queue-Pass": token}
-    cases = [{}, {"X-Queue-Pass": "forged.pass"}, passed, passed, passed]
+    cases = [{}, {"X-Queue-Pass": "forged.pass"}, {"X-Queue-Pass": "not a pass"}, passed, passed, passed]
     answers = []
     for extra in cases:
         held = {**body, "id": str(uuid4())}
@@ -251,6 +251,7 @@ async def test_the_hot_path_and_the_route_check_passes_alike(world: World, route
     assert answers == [
         (403, "queue_pass_required"),
         (403, "queue_pass_invalid"),
+        (400, "validation_failed"),
         (201, None),
         (201, None),
         (403, "queue_pass_used_up"),

@@ -26,6 +26,7 @@ Handing on happens before the use case has run, so no request is ever executed t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,7 +54,7 @@ _API_KEY = b"x-api-key"
 _IDEMPOTENCY_KEY = b"idempotency-key"
 _CONTENT_TYPE = b"content-type"
 _QUEUE_PASS = b"x-queue-pass"
-_MAX_QUEUE_PASS = 1024  # the route's limit (a longer one is the route's 400)
+_QUEUE_PASS_SHAPE = re.compile(rb"[A-Za-z0-9_.-]{1,1024}")  # the route's QUEUE_PASS_PATTERN
 _JSON = b"application/json"
 _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
@@ -119,11 +120,11 @@ class HotPath:
             elif name == _CONTENT_TYPE:
                 json = value == _JSON or value.startswith(_JSON_WITH_PARAMETERS)
             elif name == _QUEUE_PASS:
-                queue_pass = value.decode("latin-1")
+                queue_pass = value
             elif name == _IDEMPOTENCY_KEY:
                 json = False  # stored and replayed by its middleware, on the route
                 break
-        if queue_pass is not None and len(queue_pass) > _MAX_QUEUE_PASS:
+        if queue_pass is not None and not _QUEUE_PASS_SHAPE.fullmatch(queue_pass):
             json = False  # the route's 400
         if not json:  # the route judges other media types (and keyed requests)
             await self._fallback(scope, receive, send)
@@ -138,7 +139,8 @@ class HotPath:
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
             bind_request_fields(tenant_id=str(actor.tenant.id))
-            await logged(_Answering(self, route, actor, queue_pass).run, scope, receive, send, ident)
+            sent_pass = None if queue_pass is None else queue_pass.decode()
+            await logged(_Answering(self, route, actor, sent_pass).run, scope, receive, send, ident)
 
 
 class _Answering:

@@ -21,6 +21,7 @@ from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import QUEUE_PASS_CODES, problems
+from interfaces.http.text import QUEUE_PASS_PATTERN
 from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
 from interfaces.http.schemas import HoldIn, HoldOut, HoldPage
 
@@ -48,7 +49,7 @@ class HoldController(Controller):
         actor: NamedDependency[Actor],
         place_hold: NamedDependency[PlaceHoldHandler],
         now: NamedDependency[datetime],
-        queue_pass: Annotated[str | None, HeaderParameter(name="X-Queue-Pass", max_length=1024)] = None,
+        queue_pass: Annotated[str | None, HeaderParameter(name="X-Queue-Pass", pattern=QUEUE_PASS_PATTERN)] = None,
     ) -> Response[HoldOut]:
         """Reserve every line or none. Sending the same ``id`` again returns the same hold.
         While the listing's queue mode is on, ``X-Queue-Pass`` must carry this identity's queue
