@@ -21,9 +21,9 @@ from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import QUEUE_PASS_CODES, problems
-from interfaces.http.text import QUEUE_PASS_PATTERN
 from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
 from interfaces.http.schemas import HoldIn, HoldOut, HoldPage
+from interfaces.http.text import QUEUE_PASS_PATTERN
 
 
 class HoldController(Controller):
