@@ -155,9 +155,7 @@ class WaitingRoomMachine(RuleBasedStateMachine):
         finally:
             self.loop.close()
 
-    @initialize(
-        batch=st.integers(1, 3), period=st.integers(1, 20), ttl=st.integers(1, 30), per_pass=st.integers(1, 2)
-    )
+    @initialize(batch=st.integers(1, 3), period=st.integers(1, 20), ttl=st.integers(1, 30), per_pass=st.integers(1, 2))
     def configure(self, batch: int, period: int, ttl: int, per_pass: int) -> None:
         self.model.queue = QueueSettings(True, batch, period, ttl, per_pass)
 
