@@ -9,11 +9,14 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from dependency_injector import providers
 
 from application.use_cases.issue_api_key import IssueApiKey
+from infrastructure.container import build_container, close_container
 from interfaces.http.app import create_app
 from tests.e2e.conftest import Api, World
-from tests.e2e.helpers import make_listing
+from tests.e2e.helpers import database_statements, make_listing
+from tests.e2e.test_catalogue_cache import heard, listening
 
 QUEUE = {"enabled": True, "batch_size": 2, "period_seconds": 10, "pass_ttl_seconds": 60, "holds_per_pass": 1}
 
@@ -256,3 +259,48 @@ async def test_the_hot_path_and_the_route_check_passes_alike(world: World, route
         (201, None),
         (403, "queue_pass_used_up"),
     ]
+
+
+@pytest.mark.parametrize("settings", ["production"], indirect=True)
+async def test_on_the_redis_engine_the_queue_and_the_pass_check_run_no_postgres_query(world: World) -> None:
+    listing_id, pools = await _queued_listing(world.api, holds_per_pass=2)
+    await listening(world.container)
+    await hold(world.api, listing_id, {pools["a"]: 1})  # fills the cache
+    with database_statements(world.container) as queries:
+        ticket = (await world.api.post(f"/v1/listings/{listing_id}/queue")).json()
+        waiting = await world.api.get(f"/v1/listings/{listing_id}/queue/{ticket['id']}")
+        refused = await hold(world.api, listing_id, {pools["a"]: 1})
+    assert waiting.json()["position"] == 1
+    assert refused.json()["code"] == "queue_pass_required"
+    assert queries == []
+    await _release(world)  # the job reads which listings are queued from Postgres
+    with database_statements(world.container) as queries:
+        token = (await world.api.get(f"/v1/listings/{listing_id}/queue/{ticket['id']}")).json()["queue_pass"]
+        placed = [await hold(world.api, listing_id, {pools["a"]: 1}, headers={"X-Queue-Pass": token}) for _ in "abc"]
+    assert [response.status_code for response in placed] == [201, 201, 403]
+    assert queries == []
+
+
+@pytest.mark.parametrize("settings", ["production"], indirect=True)
+async def test_queue_mode_turned_on_through_another_process_is_enforced_within_the_bound(world: World) -> None:
+    """Process B (its own container and catalogue cache over the same Postgres and Redis, as a
+    second ``holdfast serve``) turns queue mode on; A's cached listing follows by pub/sub."""
+    listing_id, pools = await make_listing(world.api)
+    await listening(world.container)
+    assert (await hold(world.api, listing_id, {pools["a"]: 1})).status_code == 201  # A caches the listing
+    settings = world.container.settings()
+    other = build_container(settings)
+    other.core.clock.override(providers.Object(world.clock))
+    transport = httpx.ASGITransport(app=create_app(settings, other))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://b") as client:
+            b = Api(client, world.api.key, world.clock)
+            assert (await b.patch(f"/v1/listings/{listing_id}", {"queue": {"enabled": True}})).status_code == 200
+
+            async def refused() -> bool:
+                response = await hold(world.api, listing_id, {pools["a"]: 1})
+                return bool(response.status_code == 403 and response.json()["code"] == "queue_pass_required")
+
+            await heard(refused)
+    finally:
+        await close_container(other)
