@@ -140,7 +140,7 @@ class Generator:
 def _identities(path: str | None, proc: int, procs: int) -> list[tuple[str, str]]:
     if not path:
         return []
-    lines = [(line.split() + [""])[:2] for line in Path(path).read_text().splitlines() if line.strip()]
+    lines = [[*line.split(), ""][:2] for line in Path(path).read_text().splitlines() if line.strip()]
     return [(key, ticket) for key, ticket in lines[proc::procs]]
 
 
