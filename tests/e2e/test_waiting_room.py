@@ -13,7 +13,9 @@ from dependency_injector import providers
 
 from application.use_cases.issue_api_key import IssueApiKey
 from infrastructure.container import build_container, close_container
+from infrastructure.jobs.in_process import InProcessJobQueue
 from interfaces.http.app import create_app
+from interfaces.workers.jobs import job_handlers
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import database_statements, make_listing
 from tests.e2e.test_catalogue_cache import heard, listening
@@ -304,3 +306,42 @@ async def test_queue_mode_turned_on_through_another_process_is_enforced_within_t
             await heard(refused)
     finally:
         await close_container(other)
+
+
+async def test_the_in_process_runner_releases_through_the_job_catalogue(world: World) -> None:
+    """The embedded default's queue (``in-process``) runs ``release_queues`` from the same job
+    catalogue as ``holdfast worker`` (a round asked for now, as ``holdfast jobs run`` would)."""
+    listing_id, _ = await _queued_listing(world.api)
+    ticket = (await world.api.post(f"/v1/listings/{listing_id}/queue")).json()
+    jobs = world.container.gateways.jobs()
+    assert isinstance(jobs, InProcessJobQueue)
+    jobs.start(job_handlers(world.container))
+    try:
+        await jobs.run_now("release_queues")
+        await jobs.drain()
+    finally:
+        await jobs.stop()
+    status = (await world.api.get(f"/v1/listings/{listing_id}/queue/{ticket['id']}")).json()
+    assert (status["state"], status["position"]) == ("admitted", 0)
+
+
+async def test_the_queue_outlives_the_app_on_both_profiles(world: World) -> None:
+    """A new container and app over the same database and Redis (a restarted API process) finds
+    every place where it was: SQLite/Postgres tables on the sql engine, Redis on the redis engine."""
+    listing_id, _ = await _queued_listing(world.api)
+    second = await _second_key(world)
+    mine = (await world.api.post(f"/v1/listings/{listing_id}/queue")).json()
+    theirs = (await second.post(f"/v1/listings/{listing_id}/queue")).json()
+    settings = world.container.settings()
+    restarted = build_container(settings)
+    restarted.core.clock.override(providers.Object(world.clock))
+    transport = httpx.ASGITransport(app=create_app(settings, restarted))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://again") as client:
+            again = Api(client, second.key, world.clock)
+            status = (await again.get(f"/v1/listings/{listing_id}/queue/{theirs['id']}")).json()
+            assert (status["state"], status["position"]) == ("waiting", 2)
+            rejoined = await Api(client, world.api.key, world.clock).post(f"/v1/listings/{listing_id}/queue")
+            assert (rejoined.status_code, rejoined.json()["id"]) == (200, mine["id"])
+    finally:
+        await close_container(restarted)
