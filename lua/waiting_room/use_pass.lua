@@ -12,4 +12,8 @@ if used >= tonumber(ARGV[4]) then return 'used_up' end
 t.used = used + 1
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(t))
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+-- The counted hold ids matter only while a pass is valid: the hash lives as long as the
+-- longest-lived pass that wrote to it, then goes whole (no per-entry clean-up to run).
+local left = tonumber(t.expires) - tonumber(ARGV[5])
+if redis.call('PTTL', KEYS[2]) < left then redis.call('PEXPIRE', KEYS[2], left) end
 return 'ok'

@@ -10,7 +10,9 @@ from uuid import UUID
 
 from application.ports.catalogue import CatalogueCache
 from application.ports.repositories import UnitOfWorkFactory
+from domain.errors import InvalidValueError
 from domain.listings import Listing
+from domain.waiting_room import QueueSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +35,16 @@ class SetListingQueueHandler:
     async def __call__(self, command: SetListingQueue) -> Listing:
         async with self._uow() as uow:
             listing = await uow.listings.get(command.tenant_id, command.listing_id, lock=True)
-            listing.set_queue(dataclasses.replace(listing.queue, **command.changes))
+            listing.set_queue(_changed(listing.queue, command.changes))
             await uow.listings.save_queue(listing)
             await uow.commit()
         await self._catalogue.changed_listing(listing.id)
         return listing
+
+
+def _changed(queue: QueueSettings, changes: Mapping[str, Any]) -> QueueSettings:
+    known = {field.name for field in dataclasses.fields(QueueSettings)}
+    for name in changes:
+        if name not in known:
+            raise InvalidValueError(name, "is not a queue setting")
+    return dataclasses.replace(queue, **changes)
