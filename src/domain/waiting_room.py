@@ -96,13 +96,7 @@ class QueueNotEnabledError(ConflictError):
         super().__init__(f"listing {listing_id} has no waiting room (queue mode is off)")
 
 
-class QueuePassError(DomainError):
-    """Base of the refusals of a hold for want of a valid queue pass (403)."""
-
-    code = "queue_pass_refused"
-
-
-class QueuePassRequiredError(QueuePassError):
+class QueuePassRequiredError(DomainError):
     """The listing's queue mode is on and the request carries no ``X-Queue-Pass``."""
 
     code = "queue_pass_required"
@@ -111,7 +105,7 @@ class QueuePassRequiredError(QueuePassError):
         super().__init__(f"listing {listing_id} is in queue mode: join its queue and send its X-Queue-Pass")
 
 
-class QueuePassInvalidError(QueuePassError):
+class QueuePassInvalidError(DomainError):
     """The pass is forged or garbled, was issued for another listing or another identity, or its
     place has left the queue."""
 
@@ -121,7 +115,7 @@ class QueuePassInvalidError(QueuePassError):
         super().__init__(f"the queue pass is not valid here: {reason}")
 
 
-class QueuePassExpiredError(QueuePassError):
+class QueuePassExpiredError(DomainError):
     """The pass's lifetime is over: join the queue again."""
 
     code = "queue_pass_expired"
@@ -130,10 +124,14 @@ class QueuePassExpiredError(QueuePassError):
         super().__init__("the queue pass has expired: join the queue again")
 
 
-class QueuePassUsedUpError(QueuePassError):
+class QueuePassUsedUpError(DomainError):
     """The pass has admitted as many holds as the listing allows per pass."""
 
     code = "queue_pass_used_up"
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"a queue pass admits at most {limit} holds")
+
+
+# The refusals of a hold for want of a valid queue pass (each a 403 with its own code).
+QUEUE_PASS_ERRORS = (QueuePassRequiredError, QueuePassInvalidError, QueuePassExpiredError, QueuePassUsedUpError)

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 
 from application.ports.waiting_room import WaitingRoom
-from domain.waiting_room import QueuePassError, QueueSettings, TicketState
+from domain.waiting_room import QUEUE_PASS_ERRORS, QueueSettings, TicketState
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.metadata import metadata
 from infrastructure.persistence.queue_tables import queue_pass_holds, queue_rooms, queue_tickets
@@ -188,7 +188,7 @@ class WaitingRoomMachine(RuleBasedStateMachine):
         try:
             counted = self.run(self.room.use_pass(self.listing, ticket, subject, hold_id, limit, self.now))
             outcome = "ok" if counted else "again"
-        except QueuePassError as exc:
+        except QUEUE_PASS_ERRORS as exc:
             outcome = exc.code
         assert outcome == self.model.use(ticket, subject, hold_id, self.now)
 

@@ -30,7 +30,7 @@ class QueueGate:
         self, listing: Listing, subject: str, token: str | None, hold_id: UUID, now: datetime
     ) -> UUID | None:
         """The ticket the hold was counted on by this call (None: no queue, or counted by an
-        earlier try of the same hold), or a ``QueuePassError``."""
+        earlier try of the same hold), or one of ``QUEUE_PASS_ERRORS``."""
         if not listing.queue.enabled:
             return None
         if not token:

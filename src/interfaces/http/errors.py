@@ -48,7 +48,6 @@ from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpo
 from domain.text import printable
 from domain.waiting_room import (
     QueueNotEnabledError,
-    QueuePassError,
     QueuePassExpiredError,
     QueuePassInvalidError,
     QueuePassRequiredError,
@@ -88,7 +87,6 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     TooManyPoolsError: 409,
     TooManyWebhookEndpointsError: 409,
     QueueNotEnabledError: 409,
-    QueuePassError: 403,
     QueuePassRequiredError: 403,
     QueuePassInvalidError: 403,
     QueuePassExpiredError: 403,
