@@ -7,6 +7,7 @@ settings, as a user would) and measures, under the same load shapes:
 * ``noop``: the raw ASGI ceiling (benchmarks/http/noop_app.py: msgspec decode, 201 JSON) under
   the server program ``holdfast serve`` uses (``--server``), one process a port;
 * ``health``: ``GET /health/live``, our app's cheapest route (production profile);
+* ``queue-join``, ``queue-status``: the waiting room (``benchmarks/http/queue.py``);
 * ``holds-redis``, ``soldout`` (every answer a 409), ``bookings`` (free listing),
   ``fill`` (hold latency with 1, 100k and 1M active holds in Redis): production profile,
   redis engine;

@@ -21,7 +21,7 @@ from uuid import UUID, uuid4
 
 import httpx
 
-from benchmarks.http import hot_pool, stack
+from benchmarks.http import hot_pool, queue, stack
 from benchmarks.http import load as loads
 from benchmarks.http.load import Load
 from benchmarks.http.stats import HEADER, Result, as_json, plot
@@ -33,6 +33,8 @@ TARGETS = (
     "soldout",
     "bookings",
     "fill",
+    "queue-join",
+    "queue-status",
     "holds-sql-pg",
     "pgbench",
     "pgbench-hold",
@@ -346,7 +348,7 @@ def measure_all(run: Run) -> None:
         with stack.noop(args.server, processes, run.logs) as fleet:
             body = HOLD_BODY % (uuid4(), uuid4())
             run.ceiling_of(run.measure("noop", Load("POST", "/", body), fleet.ports, sweep=True), processes)
-    prod_targets = ("health", "holds-redis", "soldout", "bookings", "fill")
+    prod_targets = ("health", "holds-redis", "soldout", "bookings", "fill", "queue-join", "queue-status")
     with _maybe(run, prod_targets, lambda: stack.production("redis", processes, run.logs)) as fleet:
         if fleet is not None:
             measure_redis(run, fleet)
@@ -496,6 +498,10 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
                 "bookings", Load("POST", "/v1/bookings", body, fleet.key, path), ports, rate, run.args.duration
             )
             run.results.append(opened)
+    if run.wanted("queue-join"):
+        run.measure("queue-join", queue.join_load(run.logs, fleet, run.args.queue_identities), ports)
+    if run.wanted("queue-status"):
+        run.measure("queue-status", queue.status_load(run.logs, fleet, run.args.queue_identities), ports)
     if run.wanted("fill"):
         for level in FILL_LEVELS[1:]:
             if level <= run.args.fill_max:
@@ -552,6 +558,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--fill-max", type=int, default=FILL_LEVELS[-1], help="the largest fill level to measure")
     parser.add_argument("--booking-holds", type=int, default=1500, help="holds placed for the closed-loop bookings")
+    parser.add_argument(
+        "--queue-identities", type=int, default=20_000, help="API keys (one identity each) for the waiting room targets"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy one API process under each wanted hold and booking load"
     )

@@ -29,6 +29,7 @@ class Load:
     body: str = ""
     key: str = ""
     holds_file: str = ""
+    identities_file: str = ""  # "key [ticket]" lines: a key (and its ticket for {ticket}) per request
     expected: frozenset[int] = frozenset()  # empty: any 2xx
 
 
@@ -43,6 +44,7 @@ def closed(target: str, load: Load, ports: list[int], per_port: int, duration: f
         "BENCH_BODY": load.body,
         "BENCH_KEY": load.key,
         "BENCH_HOLDS": load.holds_file,
+        "BENCH_IDENTITIES": load.identities_file,
         "BENCH_THREADS": "1",
     }
     runs = []
@@ -96,6 +98,8 @@ def open_loop(target: str, load: Load, ports: list[int], rate: float, duration: 
     command += ["--path", load.path, "--body", load.body, "--key", load.key, "--procs", str(procs)]
     if load.holds_file:
         command += ["--holds", load.holds_file]
+    if load.identities_file:
+        command += ["--identities", load.identities_file]
     folder = Path(tempfile.mkdtemp(prefix="holdfast-openloop-"))
     outs = [folder / f"{i}.json" for i in range(procs)]
     prefix = f"o{os.getpid()}-{time.monotonic_ns()}"

@@ -56,12 +56,18 @@ class Generator:
         self.latencies: list[float] = []
         self.statuses: Counter[str] = Counter()
         self.holds = _holds(args.holds, args.proc, args.procs)
+        self.identities = _identities(args.identities, args.proc, args.procs)
         headers = "Host: 127.0.0.1\r\nContent-Type: application/json\r\n"
         if args.key:
             headers += f"X-API-Key: {args.key}\r\n"
         self.head = f"{args.method} {args.path} HTTP/1.1\r\n{headers}"
 
     def request(self, n: int) -> bytes:
+        if self.identities:  # a key (and its ticket) of its own per request
+            key, ticket = self.identities[n % len(self.identities)]
+            path = self.args.path.replace("{ticket}", ticket)
+            head = f"{self.args.method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
+            return (head + "Content-Length: 0\r\n\r\n").encode()
         if not self.args.body:
             return (self.head + "\r\n").encode()
         body = self.args.body.replace("{ref}", f"{self.args.prefix}-o{self.args.proc}-{n}")
@@ -131,6 +137,13 @@ class Generator:
         }
 
 
+def _identities(path: str | None, proc: int, procs: int) -> list[tuple[str, str]]:
+    if not path:
+        return []
+    lines = [[*line.split(), ""][:2] for line in Path(path).read_text().splitlines() if line.strip()]
+    return [(key, ticket) for key, ticket in lines[proc::procs]]
+
+
 def _holds(path: str | None, proc: int, procs: int) -> list[str]:
     if not path:
         return []
@@ -149,6 +162,7 @@ def main() -> None:
     parser.add_argument("--key", default="")
     parser.add_argument("--prefix", default="o")
     parser.add_argument("--holds", default=None, help="file of hold ids, one a line")
+    parser.add_argument("--identities", default=None, help='file of "key [ticket]" lines, one identity a request')
     parser.add_argument("--connections", type=int, default=256)
     parser.add_argument("--proc", type=int, default=0, help="this process's index among --procs")
     parser.add_argument("--procs", type=int, default=1)

@@ -151,6 +151,7 @@ def production(engine: str, processes: int, logs: Path) -> Iterator[Fleet]:
             # Production refuses the fake gateway unless told: no money moves in a benchmark.
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_holdfast_benchmarks_only",
+            "HOLDFAST_QUEUE_PASS_SECRET": "holdfast-queue-pass-benchmarks-only-0123456789",
             "HOLDFAST_WORKERS": "1",  # one process a port, as the ceiling runs
         }
         with holdfast(settings, processes, logs) as fleet:

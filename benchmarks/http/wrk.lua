@@ -2,7 +2,9 @@
 -- Environment: BENCH_METHOD, BENCH_PATH, BENCH_KEY (X-API-Key), BENCH_BODY (a JSON template:
 -- {ref} becomes a customer_ref unique to this run, thread and request; {hold} the next hold id
 -- from BENCH_HOLDS, a file of ids, one a line, shared out between threads and between the wrk
--- processes of one measurement: BENCH_SHARD of BENCH_SHARDS, one a port), BENCH_PREFIX.
+-- processes of one measurement: BENCH_SHARD of BENCH_SHARDS, one a port), BENCH_PREFIX,
+-- BENCH_IDENTITIES (a file of "key [ticket]" lines, shared out like the holds: each request
+-- sends the next line's key as X-API-Key, and its ticket for {ticket} in BENCH_PATH).
 -- done() prints one line "BENCHJSON {...}": status counts, socket errors and latency percentiles.
 
 local threads = {}
@@ -36,6 +38,18 @@ function init(args)
          i = i + 1
       end
    end
+   identities = {}
+   local known = os.getenv("BENCH_IDENTITIES")
+   if known and known ~= "" then
+      local i = 0
+      for line in io.lines(known) do
+         if i % (nthreads * shards) == shard * nthreads + tid - 1 then
+            local key, ticket = line:match("^(%S+)%s*(%S*)")
+            table.insert(identities, {key, ticket})
+         end
+         i = i + 1
+      end
+   end
    sent = 0
    statuses = {}
 end
@@ -46,6 +60,11 @@ function request()
    if template ~= "" then
       body = template:gsub("{ref}", prefix .. "-" .. tid .. "-" .. sent)
       if #holds > 0 then body = body:gsub("{hold}", holds[((sent - 1) % #holds) + 1]) end
+   end
+   if #identities > 0 then
+      local who = identities[((sent - 1) % #identities) + 1]
+      headers["X-API-Key"] = who[1]
+      return wrk.format(method, (path:gsub("{ticket}", who[2])), headers, body)
    end
    return wrk.format(method, path, headers, body)
 end

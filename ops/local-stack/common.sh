@@ -81,6 +81,9 @@ export_profile() {
         export HOLDFAST_STRIPE_WEBHOOK_SECRET
         HOLDFAST_STRIPE_WEBHOOK_SECRET="${HOLDFAST_STRIPE_WEBHOOK_SECRET:-$(stack_webhook_secret)}"
     fi
+    # The waiting room's pass signing key: the stack's own, made once like the webhook secret.
+    export HOLDFAST_QUEUE_PASS_SECRET
+    HOLDFAST_QUEUE_PASS_SECRET="${HOLDFAST_QUEUE_PASS_SECRET:-$(stack_webhook_secret | sha256sum | cut -c1-48)}"
     export HOLDFAST_HOST=127.0.0.1
     # Jobs go to SAQ on the stack's Redis, for the APIs too: they enqueue, the worker runs them
     # (an API on the in-process queue would run its own copy of every cron job).

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from domain.errors import ConflictError, InvalidValueError
 from domain.money import Money
+from domain.waiting_room import QueueSettings
 
 MAX_CAPACITY = 1_000_000
 MAX_HOLD_TTL_SECONDS = 24 * 3600
@@ -79,6 +80,7 @@ class Listing:
     hold_ttl_seconds: int = DEFAULT_HOLD_TTL_SECONDS
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
     version: int = 1
+    queue: QueueSettings = field(default_factory=QueueSettings)  # the waiting room (off by default)
 
     def __post_init__(self) -> None:
         _check_text("name", self.name, 200)
@@ -86,6 +88,10 @@ class Listing:
             raise InvalidValueError("per_customer_limit", f"must be between 1 and {MAX_CAPACITY}")
         if not 1 <= self.hold_ttl_seconds <= MAX_HOLD_TTL_SECONDS:
             raise InvalidValueError("hold_ttl_seconds", f"must be between 1 and {MAX_HOLD_TTL_SECONDS}")
+
+    def set_queue(self, queue: QueueSettings) -> None:
+        self.queue = queue
+        self.version += 1
 
 
 @dataclass(slots=True)

@@ -36,14 +36,17 @@ from application.use_cases.get_hold import GetHoldHandler
 from application.use_cases.get_ledger_balances import GetLedgerBalancesHandler
 from application.use_cases.get_listing import GetListingHandler
 from application.use_cases.get_pool import GetPoolHandler
+from application.use_cases.get_queue_ticket import GetQueueTicketHandler, QueueStatusReader
 from application.use_cases.get_reconciliation import GetReconciliationHandler
 from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
+from application.use_cases.join_queue import JoinQueueHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.list_api_keys import ListApiKeysHandler
+from application.use_cases.leave_queue import LeaveQueueHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_holds import ListHoldsHandler
@@ -62,6 +65,7 @@ from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
 from application.use_cases.purge_old_records import PurgeOldRecordsHandler
+from application.use_cases.queue_gate import QueueGate
 from application.use_cases.rebuild_lost_inventory import RebuildLostInventoryHandler
 from application.use_cases.receive_webhook import ReceiveWebhookHandler
 from application.use_cases.reconcile_inventory import InventoryReconciler
@@ -70,6 +74,7 @@ from application.use_cases.refund_booking import RefundBookingHandler
 from application.use_cases.register_tenant import RegisterTenantHandler
 from application.use_cases.relay_outbox import RelayOutboxHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
+from application.use_cases.release_queues import ReleaseQueuesHandler
 from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from application.use_cases.resize_pool import ResizePoolHandler
 from application.use_cases.retry_refunds import RetryRequestedRefundsHandler
@@ -79,6 +84,7 @@ from application.use_cases.rotate_api_key import RotateApiKeyHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
+from application.use_cases.set_listing_queue import SetListingQueueHandler
 from application.use_cases.start_reconciliation import StartReconciliationHandler
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
@@ -116,6 +122,9 @@ from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from infrastructure.redis_connections import with_fast_packing
 from infrastructure.settings import Settings
+from infrastructure.waiting_room.passes import HmacQueuePasses
+from infrastructure.waiting_room.redis_room import RedisWaitingRoom
+from infrastructure.waiting_room.sql_room import SqlWaitingRoom
 
 
 def _redis_client(url: str | None) -> Redis | None:
@@ -247,6 +256,16 @@ class Gateways(containers.DeclarativeContainer):
         sql=providers.Singleton(SqlEngineInventoryRecord, database=database),
         redis=_journal_record,
     )
+    # The waiting room: in Redis with the redis engine (no Postgres on the hold path), else in
+    # the system of record (so it outlives a restart of the embedded default too).
+    _sql_waiting_room = providers.Singleton(SqlWaitingRoom, database=database)
+    waiting_room = providers.Selector(
+        settings.provided.inventory_engine,
+        memory=_sql_waiting_room,
+        sql=_sql_waiting_room,
+        redis=providers.Singleton(RedisWaitingRoom, redis=redis),
+    )
+    queue_passes = providers.Singleton(HmacQueuePasses, secret=settings.provided.queue_pass_key)
     # Background jobs: both queues record dead letters in the system of record.
     dead_letters = providers.Singleton(SqlDeadLetterStore, database=database)
     job_policies = providers.Singleton(job_policies, settings=settings)
@@ -292,7 +311,17 @@ class UseCases(containers.DeclarativeContainer):
     get_pool = providers.Factory(GetPoolHandler, _uow, _engine)
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine, _catalogue)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
-    place_hold = providers.Factory(PlaceHoldHandler, _catalogue, _engine, core.clock, core.ids, gateways.metrics)
+    _room = gateways.waiting_room
+    queue_gate = providers.Singleton(QueueGate, gateways.queue_passes, _room)
+    queue_status = providers.Singleton(QueueStatusReader, gateways.queue_passes)
+    set_listing_queue = providers.Factory(SetListingQueueHandler, _uow, _catalogue)
+    join_queue = providers.Factory(JoinQueueHandler, _catalogue, _room, queue_status, core.clock, core.ids)
+    get_queue_ticket = providers.Factory(GetQueueTicketHandler, _catalogue, _room, queue_status, core.clock)
+    leave_queue = providers.Factory(LeaveQueueHandler, _catalogue, _room)
+    release_queues = providers.Factory(ReleaseQueuesHandler, _uow, _room, core.clock)
+    place_hold = providers.Factory(
+        PlaceHoldHandler, _catalogue, _engine, core.clock, core.ids, gateways.metrics, queue_gate
+    )
     get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
     release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)

@@ -26,6 +26,10 @@ DEV_WEBHOOK_SECRET = "whsec_holdfast_development_only"
 # Outside development, a Settings built in code without a secret (tests, embedding) gets one
 # of this process's own: nobody else can sign with it. from_env asks for a real one instead.
 _PROCESS_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
+# The same rule for the key queue passes are signed with (Settings.queue_pass_key).
+DEV_QUEUE_PASS_SECRET = "holdfast-queue-pass-development-only"
+_PROCESS_QUEUE_PASS_SECRET = secrets.token_urlsafe(32)
+MIN_QUEUE_PASS_SECRET = 32
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 OTEL_MODES = ("off", "console", "otlp")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
@@ -112,6 +116,11 @@ class Settings:
     # refusal it remembers, should no pub/sub message tell it units came back (0: off;
     # inventory/redis_sold_out.py).
     sold_out_latch_ms: int = 250
+    # The waiting room: the key its passes are signed with (every API process of a deployment
+    # must share it), and how often the release job looks for a batch due (each listing admits
+    # at most one batch per its own period, however often this runs; 0: off).
+    queue_pass_secret: str | None = None
+    queue_release_seconds: float = 1.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -153,6 +162,15 @@ class Settings:
         if self.stripe_webhook_secret:
             return self.stripe_webhook_secret
         return DEV_WEBHOOK_SECRET if self.environment == "development" else _PROCESS_WEBHOOK_SECRET
+
+    @property
+    def queue_pass_key(self) -> str:
+        """The queue pass signing key: the one set; in development without one, a public one;
+        elsewhere this process's own random one (from_env requires a real one there, since
+        every API process must verify the passes any of them signed)."""
+        if self.queue_pass_secret:
+            return self.queue_pass_secret
+        return DEV_QUEUE_PASS_SECRET if self.environment == "development" else _PROCESS_QUEUE_PASS_SECRET
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -213,6 +231,8 @@ class Settings:
             ),
             catalogue_check_seconds=env.number("CATALOGUE_CHECK_SECONDS", defaults.catalogue_check_seconds, 0, 3600),
             sold_out_latch_ms=env.integer("SOLD_OUT_LATCH_MS", defaults.sold_out_latch_ms, 0, 10_000),
+            queue_pass_secret=env.optional("QUEUE_PASS_SECRET"),
+            queue_release_seconds=env.number("QUEUE_RELEASE_SECONDS", defaults.queue_release_seconds, 0, 3600),
         )
         alone = settings.single_process_reason
         if alone is not None and env.optional("WORKERS") is None:
@@ -225,6 +245,7 @@ class Settings:
             raise SettingsError("HOLDFAST_JOBS=saq needs HOLDFAST_REDIS_URL")
         _check_stripe(settings)
         _check_fake_payments(settings)
+        _check_queue_pass_secret(settings)
         if settings.email == "smtp" and settings.smtp_url is None:
             raise SettingsError("HOLDFAST_EMAIL=smtp needs HOLDFAST_SMTP_URL")
         if settings.otel == "otlp" and settings.otel_endpoint is None:
@@ -350,6 +371,20 @@ def _check_fake_payments(settings: Settings) -> None:
         raise SettingsError(
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS outside development needs HOLDFAST_STRIPE_WEBHOOK_SECRET "
             "(whsec_..., the same for every process): the development one is public"
+        )
+
+
+def _check_queue_pass_secret(settings: Settings) -> None:
+    """Outside development the key must be the operator's (the development one is public, and
+    a per-process one would make each API process refuse the others' passes), and long enough
+    not to be guessed."""
+    secret = settings.queue_pass_secret
+    if secret is not None and len(secret) < MIN_QUEUE_PASS_SECRET:
+        raise SettingsError(f"HOLDFAST_QUEUE_PASS_SECRET must be at least {MIN_QUEUE_PASS_SECRET} characters")
+    if secret is None and settings.environment != "development":
+        raise SettingsError(
+            f"HOLDFAST_ENV={settings.environment} needs HOLDFAST_QUEUE_PASS_SECRET (at least "
+            f"{MIN_QUEUE_PASS_SECRET} random characters, the same for every process): it signs queue passes"
         )
 
 

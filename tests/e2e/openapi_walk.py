@@ -38,10 +38,20 @@ class Objects:
     booking: str  # confirmed and paid
     endpoint: str  # an outgoing webhook endpoint
     api_key: str  # a managed key nobody calls with (revoking it harms no one)
+    ticket: str  # the tenant admin's place in the listing's waiting room (queue mode off again)
     name: str  # the listing's name: must never show in another tenant's answers
 
     def ids(self) -> set[str]:
-        return {self.listing, self.pool, self.hold, self.bookable_hold, self.booking, self.endpoint, self.api_key}
+        return {
+            self.listing,
+            self.pool,
+            self.hold,
+            self.bookable_hold,
+            self.booking,
+            self.endpoint,
+            self.api_key,
+            self.ticket,
+        }
 
 
 # A parameter's name -> the object of that kind. Register a new route's parameters here.
@@ -52,6 +62,7 @@ IDS: dict[str, Callable[[Objects], str]] = {
     "booking_id": lambda o: o.booking,
     "endpoint_id": lambda o: o.endpoint,
     "key_id": lambda o: o.api_key,
+    "ticket_id": lambda o: o.ticket,
 }
 
 
@@ -74,6 +85,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     ("POST", "/v1/bookings/{booking_id}/refunds"): lambda o: {"amount": 100},
     ("POST", "/v1/webhook-endpoints"): lambda o: {"url": f"https://hooks.example.com/{uuid4().hex}"},
     ("POST", "/v1/api-keys"): lambda o: {"label": "walked", "role": "staff"},
+    ("PATCH", "/v1/listings/{listing_id}"): lambda o: {"queue": {"batch_size": 7}},
     ("POST", "/v1/dev/bookings/{booking_id}/pay"): lambda o: {"outcome": "succeeded"},
 }
 
@@ -147,7 +159,8 @@ async def document(world: World) -> dict[str, Any]:
 
 async def populate(world: World, api: Api, name: str) -> Objects:
     """A tenant's data of every kind: a listing with a pool, two active holds, a paid booking, an
-    outgoing webhook endpoint and a spare API key."""
+    outgoing webhook endpoint, a spare API key, and a place in the listing's waiting room (queue
+    mode turned on to join, then off again, so holds need no pass)."""
     listing, pools = await make_listing(api, (("a", 50, 2500),), name=name)
     pool = pools["a"]
     held = (await hold(api, listing, {pool: 1})).json()["id"]
@@ -157,7 +170,12 @@ async def populate(world: World, api: Api, name: str) -> Objects:
     assert endpoint.status_code == 201, endpoint.text
     spare = await api.post("/v1/api-keys", {"label": "spare", "role": "owner"})
     assert spare.status_code == 201, spare.text
-    return Objects(listing, pool, held, bookable, booked["id"], endpoint.json()["id"], spare.json()["id"], name)
+    assert (await api.patch(f"/v1/listings/{listing}", {"queue": {"enabled": True}})).status_code == 200
+    ticket = await api.post(f"/v1/listings/{listing}/queue", None)
+    assert ticket.status_code == 201, ticket.text
+    assert (await api.patch(f"/v1/listings/{listing}", {"queue": {"enabled": False}})).status_code == 200
+    ids = (endpoint.json()["id"], spare.json()["id"], ticket.json()["id"])
+    return Objects(listing, pool, held, bookable, booked["id"], *ids, name)
 
 
 async def snapshot(api: Api, walked: list[Operation], objects: Objects) -> dict[str, tuple[int, str]]:

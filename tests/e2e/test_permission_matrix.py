@@ -52,7 +52,7 @@ async def test_every_operation_is_decided_by_the_matrix_for_every_role(world: Wo
 
 
 def test_the_walk_fails_loudly_on_a_route_it_cannot_build_a_request_for() -> None:
-    objects = Objects("l", "p", "h", "b", "k", "e", "a", "n")
+    objects = Objects("l", "p", "h", "b", "k", "e", "a", "t", "n")
     unknown_id = Operation("GET", "/v1/widgets/{widget_id}", {"parameters": [{"name": "widget_id", "in": "path"}]})
     unknown_body = Operation("POST", "/v1/widgets", {"requestBody": {"required": True}})
     with pytest.raises(AssertionError, match=r"register it in openapi_walk\.IDS"):

@@ -48,7 +48,8 @@ STRIPE = {
     "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
     "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
 }
-PRODUCTION = {"HOLDFAST_ENV": "production", **STRIPE}
+QUEUE_PASS_SECRET = {"HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789"}
+PRODUCTION = {"HOLDFAST_ENV": "production", **STRIPE, **QUEUE_PASS_SECRET}
 production_only = pytest.mark.parametrize("settings", ["production"], indirect=True)
 
 
@@ -66,7 +67,7 @@ async def _pending_booking(world: World) -> dict[str, Any]:
 def test_production_refuses_fake_payments_unless_told_it_is_unsafe() -> None:
     with pytest.raises(SettingsError, match="HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS"):
         Settings.from_env({"HOLDFAST_ENV": "production"})  # fake is the default
-    told = {"HOLDFAST_ENV": "production", "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true"}
+    told = {"HOLDFAST_ENV": "production", "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true", **QUEUE_PASS_SECRET}
     with pytest.raises(SettingsError, match="HOLDFAST_STRIPE_WEBHOOK_SECRET"):
         Settings.from_env(told)  # and not with the published development secret
     settings = Settings.from_env({**told, "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_ours"})

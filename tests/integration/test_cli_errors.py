@@ -70,6 +70,7 @@ def test_a_folder_that_cannot_be_made_for_sqlite(env: dict[str, str], tmp_path: 
 def test_jobs_run_on_the_production_profile_with_no_schema_says_migrate(env: dict[str, str], postgres_url: str) -> None:
     url = empty_postgres(postgres_url, "holdfast_cli_unmigrated")
     stack = {**env, "HOLDFAST_DATABASE_URL": url, "HOLDFAST_ENV": "production", **UNSAFE_FAKE_PAYMENTS}
+    stack["HOLDFAST_QUEUE_PASS_SECRET"] = "queue-pass-secret-for-tests-only-0123456789"
     assert_one_line(holdfast(stack, "jobs", "run", "expire_holds"), "holdfast migrate")
 
 

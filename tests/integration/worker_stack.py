@@ -147,6 +147,7 @@ def stack_env(settings: Settings, **extra: str) -> dict[str, str]:
             # Production refuses the fake gateway unless told, and then wants a secret of its own.
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
+            "HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789",
             # Every schedule off: each test turns on the ones it watches.
             **{
                 f"HOLDFAST_{name}_SECONDS": "0"

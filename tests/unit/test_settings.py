@@ -25,6 +25,7 @@ def test_production_profile() -> None:
             "HOLDFAST_PAYMENTS": "stripe",
             "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+            "HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789",
         }
     )
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/holdfast"
@@ -97,3 +98,16 @@ def test_stripe_payments_need_a_key_and_a_webhook_secret(missing: str) -> None:
     del environ[missing]
     with pytest.raises(SettingsError, match=missing):
         Settings.from_env(environ)
+
+
+def test_queue_passes_need_the_operators_secret_outside_development() -> None:
+    production = {"HOLDFAST_ENV": "production", "HOLDFAST_PAYMENTS": "stripe", "HOLDFAST_STRIPE_API_KEY": "sk_1"}
+    production["HOLDFAST_STRIPE_WEBHOOK_SECRET"] = "whsec_abc"
+    with pytest.raises(SettingsError, match="HOLDFAST_QUEUE_PASS_SECRET"):
+        Settings.from_env(production)
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings.from_env({**production, "HOLDFAST_QUEUE_PASS_SECRET": "short"})
+    secret = "x" * 32
+    assert Settings.from_env({**production, "HOLDFAST_QUEUE_PASS_SECRET": secret}).queue_pass_key == secret
+    # built in code outside development: a key of this process's own, never the public one
+    assert Settings(environment="production").queue_pass_key != Settings().queue_pass_key

@@ -143,6 +143,14 @@ class ListingRepository(Protocol):
         locked until the unit of work ends (its pools are added one at a time under it)."""
         ...
 
+    async def save_queue(self, listing: Listing) -> None:
+        """Stores the listing's queue settings (and its version)."""
+        ...
+
+    async def queued(self) -> list[Listing]:
+        """Every tenant's listings whose queue mode is on."""
+        ...
+
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]: ...
 
 

@@ -12,6 +12,7 @@ from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
 from application.ports.metrics import Metrics
+from application.use_cases.queue_gate import QueueGate
 from domain.errors import DomainError, InvalidValueError, NotFoundError
 from domain.inventory import Hold, HoldLine
 from domain.listings import Pool
@@ -26,6 +27,8 @@ class PlaceHold:
     lines: tuple[tuple[UUID, int], ...]
     hold_id: UUID | None = None
     ttl_seconds: int | None = None
+    subject: str = ""  # the actor's identity: what a queue pass is checked against
+    queue_pass: str | None = None  # the X-Queue-Pass header, for a listing in queue mode
 
     def __post_init__(self) -> None:
         check_line("customer_ref", self.customer_ref)
@@ -37,6 +40,8 @@ class PlaceHoldHandler:
     * every pool must belong to the listing (else ``NotFoundError``), each at most once;
     * the hold lasts the listing's hold TTL, or less when the client asks for less;
     * prices are locked at the pools' current unit prices;
+    * while the listing's queue mode is on, the hold needs a valid queue pass of the actor's
+      identity, and counts against it (``QueueGate``); a hold the engine refuses is not counted;
     * the engine reserves all lines or none and enforces the listing's per-customer limit in
       the same atomic step; a retry with the same hold id returns the existing hold.
 
@@ -46,10 +51,16 @@ class PlaceHoldHandler:
     """
 
     def __init__(
-        self, catalogue: CatalogueCache, engine: InventoryEngine, clock: Clock, ids: IdGenerator, metrics: Metrics
+        self,
+        catalogue: CatalogueCache,
+        engine: InventoryEngine,
+        clock: Clock,
+        ids: IdGenerator,
+        metrics: Metrics,
+        gate: QueueGate,
     ) -> None:
         self._catalogue, self._engine, self._clock, self._ids = catalogue, engine, clock, ids
-        self._metrics = metrics
+        self._metrics, self._gate = metrics, gate
 
     async def __call__(self, command: PlaceHold) -> Hold:
         try:
@@ -81,7 +92,13 @@ class PlaceHoldHandler:
             expires_at=now + timedelta(seconds=ttl),
         )
         fresh = command.hold_id is None  # an id made up here: no hold has it yet
-        return await self._engine.place_hold(hold, listing.per_customer_limit, fresh_id=fresh)
+        ticket = await self._gate.admit(listing, command.subject, command.queue_pass, hold.id, now)
+        try:
+            return await self._engine.place_hold(hold, listing.per_customer_limit, fresh_id=fresh)
+        except DomainError:
+            if ticket is not None:
+                await self._gate.refund(listing, ticket, hold.id)
+            raise
 
     @staticmethod
     def _line(pools: Mapping[UUID, Pool], pool_id: UUID, quantity: int) -> HoldLine:

@@ -86,6 +86,11 @@ def job_policies(settings: Settings) -> dict[str, JobPolicy]:
             heartbeat=BEAT,
             every=_every(settings.refund_retry_seconds),
         ),
+        # The waiting room: each listing in queue mode admits its next batch once its period is
+        # up (the room enforces the period, so running often only makes releases punctual).
+        "release_queues": JobPolicy(
+            timeout=30, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=_every(settings.queue_release_seconds)
+        ),
         # One operator-requested reconciliation; long, so it beats a heartbeat. A retry starts over.
         "reconcile": JobPolicy(timeout=6 * HOUR, attempts=RECONCILE_ATTEMPTS, retry_delay=30, heartbeat=120),
     }

@@ -10,6 +10,7 @@ from domain.contacts import EmailAddress
 from domain.inventory import HoldLine
 from domain.listings import CancellationPolicy, Listing, ListingKind, Pool
 from domain.money import Money
+from domain.waiting_room import QueueSettings
 
 
 def listing_to_row(listing: Listing) -> dict[str, Any]:
@@ -25,6 +26,17 @@ def listing_to_row(listing: Listing) -> dict[str, Any]:
         "late_refund_percent": listing.policy.late_refund_percent,
         "created_at": listing.created_at,
         "version": listing.version,
+        **queue_to_row(listing.queue),
+    }
+
+
+def queue_to_row(queue: QueueSettings) -> dict[str, Any]:
+    return {
+        "queue_enabled": queue.enabled,
+        "queue_batch_size": queue.batch_size,
+        "queue_period_seconds": queue.period_seconds,
+        "queue_pass_ttl_seconds": queue.pass_ttl_seconds,
+        "queue_holds_per_pass": queue.holds_per_pass,
     }
 
 
@@ -40,6 +52,13 @@ def listing_from_row(row: Any) -> Listing:
         hold_ttl_seconds=row.hold_ttl_seconds,
         policy=CancellationPolicy(row.full_refund_hours, row.late_refund_percent),
         version=row.version,
+        queue=QueueSettings(
+            bool(row.queue_enabled),
+            row.queue_batch_size,
+            row.queue_period_seconds,
+            row.queue_pass_ttl_seconds,
+            row.queue_holds_per_pass,
+        ),
     )
 
 

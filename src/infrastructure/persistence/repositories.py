@@ -29,6 +29,7 @@ from infrastructure.persistence.mappers import (
     payment_to_row,
     pool_from_row,
     pool_to_row,
+    queue_to_row,
     transition_from_row,
     transition_to_row,
 )
@@ -148,6 +149,16 @@ class SqlListingRepository:
         if row is None:
             raise NotFoundError("listing", listing_id)
         return listing_from_row(row)
+
+    async def save_queue(self, listing: Listing) -> None:
+        values = {**queue_to_row(listing.queue), "version": listing.version}
+        where = (listings.c.id == listing.id) & (listings.c.tenant_id == listing.tenant_id)
+        await self._session.execute(update(listings).where(where).values(**values))
+
+    async def queued(self) -> list[Listing]:
+        """Every tenant's listings whose queue mode is on (the release job's round)."""
+        rows = (await self._session.execute(select(listings).where(listings.c.queue_enabled.is_(True)))).all()
+        return [listing_from_row(row) for row in rows]
 
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]:
         statement = _paged(select(listings).where(listings.c.tenant_id == tenant_id), listings, page)

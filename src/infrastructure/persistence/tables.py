@@ -10,6 +10,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     Uuid,
+    false,
 )
 
 from infrastructure.persistence.metadata import metadata
@@ -59,6 +61,12 @@ listings = Table(
     Column("late_refund_percent", Integer, nullable=False, server_default="50"),
     Column("created_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
+    # The waiting room (domain.waiting_room.QueueSettings); off unless a PATCH turns it on.
+    Column("queue_enabled", Boolean, nullable=False, server_default=false()),
+    Column("queue_batch_size", Integer, nullable=False, server_default="100"),
+    Column("queue_period_seconds", Integer, nullable=False, server_default="10"),
+    Column("queue_pass_ttl_seconds", Integer, nullable=False, server_default="300"),
+    Column("queue_holds_per_pass", Integer, nullable=False, server_default="1"),
     Index("ix_listings_tenant_page", "tenant_id", "created_at", "id"),
 )
 

@@ -45,6 +45,7 @@ from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.root import root
+from interfaces.http.routes.waiting_room import WaitingRoomController
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
 from interfaces.http.startup import rebuild_lost_inventory
@@ -143,6 +144,7 @@ def create_app(
             LedgerController,
             WebhookEndpointController,
             ApiKeyController,
+            WaitingRoomController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

@@ -47,6 +47,13 @@ from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
 from domain.tenants import CustomerKeyError
 from domain.text import printable
+from domain.waiting_room import (
+    QueueNotEnabledError,
+    QueuePassExpiredError,
+    QueuePassInvalidError,
+    QueuePassRequiredError,
+    QueuePassUsedUpError,
+)
 from interfaces.http.text import PATTERN_MESSAGES
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,6 +88,11 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     TooManyPoolsError: 409,
     TooManyWebhookEndpointsError: 409,
     CustomerKeyError: 422,
+    QueueNotEnabledError: 409,
+    QueuePassRequiredError: 403,
+    QueuePassInvalidError: 403,
+    QueuePassExpiredError: 403,
+    QueuePassUsedUpError: 403,
 }
 
 HTTP_CODES = {

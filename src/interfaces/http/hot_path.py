@@ -29,6 +29,7 @@ Handing on happens before the use case has run, so no request is ever executed t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -52,12 +53,14 @@ from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from domain.tenants import Tenant
+    from domain.identity import Actor
     from infrastructure.container import Container
 
 _API_KEY = b"x-api-key"
 _IDEMPOTENCY_KEY = b"idempotency-key"
 _CONTENT_TYPE = b"content-type"
+_QUEUE_PASS = b"x-queue-pass"
+_QUEUE_PASS_SHAPE = re.compile(rb"[A-Za-z0-9_.-]{1,1024}")  # the route's QUEUE_PASS_PATTERN
 _JSON = b"application/json"
 _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
@@ -71,11 +74,12 @@ Answer = tuple[int, msgspec.Struct, tuple[tuple[bytes, bytes], ...]]
 class HotRoute:
     """One route the hot path answers: its template (for metrics), how its body is decoded
     (strictly, as ``strict_body`` decodes it for the Litestar route), and the use case call that
-    answers a decoded body with a status and a document."""
+    answers a decoded body (with the actor and the ``X-Queue-Pass`` header) with a status and a
+    document."""
 
     template: str
     decode: Callable[[bytes], Any]
-    answer: Callable[[Tenant, Any], Awaitable[Answer]]
+    answer: Callable[[Actor, Any, str | None], Awaitable[Answer]]
 
 
 def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
@@ -84,12 +88,12 @@ def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
     place_hold, create_booking = container.use_cases.place_hold(), container.use_cases.create_booking()
     clock = container.core.clock()
 
-    async def hold(tenant: Tenant, data: HoldIn) -> Answer:  # HoldController.place
-        placed = await place_hold(data.command(tenant))
+    async def hold(actor: Actor, data: HoldIn, queue_pass: str | None) -> Answer:  # HoldController.place
+        placed = await place_hold(data.command(actor.tenant, actor.subject, queue_pass))
         return 201, HoldOut.of(placed, clock.now()), _located("holds", placed.id)
 
-    async def booking(tenant: Tenant, data: BookingIn) -> Answer:  # BookingController.create
-        result = await create_booking(data.command(tenant))
+    async def booking(actor: Actor, data: BookingIn, _queue_pass: str | None) -> Answer:  # BookingController.create
+        result = await create_booking(data.command(actor.tenant))
         if result.created:
             return 201, BookingOut.of(result.booking), _located("bookings", result.booking.id)
         return 200, BookingOut.of(result.booking), ()
@@ -124,15 +128,19 @@ class HotPath:
         return self._routes.get((scope["method"], scope["path"]))
 
     async def __call__(self, route: HotRoute, scope: Scope, receive: Receive, send: Send) -> None:
-        key, json = None, False
+        key, json, queue_pass = None, False, None
         for name, value in scope["headers"]:
             if name == _API_KEY:
                 key = value.decode("latin-1")
             elif name == _CONTENT_TYPE:
                 json = value == _JSON or value.startswith(_JSON_WITH_PARAMETERS)
+            elif name == _QUEUE_PASS:
+                queue_pass = value
             elif name == _IDEMPOTENCY_KEY:
                 json = False  # stored and replayed by its middleware, on the route
                 break
+        if queue_pass is not None and not _QUEUE_PASS_SHAPE.fullmatch(queue_pass):
+            json = False  # the route's 400
         if not json:  # the route judges other media types (and keyed requests)
             await self._fallback(scope, receive, send)
             return
@@ -142,13 +150,13 @@ class HotPath:
             await self._fallback(scope, receive, send)
             return
         scope["state"][ACTOR_STATE] = actor  # type: ignore[literal-required]
-        tenant = actor.tenant
         ident = correlation_of_scope(scope)
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
-            bind_request_fields(tenant_id=str(tenant.id))
+            bind_request_fields(tenant_id=str(actor.tenant.id))
             if actor.role in self._allowed[route]:
-                await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
+                sent_pass = None if queue_pass is None else queue_pass.decode()
+                await logged(_Answering(self, route, actor, sent_pass).run, scope, receive, send, ident)
             else:  # as permission_middleware refuses on the route: 403, the body unread
                 await logged(_Refusing(refusal(actor, self._needs[route])).run, scope, receive, send, ident)
 
@@ -156,10 +164,10 @@ class HotPath:
 class _Answering:
     """One request on a hot route, inside its access line and metrics."""
 
-    __slots__ = ("path", "route", "tenant")
+    __slots__ = ("actor", "path", "queue_pass", "route")
 
-    def __init__(self, path: HotPath, route: HotRoute, tenant: Tenant) -> None:
-        self.path, self.route, self.tenant = path, route, tenant
+    def __init__(self, path: HotPath, route: HotRoute, actor: Actor, queue_pass: str | None) -> None:
+        self.path, self.route, self.actor, self.queue_pass = path, route, actor, queue_pass
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, complete = await _read_body(receive, self.path._max_body)
@@ -169,7 +177,7 @@ class _Answering:
             await self.path._fallback(scope, _replaying(body, complete, receive), send)
             return
         try:
-            status, document, headers = await self.route.answer(self.tenant, data)
+            status, document, headers = await self.route.answer(self.actor, data, self.queue_pass)
         except DomainError as exc:
             await _send(send, *_problem(scope, exc))
             return

@@ -47,6 +47,10 @@ def problems(*codes: str) -> dict[int, ResponseSpec]:
     }
 
 
+# A hold on a listing in queue mode without a valid queue pass (403 each).
+QUEUE_PASS_CODES = ("queue_pass_required", "queue_pass_invalid", "queue_pass_expired", "queue_pass_used_up")
+
+
 def known_codes() -> set[str]:
     return {cls.code for cls in ERROR_STATUS} | set(_EXTRA_STATUS) | {DomainError.code}
 

@@ -12,6 +12,7 @@ import msgspec
 from msgspec import Meta
 
 from application.use_cases.create_booking import CreateBooking
+from application.use_cases.get_queue_ticket import QueueStatus
 from application.use_cases.place_hold import PlaceHold
 from domain.bookings import Booking, BookingStatus, PaymentStatus, Transition
 from domain.contacts import EMAIL_PATTERN, MAX_EMAIL_LENGTH, EmailAddress
@@ -21,6 +22,14 @@ from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, Listing
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.refunds import Refund
 from domain.tenants import Tenant
+from domain.waiting_room import (
+    MAX_BATCH,
+    MAX_HOLDS_PER_PASS,
+    MAX_PASS_SECONDS,
+    MAX_PERIOD_SECONDS,
+    QueueSettings,
+    TicketState,
+)
 from interfaces.http.dependencies import actor_of
 from interfaces.http.text import END, Line, Text
 
@@ -55,6 +64,25 @@ class ListingIn(Input):
     cancellation_policy: PolicyIn | None = None
 
 
+class QueueIn(Input):
+    """A listing's waiting room settings; a field left out keeps its current value."""
+
+    enabled: bool | None = None
+    batch_size: Annotated[int, Meta(ge=1, le=MAX_BATCH)] | None = None
+    period_seconds: Annotated[int, Meta(ge=1, le=MAX_PERIOD_SECONDS)] | None = None
+    pass_ttl_seconds: Annotated[int, Meta(ge=1, le=MAX_PASS_SECONDS)] | None = None
+    holds_per_pass: Annotated[int, Meta(ge=1, le=MAX_HOLDS_PER_PASS)] | None = None
+
+    def changes(self) -> dict[str, object]:
+        return {name: value for name, value in msgspec.structs.asdict(self).items() if value is not None}
+
+
+class ListingPatchIn(Input):
+    """What ``PATCH /v1/listings/{id}`` changes: today, the waiting room."""
+
+    queue: QueueIn
+
+
 class PoolIn(Input):
     code: Code
     capacity: Capacity
@@ -79,10 +107,13 @@ class HoldIn(Input):
     id: UUID | None = None
     ttl_seconds: TtlSeconds | None = None
 
-    def command(self, tenant: Tenant) -> PlaceHold:
-        """What the route and the hot path both ask the use case."""
+    def command(self, tenant: Tenant, subject: str = "", queue_pass: str | None = None) -> PlaceHold:
+        """What the route and the hot path both ask the use case (``subject``: the actor's
+        identity; ``queue_pass``: the ``X-Queue-Pass`` header)."""
         lines = tuple((line.pool_id, line.quantity) for line in self.lines)
-        return PlaceHold(tenant.id, self.listing_id, self.customer_ref, lines, self.id, self.ttl_seconds)
+        return PlaceHold(
+            tenant.id, self.listing_id, self.customer_ref, lines, self.id, self.ttl_seconds, subject, queue_pass
+        )
 
 
 class BookingIn(Input):
@@ -160,6 +191,48 @@ class PolicyOut(msgspec.Struct):
     late_refund_percent: int
 
 
+class QueueOut(msgspec.Struct):
+    enabled: bool
+    batch_size: int
+    period_seconds: int
+    pass_ttl_seconds: int
+    holds_per_pass: int
+
+    @classmethod
+    def of(cls, queue: QueueSettings) -> QueueOut:
+        return cls(queue.enabled, queue.batch_size, queue.period_seconds, queue.pass_ttl_seconds, queue.holds_per_pass)
+
+
+class TicketOut(msgspec.Struct):
+    """One's place in a waiting room. ``position``: 1 is next (0 once admitted);
+    ``queue_pass``: send it as ``X-Queue-Pass`` with ``POST /v1/holds`` until ``pass_expires_at``."""
+
+    id: UUID
+    listing_id: UUID
+    state: TicketState
+    position: int
+    estimated_wait_seconds: int
+    joined_at: datetime
+    admitted_at: datetime | None
+    pass_expires_at: datetime | None
+    queue_pass: str | None
+
+    @classmethod
+    def of(cls, status: QueueStatus) -> TicketOut:
+        ticket = status.ticket
+        return cls(
+            ticket.id,
+            ticket.listing_id,
+            ticket.state,
+            ticket.position,
+            status.estimated_wait_seconds,
+            ticket.joined_at,
+            ticket.admitted_at,
+            ticket.pass_expires_at,
+            status.queue_pass,
+        )
+
+
 class ListingOut(msgspec.Struct, omit_defaults=True):
     id: UUID
     kind: ListingKind
@@ -169,6 +242,7 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
     hold_ttl_seconds: int
     cancellation_policy: PolicyOut
     created_at: datetime
+    queue: QueueOut
     pools: list[PoolOut] | None = None
     pools_next_cursor: str | None = None  # more pools: GET /v1/listings/{id}/pools?cursor=...
 
@@ -183,6 +257,7 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
             listing.hold_ttl_seconds,
             PolicyOut(listing.policy.full_refund_hours, listing.policy.late_refund_percent),
             listing.created_at,
+            QueueOut.of(listing.queue),
             None if pools is None else [PoolOut.of(pool) for pool in pools],
             pools_next_cursor,
         )

@@ -32,6 +32,8 @@ LINE_PATTERN = r"^(?![\s\S]*[\x00-\x1f\x7f-\x9f])"
 TEXT_PATTERN = r"^(?![\s\S]*[\x00-\x08\x0b-\x1f\x7f-\x9f])"
 # An opaque page cursor this API gave out: unpadded base64url, and never long.
 CURSOR_PATTERN = rf"^[A-Za-z0-9_-]{{1,512}}{END}"
+# An X-Queue-Pass: base64url parts joined by dots (infrastructure/waiting_room/passes.py).
+QUEUE_PASS_PATTERN = rf"^[A-Za-z0-9_.-]{{1,1024}}{END}"
 
 Line = Annotated[str, Meta(pattern=LINE_PATTERN)]
 Text = Annotated[str, Meta(pattern=TEXT_PATTERN)]

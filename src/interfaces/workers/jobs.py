@@ -80,6 +80,11 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         if settled:
             logger.info("retried {} refunds left requested", settled)
 
+    async def release_queues(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
+        admitted = await use_cases.release_queues()()
+        if admitted:
+            logger.info("admitted {} waiting room places", admitted)
+
     async def reconcile(ctx: JobContext, args: Mapping[str, Any]) -> None:
         async def beat(checked: int, total: int | None) -> None:
             await ctx.heartbeat(checked / total if total else None)
@@ -98,5 +103,6 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         "deliver_webhooks": deliver_webhooks,
         "send_notifications": send_notifications,
         "retry_refunds": retry_refunds,
+        "release_queues": release_queues,
         "reconcile": reconcile,
     }

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 
 from application.ports.hold_list import HoldFilter
 from application.use_cases.get_hold import GetHoldHandler
 from application.use_cases.list_holds import ListHoldsHandler
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.release_hold import ReleaseHoldHandler
+from domain.identity import Actor
 from domain.inventory import HoldStatus
 from domain.permissions import Permission
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
-from interfaces.http.openapi import problems
+from interfaces.http.openapi import QUEUE_PASS_CODES, problems
 from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
 from interfaces.http.permissions import requires
 from interfaces.http.schemas import HoldIn, HoldOut, HoldPage
+from interfaces.http.text import QUEUE_PASS_PATTERN
 
 
 class HoldController(Controller):
@@ -40,17 +43,21 @@ class HoldController(Controller):
             "customer_limit_exceeded",
             "hold_id_conflict",
             "inventory_unavailable",
+            *QUEUE_PASS_CODES,
         ),
     )
     async def place(
         self,
         data: JSONBody[HoldIn],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         place_hold: NamedDependency[PlaceHoldHandler],
         now: NamedDependency[datetime],
+        queue_pass: Annotated[str | None, HeaderParameter(name="X-Queue-Pass", pattern=QUEUE_PASS_PATTERN)] = None,
     ) -> Response[HoldOut]:
-        """Reserve every line or none. Sending the same ``id`` again returns the same hold."""
-        placed = await place_hold(data.command(tenant))
+        """Reserve every line or none. Sending the same ``id`` again returns the same hold.
+        While the listing's queue mode is on, ``X-Queue-Pass`` must carry this identity's queue
+        pass (``GET /v1/listings/{id}/queue/{ticket}``), else 403."""
+        placed = await place_hold(data.command(actor.tenant, actor.subject, queue_pass))
         return created(HoldOut.of(placed, now), "holds", placed.id)
 
     @get(

@@ -16,6 +16,7 @@ from application.use_cases.get_listing import GetListingHandler
 from application.use_cases.get_pool import GetPoolHandler
 from application.use_cases.list_listings import ListListingsHandler
 from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
+from application.use_cases.set_listing_queue import SetListingQueue, SetListingQueueHandler
 from domain.listings import CancellationPolicy
 from domain.permissions import Permission
 from domain.tenants import Tenant
@@ -30,6 +31,7 @@ from interfaces.http.schemas import (
     ListingIn,
     ListingOut,
     ListingPage,
+    ListingPatchIn,
     PolicyIn,
     PoolIn,
     PoolOut,
@@ -101,6 +103,27 @@ class ListingController(Controller):
         at ``GET /v1/listings/{id}/pools?cursor=...``."""
         found = await get_listing(tenant.id, listing_id, page_request(limit, cursor))
         return ListingOut.of(found.listing, found.pools, encode_cursor(found.pools_after))
+
+    @patch(
+        "/{listing_id:uuid}",
+        dependencies={"set_listing_queue": use_case("set_listing_queue")},
+        responses=problems("not_found"),
+        opt={"permission": "catalogue:write"},
+    )
+    async def change(
+        self,
+        listing_id: FromPath[UUID],
+        data: JSONBody[ListingPatchIn],
+        tenant: NamedDependency[Tenant],
+        set_listing_queue: NamedDependency[SetListingQueueHandler],
+    ) -> ListingOut:
+        """Change the listing's waiting room (``queue``): queue mode on or off, how many places a
+        release admits (``batch_size``) and how often (``period_seconds``), how long a queue pass
+        lasts (``pass_ttl_seconds``) and how many holds one admits (``holds_per_pass``). Fields
+        left out keep their values. Every API process's hold path follows within the catalogue
+        cache's bound (README, "The waiting room")."""
+        listing = await set_listing_queue(SetListingQueue(tenant.id, listing_id, data.queue.changes()))
+        return ListingOut.of(listing)
 
     @get(
         "/{listing_id:uuid}/availability",
