@@ -6,6 +6,7 @@ Tests override providers (``container.gateways.inventory.override(...)``) instea
 
 from __future__ import annotations
 
+import operator
 import random
 from datetime import timedelta
 
@@ -40,6 +41,7 @@ from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
+from application.use_cases.list_audit_logs import ListAuditLogsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_holds import ListHoldsHandler
@@ -145,7 +147,7 @@ class Gateways(containers.DeclarativeContainer):
     redis = providers.Singleton(_redis_client, url=settings.provided.redis_url)
     # One registry per container: each app (and each test's app) counts from zero.
     metrics = providers.Singleton(PrometheusMetrics)
-    uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics)
+    uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics, clock=clock)
     # The hot path's keys and listings, cached per process: with the Redis engine kept correct by
     # pub/sub (+ max age), so a hold reads no database; with the sql engine by a version row read
     # at most once per check interval, so a hold is the engine's one transaction. The memory
@@ -291,7 +293,9 @@ class UseCases(containers.DeclarativeContainer):
     place_hold = providers.Factory(PlaceHoldHandler, _catalogue, _engine, core.clock, core.ids, gateways.metrics)
     get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
-    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)
+    # The redis engine's hold events are audited from its journal (no Postgres on its hold path).
+    _journaled = providers.Callable(operator.eq, core.settings.provided.inventory_engine, "redis")
+    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow, journaled=_journaled)
     check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
     expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
     _gateway = gateways.payments
@@ -329,6 +333,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_reconciliation = providers.Factory(GetReconciliationHandler, _uow)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
+    list_audit_logs = providers.Factory(ListAuditLogsHandler, _uow)
     list_refunds = providers.Factory(ListRefundsHandler, _uow)
     expire_bookings = providers.Factory(
         ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event, gateways.dead_letters
@@ -418,9 +423,11 @@ class UseCases(containers.DeclarativeContainer):
     # Background jobs, for operators.
     get_jobs_status = providers.Factory(GetJobsStatusHandler, gateways.jobs, gateways.dead_letters, gateways.job_rounds)
     list_dead_letters = providers.Factory(ListDeadLettersHandler, gateways.dead_letters)
-    replay_dead_letter = providers.Factory(ReplayDeadLetterHandler, gateways.jobs, gateways.dead_letters, core.clock)
+    replay_dead_letter = providers.Factory(
+        ReplayDeadLetterHandler, gateways.jobs, gateways.dead_letters, core.clock, _uow
+    )
     _periodic = providers.Callable(periodic_jobs, core.settings)
-    run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic)
+    run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic, _uow)
 
 
 class Container(containers.DeclarativeContainer):

@@ -42,6 +42,8 @@ class IssueApiKeyHandler:
                 self._ids.new_id(), tenant.id, hash_key(key), command.label, self._clock.now(), command.scopes
             )
             await uow.tenants.add_key(record)
+            after = {"label": record.label, "role": record.role, "scopes": list(record.scopes)}  # never the key
+            await uow.audit.record("api_key.issue", "api_key", record.id, after=after, tenant_id=tenant.id)
             await uow.commit()
         await self._catalogue.changed_keys()
         return key

@@ -35,6 +35,7 @@ from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency, document_json_bodies
 from interfaces.http.query import known_query_parameters, note_query_parameters
+from interfaces.http.routes.audit_logs import AuditLogController
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -140,6 +141,7 @@ def create_app(
             BookingController,
             LedgerController,
             WebhookEndpointController,
+            AuditLogController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

@@ -37,6 +37,7 @@ from litestar.types import Message, Receive, Scope, Send
 
 from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
+from interfaces.http.audit_context import bind_actor, request_audit_context
 from interfaces.http.dependencies import ACTOR_STATE
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
@@ -130,8 +131,9 @@ class HotPath:
         tenant = actor.tenant
         ident = correlation_of_scope(scope)
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
-        with request_log_context(ident):
+        with request_log_context(ident), request_audit_context(scope, ident):
             bind_request_fields(tenant_id=str(tenant.id))
+            bind_actor(actor)
             await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
 
 
