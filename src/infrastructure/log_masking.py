@@ -35,10 +35,10 @@ _SECRET = re.compile(r"\b((?:sk|rk)_(?:live|test)_|whsec_|hf_|Bearer |Basic )[A-
 _CLIENT_SECRET = re.compile(r"(_secret_)[A-Za-z0-9]+")
 _SENSITIVE_KEYS = frozenset(
     {"email", "name", "customer_name", "full_name", "first_name", "last_name", "cardholder", "pan", "cvc", "cvv"}
+    | {"phone", "phone_number", "mobile", "telephone"}  # whole keys: "phone_country" says no one's number
 )
 _SENSITIVE_PARTS = (
     "email",
-    "phone",
     "card",
     "authorization",
     "api_key",
