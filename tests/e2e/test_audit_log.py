@@ -174,3 +174,48 @@ async def test_bad_filters_are_problems(world: World) -> None:
         assert 400 <= response.status_code < 500, (params, response.text)
         assert response.headers["content-type"].startswith("application/problem+json"), params
         assert response.json()["code"], params
+
+
+async def test_hold_events_are_audited_once_redis_from_the_journal(world: World) -> None:
+    """On the redis engine the hold path writes nothing to Postgres: placings, releases and
+    expiries reach the audit log through ``journal_holds`` (run here as its job would), with
+    who asked and when. On the sql engine the release is audited in its own transaction."""
+    api = world.api
+    redis = world.container.core.settings().inventory_engine == "redis"
+    listing_id, pools = await make_listing(api, (("a", 5, 0),))
+    body = {
+        "listing_id": listing_id,
+        "customer_ref": "jane@example.com",
+        "lines": [{"pool_id": pools["a"], "quantity": 1}],
+    }
+    placed = await api.post("/v1/holds", body, headers=CLIENT)
+    assert placed.status_code == 201, placed.text
+    released = await api.delete(f"/v1/holds/{placed.json()['id']}", headers=CLIENT)
+    assert released.status_code == 200, released.text
+    lapsing = await hold(api, listing_id, {pools["a"]: 2}, ttl_seconds=5)
+    assert lapsing.status_code == 201, lapsing.text
+    world.clock.advance(10)
+    assert len(await world.container.use_cases.expire_holds()()) == 1
+    journal = world.container.use_cases.journal_holds()
+    assert await _rows(api, action="hold.place") == []  # nothing yet: Redis alone saw the hold
+    await journal()
+    await journal()  # entries read again change nothing, and are not audited twice
+
+    subject = await _subject(world, api)
+    first = await _rows(api, entity_id=placed.json()["id"])
+    if redis:
+        assert [row["action"] for row in first] == ["hold.place", "hold.release"]
+        assert first[0]["after"]["customer_ref"] == "j***@example.com"
+        assert first[0]["after"]["lines"] == [{"pool_id": pools["a"], "quantity": 1}]
+        expired = await _rows(api, entity_id=lapsing.json()["id"])
+        assert [(row["action"], row["actor"], row["role"]) for row in expired] == [
+            ("hold.place", subject, "admin"),
+            ("hold.expire", "system:expiry", "system"),
+        ]
+    else:
+        assert [row["action"] for row in first] == ["hold.release"]
+    for row in first:
+        assert (row["actor"], row["role"], row["correlation_id"]) == (subject, "admin", "corr-audit-1")
+        assert row["ip"] == "127.0.0.1"
+    assert first[-1]["after"] == {"status": "released"}
+    assert "jane@" not in str(await _rows(api))

@@ -19,6 +19,7 @@ from application.audit import AuditContext, current_audit_context
 from application.ports.audit import AuditEntry, AuditFilter, Summary
 from application.ports.clock import Clock
 from application.ports.repositories import Page, PageRequest
+from domain.text import printable
 from infrastructure.log_masking import mask_value
 from infrastructure.persistence.audit_tables import audit_logs
 
@@ -128,7 +129,9 @@ def _plain(value: Any) -> Any:
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(item) for item in value]
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, str):
+        return printable(value)  # storable whatever a client sent (a NUL is refused by Postgres)
+    if value is None or isinstance(value, int | float | bool):
         return value
     return str(value)
 
