@@ -50,6 +50,7 @@ from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
 from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
+from application.use_cases.maintain_audit_log import MaintainAuditLogHandler
 from application.use_cases.manage_jobs import (
     GetJobsStatusHandler,
     ListDeadLettersHandler,
@@ -105,6 +106,7 @@ from infrastructure.outgoing_http import HttpxWebhookSender
 from infrastructure.payments.fake import FakePaymentGateway
 from infrastructure.payments.stripe_gateway import StripePaymentGateway
 from infrastructure.payments.stripe_webhooks import StripeWebhookVerifier
+from infrastructure.persistence.audit_partitions import SqlAuditMaintenance
 from infrastructure.persistence.cloudevents import known_event_types
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
@@ -354,6 +356,12 @@ class UseCases(containers.DeclarativeContainer):
         providers.Singleton(SqlRetentionStore, gateways.database),
         core.clock,
         providers.Callable(timedelta, days=core.settings.provided.retention_days),
+    )
+    maintain_audit_log = providers.Factory(
+        MaintainAuditLogHandler,
+        providers.Singleton(SqlAuditMaintenance, gateways.database),
+        core.clock,
+        providers.Callable(timedelta, days=core.settings.provided.audit_retention_days),
     )
     purge_idempotency_keys = providers.Factory(
         PurgeIdempotencyKeysHandler, gateways.idempotency, core.clock, idempotency_ttl

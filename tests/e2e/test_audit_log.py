@@ -95,7 +95,7 @@ async def test_bookings_and_their_cancellation_are_audited_with_pii_masked(world
 
 async def test_a_refused_write_records_nothing(world: World) -> None:
     api = world.api
-    _listing_id, pools = await make_listing(api, (("a", 5, 0),))
+    _listing_id, _pools = await make_listing(api, (("a", 5, 0),))
     before = await _written(world)
     bad = await api.post("/v1/listings", {"kind": "event_show", "name": ""})
     assert 400 <= bad.status_code < 500
@@ -124,7 +124,8 @@ async def test_a_tenant_lists_only_its_own_rows(world: World) -> None:
     mine = await _rows(world.api)
     theirs = await _rows(world.other)
     acme_ids = {row["id"] for row in mine}
-    assert acme_ids and not acme_ids & {row["id"] for row in theirs}
+    assert acme_ids
+    assert not acme_ids & {row["id"] for row in theirs}
     assert {row["actor"] for row in theirs} <= {await _subject(world, world.other), "system:unknown"}
     listing_rows = [row for row in mine if row["action"] == "listing.create"]
     by_other = await _rows(world.other, entity_id=listing_rows[0]["entity_id"])
@@ -139,7 +140,8 @@ async def test_filters_and_pages(world: World) -> None:
     listings = await _rows(api, action="listing.create")
     assert len(listings) == 3
     pools = await _rows(api, entity_type="pool")
-    assert len(pools) == 3 and {row["action"] for row in pools} == {"pool.create"}
+    assert len(pools) == 3
+    assert {row["action"] for row in pools} == {"pool.create"}
     assert await _rows(api, actor=await _subject(world, api), action="listing.create") == listings
     assert await _rows(api, actor="key:00000000-0000-0000-0000-000000000000") == []
     second = listings[1]["occurred_at"]
