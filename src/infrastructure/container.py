@@ -298,8 +298,8 @@ class UseCases(containers.DeclarativeContainer):
     # The redis engine's hold events are audited from its journal (no Postgres on its hold path).
     _journaled = providers.Callable(operator.eq, core.settings.provided.inventory_engine, "redis")
     release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow, journaled=_journaled)
+    expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock, _uow, journaled=_journaled)
     check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
-    expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
     _gateway = gateways.payments
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
     # Free bookings: with Redis, concurrent ones of a process share a transaction (one per

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.conftest import Api, World
-from tests.e2e.helpers import hold, make_listing
+from tests.e2e.helpers import hold, make_listing, pay
 
 AUDIT = "/v1/admin/audit-logs"
 CLIENT = {"User-Agent": "audit-test/1.0", "X-Correlation-ID": "corr-audit-1"}
@@ -178,7 +178,7 @@ async def test_bad_filters_are_problems(world: World) -> None:
         assert response.json()["code"], params
 
 
-async def test_hold_events_are_audited_once_redis_from_the_journal(world: World) -> None:
+async def test_hold_events_are_audited_once_on_redis_from_the_journal(world: World) -> None:
     """On the redis engine the hold path writes nothing to Postgres: placings, releases and
     expiries reach the audit log through ``journal_holds`` (run here as its job would), with
     who asked and when. On the sql engine the release is audited in its own transaction."""
@@ -205,19 +205,47 @@ async def test_hold_events_are_audited_once_redis_from_the_journal(world: World)
 
     subject = await _subject(world, api)
     first = await _rows(api, entity_id=placed.json()["id"])
+    expired = await _rows(api, entity_id=lapsing.json()["id"])
     if redis:
         assert [row["action"] for row in first] == ["hold.place", "hold.release"]
         assert first[0]["after"]["customer_ref"] == "j***@example.com"
         assert first[0]["after"]["lines"] == [{"pool_id": pools["a"], "quantity": 1}]
-        expired = await _rows(api, entity_id=lapsing.json()["id"])
         assert [(row["action"], row["actor"], row["role"]) for row in expired] == [
             ("hold.place", subject, "admin"),
             ("hold.expire", "system:expiry", "system"),
         ]
-    else:
+    else:  # placings are not audited on the sql engine (README: "The audit log")
         assert [row["action"] for row in first] == ["hold.release"]
+        assert [(row["action"], row["actor"], row["role"]) for row in expired] == [
+            ("hold.expire", "system:expiry", "system"),
+        ]
     for row in first:
         assert (row["actor"], row["role"], row["correlation_id"]) == (subject, "admin", "corr-audit-1")
         assert row["ip"] == "127.0.0.1"
     assert first[-1]["after"] == {"status": "released"}
     assert "jane@" not in str(await _rows(api))
+
+
+async def test_payments_and_refunds_are_audited_with_who_moved_them(world: World) -> None:
+    """A paid booking: created by the key, paid by Stripe's signed webhook, refunded by the key."""
+    api = world.api
+    listing_id, pools = await make_listing(api, (("a", 5, 2500),))
+    held = await hold(api, listing_id, {pools["a"]: 1})
+    assert held.status_code == 201, held.text
+    booked = await api.post("/v1/bookings", {"hold_id": held.json()["id"]}, headers=CLIENT)
+    assert booked.status_code == 201, booked.text
+    booking = booked.json()
+    await pay(world, booking)
+    refunded = await api.post(f"/v1/bookings/{booking['id']}/refunds", {"amount": 1000}, headers=CLIENT)
+    assert refunded.status_code in (201, 202), refunded.text
+    rows = await _rows(api, entity_type="booking", entity_id=booking["id"])
+    subject = await _subject(world, api)
+    assert [(row["action"], row["actor"]) for row in rows] == [
+        ("booking.create", subject),
+        ("booking.payment_capture", "provider:stripe"),
+        ("booking.refund", subject),
+    ]
+    assert rows[1]["before"] == {"status": "pending_payment"}
+    assert rows[1]["after"] == {"status": "confirmed", "captured": 2500}
+    assert rows[2]["after"]["amount"] == 1000
+    assert await _rows(api, action="booking.refund") == rows[2:]

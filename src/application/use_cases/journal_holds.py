@@ -11,6 +11,7 @@ from application.ports.clock import Clock
 from application.ports.jobs import DeadLetterStore, RefusedItem
 from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry, UnreadableEntry
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.expire_holds import EXPIRY
 from application.use_cases.item_dead_letters import ItemDeadLetters
 from domain.inventory import HOLD_TRANSITIONS, Hold, HoldStatus
 
@@ -118,7 +119,6 @@ def _fold(
 # Journal events the audit log records, by the action it names them (confirming and cancelling
 # are a booking's, audited with the booking's own write).
 _AUDITED = {PLACED: "hold.place", HoldStatus.RELEASED.value: "hold.release", HoldStatus.EXPIRED.value: "hold.expire"}
-_EXPIRY = system_context("expiry")
 
 
 async def _audit(uow: UnitOfWork, moves: Sequence[tuple[JournalEntry, Hold]]) -> None:
@@ -126,7 +126,7 @@ async def _audit(uow: UnitOfWork, moves: Sequence[tuple[JournalEntry, Hold]]) ->
         action = _AUDITED.get(entry.event)
         if action is None:
             continue
-        who = entry.by or (_EXPIRY if entry.event == HoldStatus.EXPIRED.value else system_context("hold_journal"))
+        who = entry.by or (EXPIRY if entry.event == HoldStatus.EXPIRED.value else system_context("hold_journal"))
         summary = hold_summary(hold) if entry.event == PLACED else {"status": hold.status}
         await uow.audit.record(
             action, "hold", hold.id, after=summary, tenant_id=hold.tenant_id, context=who, at=entry.at
