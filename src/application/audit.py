@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from uuid import UUID
 
+from domain.inventory import Hold
+
 SYSTEM_ROLE = "system"  # the role column of rows written by jobs and commands (no person acted)
 
 
@@ -79,3 +81,14 @@ def bind_audit_actor(actor: str, role: str, tenant_id: UUID | None) -> None:
 def system_context(name: str, correlation_id: str | None = None) -> AuditContext:
     """A job's (``job:expire_holds``) or a command's (``cli``) context: ``system:<name>``."""
     return AuditContext(f"system:{name}", SYSTEM_ROLE, correlation_id=correlation_id)
+
+
+def hold_summary(hold: Hold) -> dict[str, object]:
+    """A hold as its ``hold.place`` audit row shows it (masked when recorded)."""
+    lines = [{"pool_id": line.pool_id, "quantity": line.quantity} for line in hold.lines]
+    return {
+        "listing_id": hold.listing_id,
+        "customer_ref": hold.customer_ref,
+        "lines": lines,
+        "expires_at": hold.expires_at,
+    }

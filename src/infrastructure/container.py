@@ -176,7 +176,7 @@ class Gateways(containers.DeclarativeContainer):
     inventory = providers.Selector(
         settings.provided.inventory_engine,
         memory=providers.Singleton(MemoryInventoryEngine),
-        sql=providers.Singleton(SqlInventoryEngine, database=database),
+        sql=providers.Singleton(SqlInventoryEngine, database=database, audit=True),
         redis=providers.Singleton(
             RedisLuaInventoryEngine,
             redis=redis,

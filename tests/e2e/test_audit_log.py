@@ -178,10 +178,10 @@ async def test_bad_filters_are_problems(world: World) -> None:
         assert response.json()["code"], params
 
 
-async def test_hold_events_are_audited_once_on_redis_from_the_journal(world: World) -> None:
-    """On the redis engine the hold path writes nothing to Postgres: placings, releases and
-    expiries reach the audit log through ``journal_holds`` (run here as its job would), with
-    who asked and when. On the sql engine the release is audited in its own transaction."""
+async def test_hold_events_are_audited_once(world: World) -> None:
+    """Placings, releases and expiries, each once, with who asked and when. On the redis engine
+    the hold path writes nothing to Postgres: they reach the audit log through ``journal_holds``
+    (run here as its job would). On the sql engine each is written in the hold's transaction."""
     api = world.api
     redis = world.container.core.settings().inventory_engine == "redis"
     listing_id, pools = await make_listing(api, (("a", 5, 0),))
@@ -196,33 +196,31 @@ async def test_hold_events_are_audited_once_on_redis_from_the_journal(world: Wor
     assert released.status_code == 200, released.text
     lapsing = await hold(api, listing_id, {pools["a"]: 2}, ttl_seconds=5)
     assert lapsing.status_code == 201, lapsing.text
+    refused = await hold(api, listing_id, {pools["a"]: 9})
+    assert refused.status_code == 409, refused.text
     world.clock.advance(10)
     assert len(await world.container.use_cases.expire_holds()()) == 1
+    if redis:
+        assert await _rows(api, action="hold.place") == []  # nothing yet: Redis alone saw the holds
     journal = world.container.use_cases.journal_holds()
-    assert await _rows(api, action="hold.place") == []  # nothing yet: Redis alone saw the hold
     await journal()
     await journal()  # entries read again change nothing, and are not audited twice
 
     subject = await _subject(world, api)
     first = await _rows(api, entity_id=placed.json()["id"])
-    expired = await _rows(api, entity_id=lapsing.json()["id"])
-    if redis:
-        assert [row["action"] for row in first] == ["hold.place", "hold.release"]
-        assert first[0]["after"]["customer_ref"] == "j***@example.com"
-        assert first[0]["after"]["lines"] == [{"pool_id": pools["a"], "quantity": 1}]
-        assert [(row["action"], row["actor"], row["role"]) for row in expired] == [
-            ("hold.place", subject, "admin"),
-            ("hold.expire", "system:expiry", "system"),
-        ]
-    else:  # placings are not audited on the sql engine (README: "The audit log")
-        assert [row["action"] for row in first] == ["hold.release"]
-        assert [(row["action"], row["actor"], row["role"]) for row in expired] == [
-            ("hold.expire", "system:expiry", "system"),
-        ]
+    assert [row["action"] for row in first] == ["hold.place", "hold.release"]
     for row in first:
         assert (row["actor"], row["role"], row["correlation_id"]) == (subject, "admin", "corr-audit-1")
         assert row["ip"] == "127.0.0.1"
-    assert first[-1]["after"] == {"status": "released"}
+    assert first[0]["after"]["customer_ref"] == "j***@example.com"
+    assert first[0]["after"]["lines"] == [{"pool_id": pools["a"], "quantity": 1}]
+    assert first[1]["after"] == {"status": "released"}
+    expired = await _rows(api, entity_id=lapsing.json()["id"])
+    assert [(row["action"], row["actor"], row["role"]) for row in expired] == [
+        ("hold.place", subject, "admin"),
+        ("hold.expire", "system:expiry", "system"),
+    ]
+    assert len(await _rows(api, entity_type="hold")) == 4  # the refused hold left none
     assert "jane@" not in str(await _rows(api))
 
 

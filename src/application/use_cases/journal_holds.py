@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from uuid import UUID
 
-from application.audit import system_context
+from application.audit import hold_summary, system_context
 from application.ports.clock import Clock
 from application.ports.jobs import DeadLetterStore, RefusedItem
 from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry, UnreadableEntry
@@ -131,17 +131,6 @@ async def _audit(uow: UnitOfWork, moves: Sequence[tuple[JournalEntry, Hold]]) ->
         await uow.audit.record(
             action, "hold", hold.id, after=summary, tenant_id=hold.tenant_id, context=who, at=entry.at
         )
-
-
-def hold_summary(hold: Hold) -> dict[str, object]:
-    """A hold as its audit rows show it."""
-    lines = [{"pool_id": line.pool_id, "quantity": line.quantity} for line in hold.lines]
-    return {
-        "listing_id": hold.listing_id,
-        "customer_ref": hold.customer_ref,
-        "lines": lines,
-        "expires_at": hold.expires_at,
-    }
 
 
 def _applied(entry: JournalEntry, current: JournaledHold | None) -> JournaledHold | None:

@@ -15,10 +15,11 @@ from uuid import UUID
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from application.audit import AuditContext, current_audit_context
+from application.audit import AuditContext, current_audit_context, hold_summary
 from application.ports.audit import AuditEntry, AuditFilter, Summary
 from application.ports.clock import Clock
 from application.ports.repositories import Page, PageRequest
+from domain.inventory import Hold
 from domain.text import printable
 from infrastructure.log_masking import mask_value
 from infrastructure.persistence.audit_tables import audit_logs
@@ -61,22 +62,8 @@ class SqlAuditRepository:
         """``context`` and ``at`` for a write recorded on someone else's behalf (a journaled
         hold: its placer, when it was placed); by default the current context and now."""
         who = context or current_audit_context()
-        row = {
-            "id": ordered_id(),
-            "occurred_at": at or self._clock.now(),
-            "tenant_id": tenant_id or who.tenant_id,
-            "actor": who.actor,
-            "role": who.role,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": str(entity_id),
-            "before": masked_summary(before),
-            "after": masked_summary(after),
-            "ip": who.ip,
-            "user_agent": who.user_agent,
-            "correlation_id": who.correlation_id,
-        }
-        self._rows.append(_bounded(row))
+        at = at or self._clock.now()
+        self._rows.append(audit_row(who, at, action, entity_type, entity_id, before, after, tenant_id))
 
     async def flush(self) -> None:
         """Writes the recorded rows (the unit of work calls it right before committing)."""
@@ -96,6 +83,49 @@ class SqlAuditRepository:
         if len(rows) <= page.limit:
             return Page(items)
         return Page(items, (items[-1].occurred_at, items[-1].id))
+
+
+def audit_row(
+    who: AuditContext,
+    at: datetime,
+    action: str,
+    entity_type: str,
+    entity_id: UUID | str,
+    before: Summary | None = None,
+    after: Summary | None = None,
+    tenant_id: UUID | None = None,
+) -> dict[str, Any]:
+    """One ``audit_logs`` row, summaries masked, client text cut to its column."""
+    row = {
+        "id": ordered_id(),
+        "occurred_at": at,
+        "tenant_id": tenant_id or who.tenant_id,
+        "actor": who.actor,
+        "role": who.role,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "before": masked_summary(before),
+        "after": masked_summary(after),
+        "ip": who.ip,
+        "user_agent": who.user_agent,
+        "correlation_id": who.correlation_id,
+    }
+    return _bounded(row)
+
+
+def hold_placed_row(hold: Hold) -> dict[str, Any]:
+    """The ``hold.place`` row of a hold the SQL engine places, by the current context: written
+    by the engine in the hold's own transaction (no round trip of its own)."""
+    return audit_row(
+        current_audit_context(),
+        hold.created_at,
+        "hold.place",
+        "hold",
+        hold.id,
+        after=hold_summary(hold),
+        tenant_id=hold.tenant_id,
+    )
 
 
 def _filters(where: AuditFilter) -> list[Any]:
