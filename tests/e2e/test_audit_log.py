@@ -247,6 +247,11 @@ async def test_payments_and_refunds_are_audited_with_who_moved_them(world: World
     assert rows[1]["after"] == {"status": "confirmed", "captured": 2500}
     assert rows[2]["after"]["amount"] == 1000
     assert await _rows(api, action="booking.refund") == rows[2:]
+    settled = await _rows(api, entity_type="refund")
+    assert [(row["action"], row["actor"], row["entity_id"]) for row in settled] == [
+        ("refund.settle", subject, rows[2]["after"]["refund_id"])
+    ]
+    assert settled[0]["after"]["state"] == "succeeded"
 
 
 async def test_webhook_endpoint_writes_are_audited_without_their_secret(world: World) -> None:
