@@ -143,27 +143,39 @@ def _filters(where: AuditFilter) -> list[Any]:
 
 def masked_summary(summary: Summary | None) -> dict[str, Any] | None:
     """The summary as JSON values, with personal and card data masked by the log's rules
-    (``log_masking``: by key, and emails, card numbers and secrets in any text)."""
+    (``log_masking``: by key, and emails, card numbers and secrets in any text). Masked first,
+    while ids and times are still objects the text patterns pass over (a UUID's digits are
+    not a card's)."""
     if summary is None:
         return None
-    masked: dict[str, Any] = mask_value({str(key): _plain(value) for key, value in summary.items()})
-    return masked
+    plain: dict[str, Any] = _plain(mask_value({str(key): value for key, value in summary.items()}))
+    return plain
+
+
+_JSON_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:  # storable whatever a client sent (a NUL is refused by Postgres)
+        return value if value.isprintable() else printable(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is UUID:
+        return str(value)
+    if kind is dict:
+        return {str(key): _plain(item) for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(item) for item in value]
     if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, UUID | datetime):
-        return str(value) if isinstance(value, UUID) else value.isoformat()
+        return _plain(value.value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, set | frozenset):
         return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return printable(value)  # storable whatever a client sent (a NUL is refused by Postgres)
-    if value is None or isinstance(value, int | float | bool):
-        return value
-    return str(value)
+    return _plain(str(value))
 
 
 def _bounded(row: dict[str, Any]) -> dict[str, Any]:
