@@ -2,8 +2,7 @@
 
 The HTTP layer opens an ``AuditContext`` once per request (IP, user agent, correlation id, actor
 ``anonymous``) and names the actor once authenticated (subject, role, tenant); jobs and the CLI
-open their own
-(``system:job:<name>``, ``system:cli``). Use cases never pass it around: the unit of work's
+open their own (``system:job:<name>``, ``system:cli``). Use cases never pass it around: the unit of work's
 ``audit`` repository reads it when a write is recorded (``uow.audit.record(...)``), so the
 audit row is written in the write's own transaction and commits or rolls back with it.
 

@@ -1,5 +1,5 @@
-"""The audit log on the system of record: rows recorded in the writer's transaction, the
-tenant's list, and (``audit_maintenance``) the log's partitions and retention."""
+"""The audit log on the system of record: rows recorded in the writer's transaction, and the
+tenant's list. Its partitions and retention are ``audit_partitions``'s."""
 
 from __future__ import annotations
 
