@@ -4,6 +4,7 @@ filtered and paged, and only its own rows."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.e2e.conftest import Api, World
@@ -288,3 +289,36 @@ async def test_an_operator_running_a_job_is_audited_for_the_operators_tenant(wor
     assert rows[0]["actor"].startswith("operator:")
     assert rows[0]["correlation_id"] == "corr-audit-1"
     assert await _rows(world.api, action="job.run") == []  # another tenant's operator: not acme's
+
+
+async def test_bookings_written_together_keep_each_requests_own_context(world: World) -> None:
+    """Concurrent free bookings may share one transaction (redis: a group commit, run in the
+    task of whichever request started it): each row still names its own request."""
+    api = world.api
+    listing_id, pools = await make_listing(api, (("a", 20, 0),))
+    holds = []
+    for n in range(6):
+        placed = await hold(api, listing_id, {pools["a"]: 1}, customer=f"c{n}")
+        assert placed.status_code == 201, placed.text
+        holds.append(placed.json()["id"])
+
+    async def book(n: int, hold_id: str) -> str:
+        headers = {"X-Correlation-ID": f"corr-book-{n}", "User-Agent": f"agent-{n}"}
+        response = await api.post("/v1/bookings", {"hold_id": hold_id}, headers=headers)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    booked = await asyncio.gather(*(book(n, hold_id) for n, hold_id in enumerate(holds)))
+    rows = {row["entity_id"]: row for row in await _rows(api, action="booking.create")}
+    assert set(rows) == set(booked)
+    for n, booking_id in enumerate(booked):
+        assert (rows[booking_id]["correlation_id"], rows[booking_id]["user_agent"]) == (f"corr-book-{n}", f"agent-{n}")
+
+
+async def test_a_replayed_idempotent_request_records_nothing_more(world: World) -> None:
+    api = world.api
+    headers = {"Idempotency-Key": "audit-once"}
+    for _ in range(2):
+        created = await api.post("/v1/listings", {"kind": "event_show", "name": "Once"}, headers=headers)
+        assert created.status_code == 201, created.text
+    assert len(await _rows(api, action="listing.create")) == 1
