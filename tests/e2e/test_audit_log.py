@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import uuid4
 
+from application.ports.jobs import DeadLetter
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import hold, make_listing, pay
 
@@ -322,3 +324,17 @@ async def test_a_replayed_idempotent_request_records_nothing_more(world: World) 
         created = await api.post("/v1/listings", {"kind": "event_show", "name": "Once"}, headers=headers)
         assert created.status_code == 201, created.text
     assert len(await _rows(api, action="listing.create")) == 1
+
+
+async def test_a_dead_letter_replay_is_audited_once(world: World, operator: Api) -> None:
+    letter = DeadLetter(uuid4(), "expire_holds", {}, None, "RuntimeError: boom", 5, world.clock.now())
+    await world.container.gateways.dead_letters().add(letter)
+    replayed = await operator.post(f"/v1/ops/jobs/dead-letters/{letter.id}/replay", headers=CLIENT)
+    assert replayed.status_code == 200, replayed.text
+    again = await operator.post(f"/v1/ops/jobs/dead-letters/{letter.id}/replay")
+    assert again.status_code == 409, again.text
+    rows = await _rows(operator, action="dead_letter.replay")
+    assert [(row["entity_id"], row["role"], row["correlation_id"]) for row in rows] == [
+        (str(letter.id), "operator", "corr-audit-1")
+    ]
+    assert rows[0]["after"] == {"job": "expire_holds"}
