@@ -101,23 +101,24 @@ local function is_due(hold)
   return hold.status == 'active' and listing.now >= hold.expires
 end
 
-local function move(hold, status)
+-- `...`: more fields for the journal entry ('by', who asked, for the audit log).
+local function move(hold, status, ...)
   redis.call('HSET', hold.key, 'status', status)
   hold.status = status
-  journal(status, hold.id)
+  journal(status, hold.id, ...)
 end
 
 -- Active -> released or expired. Only an active hold gets here, and it leaves 'active' in the
 -- same script, so its units go back exactly once whoever (sweep, release, place) gets there first.
 -- The record stays for the retention period; key TTLs never give stock back.
-local function end_active(hold, status)
+local function end_active(hold, status, ...)
   for _, line in ipairs(hold.lines) do
     shift(line[1], 'held', -line[2])
   end
   announce_available()
   count_customer(hold.customer, -hold.units)
   redis.call('ZREM', listing.expiry, hold.id)
-  move(hold, status)
+  move(hold, status, ...)
   redis.call('PEXPIRE', hold.key, listing.retention)
 end
 

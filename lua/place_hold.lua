@@ -2,11 +2,13 @@
 -- KEYS[5] the hold record; KEYS[6..] records of due holds the adapter declared.
 -- ARGV[4] hold id, [5] body, [6] lines (cjson [[pool, quantity], ...]), [7] customer,
 -- [8] units, [9] expires (ms), [10] customer limit ('' for none), [11] strict ('1' or '0'),
--- [12] most due holds to expire here, [13..] ids of the declared due holds (same order as KEYS).
+-- [12] most due holds to expire here, [13] who asks (the audit log's 'by', journaled with the
+-- hold), [14..] ids of the declared due holds (same order as KEYS).
 -- Replies: {'hold', status, body, 'placed'|'existing'}, {'due', id...} or {'err', code, ...}
 -- ({'err', 'short', earliest expiry or '', pool, available, ...} for short pools).
 local id, body, lines_json, customer = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local units, expires, limit = tonumber(ARGV[8]), ARGV[9], ARGV[10]
+local by = ARGV[13]
 
 if state_lost() then
   return UNAVAILABLE
@@ -23,8 +25,8 @@ end
 -- the ids back before anything is written, and the adapter calls again declaring them. The
 -- second call is not strict: a hold that fell due in between is left to the sweep.
 local declared = {}
-for i = 13, #ARGV do
-  declared[ARGV[i]] = KEYS[i - 7]
+for i = 14, #ARGV do
+  declared[ARGV[i]] = KEYS[i - 8]
 end
 local due = redis.call('ZRANGEBYSCORE', listing.expiry, '-inf', listing.now, 'LIMIT', 0, ARGV[12])
 if ARGV[11] == '1' then
@@ -73,5 +75,5 @@ count_customer(customer, units)
 redis.call('HSET', KEYS[5], 'status', 'active', 'id', id, 'expires', expires,
   'customer', customer, 'units', units, 'lines', lines_json, 'body', body)
 redis.call('ZADD', listing.expiry, expires, id)
-journal('placed', id, 'body', body)
+journal('placed', id, 'body', body, 'by', by)
 return { 'hold', 'active', body, 'placed' }

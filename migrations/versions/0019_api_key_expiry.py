@@ -25,5 +25,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("api_keys") as batch:
-        batch.drop_column("expires_at")
+    # Not batch mode: SQLite (3.35+) drops a column in place; a batch copy of the table would
+    # lose the catalogue-version triggers (migration 0014) that are on it.
+    op.drop_column("api_keys", "expires_at")

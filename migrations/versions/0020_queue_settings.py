@@ -64,7 +64,8 @@ def downgrade() -> None:
     op.drop_table("queue_pass_holds")
     op.drop_table("queue_tickets")
     op.drop_table("queue_rooms")
-    with op.batch_alter_table("listings") as batch:
-        for name, _default in reversed(QUEUE_COLUMNS):
-            batch.drop_column(name)
-        batch.drop_column("queue_enabled")
+    # Not batch mode: SQLite (3.35+) drops a column in place; a batch copy of the table would
+    # lose the catalogue-version triggers (migration 0014) that are on it.
+    for name, _default in reversed(QUEUE_COLUMNS):
+        op.drop_column("listings", name)
+    op.drop_column("listings", "queue_enabled")

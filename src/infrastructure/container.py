@@ -6,6 +6,7 @@ Tests override providers (``container.gateways.inventory.override(...)``) instea
 
 from __future__ import annotations
 
+import operator
 import random
 from datetime import timedelta
 
@@ -45,8 +46,9 @@ from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.join_queue import JoinQueueHandler
 from application.use_cases.journal_holds import JournalHoldsHandler
-from application.use_cases.list_api_keys import ListApiKeysHandler
 from application.use_cases.leave_queue import LeaveQueueHandler
+from application.use_cases.list_api_keys import ListApiKeysHandler
+from application.use_cases.list_audit_logs import ListAuditLogsHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_holds import ListHoldsHandler
@@ -55,6 +57,7 @@ from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
 from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
+from application.use_cases.maintain_audit_log import MaintainAuditLogHandler
 from application.use_cases.manage_jobs import (
     GetJobsStatusHandler,
     ListDeadLettersHandler,
@@ -113,6 +116,7 @@ from infrastructure.outgoing_http import HttpxWebhookSender
 from infrastructure.payments.fake import FakePaymentGateway
 from infrastructure.payments.stripe_gateway import StripePaymentGateway
 from infrastructure.payments.stripe_webhooks import StripeWebhookVerifier
+from infrastructure.persistence.audit_partitions import SqlAuditMaintenance
 from infrastructure.persistence.cloudevents import known_event_types
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
@@ -158,7 +162,7 @@ class Gateways(containers.DeclarativeContainer):
     redis = providers.Singleton(_redis_client, url=settings.provided.redis_url)
     # One registry per container: each app (and each test's app) counts from zero.
     metrics = providers.Singleton(PrometheusMetrics)
-    uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics)
+    uow = providers.Factory(SqlUnitOfWork, database=database, metrics=metrics, clock=clock)
     # The hot path's keys and listings, cached per process: with the Redis engine kept correct by
     # pub/sub (+ max age), so a hold reads no database; with the sql engine by a version row read
     # at most once per check interval, so a hold is the engine's one transaction. The memory
@@ -185,7 +189,7 @@ class Gateways(containers.DeclarativeContainer):
     inventory = providers.Selector(
         settings.provided.inventory_engine,
         memory=providers.Singleton(MemoryInventoryEngine),
-        sql=providers.Singleton(SqlInventoryEngine, database=database),
+        sql=providers.Singleton(SqlInventoryEngine, database=database, audit=True),
         redis=providers.Singleton(
             RedisLuaInventoryEngine,
             redis=redis,
@@ -324,9 +328,11 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
-    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow)
+    # The redis engine's hold events are audited from its journal (no Postgres on its hold path).
+    _journaled = providers.Callable(operator.eq, core.settings.provided.inventory_engine, "redis")
+    release_hold = providers.Factory(ReleaseHoldHandler, _engine, core.clock, _uow, journaled=_journaled)
+    expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock, _uow, journaled=_journaled)
     check_inventory_state = providers.Factory(CheckInventoryStateHandler, _uow, _engine)
-    expire_holds = providers.Factory(ExpireHoldsHandler, _engine, core.clock)
     _gateway = gateways.payments
     handle_payment_event = providers.Factory(HandlePaymentEventHandler, _uow, _engine, core.clock, _gateway)
     # Free bookings: with Redis, concurrent ones of a process share a transaction (one per
@@ -362,6 +368,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_reconciliation = providers.Factory(GetReconciliationHandler, _uow)
     list_disputes = providers.Factory(ListDisputesHandler, _uow)
+    list_audit_logs = providers.Factory(ListAuditLogsHandler, _uow)
     list_refunds = providers.Factory(ListRefundsHandler, _uow)
     expire_bookings = providers.Factory(
         ExpireBookingsHandler, _uow, _engine, core.clock, handle_payment_event, gateways.dead_letters
@@ -382,6 +389,12 @@ class UseCases(containers.DeclarativeContainer):
         providers.Singleton(SqlRetentionStore, gateways.database),
         core.clock,
         providers.Callable(timedelta, days=core.settings.provided.retention_days),
+    )
+    maintain_audit_log = providers.Factory(
+        MaintainAuditLogHandler,
+        providers.Singleton(SqlAuditMaintenance, gateways.database),
+        core.clock,
+        providers.Callable(timedelta, days=core.settings.provided.audit_retention_days),
     )
     purge_idempotency_keys = providers.Factory(
         PurgeIdempotencyKeysHandler, gateways.idempotency, core.clock, idempotency_ttl
@@ -456,9 +469,11 @@ class UseCases(containers.DeclarativeContainer):
     # Background jobs, for operators.
     get_jobs_status = providers.Factory(GetJobsStatusHandler, gateways.jobs, gateways.dead_letters, gateways.job_rounds)
     list_dead_letters = providers.Factory(ListDeadLettersHandler, gateways.dead_letters)
-    replay_dead_letter = providers.Factory(ReplayDeadLetterHandler, gateways.jobs, gateways.dead_letters, core.clock)
+    replay_dead_letter = providers.Factory(
+        ReplayDeadLetterHandler, gateways.jobs, gateways.dead_letters, core.clock, _uow
+    )
     _periodic = providers.Callable(periodic_jobs, core.settings)
-    run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic)
+    run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic, _uow)
 
 
 class Container(containers.DeclarativeContainer):

@@ -7,7 +7,7 @@ never carry an email address, a customer's name, card data or a secret in full:
   domain (``j***@example.com``), card-number-like runs of 13 to 19 digits (spaces or dashes
   allowed between them) keep their last four, and API keys and secrets keep only their prefix;
 * in structured extras (``logger.bind(email=...)``), the value of a sensitive key (``email``,
-  ``name``, ``customer_name``, ``card``, ``authorization``, ``api_key``, anything with
+  ``name``, ``customer_name``, ``card``, ``phone``, ``authorization``, ``api_key``, anything with
   ``secret``, ``password`` or ``token`` in it, ...) is masked whatever it looks like.
 
 Names inside free text cannot be recognised: log them under a key, never in the message.
@@ -35,8 +35,19 @@ _SECRET = re.compile(r"\b((?:sk|rk)_(?:live|test)_|whsec_|hf_|Bearer |Basic )[A-
 _CLIENT_SECRET = re.compile(r"(_secret_)[A-Za-z0-9]+")
 _SENSITIVE_KEYS = frozenset(
     {"email", "name", "customer_name", "full_name", "first_name", "last_name", "cardholder", "pan", "cvc", "cvv"}
+    | {"phone", "phone_number", "mobile", "telephone"}  # whole keys: "phone_country" says no one's number
 )
-_SENSITIVE_PARTS = ("email", "card", "authorization", "api_key", "apikey", "secret", "password", "token", "cookie")
+_SENSITIVE_PARTS = (
+    "email",
+    "card",
+    "authorization",
+    "api_key",
+    "apikey",
+    "secret",
+    "password",
+    "token",
+    "cookie",
+)
 
 
 _CARD_DIGITS = 13

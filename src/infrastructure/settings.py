@@ -96,6 +96,8 @@ class Settings:
     # How long finished records are kept (delivered webhooks, handled Stripe events, sent emails,
     # relayed outbox events, journaled holds, the fake gateway's taken webhooks), then purged.
     retention_days: int = 30
+    # The audit log's rows, then dropped (Postgres: by whole months; see maintain_audit_log).
+    audit_retention_days: int = 400
     relay_seconds: float = 2.0  # how often the outbox relay runs (0: off)
     delivery_seconds: float = 5.0  # how often due webhook deliveries are sent (0: off)
     notification_seconds: float = 15.0  # how often due emails are sent (0: off)
@@ -213,6 +215,7 @@ class Settings:
             max_webhook_endpoints=env.integer("MAX_WEBHOOK_ENDPOINTS", defaults.max_webhook_endpoints, 1, 1000),
             # A week at least: Stripe retries a webhook for three days (see purge_old_records).
             retention_days=env.integer("RETENTION_DAYS", defaults.retention_days, 7, 3650),
+            audit_retention_days=env.integer("AUDIT_RETENTION_DAYS", defaults.audit_retention_days, 31, 3650),
             relay_seconds=env.number("RELAY_SECONDS", defaults.relay_seconds, 0, 3600),
             delivery_seconds=env.number("DELIVERY_SECONDS", defaults.delivery_seconds, 0, 3600),
             notification_seconds=env.number("NOTIFICATION_SECONDS", defaults.notification_seconds, 0, 3600),

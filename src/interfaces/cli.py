@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from application.audit import acting_as, system_context
 from infrastructure import migrations
 from infrastructure.settings import Settings
 from interfaces.cli_errors import CliError, HoldfastGroup
@@ -36,7 +37,8 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
     async def main() -> T:
         container = build_container(_settings())
         try:
-            return await work(container)
+            with acting_as(system_context("cli")):  # the audit log's actor of the command's writes
+                return await work(container)
         finally:
             await close_container(container)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.audit import AuditContext
 from application.ports.jobs import RefusedItem
 from domain.inventory import Hold
 
@@ -34,6 +35,7 @@ class JournalEntry:
     hold_id: UUID
     at: datetime
     hold: Hold | None = None
+    by: AuditContext | None = None  # who asked (placing, release), for the audit log; None: nobody (expiry)
 
 
 @dataclass(frozen=True, slots=True)

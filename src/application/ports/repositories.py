@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
+from application.ports.audit import AuditRepository
 from application.ports.journal import HoldJournalRepository
 from application.ports.ledger import LedgerRepository
 from application.ports.notifications import NotificationRepository
@@ -271,6 +272,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     hold_journal: HoldJournalRepository
     reconciliations: ReconciliationRepository
+    audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -79,8 +79,11 @@ class CancelBookingHandler:
             listing = await uow.listings.get(command.tenant_id, booking.listing_id)
             sold, awaiting, now = booking.owns_units, booking.status in AWAITING_PAYMENT, self._clock.now()
             reserved = outstanding(await uow.refunds.for_booking(booking.id))
+            before = {"status": booking.status}
             booking.cancel(now, command.actor, command.reason)
             await uow.bookings.save(booking)
+            after = {"status": booking.status, "reason": command.reason}
+            await uow.audit.record("booking.cancel", "booking", booking.id, before=before, after=after)
             if sold:
                 await uow.pools.record_sold([(line.pool_id, -line.quantity) for line in booking.lines])
             owed = listing.policy.refund_for(booking.refundable, listing.starts_at, now) if sold else 0

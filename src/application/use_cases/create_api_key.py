@@ -70,6 +70,8 @@ class CreateApiKeyHandler:
         )
         async with self._uow() as uow:
             await uow.tenants.add_key(record)
+            after = {"label": record.label, "role": record.role.value, "expires_at": record.expires_at}
+            await uow.audit.record("api_key.create", "api_key", record.id, after=after)
             await uow.commit()
         await self._catalogue.changed_keys()
         return CreatedApiKey(record, key)

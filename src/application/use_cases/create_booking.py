@@ -10,7 +10,7 @@ from application.ports.clock import Clock
 from application.ports.inventory import InventoryEngine
 from application.ports.payments import PaymentGateway
 from application.ports.repositories import UnitOfWorkFactory
-from application.use_cases.free_bookings import FreeBookingWriter
+from application.use_cases.free_bookings import FreeBookingWriter, booking_summary
 from application.use_cases.get_hold import tenant_hold
 from domain.bookings import Booking, Payment
 from domain.contacts import EmailAddress
@@ -99,6 +99,7 @@ class CreateBookingHandler:
         async with self._uow() as uow:
             await uow.bookings.add(booking)
             await uow.outbox.add(booking.events)
+            await uow.audit.record("booking.create", "booking", booking.id, after=booking_summary(booking))
             await uow.commit()
         return CreatedBooking(booking, created=True)
 

@@ -13,6 +13,17 @@ from domain.listings import DEFAULT_HOLD_TTL_SECONDS, CancellationPolicy, Listin
 from domain.text import check_line
 
 
+def listing_summary(listing: Listing) -> dict[str, object]:
+    """A listing as its audit rows show it (``title``: a listing's name is not a person's)."""
+    return {
+        "kind": listing.kind,
+        "title": listing.name,
+        "starts_at": listing.starts_at,
+        "per_customer_limit": listing.per_customer_limit,
+        "hold_ttl_seconds": listing.hold_ttl_seconds,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CreateListing:
     tenant_id: UUID
@@ -47,5 +58,6 @@ class CreateListingHandler:
         )
         async with self._uow() as uow:
             await uow.listings.add(listing)
+            await uow.audit.record("listing.create", "listing", listing.id, after=listing_summary(listing))
             await uow.commit()
         return listing

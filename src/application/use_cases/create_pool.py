@@ -19,6 +19,18 @@ from domain.money import Money
 from domain.text import check_line
 
 
+def pool_summary(pool: Pool) -> dict[str, object]:
+    """A pool as its audit rows show it."""
+    price = pool.unit_price
+    return {
+        "listing_id": pool.listing_id,
+        "code": pool.code,
+        "capacity": pool.capacity,
+        "unit_price": price.amount,
+        "currency": price.currency,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class CreatePool:
     tenant_id: UUID
@@ -84,6 +96,7 @@ class CreatePoolHandler:
                 raise InvalidValueError("currency", "all pools of a listing must use one currency")
             await self._require_engine_state(uow, siblings)
             await uow.pools.add(pool)
+            await uow.audit.record("pool.create", "pool", pool.id, after=pool_summary(pool))
             counters = await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.capacity))
             await uow.commit()
         await self._catalogue.changed_listing(listing.id)

@@ -79,5 +79,7 @@ class CreateWebhookEndpointHandler:
             if await uow.webhook_endpoints.count(command.tenant_id) >= self._max_endpoints:
                 raise TooManyWebhookEndpointsError(self._max_endpoints)
             await uow.webhook_endpoints.add(endpoint)
+            after = {"url": endpoint.url, "event_types": sorted(endpoint.event_types)}  # never the secret
+            await uow.audit.record("webhook_endpoint.create", "webhook_endpoint", endpoint.id, after=after)
             await uow.commit()
         return endpoint

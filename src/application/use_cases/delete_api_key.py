@@ -29,5 +29,6 @@ class DeleteApiKeyHandler:
         async with self._uow() as uow:
             if not await uow.tenants.revoke_managed_key(tenant_id, key_id, self._clock.now()):
                 raise NotFoundError("api key", key_id)
+            await uow.audit.record("api_key.revoke", "api_key", key_id)
             await uow.commit()
         await self._catalogue.changed_keys()

@@ -20,5 +20,7 @@ class DeleteWebhookEndpointHandler:
         async with self._uow() as uow:
             endpoint = await uow.webhook_endpoints.get(tenant_id, endpoint_id)
             await uow.webhook_endpoints.delete(tenant_id, endpoint_id)
+            before = {"url": endpoint.url, "event_types": sorted(endpoint.event_types)}
+            await uow.audit.record("webhook_endpoint.delete", "webhook_endpoint", endpoint.id, before=before)
             await uow.commit()
         return endpoint

@@ -23,7 +23,12 @@ class EnableWebhookEndpointHandler:
             endpoint = await uow.webhook_endpoints.lock(endpoint_id)
             if endpoint is None or endpoint.tenant_id != tenant_id:
                 raise NotFoundError("webhook endpoint", endpoint_id)
+            before = {"status": endpoint.status}
             endpoint.enable(self._clock.now())
             await uow.webhook_endpoints.save(endpoint)
+            after = {"status": endpoint.status}
+            await uow.audit.record(
+                "webhook_endpoint.enable", "webhook_endpoint", endpoint.id, before=before, after=after
+            )
             await uow.commit()
         return endpoint

@@ -62,8 +62,13 @@ class ExpireBookingsHandler:
                 return False
             now = self._clock.now()
             await release_booked_hold(self._engine, current.hold_id, now)
+            before = {"status": current.status}
             current.expire(now, ACTOR, "not paid before the hold expired")
             await uow.bookings.save(current)
             await uow.outbox.add(current.events)
+            after = {"status": current.status}
+            await uow.audit.record(
+                "booking.expire", "booking", current.id, before=before, after=after, tenant_id=current.tenant_id
+            )
             await uow.commit()
         return True

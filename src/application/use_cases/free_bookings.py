@@ -10,10 +10,11 @@ confirm leaves a confirmed hold without its booking, and booking the hold again 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 from uuid import UUID
 
+from application.audit import AuditContext, current_audit_context
 from application.group_commit import Failed, GroupCommit
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWorkFactory
@@ -29,18 +30,41 @@ class FreeBookingWriter(Protocol):
         ...
 
 
+def booking_summary(booking: Booking) -> dict[str, object]:
+    """A booking as its audit rows show it (the contact address masked when recorded)."""
+    return {
+        "hold_id": booking.hold_id,
+        "listing_id": booking.listing_id,
+        "customer_ref": booking.customer_ref,
+        "status": booking.status,
+        "total": booking.total.amount,
+        "currency": booking.total.currency,
+        "contact_email": None if booking.contact_email is None else booking.contact_email.value,
+    }
+
+
 async def write_free_bookings(
-    uow: UnitOfWorkFactory, engine: InventoryEngine, new: Sequence[Booking], *, concurrent: bool
+    uow: UnitOfWorkFactory,
+    engine: InventoryEngine,
+    new: Sequence[Booking],
+    *,
+    concurrent: bool,
+    contexts: Mapping[UUID, AuditContext] | None = None,
 ) -> set[UUID]:
     """Write the bookings in one transaction; the ids of those written (a booked hold's is not).
 
     ``concurrent``: the engine's confirms may run at once (an engine outside the transaction,
     Redis); the SQL engine joins the unit of work's one session, so it confirms one at a time.
+    ``contexts``: who asked for each booking (by booking id), when they are not all the caller.
     """
     async with uow() as unit:
         added = await unit.bookings.add_new(new)
         written = [booking for booking in new if booking.id in added]
         await unit.outbox.add(event for booking in written for event in booking.events)
+        for booking in written:
+            context = None if contexts is None else contexts.get(booking.id)
+            summary = booking_summary(booking)
+            await unit.audit.record("booking.create", "booking", booking.id, after=summary, context=context)
         # Sold units last among the writes: the pool row stays locked from here to the commit.
         await unit.pools.record_sold([(line.pool_id, line.quantity) for b in written for line in b.lines])
         await _confirm(engine, written, concurrent)
@@ -96,9 +120,16 @@ class GroupedFreeBookingWriter:
     def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine) -> None:
         self._uow, self._engine = uow, engine
         self._groups: GroupCommit[Booking, bool] = GroupCommit(self._write, _one_a_hold)
+        # Who asked for each waiting booking: a group is written in the task of whichever
+        # request started it, so each booking's audit row names its own request instead.
+        self._contexts: dict[UUID, AuditContext] = {}
 
     async def write(self, booking: Booking) -> bool:
-        return await self._groups(booking)
+        self._contexts[booking.id] = current_audit_context()
+        try:
+            return await self._groups(booking)
+        finally:
+            self._contexts.pop(booking.id, None)
 
     async def _write(self, group: list[Booking]) -> list[bool | Failed]:
         try:
@@ -110,7 +141,7 @@ class GroupedFreeBookingWriter:
         return [booking.id in added for booking in group]
 
     async def _together(self, bookings: list[Booking]) -> set[UUID]:
-        return await write_free_bookings(self._uow, self._engine, bookings, concurrent=True)
+        return await write_free_bookings(self._uow, self._engine, bookings, concurrent=True, contexts=self._contexts)
 
     async def _alone(self, booking: Booking) -> bool | Failed:
         try:

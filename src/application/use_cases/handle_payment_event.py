@@ -94,7 +94,7 @@ class HandlePaymentEventHandler:
         async with self._uow() as uow:
             booking = await uow.bookings.get(tenant_id, booking_id, lock=True)
             assert booking.payment is not None
-            now, changed = self._clock.now(), True
+            now, changed, before = self._clock.now(), True, {"status": booking.status}
             if booking.status in AWAITING_PAYMENT:
                 hold_id = await self._sell(uow, booking)
                 if hold_id is None:
@@ -111,6 +111,10 @@ class HandlePaymentEventHandler:
             if changed:
                 await uow.bookings.save(booking)
                 await record_capture(uow, booking, fee, now)
+                after = {"status": booking.status, "captured": intent.amount_received}
+                await uow.audit.record(
+                    "booking.payment_capture", "booking", booking.id, before=before, after=after, tenant_id=tenant_id
+                )
                 await uow.commit()
         if hold_id is None:  # after the unit of work: SQLite has one writer
             await self._refund_unsold_payment(tenant_id, booking_id)
@@ -156,9 +160,14 @@ class HandlePaymentEventHandler:
             booking = await uow.bookings.get(tenant_id, booking_id, lock=True)
             if booking.status not in AWAITING_PAYMENT or _known_failure(booking, error):
                 return  # moved on, or this very failure is recorded: a hint with nothing new
+            before = {"status": booking.status}
             booking.fail_payment(error, self._clock.now(), ACTOR)
             await uow.bookings.save(booking)
             await uow.outbox.add(booking.events)
+            after = {"status": booking.status, "error": error}
+            await uow.audit.record(
+                "booking.payment_fail", "booking", booking.id, before=before, after=after, tenant_id=tenant_id
+            )
             await uow.commit()
 
     async def record_dispute(self, reported: Mapping[str, Any]) -> None:
@@ -176,6 +185,15 @@ class HandlePaymentEventHandler:
             if await uow.disputes.add(dispute):
                 event = BookingDisputed(booking.id, booking.tenant_id, booking.hold_id, now, dispute.gateway_dispute_id)
                 await uow.outbox.add([event])
+                after = {
+                    "dispute_id": dispute.gateway_dispute_id,
+                    "amount": amount.amount,
+                    "reason": reason,
+                    "status": status,
+                }
+                await uow.audit.record(
+                    "booking.dispute", "booking", booking.id, after=after, tenant_id=booking.tenant_id
+                )
             await uow.commit()
 
     async def sync_refunds(self, intent_id: str) -> None:

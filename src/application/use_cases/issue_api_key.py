@@ -53,6 +53,8 @@ class IssueApiKeyHandler:
                 role=command.role,
             )
             await uow.tenants.add_key(record)
+            after = {"label": record.label, "role": record.role, "scopes": list(record.scopes)}  # never the key
+            await uow.audit.record("api_key.issue", "api_key", record.id, after=after, tenant_id=tenant.id)
             await uow.commit()
         await self._catalogue.changed_keys()
         return key

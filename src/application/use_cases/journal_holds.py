@@ -6,12 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from uuid import UUID
 
+from application.audit import hold_summary, system_context
 from application.ports.clock import Clock
 from application.ports.jobs import DeadLetterStore, RefusedItem
 from application.ports.journal import PLACED, HoldJournalSource, JournaledHold, JournalEntry, UnreadableEntry
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.expire_holds import EXPIRY
 from application.use_cases.item_dead_letters import ItemDeadLetters
-from domain.inventory import HOLD_TRANSITIONS, HoldStatus
+from domain.inventory import HOLD_TRANSITIONS, Hold, HoldStatus
 
 DEFAULT_BATCH = 500
 JOB = "journal_holds"
@@ -34,7 +36,11 @@ class JournalHoldsHandler:
       nothing, and reconciliation reports its units as drift;
     * an entry that cannot be read at all (corrupt, foreign) is dead-lettered and passed over;
     * with ``trim``, entries behind the cursor are removed from the stream after the commit;
-    * engines without a journal (SQL, memory) have nothing to read: the call does nothing.
+    * engines without a journal (SQL, memory) have nothing to read: the call does nothing;
+    * the holds' placings, releases and expiries are audited here, in the batch's transaction
+      (the hold path itself never touches the system of record): one audit row per entry that
+      moved a hold, attributed to who asked (the entry's ``by``; an expiry is the system's) at
+      the entry's time. An entry applied again moves nothing, so it is audited once.
 
     Returns the number of entries journaled.
     """
@@ -76,7 +82,8 @@ class JournalHoldsHandler:
 
     async def _apply(self, uow: UnitOfWork, entries: Sequence[JournalEntry]) -> None:
         known = await uow.hold_journal.get(sorted({entry.hold_id for entry in entries}))
-        changed = fold(entries, known)
+        changed, moves = _fold(entries, known)
+        await _audit(uow, moves)
         refused = await uow.hold_journal.save([changed[hold_id] for hold_id in sorted(changed)])
         for item in refused:  # recorded before the commit; a re-read batch letters it again, as the same letter
             entry = next(entry for entry in entries if str(entry.hold_id) == item.ident)
@@ -91,13 +98,39 @@ class JournalHoldsHandler:
 
 def fold(entries: Sequence[JournalEntry], known: Mapping[UUID, JournaledHold]) -> dict[UUID, JournaledHold]:
     """The holds ``entries`` change, in their new state, starting from ``known``."""
+    return _fold(entries, known)[0]
+
+
+def _fold(
+    entries: Sequence[JournalEntry], known: Mapping[UUID, JournaledHold]
+) -> tuple[dict[UUID, JournaledHold], list[tuple[JournalEntry, Hold]]]:
+    """``fold``, and each entry that moved a hold with the hold as it moved it."""
     state = dict(known)
     changed: dict[UUID, JournaledHold] = {}
+    moves: list[tuple[JournalEntry, Hold]] = []
     for entry in entries:
         moved = _applied(entry, state.get(entry.hold_id))
         if moved is not None:
             state[entry.hold_id] = changed[entry.hold_id] = moved
-    return changed
+            moves.append((entry, moved.hold))
+    return changed, moves
+
+
+# Journal events the audit log records, by the action it names them (confirming and cancelling
+# are a booking's, audited with the booking's own write).
+_AUDITED = {PLACED: "hold.place", HoldStatus.RELEASED.value: "hold.release", HoldStatus.EXPIRED.value: "hold.expire"}
+
+
+async def _audit(uow: UnitOfWork, moves: Sequence[tuple[JournalEntry, Hold]]) -> None:
+    for entry, hold in moves:
+        action = _AUDITED.get(entry.event)
+        if action is None:
+            continue
+        who = entry.by or (EXPIRY if entry.event == HoldStatus.EXPIRED.value else system_context("hold_journal"))
+        summary = hold_summary(hold) if entry.event == PLACED else {"status": hold.status}
+        await uow.audit.record(
+            action, "hold", hold.id, after=summary, tenant_id=hold.tenant_id, context=who, at=entry.at
+        )
 
 
 def _applied(entry: JournalEntry, current: JournaledHold | None) -> JournaledHold | None:

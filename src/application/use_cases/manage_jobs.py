@@ -12,6 +12,7 @@ from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.jobs import DeadLetter, DeadLetterStore, FailingJob, JobQueue, JobRoundStore, QueueStats
+from application.ports.repositories import UnitOfWorkFactory
 from domain.errors import ConflictError, NotFoundError
 
 
@@ -47,8 +48,8 @@ class ReplayDeadLetterHandler:
     a second replay (or two operators at once) is a conflict, so the job never runs twice
     because of it."""
 
-    def __init__(self, queue: JobQueue, dead_letters: DeadLetterStore, clock: Clock) -> None:
-        self._queue, self._dead_letters, self._clock = queue, dead_letters, clock
+    def __init__(self, queue: JobQueue, dead_letters: DeadLetterStore, clock: Clock, uow: UnitOfWorkFactory) -> None:
+        self._queue, self._dead_letters, self._clock, self._uow = queue, dead_letters, clock, uow
 
     async def __call__(self, letter_id: UUID) -> DeadLetter:
         letter = await self._dead_letters.get(letter_id)
@@ -57,8 +58,11 @@ class ReplayDeadLetterHandler:
         if letter.replayed_at is not None:
             raise _already_replayed(letter)
         replay_key = f"replay:{letter.id}"
-        if not await self._dead_letters.mark_replayed(letter.id, replay_key, self._clock.now()):
-            raise _already_replayed(letter)
+        async with self._uow() as uow:  # the mark and its audit row commit together
+            if not await self._dead_letters.mark_replayed(letter.id, replay_key, self._clock.now()):
+                raise _already_replayed(letter)
+            await uow.audit.record("dead_letter.replay", "dead_letter", letter.id, after={"job": letter.job})
+            await uow.commit()
         # Marked first: if enqueueing fails the operator sees a replay that never ran (and the
         # error), rather than two runs of a job after two clicks.
         await self._queue.enqueue(letter.job, dict(letter.args), key=replay_key)
@@ -72,13 +76,18 @@ class RunJobNowHandler:
     while a round of it runs or is due now, that round is the answer. A round scheduled for
     later is not: run now means now."""
 
-    def __init__(self, queue: JobQueue, periodic: frozenset[str]) -> None:
-        self._queue, self._periodic = queue, periodic
+    def __init__(self, queue: JobQueue, periodic: frozenset[str], uow: UnitOfWorkFactory) -> None:
+        self._queue, self._periodic, self._uow = queue, periodic, uow
 
     async def __call__(self, name: str) -> str:
         if name not in self._periodic:
             raise NotFoundError("periodic job", name)
-        return await self._queue.run_now(name)
+        job_id = await self._queue.run_now(name)
+        # The queue is not the database: the round is asked for first, then recorded.
+        async with self._uow() as uow:
+            await uow.audit.record("job.run", "job", name, after={"job_id": job_id})
+            await uow.commit()
+        return job_id
 
 
 def _already_replayed(letter: DeadLetter) -> ConflictError:

@@ -87,6 +87,8 @@ class RefundBookingHandler:
             money = Money(amount, booking.total.currency)
             refund = Refund(refund_id, booking.tenant_id, booking.id, money, command.reason, now, now)
             await uow.refunds.add(refund)
+            after = {"refund_id": refund.id, "amount": amount, "currency": money.currency, "reason": command.reason}
+            await uow.audit.record("booking.refund", "booking", booking.id, after=after)
             await uow.commit()
         return refund, True
 

@@ -112,6 +112,8 @@ async def _record_answer(
             await uow.bookings.save(current)
             await record_refund(uow, current, stored, now)
         await uow.refunds.save(stored)
+        after = {"state": stored.state, "amount": stored.amount.amount, "gateway_refund_id": answer.id}
+        await uow.audit.record("refund.settle", "refund", stored.id, after=after, tenant_id=stored.tenant_id)
         await uow.commit()
     return stored
 
@@ -126,6 +128,8 @@ async def refuse(uow_factory: UnitOfWorkFactory, clock: Clock, refund: Refund) -
             return False
         stored.refuse(clock.now())
         await uow.refunds.save(stored)
+        after = {"state": stored.state}
+        await uow.audit.record("refund.refuse", "refund", stored.id, after=after, tenant_id=stored.tenant_id)
         await uow.commit()
     return True
 

@@ -60,9 +60,10 @@ class RegisterTenantHandler:
             if await uow.tenants.find_by_name(command.name) is not None:
                 raise DuplicateError(f"tenant {command.name!r} exists")
             await uow.tenants.add(tenant)
-            await uow.tenants.add_key(
-                ApiKeyRecord(self._ids.new_id(), tenant.id, hash_key(key), command.key_label, now)
-            )
+            first = ApiKeyRecord(self._ids.new_id(), tenant.id, hash_key(key), command.key_label, now)
+            await uow.tenants.add_key(first)
+            after = {"tenant_name": tenant.name, "first_key_id": first.id}
+            await uow.audit.record("tenant.register", "tenant", tenant.id, after=after, tenant_id=tenant.id)
             await uow.commit()
         await self._catalogue.changed_keys()
         return RegisteredTenant(tenant, key)

@@ -26,6 +26,8 @@ class ReplayWebhookEventHandler:
         now = self._clock.now()
         async with self._uow() as uow:
             claimed = await uow.webhooks.replay(event_id, now, new_lease(self._ids, now))
+            if claimed is not None:
+                await uow.audit.record("webhook_event.replay", "webhook_event", event_id)
             await uow.commit()
         outcome = None if claimed is None else await self._process(claimed)
         if outcome is None:

@@ -33,8 +33,10 @@ class ResizePoolHandler:
         check_capacity(command.capacity)
         async with self._uow() as uow:
             pool = await uow.pools.get(command.tenant_id, command.pool_id)
+            before = {"capacity": pool.capacity}
             pool.resize(command.capacity)
             await uow.pools.save(pool)
+            await uow.audit.record("pool.resize", "pool", pool.id, before=before, after={"capacity": pool.capacity})
             counters = await self._engine.resize(pool.id, command.capacity)
             await uow.commit()
         await self._catalogue.changed_listing(pool.listing_id)

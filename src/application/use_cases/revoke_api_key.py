@@ -23,7 +23,12 @@ class RevokeApiKeyHandler:
 
     async def __call__(self, api_key: str) -> None:
         async with self._uow() as uow:
-            if not await uow.tenants.revoke_key(hash_key(api_key), self._clock.now()):
+            now = self._clock.now()
+            key = await uow.tenants.active_key(hash_key(api_key), now)
+            if key is None or not await uow.tenants.revoke_key(key.key_hash, now):
                 raise NotFoundError("api key", "given")
+            await uow.audit.record(
+                "api_key.revoke", "api_key", key.id, after={"revoked_at": now}, tenant_id=key.tenant_id
+            )
             await uow.commit()
         await self._catalogue.changed_keys()

@@ -62,21 +62,22 @@ class RotateApiKeyHandler:
             old = await uow.tenants.active_key(hash_key(command.api_key), now)
             if old is None:
                 raise NotFoundError("api key", "given")
-            await uow.tenants.add_key(
-                ApiKeyRecord(
-                    self._ids.new_id(),
-                    old.tenant_id,
-                    hash_key(key),
-                    old.label,
-                    now,
-                    old.scopes,
-                    role=old.role,
-                    expires_at=old.expires_at,  # rotating never lengthens a key's life
-                )
+            new = ApiKeyRecord(
+                self._ids.new_id(),
+                old.tenant_id,
+                hash_key(key),
+                old.label,
+                now,
+                old.scopes,
+                role=old.role,
+                expires_at=old.expires_at,  # rotating never lengthens a key's life
             )
+            await uow.tenants.add_key(new)
             ends = old.revoked_at if command.keep_old else _earliest(old.revoked_at, now + command.grace)
             if ends is not None:
                 await uow.tenants.revoke_key(old.key_hash, ends)
+            after = {"new_key_id": new.id, "old_key_ends_at": ends}
+            await uow.audit.record("api_key.rotate", "api_key", old.id, after=after, tenant_id=old.tenant_id)
             await uow.commit()
         await self._catalogue.changed_keys()
         return RotatedApiKey(key, ends, old.role)

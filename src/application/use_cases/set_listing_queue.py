@@ -35,8 +35,11 @@ class SetListingQueueHandler:
     async def __call__(self, command: SetListingQueue) -> Listing:
         async with self._uow() as uow:
             listing = await uow.listings.get(command.tenant_id, command.listing_id, lock=True)
+            before = dataclasses.asdict(listing.queue)
             listing.set_queue(_changed(listing.queue, command.changes))
             await uow.listings.save_queue(listing)
+            after = dataclasses.asdict(listing.queue)
+            await uow.audit.record("listing.queue", "listing", listing.id, before=before, after=after)
             await uow.commit()
         await self._catalogue.changed_listing(listing.id)
         return listing

@@ -44,5 +44,7 @@ class StartReconciliationHandler:
         )
         async with self._uow() as uow:
             await uow.reconciliations.add(run)
+            after = {"kind": run.kind, "repair": run.repair}
+            await uow.audit.record("reconciliation.start", "reconciliation", run.id, after=after)
             await uow.commit()
         return run

@@ -30,6 +30,7 @@ from uuid import UUID
 
 import msgspec
 
+from application.audit import AuditContext
 from application.errors import InventoryUnavailableError
 from domain.errors import (
     CapacityBelowCommittedError,
@@ -220,3 +221,21 @@ def decoded(value: Any) -> Any:
     if isinstance(value, dict):
         return {decoded(k): decoded(v) for k, v in value.items()}
     return value
+
+
+def encode_by(context: AuditContext) -> str:
+    """Who asked for a hold's placing or release, as its journal entry's ``by`` field: role,
+    actor, correlation id and IP, space-separated (``-`` for none; none of them holds a
+    space). The user agent stays out: Redis keeps every entry until it is journaled."""
+    return f"{context.role} {context.actor} {context.correlation_id or '-'} {context.ip or '-'}"
+
+
+def decode_by(text: str | None) -> AuditContext | None:
+    """The context ``encode_by`` wrote; None for an entry without one (an expiry, an older entry)."""
+    parts = (text or "").split(" ")
+    if len(parts) != 4:  # never lose a hold over who asked for it
+        return None
+    role, actor, correlation, ip = parts
+    return AuditContext(
+        actor, role, correlation_id=None if correlation == "-" else correlation, ip=None if ip == "-" else ip
+    )

@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 
 from application.ports.journal import PLACED, JournalEntry, UnreadableEntry
 from domain.inventory import HoldStatus
-from infrastructure.inventory.redis_codec import RedisKeys, decode_hold, decoded
+from infrastructure.inventory.redis_codec import RedisKeys, decode_by, decode_hold, decoded
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -55,7 +55,8 @@ def _entry(listing_id: UUID, entry_id: str, fields: dict[str, Any]) -> JournalEn
     if event != PLACED:
         HoldStatus(event)  # a status a hold can move to, or the entry means nothing
     hold = decode_hold("active", fields["body"]) if event == PLACED else None
-    return JournalEntry(entry_id, listing_id, event, UUID(fields["hold"]), _moment(entry_id, fields), hold)
+    by = decode_by(fields.get("by"))
+    return JournalEntry(entry_id, listing_id, event, UUID(fields["hold"]), _moment(entry_id, fields), hold, by)
 
 
 def _moment(entry_id: str, fields: dict[str, Any]) -> datetime:

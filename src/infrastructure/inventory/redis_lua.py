@@ -18,6 +18,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from application.audit import current_audit_context
 from application.errors import InventoryUnavailableError
 from domain.errors import HoldMismatchError, NotFoundError
 from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
@@ -27,6 +28,7 @@ from infrastructure.inventory.redis_codec import (
     decode_hold,
     decode_pool,
     decode_pools,
+    encode_by,
     encode_hold,
     encode_lines,
     expiry_ms,
@@ -150,8 +152,9 @@ class RedisLuaInventoryEngine:
 
     async def release(self, hold_id: UUID, now: datetime) -> Hold:
         # GT: never shortens the entry, and leaves a confirmed hold's persistent entry alone.
+        by = encode_by(current_audit_context())  # journaled with the release: audited from the journal
         reply = await self._on_hold(
-            "release", hold_id, now, lambda p, index: p.pexpire(index, self._retention_ms, gt=True)
+            "release", hold_id, now, lambda p, index: p.pexpire(index, self._retention_ms, gt=True), (by,)
         )
         return self._hold_from(reply, hold_id)
 
@@ -352,7 +355,12 @@ class RedisLuaInventoryEngine:
         raise HoldMismatchError(f"hold {hold.id} exists with a different request")
 
     async def _on_hold(
-        self, name: str, hold_id: UUID, now: datetime | None, touch_index: Callable[[Pipeline, str], object]
+        self,
+        name: str,
+        hold_id: UUID,
+        now: datetime | None,
+        touch_index: Callable[[Pipeline, str], object],
+        extra: Sequence[str] = (),
     ) -> Reply:
         """Run a by-id script on the hold's listing, and ``touch_index`` in the same round trip.
 
@@ -366,7 +374,7 @@ class RedisLuaInventoryEngine:
 
         async def on(listing: str) -> Reply:
             reply, *_ = await self._run(
-                lambda p: (self._hold_script(p, name, listing, hold_id, now_ms), touch_index(p, index))
+                lambda p: (self._hold_script(p, name, listing, hold_id, now_ms, extra), touch_index(p, index))
             )
             return reply  # type: ignore[no-any-return]
 
@@ -397,9 +405,11 @@ class RedisLuaInventoryEngine:
         [reply] = await self._run(lambda p: self._hold_script(p, name, listing, hold_id, now_ms))
         return reply
 
-    def _hold_script(self, pipe: Pipeline, name: str, listing: str, hold_id: UUID, now_ms: int | None) -> None:
+    def _hold_script(
+        self, pipe: Pipeline, name: str, listing: str, hold_id: UUID, now_ms: int | None, extra: Sequence[str] = ()
+    ) -> None:
         keys = self._keys.listing(listing)
-        self._script(pipe, name, keys, [keys.hold(hold_id)], [hold_id], now_ms)
+        self._script(pipe, name, keys, [keys.hold(hold_id)], [hold_id, *extra], now_ms)
 
     def _script(
         self, pipe: Pipeline, name: str, listing: ListingKeys, keys: list[str], args: list[Any], now_ms: int | None
@@ -493,5 +503,7 @@ def _place_args(hold: Hold, limit: int | None, due: list[str]) -> list[Any]:
     strict = 0 if due else 1
     return [
         *(hold.id, encode_hold(hold), encode_lines(hold), hold.customer_ref, hold.quantity),
-        *(expiry_ms(hold.expires_at), "" if limit is None else limit, strict, EXPIRE_ON_PLACE, *due),
+        *(expiry_ms(hold.expires_at), "" if limit is None else limit, strict, EXPIRE_ON_PLACE),
+        encode_by(current_audit_context()),  # journaled with the hold: audited from the journal
+        *due,
     ]

@@ -59,12 +59,16 @@ from infrastructure.inventory import sql_tables
 from infrastructure.inventory.sql_functions import (
     CONFIRM_HOLD,
     PLACE_HOLD,
+    PLACE_HOLD_AUDITED,
     RELEASE_HOLD,
+    audited_params,
     place_hold_params,
     refusal_of,
     stored_hold,
 )
 from infrastructure.inventory.sql_rows import hold_from_rows, hold_row, line_rows, pool_from_row, utc
+from infrastructure.persistence.audit import hold_placed_row
+from infrastructure.persistence.audit_tables import audit_logs
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.hold_filters import hold_filters
 from infrastructure.persistence.repositories import _page_of, _paged
@@ -101,8 +105,13 @@ _shift_customer = (
 
 
 class SqlInventoryEngine:
-    def __init__(self, database: Database, *, expire_on_place: int = 100) -> None:
-        self._db = database
+    """``audit``: each hold placed is recorded in the audit log (``hold.place``) by this engine,
+    in the hold's own transaction and with no round trip of its own: on Postgres in the
+    statement that calls the hold function, on SQLite in the same hop to the writer thread.
+    Off for an engine used without the rest of the record (tests, benchmarks)."""
+
+    def __init__(self, database: Database, *, expire_on_place: int = 100, audit: bool = False) -> None:
+        self._db, self._audit = database, audit
         self._upsert = sqlite.insert if database.is_sqlite else postgresql.insert
         self._expire_on_place = expire_on_place
         self._calls = None if database.is_sqlite else SingleStatements(database)
@@ -126,9 +135,14 @@ class SqlInventoryEngine:
 
     async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
         """On Postgres one function call; on SQLite the same steps from here (``_place_in_steps``)."""
+        audited = hold_placed_row(hold) if self._audit else None  # read the request's context here
         if self._calls is None:
-            return await self._place_in_steps(hold, customer_limit)
-        row = await self._calls.one(PLACE_HOLD, place_hold_params(hold, customer_limit, self._expire_on_place))
+            return await self._place_in_steps(hold, customer_limit, audited)
+        params = place_hold_params(hold, customer_limit, self._expire_on_place)
+        if audited is None:
+            row = await self._calls.one(PLACE_HOLD, params)
+        else:
+            row = await self._calls.one(PLACE_HOLD_AUDITED, {**params, **audited_params(audited)})
         if row.outcome == "exists":
             return _retried(stored_hold(row, hold.id), hold)
         refusal = refusal_of(row, hold)
@@ -136,29 +150,33 @@ class SqlInventoryEngine:
             raise refusal
         return hold
 
-    async def _place_in_steps(self, hold: Hold, customer_limit: int | None) -> Hold:
+    async def _place_in_steps(
+        self, hold: Hold, customer_limit: int | None, audited: dict[str, Any] | None = None
+    ) -> Hold:
         """Claim the id, expire the listing's due holds, then reserve in a savepoint.
 
         A refusal is raised only once the transaction is done, so the expiries it made stick
         (as the reference model's do) while the refused hold leaves no trace.
         """
-        if await self._placed_plainly(hold, customer_limit):
+        if await self._placed_plainly(hold, customer_limit, audited):
             return hold
         async with self._db.transaction() as session:
             if not await self._claim(session, hold):
                 return _retried(await self._require(session, hold.id), hold)
             await self._expire_listing(session, hold)
             refusal = await self._reserve_or_unclaim(session, hold, customer_limit)
+            if refusal is None and audited is not None:
+                await session.execute(insert(audit_logs), audited)
         if refusal is not None:
             raise refusal
         return hold
 
-    async def _placed_plainly(self, hold: Hold, limit: int | None) -> bool:
+    async def _placed_plainly(self, hold: Hold, limit: int | None, audited: dict[str, Any] | None) -> bool:
         """SQLite outside a unit of work: the common case whole in one hop (``_place_plain``)."""
         if not self._db.has_writer_thread or self._db.in_unit_of_work:
             return False
         try:
-            await self._db.in_writer_thread(lambda connection: _place_plain(connection, hold, limit))
+            await self._db.in_writer_thread(lambda connection: _place_plain(connection, hold, limit, audited))
         except _NotPlain:
             return False
         return True
@@ -471,7 +489,7 @@ class _NotPlain(Exception):
     """A retried id or due holds on the listing: rolled back, then placed by the general path."""
 
 
-def _place_plain(connection: Connection, hold: Hold, limit: int | None) -> None:
+def _place_plain(connection: Connection, hold: Hold, limit: int | None, audited: dict[str, Any] | None) -> None:
     """On SQLite's writer thread, in the transaction it opened: ``place_hold`` for a new id on a
     listing with no due hold -- placed, or refused with the general path's error and details.
 
@@ -501,6 +519,8 @@ def _place_plain(connection: Connection, hold: Hold, limit: int | None) -> None:
         raise CustomerLimitExceededError(limit, already, hold.quantity)
     for line in line_rows(hold):
         _PLAIN_LINE.run(connection, _prefixed(line))
+    if audited is not None:
+        _PLAIN_AUDIT.run(connection, _prefixed(audited))
 
 
 def _prefixed(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -556,6 +576,7 @@ _PLAIN_DUE = _Compiled(
 )
 _PLAIN_TAKE = _Compiled(_take)
 _PLAIN_LINE = _Compiled(insert(lines_t).values(_values(lines_t)))
+_PLAIN_AUDIT = _Compiled(insert(audit_logs).values(_values(audit_logs)))
 
 
 def _counting(within_limit: bool) -> _Compiled:

@@ -46,6 +46,7 @@ from domain.errors import CustomerLimitExceededError, DomainError, InsufficientI
 from domain.inventory import Hold, HoldLine, HoldStatus
 from infrastructure.inventory.sql_rows import utc
 from infrastructure.inventory.sql_tables import inventory_hold_lines
+from infrastructure.persistence.database import json_text
 
 PLACE_HOLD_FUNCTION = """
 CREATE OR REPLACE FUNCTION holdfast_place_hold(
@@ -273,12 +274,35 @@ PLACE_HOLD = text(
     ":customer_ref, :currency, :created_at, :expires_at, CAST(:pools AS uuid[]), CAST(:quantities AS integer[]), "
     "CAST(:prices AS bigint[]), CAST(:limit AS integer), CAST(:expire_max AS integer))"
 ).columns(column("outcome", String), *_HOLD_COLUMNS)
+# The hold and its audit row (``hold.place``) in one statement, so in one round trip and one
+# transaction: a data-modifying CTE runs whatever the outer query reads, and inserts the row
+# only when the function placed the hold (not for a retry, not for a refusal).
+PLACE_HOLD_AUDITED = text(
+    "WITH placed AS (SELECT * FROM holdfast_place_hold(CAST(:id AS uuid), CAST(:tenant_id AS uuid), "
+    "CAST(:listing_id AS uuid), :customer_ref, :currency, :created_at, :expires_at, CAST(:pools AS uuid[]), "
+    "CAST(:quantities AS integer[]), CAST(:prices AS bigint[]), CAST(:limit AS integer), "
+    "CAST(:expire_max AS integer))), "
+    "audited AS (INSERT INTO audit_logs (id, occurred_at, tenant_id, actor, role, action, entity_type, entity_id, "
+    "after, ip, user_agent, correlation_id) SELECT CAST(:a_id AS uuid), CAST(:a_occurred_at AS timestamptz), "
+    "CAST(:a_tenant_id AS uuid), CAST(:a_actor AS varchar), CAST(:a_role AS varchar), CAST(:a_action AS varchar), "
+    "CAST(:a_entity_type AS varchar), CAST(:a_entity_id AS varchar), CAST(:a_after AS json), "
+    "CAST(:a_ip AS varchar), CAST(:a_user_agent AS varchar), CAST(:a_correlation_id AS varchar) "
+    "FROM placed WHERE placed.outcome = 'placed') "
+    "SELECT * FROM placed"
+).columns(column("outcome", String), *_HOLD_COLUMNS)
 RELEASE_HOLD = text("SELECT * FROM holdfast_release_hold(CAST(:id AS uuid), :now)").columns(
     column("moved", Boolean), *_HOLD_COLUMNS
 )
 CONFIRM_HOLD = text("SELECT * FROM holdfast_confirm_hold(CAST(:id AS uuid), :now)").columns(
     column("moved", Boolean), *_HOLD_COLUMNS
 )
+
+
+def audited_params(row: dict[str, Any]) -> dict[str, Any]:
+    """``PLACE_HOLD_AUDITED``'s audit parameters from an ``audit_logs`` row (its JSON as text)."""
+    params = {f"a_{name}": value for name, value in row.items() if name != "before"}
+    params["a_after"] = None if row["after"] is None else json_text(row["after"])
+    return params
 
 
 def place_hold_params(hold: Hold, customer_limit: int | None, expire_max: int) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from uuid import uuid4
 
 from loguru import logger
 
+from application.audit import acting_as, system_context
 from application.ports.jobs import (
     DeadLetter,
     DeadLetterStore,
@@ -151,7 +152,7 @@ class InProcessJobQueue:
         job.attempt += 1
         context = _Context(job.id, job.attempt)
         started = time.perf_counter()
-        with job_log_context(job.id, job.name):
+        with job_log_context(job.id, job.name), acting_as(system_context(f"job:{job.name}", job.id)):
             try:
                 await self._run(self._handlers[job.name], context, job.args, policy)
             except asyncio.CancelledError:

@@ -55,6 +55,11 @@ def job_policies(settings: Settings) -> dict[str, JobPolicy]:
         "purge_old_records": JobPolicy(
             timeout=600, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=DAY if settings.expiry_sweep_seconds else None
         ),
+        # The audit log: partitions made ahead, months past HOLDFAST_AUDIT_RETENTION_DAYS dropped
+        # (SQLite: rows deleted). Daily: the partitions are made two months ahead.
+        "maintain_audit_log": JobPolicy(
+            timeout=600, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=DAY if settings.expiry_sweep_seconds else None
+        ),
         # The Redis engine's hold journal into Postgres (nothing to do for the other engines).
         "journal_holds": JobPolicy(
             timeout=120,

@@ -28,6 +28,7 @@ from loguru import logger
 from saq import CronJob, Job, Status, Worker
 from saq.queue.redis import RedisQueue
 
+from application.audit import acting_as, system_context
 from application.ports.jobs import (
     DeadLetter,
     DeadLetterStore,
@@ -328,7 +329,7 @@ def _saq_function(name: str, handler: JobHandler, observer: JobObserver) -> Call
     async def run(ctx: dict[str, Any], **kwargs: Any) -> None:
         job: Job = ctx["job"]
         started = time.perf_counter()
-        with job_log_context(job.key, name):
+        with job_log_context(job.key, name), acting_as(system_context(f"job:{name}", job.key)):
             try:
                 async with _beating(job):
                     await handler(_Context(job), kwargs)

@@ -3,6 +3,7 @@
 
 import infrastructure.inventory.sql_tables
 import infrastructure.payments.fake_tables
+import infrastructure.persistence.audit_tables
 import infrastructure.persistence.delivery_tables
 import infrastructure.persistence.idempotency
 import infrastructure.persistence.job_tables

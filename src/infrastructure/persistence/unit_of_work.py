@@ -8,8 +8,11 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.clock import Clock
 from application.ports.metrics import Metrics
+from infrastructure.clock import SystemClock
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
+from infrastructure.persistence.audit import SqlAuditRepository
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.journal import SqlHoldJournalRepository, SqlReconciliationRepository
 from infrastructure.persistence.ledger import SqlLedgerRepository
@@ -30,8 +33,9 @@ from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 class SqlUnitOfWork:
     """Use once: ``async with uow: ...; await uow.commit()``. Leaving without commit rolls back.
 
-    Booking transitions are counted here, once committed: every use case that moves a booking
-    saves it through this unit of work, and a rolled-back move (a stale version) never counts.
+        Booking transitions are counted here, once committed: every use case that moves a booking
+        saves it through this unit of work, and a rolled-back move (a stale version) never counts.
+    Audit rows recorded through ``audit`` are written at the commit, in the same transaction.
     """
 
     tenants: SqlTenantRepository
@@ -50,9 +54,11 @@ class SqlUnitOfWork:
     notifications: SqlNotificationRepository
     hold_journal: SqlHoldJournalRepository
     reconciliations: SqlReconciliationRepository
+    audit: SqlAuditRepository
 
-    def __init__(self, database: Database, metrics: Metrics) -> None:
+    def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
+        self._clock: Clock = clock or SystemClock()  # the audit rows' time
         self._scope: AbstractAsyncContextManager[AsyncSession] | None = None
         self._session: AsyncSession | None = None
 
@@ -75,6 +81,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(session)
         self.hold_journal = SqlHoldJournalRepository(session)
         self.reconciliations = SqlReconciliationRepository(session)
+        self.audit = SqlAuditRepository(session, self._clock)
         return self
 
     async def __aexit__(
@@ -92,6 +99,7 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         assert self._session is not None
+        await self.audit.flush()  # the writes' audit rows, in their transaction
         await self._session.commit()
         for status in self.bookings.moved:
             self._metrics.booking_moved(status)

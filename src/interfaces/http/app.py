@@ -37,6 +37,7 @@ from interfaces.http.openapi import document_idempotency, document_json_bodies, 
 from interfaces.http.permissions import check_permissions, permission_middleware, route_permissions
 from interfaces.http.query import known_query_parameters, note_query_parameters
 from interfaces.http.routes.api_keys import ApiKeyController
+from interfaces.http.routes.audit_logs import AuditLogController
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -145,6 +146,7 @@ def create_app(
             WebhookEndpointController,
             ApiKeyController,
             WaitingRoomController,
+            AuditLogController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from domain.identity import Actor
 from domain.tenants import Tenant
 from infrastructure.logging import bind_request_fields
+from interfaces.http.audit_context import bind_actor
 
 API_KEY_HEADER = "X-API-Key"
 _API_KEY = API_KEY_HEADER.lower().encode()
@@ -56,6 +57,7 @@ async def authenticated_actor(scope: Scope) -> Actor:
         actor = await scope["app"].state.container.use_cases.authenticate()(key)
         state[ACTOR_STATE] = actor  # type: ignore[literal-required]
         bind_request_fields(tenant_id=str(actor.tenant.id))  # the rest of the request's log lines name it
+        bind_actor(actor)  # and its writes' audit rows
     return actor
 
 

@@ -43,6 +43,7 @@ from application.errors import ForbiddenError
 from domain.errors import DomainError
 from domain.permissions import Permission
 from infrastructure.logging import bind_request_fields, request_log_context
+from interfaces.http.audit_context import bind_actor, request_audit_context
 from interfaces.http.dependencies import ACTOR_STATE
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
@@ -152,8 +153,9 @@ class HotPath:
         scope["state"][ACTOR_STATE] = actor  # type: ignore[literal-required]
         ident = correlation_of_scope(scope)
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
-        with request_log_context(ident):
+        with request_log_context(ident), request_audit_context(scope, ident):
             bind_request_fields(tenant_id=str(actor.tenant.id))
+            bind_actor(actor)
             if actor.role in self._allowed[route]:
                 sent_pass = None if queue_pass is None else queue_pass.decode()
                 await logged(_Answering(self, route, actor, sent_pass).run, scope, receive, send, ident)

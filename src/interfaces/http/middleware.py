@@ -13,6 +13,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.text import printable
 from infrastructure.logging import log_access, request_log_context
+from interfaces.http.audit_context import request_audit_context
 from interfaces.http.errors import answered_status
 from interfaces.http.metrics import record_http_request
 
@@ -77,7 +78,7 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         ident = correlation_of_scope(scope)
-        with request_log_context(ident):
+        with request_log_context(ident), request_audit_context(scope, ident):
             await logged(app, scope, receive, send, ident)
 
     return middleware

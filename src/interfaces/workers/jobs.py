@@ -55,6 +55,11 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         if purged:
             logger.info("purged finished records past their retention: {}", purged)
 
+    async def maintain_audit_log(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
+        done = {what: count for what, count in (await use_cases.maintain_audit_log()()).items() if count}
+        if done:
+            logger.info("audit log maintained (partitions created/dropped, rows deleted): {}", done)
+
     async def journal_holds(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
         journaled = await use_cases.journal_holds()()
         if journaled:
@@ -98,6 +103,7 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         "retry_webhook_events": retry_webhook_events,
         "purge_idempotency": purge_idempotency,
         "purge_old_records": purge_old_records,
+        "maintain_audit_log": maintain_audit_log,
         "journal_holds": journal_holds,
         "relay_outbox": relay_outbox,
         "deliver_webhooks": deliver_webhooks,

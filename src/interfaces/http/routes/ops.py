@@ -10,7 +10,9 @@ from litestar.di import NamedDependency
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromQuery, Parameter, QueryParameter
 
+from application.audit import bind_audit_actor
 from application.ports.repositories import MAX_PAGE_SIZE
+from application.use_cases.authorize_operator import OPERATOR_SCOPE
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
 from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from domain.webhooks import InboxStatus
@@ -36,7 +38,9 @@ async def operators_only(connection: ASGIConnection[Any, Any, Any, Any], _handle
     """A guard, not a dependency: it runs for every route of the router, present and future,
     whether or not the handler asks who is calling."""
     authorize = connection.app.state.container.use_cases.authorize_operator()
-    await authorize(connection.headers.get(API_KEY_HEADER))
+    principal = await authorize(connection.headers.get(API_KEY_HEADER))
+    # Audit rows of operations name the operator's tenant (its key has no id of its own here).
+    bind_audit_actor(f"operator:{principal.tenant.id}", OPERATOR_SCOPE, principal.tenant.id)
 
 
 class WebhookOpsController(Controller):

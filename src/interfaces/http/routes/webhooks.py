@@ -10,6 +10,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from loguru import logger
 
+from application.audit import SYSTEM_ROLE, bind_audit_actor
 from application.ports.webhooks import InboxEntry
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.receive_webhook import ReceiveWebhook, ReceiveWebhookHandler
@@ -43,6 +44,7 @@ async def stripe_webhook(
     after the answer has gone out; if it fails, the inbox retries it, not Stripe.
     """
     receipt = await receive_webhook(ReceiveWebhook(await request.body(), request.headers.get(SIGNATURE_HEADER)))
+    bind_audit_actor("provider:stripe", SYSTEM_ROLE, None)  # signed by Stripe: its writes are the provider's
     later = None if receipt.claimed is None else BackgroundTask(_handle, process_webhook_event, receipt.claimed)
     return Response(WebhookAck(received=True, duplicate=receipt.duplicate), background=later)
 
