@@ -33,8 +33,9 @@ from interfaces.http.hot_path import HotPath
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
-from interfaces.http.openapi import document_idempotency, document_json_bodies
+from interfaces.http.openapi import document_idempotency, document_json_bodies, document_rate_limits
 from interfaces.http.query import known_query_parameters, note_query_parameters
+from interfaces.http.rate_limits import RateGate, rate_limit_middleware
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -131,6 +132,7 @@ def create_app(
     container = container or build_container(settings)
     configure_logging(settings)
     container.core.build_info()  # the commit and migration head, read at start-up, not per request
+    rate_gate = RateGate(container)
     v1 = Router(
         path="/v1",
         route_handlers=[
@@ -150,14 +152,15 @@ def create_app(
         security=[{"ApiKey": []}],
         before_request=strict_body,
         guards=[known_query_parameters],
-        # Authentication first: a request without a valid key is 401 before its body is read.
-        middleware=[authentication_middleware, idempotency_middleware],
+        # Authentication first: a request without a valid key is 401 before its body is read;
+        # then its rate limits, before anything else runs.
+        middleware=[authentication_middleware, rate_limit_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
         route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"container": container, "settings": settings}),
+        state=State({"container": container, "settings": settings, "rate_gate": rate_gate}),
         lifespan=[_lifespan(container, settings)],
         openapi_config=_openapi(),
         request_max_body_size=MAX_BODY_BYTES,
@@ -165,7 +168,8 @@ def create_app(
     )
     document_idempotency(app)
     document_json_bodies(app)
+    document_rate_limits(app)
     note_query_parameters(app)
     if hot_path and settings.otel == "off":
-        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES)
+        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES, rate_gate)
     return app

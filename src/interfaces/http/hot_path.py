@@ -19,7 +19,10 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
   documented in OpenAPI, and the one tests compare this path with
   (tests/e2e/test_hot_path.py): a request answered here and there must not differ;
 * an unexpected failure after the use case has started is answered by the app's own exception
-  handlers (never handed on: the hold may have been placed).
+  handlers (never handed on: the hold may have been placed);
+* rate limits (``rate_limits.RateGate``) are checked after authentication and before the body is
+  read, as the route's middleware checks them; a request handed on after that is not counted
+  again, and its answer carries the same ``X-RateLimit-*`` headers.
 
 Handing on happens before the use case has run, so no request is ever executed twice.
 """
@@ -41,6 +44,7 @@ from interfaces.http.dependencies import ACTOR_STATE
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
+from interfaces.http.rate_limits import RateGate, with_headers
 from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 
 if TYPE_CHECKING:
@@ -99,8 +103,9 @@ class HotPath:
     """Answers the hot routes from the ASGI scope; ``fallback`` is the Litestar app's own handling
     of a request (which this class hands requests on to, body replayed)."""
 
-    def __init__(self, container: Container, fallback: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, container: Container, fallback: ASGIApp, max_body_bytes: int, rate_gate: RateGate) -> None:
         self._authenticate = container.use_cases.authenticate()
+        self._rate_gate = rate_gate
         self._routes = hot_routes(container)
         self._fallback = fallback
         self._max_body = max_body_bytes
@@ -144,6 +149,16 @@ class _Answering:
         self.path, self.route, self.tenant = path, route, tenant
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:  # rate limits before the body is read (a refusal costs nothing more)
+            rate_headers = await self.path._rate_gate.check(scope)
+        except DomainError as exc:  # rate_limited
+            await _send(send, *_problem(scope, exc))
+            return
+        except Exception as exc:  # the limiter's store is down: 503, as the route answers
+            await _answer_unexpected(scope, receive, send, exc)
+            return
+        if rate_headers:
+            send = with_headers(send, rate_headers)
         body, complete = await _read_body(receive, self.path._max_body)
         data = _decoded(self.route, body) if complete else None
         if data is None:  # not a body this path answers: Litestar's route says what is wrong with it
