@@ -184,10 +184,12 @@ class Gateways(containers.DeclarativeContainer):
     )
     # Rate-limit buckets: in Redis whenever there is one (every API process counts in the same
     # buckets, whatever the engine), else in this process (the embedded default: one process).
+    # While Redis is unreachable, the process's own buckets count (rate_limits/redis.py says why).
+    _process_rate_limiter = providers.Singleton(InProcessRateLimiter, clock=clock)
     rate_limiter = providers.Selector(
         settings.provided.rate_limit_store,
-        memory=providers.Singleton(InProcessRateLimiter, clock=clock),
-        redis=providers.Singleton(RedisLuaRateLimiter, redis=redis, clock=clock),
+        memory=_process_rate_limiter,
+        redis=providers.Singleton(RedisLuaRateLimiter, redis=redis, clock=clock, fallback=_process_rate_limiter),
     )
     # With the Redis engine, idempotency records live in Redis too: placing a hold writes nothing
     # to Postgres. The other engines keep them in the system of record.

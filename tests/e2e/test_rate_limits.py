@@ -27,12 +27,13 @@ from sqlalchemy import event
 from application.use_cases.issue_api_key import IssueApiKey
 from application.use_cases.register_tenant import RegisterTenant
 from infrastructure.container import build_container, close_container
+from infrastructure.rate_limits.memory import InProcessRateLimiter
 from infrastructure.rate_limits.redis import RedisLuaRateLimiter
 from infrastructure.settings import Settings
 from interfaces.http.app import create_app
 from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.rate_limits import RateGate, rate_limit_middleware
-from tests.e2e.conftest import World
+from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import make_listing
 from tests.fakes.clock import FakeClock
 
@@ -231,26 +232,53 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_a_limiter_that_cannot_be_reached_is_503_with_retry_after(settings: Settings) -> None:
-    """The buckets' Redis is gone (here: nobody listens on its port), the rest is fine."""
+@pytest.fixture
+async def limiter_redis_gone(settings: Settings) -> AsyncIterator[tuple[Any, FakeClock, Redis]]:
+    """A container whose rate limiter's Redis is gone (nobody listens on its port); the rest is fine."""
     clock = FakeClock()
     container = build_container(settings)
     container.core.clock.override(providers.Object(clock))
     gone = Redis.from_url(f"redis://127.0.0.1:{_closed_port()}/0", socket_connect_timeout=1)
-    container.gateways.rate_limiter.override(providers.Object(RedisLuaRateLimiter(gone, clock)))
-    app = create_app(settings, container)
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
-            key = (await container.use_cases.register_tenant()(RegisterTenant("initech"))).api_key
-            for method, path in (("POST", "/v1/holds"), ("GET", "/v1/listings")):  # hot path, route
-                response = await client.request(
-                    method, path, json={} if method == "POST" else None, headers={"X-API-Key": key}
-                )
-                assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
-                assert response.headers["Retry-After"] == "5"
+        yield container, clock, gone
     finally:
         await gone.aclose()
         await close_container(container)
+
+
+async def _served(container: Any, settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    app = create_app(settings, container)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield client, (await container.use_cases.register_tenant()(RegisterTenant("initech"))).api_key
+
+
+async def test_without_its_redis_the_limiter_counts_in_the_process(
+    limiter_redis_gone: tuple[Any, FakeClock, Redis], settings: Settings
+) -> None:
+    """As the container wires it: what needs no Redis keeps working (degraded mode), still limited."""
+    container, clock, gone = limiter_redis_gone
+    limiter = RedisLuaRateLimiter(gone, clock, fallback=InProcessRateLimiter(clock))
+    container.gateways.rate_limiter.override(providers.Object(limiter))
+    async for client, key in _served(container, settings):
+        api = Api(client, key, clock)
+        listing_id, pools = await make_listing(api, (("a", 100, 1000),))
+        answers = [await _hold(client, key, listing_id, pools["a"]) for _ in range(3)]
+        assert [a.status_code for a in answers] == [201, 201, 429]
+        assert _limits(answers[2]) == ("2", "0", "2", "1")
+
+
+async def test_a_limiter_that_cannot_count_is_503_with_retry_after(
+    limiter_redis_gone: tuple[Any, FakeClock, Redis], settings: Settings
+) -> None:
+    """A limiter with no fallback whose Redis is gone: the check fails, on the hot path and the route alike."""
+    container, clock, gone = limiter_redis_gone
+    container.gateways.rate_limiter.override(providers.Object(RedisLuaRateLimiter(gone, clock)))
+    async for client, key in _served(container, settings):
+        for method, path in (("POST", "/v1/holds"), ("GET", "/v1/listings")):  # hot path, route
+            body = {} if method == "POST" else None
+            response = await client.request(method, path, json=body, headers={"X-API-Key": key})
+            assert (response.status_code, response.json()["code"]) == (503, "service_unavailable")
+            assert response.headers["Retry-After"] == "5"
 
 
 async def test_every_authenticated_operation_documents_429_and_the_headers(world: World) -> None:

@@ -12,24 +12,39 @@ when the bucket has one). So a refused bucket is remembered here until then, and
 names it is refused again without a round trip, with what Redis would say of that bucket (no
 token, the same wait, the same time to full): under a flood from one client, the refusals cost
 no Redis command. Only the latched buckets are described in such an answer.
+
+**Redis lost.** While Redis cannot be reached, checks count in ``fallback`` (this process's
+own buckets) instead of failing: the limits still hold per process (a client spread over N API
+processes gets up to N times its rule), and what needs only Postgres keeps working in degraded
+mode (tests/integration/test_degraded_mode.py) rather than every /v1 request becoming a 503
+for want of a counter. Requests that need Redis themselves (holds on the redis engine) still get
+their 503 from what they need. After a failure Redis is asked again only ``RETRY_SECONDS``
+later, so a Redis that hangs delays one check a process per interval, not every request.
+Without a fallback, a lost Redis fails the check (a 503 with Retry-After at the edge).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from loguru import logger
+from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from application.ports.clock import Clock
-from application.ports.rate_limits import BucketState, RateDecision, RateRule
+from application.ports.rate_limits import BucketState, RateDecision, RateLimiter, RateRule
 from infrastructure.inventory.redis_codec import to_ms
 from infrastructure.inventory.redis_round_trips import SharedRoundTrips
 from infrastructure.inventory.redis_scripts import LuaScripts
 
 SCRIPT = "rate_limit"
 MAX_LATCHED = 100_000
+RETRY_SECONDS = 1.0  # after Redis failed a check, how long checks count in the fallback
+# Redis not there (refused, reset, timed out, still loading its data): what the fallback covers.
+UNREACHABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError, OSError)
 
 
 class RedisLuaRateLimiter:
@@ -37,8 +52,18 @@ class RedisLuaRateLimiter:
     ``<prefix>:{holds}:key:...``: a key's text up to its first ``:`` is its hash tag, so the
     buckets of one check (one route class) share a Redis Cluster slot."""
 
-    def __init__(self, redis: Redis, clock: Clock, prefix: str = "hf:rl", *, lua_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        clock: Clock,
+        prefix: str = "hf:rl",
+        *,
+        fallback: RateLimiter | None = None,
+        lua_dir: Path | None = None,
+    ) -> None:
         self._clock = clock
+        self._fallback = fallback
+        self._lost_until = 0.0  # (monotonic) while Redis is taken as lost, the fallback counts
         self._trips = SharedRoundTrips(redis)  # concurrent checks of a process share round trips
         self._scripts = LuaScripts(lua_dir, names=(SCRIPT,), library=None)
         self._prefix = prefix
@@ -51,6 +76,18 @@ class RedisLuaRateLimiter:
         now = to_ms(self._clock.now())
         if (refused := self._latched_refusal(buckets, now)) is not None:
             return refused
+        if self._fallback is None:
+            return await self._check(buckets, now)
+        if self._lost_until > time.monotonic():
+            return await self._fallback.check(buckets)
+        try:
+            return await self._check(buckets, now)
+        except UNREACHABLE as exc:
+            logger.warning("rate limits count in this process for {} s: Redis is unreachable ({})", RETRY_SECONDS, exc)
+            self._lost_until = time.monotonic() + RETRY_SECONDS
+            return await self._fallback.check(buckets)
+
+    async def _check(self, buckets: Sequence[tuple[str, RateRule]], now: int) -> RateDecision:
         keys = [self._redis_key(key) for key, _ in buckets]
         args: list[object] = [now]
         for _, rule in buckets:
