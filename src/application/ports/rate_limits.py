@@ -56,9 +56,11 @@ class RateDecision:
 
     @classmethod
     def of(cls, allowed: bool, buckets: Sequence[BucketState]) -> RateDecision:
-        tightest = min(buckets, key=lambda b: (b.remaining, -b.full_ms))
-        waits = [b.next_token_ms for b in buckets if b.next_token_ms > 0]
-        retry = 0 if allowed else max(1, _seconds(max(waits, default=0)))
+        tightest = buckets[0]
+        for bucket in buckets[1:]:  # (a loop, not min(key=...): every request comes here)
+            if (bucket.remaining, -bucket.full_ms) < (tightest.remaining, -tightest.full_ms):
+                tightest = bucket
+        retry = 0 if allowed else max(1, _seconds(max(b.next_token_ms for b in buckets)))
         return cls(allowed, tightest.capacity, tightest.remaining, _seconds(tightest.full_ms), retry)
 
 
