@@ -150,7 +150,7 @@ class _FreeHolds:
     async def place(self, count: int) -> None:
         from application.use_cases.place_hold import PlaceHold
 
-        tenant = await self._container.use_cases.authenticate()(self._key)
+        tenant = (await self._container.use_cases.authenticate()(self._key)).tenant  # (an Actor's, since 87d7430)
         place = self._container.use_cases.place_hold()
         listing, pool = UUID(self._listing), UUID(self._pool)
 
