@@ -177,3 +177,14 @@ async def test_a_script_flushed_from_redis_is_loaded_again(on_redis: RedisLuaRat
     await _check(on_redis, "holds:key:a")
     await redis.script_flush()
     assert (await _check(on_redis, "holds:key:a")).remaining == 1
+
+
+async def test_the_in_process_limiter_forgets_buckets_beyond_its_bound(clock: FakeClock) -> None:
+    limiter = InProcessRateLimiter(clock, max_buckets=10)
+    for n in range(30):
+        await _check(limiter, f"reads:key:{n}")
+    assert len(limiter._buckets) <= 10
+    clock.advance(3)  # every bucket full again: all of them go at the next sweep
+    for n in range(30, 41):
+        await _check(limiter, f"reads:key:{n}")
+    assert set(limiter._buckets) <= {f"reads:key:{n}" for n in range(30, 41)}

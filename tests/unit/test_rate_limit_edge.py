@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from application.ports.rate_limits import RateRule
+from application.use_cases.check_rate_limit import ROUTE_CLASSES
 from infrastructure.settings import Settings, SettingsError
 from interfaces.http.client_address import client_address, trusted_networks
 from interfaces.http.rate_limits import route_class
@@ -21,6 +22,7 @@ def test_the_defaults_limit_every_class_generously() -> None:
         "reads": RateRule(5000, 1000.0),
         "queue": RateRule(2000, 200.0),
     }
+    assert set(Settings().rate_rules) == set(ROUTE_CLASSES)
     assert Settings().rate_limit_store == "memory"
     assert Settings(redis_url="redis://localhost:6379/0").rate_limit_store == "redis"
 
