@@ -31,6 +31,7 @@ TARGETS = (
     "health",
     "holds-redis",
     "soldout",
+    "ratelimited",
     "bookings",
     "fill",
     "queue-join",
@@ -353,6 +354,9 @@ def measure_all(run: Run) -> None:
         if fleet is not None:
             measure_redis(run, fleet)
             reconcile(run, fleet, "redis")
+    with _maybe(run, ("ratelimited",), lambda: stack.production("redis", processes, run.logs, RATE_LIMITED)) as fleet:
+        if fleet is not None:
+            measure_rate_limited(run, fleet)
     sql_pg = ("holds-sql-pg", "pgbench", "pgbench-hold", "engine-sql-pg")
     with _maybe(run, sql_pg, lambda: stack.production("sql", processes, run.logs)) as fleet:
         if fleet is not None:
@@ -382,6 +386,26 @@ def measure_all(run: Run) -> None:
     for result in run.results:
         if result.target == "noop-1":
             ratio_of(run, result, 1)
+
+
+# The ``ratelimited`` stack: one hold an hour for each identity and address, so once the first
+# hold is placed every other is refused (429) for the whole run.
+RATE_LIMITED = {"HOLDFAST_RATE_LIMIT_HOLDS": "1/h burst 1"}
+
+
+def measure_rate_limited(run: Run, fleet: stack.Fleet) -> None:
+    """``POST /v1/holds`` with the key's (and the address's) bucket empty: every answer a 429. The
+    first refusal in each API process asks Redis; the process then remembers the bucket empty
+    until its next token is due (an hour), so the rest is refused without a Redis command."""
+    listing_id, [pool_id] = listing(fleet, 1_000_000)
+    load = Load("POST", "/v1/holds", HOLD_BODY % (listing_id, pool_id), fleet.key, expected=frozenset({429}))
+    with httpx.Client(base_url=f"http://127.0.0.1:{fleet.ports[0]}", headers={"X-API-Key": fleet.key}) as client:
+        body = json.loads(HOLD_BODY.replace("{ref}", "first") % (listing_id, pool_id))
+        assert client.post("/v1/holds", json=body).status_code == 201  # the bucket's one token
+        assert client.post("/v1/holds", json=body).status_code == 429
+    run.measure("ratelimited", load, fleet.ports, sweep=True)
+    if run.args.profile:
+        profile(run, fleet, load, "profile ratelimited", "http-profile-ratelimited.svg")
 
 
 def measure_sql_pg(run: Run, fleet: stack.Fleet) -> None:

@@ -10,7 +10,8 @@ not counted (they are other processes); the client side of every round trip is.
     .venv/bin/python -m benchmarks.http.cpu --requests 20000 --concurrency 64
 
 A profile of one target: ``--profile holds-hot`` (or ``bookings-hot``: one fresh free hold a
-booking; py-spy must be on PATH or in the venv).
+booking; ``ratelimited-hot``: a 429 from an empty rate-limit bucket; py-spy must be on PATH or
+in the venv).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from benchmarks.http import noop_app
 from tests import servers
 
 Target = Callable[[int], tuple[dict[str, Any], bytes]]
+UNTRIPPED = "1000000/s burst 1000000"
 
 
 async def _drive(app: Any, make: Target, requests: int, concurrency: int) -> tuple[float, dict[int, int]]:
@@ -102,6 +104,11 @@ async def _setup(database_url: str, redis_url: str) -> tuple[Any, Any, Any, str,
         expiry_sweep_seconds=0,
         # (set to 0 to measure without the sold-out latch)
         sold_out_latch_ms=int(os.environ.get("HOLDFAST_SOLD_OUT_LATCH_MS", "250")),
+        # checked on every request, as deployed, in buckets no run here empties (HOLDFAST_RATE_LIMITS=false: off)
+        rate_limits=os.environ.get("HOLDFAST_RATE_LIMITS", "true") != "false",
+        rate_limit_holds=UNTRIPPED,
+        rate_limit_reads=UNTRIPPED,
+        rate_limit_writes=UNTRIPPED,
     )
     container = build_container(settings)
     await container.gateways.inventory().sold_out.ready()  # what `serve`'s lifespan starts
@@ -120,6 +127,19 @@ async def _setup(database_url: str, redis_url: str) -> tuple[Any, Any, Any, str,
     return container, hot, routed, tenant.api_key, str(listing.id), pools
 
 
+async def _rate_limited(container: Any) -> tuple[Any, Any]:
+    """Apps (hot path, route) of a container on the same servers whose holds bucket (one hold an
+    hour) the first request below empties."""
+    from dataclasses import replace
+
+    from infrastructure.container import build_container
+    from interfaces.http.app import create_app
+
+    settings = replace(container.settings(), rate_limit_holds="1/h burst 1")
+    limited = build_container(settings)
+    return create_app(settings, limited), create_app(settings, limited, hot_path=False)
+
+
 class _FreeHolds:
     """Holds on the free pool, placed before a bookings run (not measured): one a booking."""
 
@@ -130,7 +150,7 @@ class _FreeHolds:
     async def place(self, count: int) -> None:
         from application.use_cases.place_hold import PlaceHold
 
-        tenant = await self._container.use_cases.authenticate()(self._key)
+        tenant = (await self._container.use_cases.authenticate()(self._key)).tenant  # (an Actor's, since 87d7430)
         place = self._container.use_cases.place_hold()
         listing, pool = UUID(self._listing), UUID(self._pool)
 
@@ -182,6 +202,10 @@ async def _main(args: argparse.Namespace, database_url: str, redis_url: str) -> 
         "soldout-routed": (routed, make["soldout"]),
         "bookings-hot": (hot, booking),  # POST /v1/bookings of a fresh free hold (issue 9, item 7)
     }
+    if any(name.startswith("ratelimited") for name in args.only or ["ratelimited"]):
+        limited_hot, limited_routed = await _rate_limited(container)
+        runs["ratelimited-hot"] = (limited_hot, make["holds"])  # 429: the bucket is empty (issue 11)
+        runs["ratelimited-routed"] = (limited_routed, make["holds"])
     wanted = args.only or list(runs)
     for name in wanted:  # warm every path once (catalogue, scripts, connections)
         if runs[name][1] is booking:

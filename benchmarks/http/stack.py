@@ -112,13 +112,23 @@ def _holdfast(args: list[str], env: Mapping[str, str]) -> str:
     return done.stdout
 
 
+# Every target's load comes from one address at thousands a second: the rate limits stay on (each
+# request is checked, as deployed) with buckets no load here empties. The ``ratelimited`` target
+# sets its own (``RATE_LIMITED``).
+UNTRIPPED = {
+    f"HOLDFAST_RATE_LIMIT_{c}": "1000000/s burst 1000000" for c in ("AUTH", "HOLDS", "READS", "WRITES", "QUEUE")
+}
+# (these pass through: HOLDFAST_SOLD_OUT_LATCH_MS=0 measures without the sold-out latch,
+# HOLDFAST_RATE_LIMITS=false without rate limits)
+PASSED = ("HOLDFAST_SOLD_OUT_LATCH_MS", "HOLDFAST_RATE_LIMITS")
+
+
 @contextlib.contextmanager
 def holdfast(settings: Mapping[str, str], processes: int, logs: Path) -> Iterator[Fleet]:
     """``holdfast migrate``, ``holdfast create-tenant``, then ``holdfast serve`` once a port."""
     ports = [servers.free_port() for _ in range(processes)]
-    # (HOLDFAST_SOLD_OUT_LATCH_MS passes through: 0 measures without the sold-out latch)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HOLDFAST_") or k == "HOLDFAST_SOLD_OUT_LATCH_MS"}
-    env |= {"HOLDFAST_HOST": "127.0.0.1", "HOLDFAST_LOG_LEVEL": "INFO", **settings}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOLDFAST_") or k in PASSED}
+    env |= {"HOLDFAST_HOST": "127.0.0.1", "HOLDFAST_LOG_LEVEL": "INFO", **UNTRIPPED, **settings}
     _holdfast(["migrate"], env)
     created = _holdfast(["create-tenant", f"bench-{os.getpid()}-{time.monotonic_ns()}"], env)
     found = re.search(r"tenant (\S+) created; API key \(shown once\): (\S+)", created)
@@ -135,8 +145,9 @@ def holdfast(settings: Mapping[str, str], processes: int, logs: Path) -> Iterato
 
 
 @contextlib.contextmanager
-def production(engine: str, processes: int, logs: Path) -> Iterator[Fleet]:
-    """The production profile of ops/local-stack: Postgres, Redis, HOLDFAST_ENV=production, SAQ jobs.
+def production(engine: str, processes: int, logs: Path, extra: Mapping[str, str] | None = None) -> Iterator[Fleet]:
+    """The production profile of ops/local-stack: Postgres, Redis, HOLDFAST_ENV=production, SAQ jobs
+    (and ``extra`` settings).
 
     No ``holdfast worker`` runs: the APIs only enqueue, and nothing measured here waits on a job.
     """
@@ -153,6 +164,7 @@ def production(engine: str, processes: int, logs: Path) -> Iterator[Fleet]:
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_holdfast_benchmarks_only",
             "HOLDFAST_QUEUE_PASS_SECRET": "holdfast-queue-pass-benchmarks-only-0123456789",
             "HOLDFAST_WORKERS": "1",  # one process a port, as the ceiling runs
+            **(extra or {}),
         }
         with holdfast(settings, processes, logs) as fleet:
             yield fleet

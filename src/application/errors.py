@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from application.ports.rate_limits import RateDecision
 from domain.errors import DomainError
 
 
@@ -54,3 +55,14 @@ class InventoryUnavailableError(DomainError):
 
     def __init__(self, message: str = "the inventory is unavailable; retry later") -> None:
         super().__init__(message)
+
+
+class RateLimitedError(DomainError):
+    """A request found no token in one of its buckets (its identity's or its client address's,
+    for its route class): refused before anything else ran; retry after ``decision``'s wait."""
+
+    code = "rate_limited"
+
+    def __init__(self, decision: RateDecision) -> None:
+        super().__init__(f"too many requests; retry in {decision.retry_after_seconds} s")
+        self.decision = decision

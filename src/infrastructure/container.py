@@ -17,6 +17,7 @@ from redis.maint_notifications import MaintNotificationsConfig
 from application.use_cases.authenticate import AuthenticateHandler
 from application.use_cases.authorize_operator import AuthorizeOperatorHandler
 from application.use_cases.cancel_booking import CancelBookingHandler
+from application.use_cases.check_rate_limit import CheckRateLimitHandler
 from application.use_cases.create_api_key import CreateApiKeyHandler
 from application.use_cases.create_booking import CreateBookingHandler
 from application.use_cases.create_listing import CreateListingHandler
@@ -124,6 +125,8 @@ from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord
 from infrastructure.persistence.journal import SqlJournalHoldList
 from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
+from infrastructure.rate_limits.memory import InProcessRateLimiter
+from infrastructure.rate_limits.redis import RedisLuaRateLimiter
 from infrastructure.redis_connections import with_fast_packing
 from infrastructure.settings import Settings
 from infrastructure.waiting_room.passes import HmacQueuePasses
@@ -195,6 +198,15 @@ class Gateways(containers.DeclarativeContainer):
             redis=redis,
             sold_out_latch=providers.Callable(timedelta, milliseconds=settings.provided.sold_out_latch_ms),
         ),
+    )
+    # Rate-limit buckets: in Redis whenever there is one (every API process counts in the same
+    # buckets, whatever the engine), else in this process (the embedded default: one process).
+    # While Redis is unreachable, the process's own buckets count (rate_limits/redis.py says why).
+    _process_rate_limiter = providers.Singleton(InProcessRateLimiter, clock=clock)
+    rate_limiter = providers.Selector(
+        settings.provided.rate_limit_store,
+        memory=_process_rate_limiter,
+        redis=providers.Singleton(RedisLuaRateLimiter, redis=redis, clock=clock, fallback=_process_rate_limiter),
     )
     # With the Redis engine, idempotency records live in Redis too: placing a hold writes nothing
     # to Postgres. The other engines keep them in the system of record.
@@ -306,6 +318,10 @@ class UseCases(containers.DeclarativeContainer):
     _catalogue = gateways.catalogue
     register_tenant = providers.Factory(RegisterTenantHandler, _uow, core.clock, core.ids, _catalogue)
     authenticate = providers.Factory(AuthenticateHandler, _catalogue, core.clock)
+    # One per container: the edge asks it on every request (interfaces.http.rate_limits).
+    check_rate_limit = providers.Singleton(
+        CheckRateLimitHandler, gateways.rate_limiter, core.settings.provided.rate_rules
+    )
     create_listing = providers.Factory(CreateListingHandler, _uow, core.clock, core.ids)
     get_listing = providers.Factory(GetListingHandler, _uow)
     list_listings = providers.Factory(ListListingsHandler, _uow)

@@ -6,7 +6,9 @@ A bad value stops the service with a message that names the variable.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from email.utils import parseaddr
 from typing import Literal
 from urllib.parse import urlsplit
 
+from application.ports.rate_limits import RateRule
 from infrastructure.log_masking import mask_url
 
 ENGINES = ("memory", "sql", "redis")
@@ -36,6 +39,10 @@ LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/holdfast.db"
 EMAIL_SENDERS = ("file", "smtp", "log")
 DEFAULT_EMAIL_FROM = "Holdfast <no-reply@localhost>"
+# A route class's token bucket: "<n>/<s|m|h>" (n tokens a second, minute or hour), optionally
+# "burst <b>" (the bucket's capacity; else n), or "off". README "Rate limits".
+_RATE_SPEC = re.compile(r"(\d+)\s*/\s*(s|m|h)(?:\s+burst\s+(\d+))?", re.IGNORECASE)
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
 MAX_WORKERS = 64
@@ -123,6 +130,17 @@ class Settings:
     # at most one batch per its own period, however often this runs; 0: off).
     queue_pass_secret: str | None = None
     queue_release_seconds: float = 1.0
+    # Token buckets per route class, for each identity and each client address (README "Rate
+    # limits"): generous, so that normal use never meets them; rate_limits=False turns all off.
+    rate_limits: bool = True
+    rate_limit_auth: str = "10/s burst 100"
+    rate_limit_holds: str = "1000/s burst 5000"
+    rate_limit_writes: str = "200/s burst 2000"
+    rate_limit_reads: str = "1000/s burst 5000"
+    rate_limit_queue: str = "200/s burst 2000"
+    # The proxies (addresses or networks) whose X-Forwarded-For names the client; none: the
+    # connection's own address is the client's.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def uses_sqlite(self) -> bool:
@@ -141,6 +159,24 @@ class Settings:
         if self.uses_sqlite:
             return "SQLite (one writer, ordered inside one process): use Postgres for more"
         return None
+
+    @property
+    def rate_rules(self) -> dict[str, RateRule | None]:
+        """Each route class's bucket (None: not limited)."""
+        specs = {
+            "auth": self.rate_limit_auth,
+            "holds": self.rate_limit_holds,
+            "writes": self.rate_limit_writes,
+            "reads": self.rate_limit_reads,
+            "queue": self.rate_limit_queue,
+        }
+        return {name: parse_rate(name, spec) if self.rate_limits else None for name, spec in specs.items()}
+
+    @property
+    def rate_limit_store(self) -> Literal["redis", "memory"]:
+        """Where buckets live: Redis when there is one (every process counts in the same buckets),
+        else this process (the embedded default is one process)."""
+        return "memory" if self.redis_url is None else "redis"
 
     @property
     def allows_private_webhook_targets(self) -> bool:
@@ -236,7 +272,15 @@ class Settings:
             sold_out_latch_ms=env.integer("SOLD_OUT_LATCH_MS", defaults.sold_out_latch_ms, 0, 10_000),
             queue_pass_secret=env.optional("QUEUE_PASS_SECRET"),
             queue_release_seconds=env.number("QUEUE_RELEASE_SECONDS", defaults.queue_release_seconds, 0, 3600),
+            rate_limits=env.flag("RATE_LIMITS", defaults.rate_limits),
+            rate_limit_auth=env.text("RATE_LIMIT_AUTH", defaults.rate_limit_auth),
+            rate_limit_holds=env.text("RATE_LIMIT_HOLDS", defaults.rate_limit_holds),
+            rate_limit_writes=env.text("RATE_LIMIT_WRITES", defaults.rate_limit_writes),
+            rate_limit_reads=env.text("RATE_LIMIT_READS", defaults.rate_limit_reads),
+            rate_limit_queue=env.text("RATE_LIMIT_QUEUE", defaults.rate_limit_queue),
+            trusted_proxies=_networks("TRUSTED_PROXIES", env.optional("TRUSTED_PROXIES")),
         )
+        settings.rate_rules  # noqa: B018 - every spec parsed now, so a bad one stops the start
         alone = settings.single_process_reason
         if alone is not None and env.optional("WORKERS") is None:
             settings = dataclasses.replace(settings, workers=1)
@@ -412,3 +456,33 @@ def _email_from(sender: str) -> str:
         example = "'Holdfast <no-reply@example.com>'"
         raise SettingsError(f"HOLDFAST_EMAIL_FROM must be an address, e.g. {example}, got {sender!r}")
     return sender
+
+
+def parse_rate(name: str, spec: str) -> RateRule | None:
+    """``"200/s burst 400"``: 200 tokens a second, 400 at most; ``"10/m"``: 10 a minute, 10 at most;
+    ``"off"``: not limited."""
+    text = spec.strip()
+    if text.lower() == "off":
+        return None
+    found = _RATE_SPEC.fullmatch(text)
+    count = int(found[1]) if found else 0
+    burst = int(found[3]) if found and found[3] else count
+    if not found or count < 1 or burst < 1:
+        raise SettingsError(
+            f"HOLDFAST_RATE_LIMIT_{name.upper()} must be '<n>/<s|m|h>' with an optional ' burst <n>' "
+            f"(e.g. '200/s burst 400') or 'off', got {spec!r}"
+        )
+    return RateRule(capacity=burst, per_second=count / _RATE_UNITS[found[2].lower()])
+
+
+def _networks(name: str, value: str | None) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8``), each checked here."""
+    if value is None:
+        return ()
+    parts = tuple(part.strip() for part in value.split(",") if part.strip())
+    for part in parts:
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise SettingsError(f"HOLDFAST_{name} must be addresses or networks (10.0.0.0/8), got {part!r}") from None
+    return parts

@@ -71,9 +71,13 @@ def test_the_cpu_bench_drives_every_target_to_its_answer() -> None:
         "soldout-hot",
         "soldout-routed",
         "bookings-hot",
+        "ratelimited-hot",
+        "ratelimited-routed",
     }
     assert "{201: 200}" in lines["holds-hot"]
     assert "{201: 200}" in lines["bookings-hot"]
     assert "{201: 200}" in lines["holds-routed"]
     assert "{409: 200}" in lines["soldout-hot"]
+    assert "{429: 200}" in lines["ratelimited-hot"]
+    assert "{429: 200}" in lines["ratelimited-routed"]
     assert "{200: 200}" in lines["health"]

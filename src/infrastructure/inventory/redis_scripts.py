@@ -43,15 +43,17 @@ class LuaScripts:
     """Every script, each prefixed with ``lib.lua`` (Redis scripts cannot include files).
 
     SHAs are computed locally, so calls go straight to EVALSHA; a NOSCRIPT (after SCRIPT FLUSH,
-    a restart or a failover) loads them all and runs the pipeline once more.
+    a restart or a failover) loads them all and runs the pipeline once more. ``names`` and
+    ``library`` default to the inventory engine's; other users (the rate limiter) name their own
+    scripts, with no library (None).
     """
 
-    def __init__(self, lua_dir: Path | None = None) -> None:
+    def __init__(
+        self, lua_dir: Path | None = None, names: Sequence[str] = SCRIPT_NAMES, library: str | None = _LIBRARY
+    ) -> None:
         root = lua_dir or find_lua_dir()
-        library = (root / _LIBRARY).read_text()
-        self._scripts = {
-            name: LuaScript(name, f"{library}\n{(root / f'{name}.lua').read_text()}") for name in SCRIPT_NAMES
-        }
+        prefix = f"{(root / library).read_text()}\n" if library else ""
+        self._scripts = {name: LuaScript(name, prefix + (root / f"{name}.lua").read_text()) for name in names}
 
     @property
     def shas(self) -> list[str]:

@@ -33,9 +33,15 @@ from interfaces.http.hot_path import HotPath
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
-from interfaces.http.openapi import document_idempotency, document_json_bodies, document_permissions
+from interfaces.http.openapi import (
+    document_idempotency,
+    document_json_bodies,
+    document_permissions,
+    document_rate_limits,
+)
 from interfaces.http.permissions import check_permissions, permission_middleware, route_permissions
 from interfaces.http.query import known_query_parameters, note_query_parameters
+from interfaces.http.rate_limits import RateGate, rate_limit_middleware
 from interfaces.http.routes.api_keys import ApiKeyController
 from interfaces.http.routes.audit_logs import AuditLogController
 from interfaces.http.routes.bookings import BookingController
@@ -135,6 +141,7 @@ def create_app(
     container = container or build_container(settings)
     configure_logging(settings)
     container.core.build_info()  # the commit and migration head, read at start-up, not per request
+    rate_gate = RateGate(container)
     v1 = Router(
         path="/v1",
         route_handlers=[
@@ -158,14 +165,15 @@ def create_app(
         before_request=strict_body,
         guards=[known_query_parameters],
         # Authentication first: a request without a valid key is 401 before its body is read;
-        # then the role's permission (403), still before the body (interfaces/http/permissions.py).
-        middleware=[authentication_middleware, permission_middleware, idempotency_middleware],
+        # then the role's permission (403), then its rate limits (429), all before the body is read
+        # (interfaces/http/permissions.py, rate_limits.py); the hot path checks in the same order.
+        middleware=[authentication_middleware, permission_middleware, rate_limit_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
         route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"container": container, "settings": settings}),
+        state=State({"container": container, "settings": settings, "rate_gate": rate_gate}),
         lifespan=[_lifespan(container, settings)],
         openapi_config=_openapi(),
         request_max_body_size=MAX_BODY_BYTES,
@@ -174,8 +182,9 @@ def create_app(
     check_permissions(app)  # a /v1 route that declares no permission stops the start here
     document_idempotency(app)
     document_json_bodies(app)
+    document_rate_limits(app)
     document_permissions(app)
     note_query_parameters(app)
     if hot_path and settings.otel == "off":
-        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES, route_permissions(app))
+        app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES, route_permissions(app), rate_gate)
     return app

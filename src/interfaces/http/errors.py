@@ -22,8 +22,10 @@ from application.errors import (
     IdempotencyMismatchError,
     InvalidIdempotencyKeyError,
     InventoryUnavailableError,
+    RateLimitedError,
     UnauthenticatedError,
 )
+from application.ports.rate_limits import RateDecision
 from domain.errors import (
     CapacityBelowCommittedError,
     ConflictError,
@@ -67,6 +69,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     IdempotencyMismatchError: 422,
     IdempotencyInProgressError: 409,
     ForbiddenError: 403,
+    RateLimitedError: 429,
     NotFoundError: 404,
     ConflictError: 409,
     DuplicateError: 409,
@@ -219,12 +222,27 @@ def _extra(exc: DomainError) -> dict[str, Any]:
     return {}
 
 
+def rate_limit_headers(decision: RateDecision) -> dict[str, str]:
+    """What every rate-limited answer tells (README "Rate limits"): the tightest bucket's size,
+    whole tokens left and seconds until full; refused, also when to retry."""
+    headers = {
+        "X-RateLimit-Limit": str(decision.limit),
+        "X-RateLimit-Remaining": str(decision.remaining),
+        "X-RateLimit-Reset": str(decision.reset_seconds),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(decision.retry_after_seconds)
+    return headers
+
+
 def domain_problem(exc: DomainError, correlation_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
     """A domain error's status, problem body and headers: one answer, however it is rendered."""
     status = status_for(exc)
     headers = {"X-Correlation-ID": correlation_id}
     if status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if isinstance(exc, RateLimitedError):
+        headers.update(rate_limit_headers(exc.decision))
     return status, problem_body(status, exc.code, exc.message, correlation_id, _extra(exc)), headers
 
 

@@ -22,7 +22,10 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
   documented in OpenAPI, and the one tests compare this path with
   (tests/e2e/test_hot_path.py): a request answered here and there must not differ;
 * an unexpected failure after the use case has started is answered by the app's own exception
-  handlers (never handed on: the hold may have been placed).
+  handlers (never handed on: the hold may have been placed);
+* rate limits (``rate_limits.RateGate``) are checked after authentication and before the body is
+  read, as the route's middleware checks them; a request handed on after that is not counted
+  again, and its answer carries the same ``X-RateLimit-*`` headers.
 
 Handing on happens before the use case has run, so no request is ever executed twice.
 """
@@ -49,6 +52,7 @@ from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_prob
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
 from interfaces.http.permissions import refusal, roles_with
+from interfaces.http.rate_limits import RateGate, with_headers
 from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 
 if TYPE_CHECKING:
@@ -116,8 +120,10 @@ class HotPath:
         fallback: ASGIApp,
         max_body_bytes: int,
         permissions: Mapping[tuple[str, str], Permission | str],
+        rate_gate: RateGate,
     ) -> None:
         self._authenticate = container.use_cases.authenticate()
+        self._rate_gate = rate_gate
         self._routes = hot_routes(container)
         # Each route's permission, as its Litestar handler declares it, and the roles that have it.
         self._needs = {route: Permission(permissions[("POST", route.template)]) for route in self._routes.values()}
@@ -172,6 +178,16 @@ class _Answering:
         self.path, self.route, self.actor, self.queue_pass = path, route, actor, queue_pass
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:  # rate limits before the body is read (a refusal costs nothing more)
+            rate_headers = await self.path._rate_gate.check(scope)
+        except DomainError as exc:  # rate_limited
+            await _send(send, *_problem(scope, exc))
+            return
+        except Exception as exc:  # the limiter's store is down: 503, as the route answers
+            await _answer_unexpected(scope, receive, send, exc)
+            return
+        if rate_headers:
+            send = with_headers(send, rate_headers)
         body, complete = await _read_body(receive, self.path._max_body)
         data = _decoded(self.route, body) if complete else None
         if data is None:  # not a body this path answers: Litestar's route says what is wrong with it

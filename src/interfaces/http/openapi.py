@@ -166,3 +166,42 @@ def document_permissions(app: Litestar) -> None:
                 responses["403"] = _with_code(responses, "403", "forbidden")
             guarded.responses = dict(sorted(responses.items()))
         setattr(item, method.lower(), guarded)
+
+
+def _integer_header(description: str) -> OpenAPIHeader:
+    return OpenAPIHeader(schema=Schema(type=OpenAPIType.INTEGER, minimum=0), description=description)
+
+
+# The headers of every rate-limited operation's answers (README "Rate limits").
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": _integer_header("The request's tightest token bucket: its size (the burst)."),
+    "X-RateLimit-Remaining": _integer_header("Whole tokens left in that bucket after this request."),
+    "X-RateLimit-Reset": _integer_header("Seconds until that bucket is full again."),
+}
+_RETRY_AFTER = _integer_header("Seconds until every bucket that refused has a token again.")
+
+
+def document_rate_limits(app: Litestar) -> None:
+    """Every operation behind ``rate_limit_middleware`` may answer 429 ``rate_limited`` (with
+    ``Retry-After``), and its successful answers carry ``X-RateLimit-*``: documented once, here."""
+    from interfaces.http.rate_limits import rate_limit_middleware  # it imports nothing of this module's
+
+    spec = app.openapi_schema
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path_format not in (spec.paths or {}):
+            continue
+        for method, (handler, _) in route.route_handler_map.items():
+            operation = getattr(spec.paths[route.path_format], method.lower(), None)  # type: ignore[index]
+            if operation is not None and rate_limit_middleware in handler.resolve_middleware():
+                _document_rate_limits(operation)
+
+
+def _document_rate_limits(operation: Operation) -> None:
+    responses = dict(operation.responses or {})
+    for status, response in responses.items():
+        if status.startswith("2") and isinstance(response, OpenAPIResponse):
+            responses[status] = replace(response, headers={**(response.headers or {}), **RATE_LIMIT_HEADERS})
+    limited = _with_code(responses, "429", "rate_limited")
+    headers = {**(limited.headers or {}), **RATE_LIMIT_HEADERS, "Retry-After": _RETRY_AFTER}
+    responses["429"] = replace(limited, headers=headers)
+    operation.responses = dict(sorted(responses.items()))

@@ -1,0 +1,1 @@
+"""Rate limiters: token buckets in Redis (one script call a check) or in this process."""
