@@ -151,6 +151,7 @@ def production(engine: str, processes: int, logs: Path) -> Iterator[Fleet]:
             # Production refuses the fake gateway unless told: no money moves in a benchmark.
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_holdfast_benchmarks_only",
+            "HOLDFAST_JWT_KEYS": "bench:holdfast-benchmarks-only-access-token-key",
             "HOLDFAST_WORKERS": "1",  # one process a port, as the ceiling runs
         }
         with holdfast(settings, processes, logs) as fleet:

@@ -6,7 +6,9 @@ A bad value stops the service with a message that names the variable.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +28,12 @@ DEV_WEBHOOK_SECRET = "whsec_holdfast_development_only"
 # Outside development, a Settings built in code without a secret (tests, embedding) gets one
 # of this process's own: nobody else can sign with it. from_env asks for a real one instead.
 _PROCESS_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
+# Access tokens' signing keys when HOLDFAST_JWT_KEYS is unset: in development one derived from
+# the database URL (every process of a development deployment agrees; development only), built
+# in code elsewhere one of this process's own. from_env asks production for real ones.
+_PROCESS_JWT_SECRET = secrets.token_urlsafe(32)
+MIN_JWT_SECRET = 32
+_KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 OTEL_MODES = ("off", "console", "otlp")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
@@ -112,6 +120,11 @@ class Settings:
     # refusal it remembers, should no pub/sub message tell it units came back (0: off;
     # inventory/redis_sold_out.py).
     sold_out_latch_ms: int = 250
+    # Access tokens' signing keys, "kid:secret,kid2:secret2": the first signs, all verify
+    # (infrastructure/identity/jwt_tokens.py); production requires them (see jwt_signing_keys).
+    jwt_keys: str | None = None
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
 
     @property
     def uses_sqlite(self) -> bool:
@@ -153,6 +166,19 @@ class Settings:
         if self.stripe_webhook_secret:
             return self.stripe_webhook_secret
         return DEV_WEBHOOK_SECRET if self.environment == "development" else _PROCESS_WEBHOOK_SECRET
+
+    @property
+    def jwt_signing_keys(self) -> tuple[tuple[str, str], ...]:
+        """(kid, secret) pairs, the signing one first. Unset: in development a key derived from
+        the database URL, so a development deployment's processes agree (anyone who knows the
+        URL could forge tokens: development only); elsewhere, built in code, this process's own
+        random one (from_env requires real ones there, since every process must share them)."""
+        if self.jwt_keys:
+            return parse_jwt_keys(self.jwt_keys)
+        if self.environment == "development":
+            derived = hashlib.sha256(f"holdfast development jwt:{self.database_url}".encode()).hexdigest()
+            return (("dev", derived),)
+        return (("process", _PROCESS_JWT_SECRET),)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -213,6 +239,9 @@ class Settings:
             ),
             catalogue_check_seconds=env.number("CATALOGUE_CHECK_SECONDS", defaults.catalogue_check_seconds, 0, 3600),
             sold_out_latch_ms=env.integer("SOLD_OUT_LATCH_MS", defaults.sold_out_latch_ms, 0, 10_000),
+            jwt_keys=env.optional("JWT_KEYS"),
+            access_token_minutes=env.integer("ACCESS_TOKEN_MINUTES", defaults.access_token_minutes, 1, 60),
+            refresh_token_days=env.integer("REFRESH_TOKEN_DAYS", defaults.refresh_token_days, 1, 90),
         )
         alone = settings.single_process_reason
         if alone is not None and env.optional("WORKERS") is None:
@@ -225,6 +254,7 @@ class Settings:
             raise SettingsError("HOLDFAST_JOBS=saq needs HOLDFAST_REDIS_URL")
         _check_stripe(settings)
         _check_fake_payments(settings)
+        _check_jwt_keys(settings)
         if settings.email == "smtp" and settings.smtp_url is None:
             raise SettingsError("HOLDFAST_EMAIL=smtp needs HOLDFAST_SMTP_URL")
         if settings.otel == "otlp" and settings.otel_endpoint is None:
@@ -350,6 +380,35 @@ def _check_fake_payments(settings: Settings) -> None:
         raise SettingsError(
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS outside development needs HOLDFAST_STRIPE_WEBHOOK_SECRET "
             "(whsec_..., the same for every process): the development one is public"
+        )
+
+
+def parse_jwt_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """``kid:secret,kid2:secret2``: kids of letters, digits, ``._-`` (unique), secrets of at
+    least 32 characters (HS256 wants 256 bits: ``openssl rand -base64 32`` gives 44)."""
+    keys: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        kid, _, secret = item.strip().partition(":")
+        if not _KID.match(kid) or len(secret) < MIN_JWT_SECRET:
+            raise SettingsError(
+                f"HOLDFAST_JWT_KEYS must be kid:secret pairs separated by commas, each kid 1 to 64 of "
+                f"A-Z a-z 0-9 . _ - and each secret at least {MIN_JWT_SECRET} characters (kid {kid!r} is not)"
+            )
+        keys.append((kid, secret))
+    if len({kid for kid, _ in keys}) != len(keys):
+        raise SettingsError("HOLDFAST_JWT_KEYS names a kid twice")
+    return tuple(keys)
+
+
+def _check_jwt_keys(settings: Settings) -> None:
+    """Every process must verify what another signed, and nobody else may sign: production
+    refuses to start without its own keys (a weak or malformed one is refused by the parse)."""
+    if settings.jwt_keys is not None:
+        parse_jwt_keys(settings.jwt_keys)
+    elif settings.environment != "development":
+        raise SettingsError(
+            f"HOLDFAST_ENV={settings.environment} needs HOLDFAST_JWT_KEYS (kid:secret, the same for every "
+            "process; e.g. k1:$(openssl rand -base64 32)): access tokens are signed with it"
         )
 
 

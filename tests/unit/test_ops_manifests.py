@@ -28,7 +28,11 @@ PROBES = {"/health/live", "/health/ready"}
 
 
 # What an operator exports before `docker compose up` (the file requires them: ${NAME:?why}).
-COMPOSE_EXPORTS = {"HOLDFAST_STRIPE_API_KEY": "sk_test_example", "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_example"}
+COMPOSE_EXPORTS = {
+    "HOLDFAST_STRIPE_API_KEY": "sk_test_example",
+    "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_example",
+    "HOLDFAST_JWT_KEYS": "k1:" + "x" * 44,
+}
 
 
 def _compose() -> dict[str, Any]:

@@ -25,6 +25,7 @@ def test_production_profile() -> None:
             "HOLDFAST_PAYMENTS": "stripe",
             "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
+            "HOLDFAST_JWT_KEYS": "k1:" + "s" * 32,
         }
     )
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/holdfast"

@@ -19,6 +19,7 @@ class ReleaseHoldHandler:
     def __init__(self, engine: InventoryEngine, clock: Clock, uow: UnitOfWorkFactory) -> None:
         self._engine, self._clock, self._uow = engine, clock, uow
 
-    async def __call__(self, tenant_id: UUID, hold_id: UUID) -> Hold:
-        await tenant_hold(self._engine, self._uow, tenant_id, hold_id)
+    async def __call__(self, tenant_id: UUID, hold_id: UUID, customer_ref: str | None = None) -> Hold:
+        """``customer_ref``: a signed-in customer releases only its own holds."""
+        await tenant_hold(self._engine, self._uow, tenant_id, hold_id, customer_ref)
         return await self._engine.release(hold_id, self._clock.now())

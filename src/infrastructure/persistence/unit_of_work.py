@@ -24,6 +24,7 @@ from infrastructure.persistence.repositories import (
     SqlPoolRepository,
     SqlTenantRepository,
 )
+from infrastructure.persistence.users import SqlRefreshTokenRepository, SqlUserRepository
 from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 
 
@@ -50,6 +51,8 @@ class SqlUnitOfWork:
     notifications: SqlNotificationRepository
     hold_journal: SqlHoldJournalRepository
     reconciliations: SqlReconciliationRepository
+    users: SqlUserRepository
+    refresh_tokens: SqlRefreshTokenRepository
 
     def __init__(self, database: Database, metrics: Metrics) -> None:
         self._database, self._metrics = database, metrics
@@ -75,6 +78,8 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(session)
         self.hold_journal = SqlHoldJournalRepository(session)
         self.reconciliations = SqlReconciliationRepository(session)
+        self.users = SqlUserRepository(session)
+        self.refresh_tokens = SqlRefreshTokenRepository(session)
         return self
 
     async def __aexit__(
