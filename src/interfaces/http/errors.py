@@ -45,7 +45,15 @@ from domain.errors import (
 )
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
+from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
 from domain.text import printable
+from domain.users import (
+    CustomerMismatchError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    LoginLockedError,
+    WrongCurrentPasswordError,
+)
 from interfaces.http.text import PATTERN_MESSAGES
 
 PROBLEM_JSON = "application/problem+json"
@@ -79,6 +87,14 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     UnknownEventTypeError: 400,
     TooManyPoolsError: 409,
     TooManyWebhookEndpointsError: 409,
+    # Sign-in (domain.users, domain.sessions).
+    InvalidCredentialsError: 401,
+    LoginLockedError: 429,
+    InvalidTokenError: 401,
+    AccessTokenInvalidError: 401,
+    AccessTokenExpiredError: 401,
+    WrongCurrentPasswordError: 403,
+    CustomerMismatchError: 403,
 }
 
 HTTP_CODES = {
@@ -200,6 +216,8 @@ def _extra(exc: DomainError) -> dict[str, Any]:
         return {"limit": exc.limit, "already_held": exc.already, "requested": exc.asked}
     if isinstance(exc, InvalidValueError):
         return {"errors": [{"field": exc.field, "message": exc.message}]}
+    if isinstance(exc, LoginLockedError):
+        return {"retry_after_seconds": exc.retry_after_seconds}
     return {}
 
 
@@ -209,6 +227,8 @@ def domain_problem(exc: DomainError, correlation_id: str) -> tuple[int, dict[str
     headers = {"X-Correlation-ID": correlation_id}
     if status == 503:
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    if isinstance(exc, LoginLockedError):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     return status, problem_body(status, exc.code, exc.message, correlation_id, _extra(exc)), headers
 
 

@@ -13,13 +13,17 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
   unknown listing or pool, a hold expired) are rendered here, with the same bodies and headers
   as the exception handlers' (``interfaces.http.errors.problem_body``);
 * everything else is handed to the Litestar route as it would have been, with the body already
-  read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
+  read replayed to it: no or a bad API key or Bearer token, an ``Idempotency-Key`` (its middleware stores and
   replays responses), a content type other than ``application/json``, a body that is not
   valid for the route's input type or not JSON, an over-large body, tracing on. The route stays the one
   documented in OpenAPI, and the one tests compare this path with
   (tests/e2e/test_hot_path.py): a request answered here and there must not differ;
 * an unexpected failure after the use case has started is answered by the app's own exception
   handlers (never handed on: the hold may have been placed).
+
+A Bearer access token is checked here as the route checks it (``AuthenticateHandler``: on the
+CPU, the tenant from the catalogue cache), and a signed-in customer's hold is theirs
+(``HoldIn.command``): no database is read for either.
 
 Handing on happens before the use case has run, so no request is ever executed twice.
 """
@@ -37,7 +41,7 @@ from litestar.types import Message, Receive, Scope, Send
 
 from domain.errors import DomainError
 from infrastructure.logging import bind_request_fields, request_log_context
-from interfaces.http.dependencies import ACTOR_STATE
+from interfaces.http.dependencies import ACTOR_STATE, bearer_token
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
@@ -46,10 +50,11 @@ from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
 if TYPE_CHECKING:
     from litestar import Litestar
 
-    from domain.tenants import Tenant
+    from domain.identity import Actor
     from infrastructure.container import Container
 
 _API_KEY = b"x-api-key"
+_AUTHORIZATION = b"authorization"
 _IDEMPOTENCY_KEY = b"idempotency-key"
 _CONTENT_TYPE = b"content-type"
 _JSON = b"application/json"
@@ -69,7 +74,7 @@ class HotRoute:
 
     template: str
     decode: Callable[[bytes], Any]
-    answer: Callable[[Tenant, Any], Awaitable[Answer]]
+    answer: Callable[[Actor, Any], Awaitable[Answer]]
 
 
 def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
@@ -78,12 +83,12 @@ def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
     place_hold, create_booking = container.use_cases.place_hold(), container.use_cases.create_booking()
     clock = container.core.clock()
 
-    async def hold(tenant: Tenant, data: HoldIn) -> Answer:  # HoldController.place
-        placed = await place_hold(data.command(tenant))
+    async def hold(actor: Actor, data: HoldIn) -> Answer:  # HoldController.place
+        placed = await place_hold(data.command(actor))
         return 201, HoldOut.of(placed, clock.now()), _located("holds", placed.id)
 
-    async def booking(tenant: Tenant, data: BookingIn) -> Answer:  # BookingController.create
-        result = await create_booking(data.command(tenant))
+    async def booking(actor: Actor, data: BookingIn) -> Answer:  # BookingController.create
+        result = await create_booking(data.command(actor))
         if result.created:
             return 201, BookingOut.of(result.booking), _located("bookings", result.booking.id)
         return 200, BookingOut.of(result.booking), ()
@@ -109,10 +114,12 @@ class HotPath:
         return self._routes.get((scope["method"], scope["path"]))
 
     async def __call__(self, route: HotRoute, scope: Scope, receive: Receive, send: Send) -> None:
-        key, json = None, False
+        key, bearer, json = None, None, False
         for name, value in scope["headers"]:
             if name == _API_KEY:
                 key = value.decode("latin-1")
+            elif name == _AUTHORIZATION:
+                bearer = bearer_token(value)
             elif name == _CONTENT_TYPE:
                 json = value == _JSON or value.startswith(_JSON_WITH_PARAMETERS)
             elif name == _IDEMPOTENCY_KEY:
@@ -122,7 +129,7 @@ class HotPath:
             await self._fallback(scope, receive, send)
             return
         try:
-            actor = await self._authenticate(key)
+            actor = await self._authenticate(key, bearer)
         except Exception:  # 401, or the key could not be checked (503): answered there, body unread
             await self._fallback(scope, receive, send)
             return
@@ -132,16 +139,16 @@ class HotPath:
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
         with request_log_context(ident):
             bind_request_fields(tenant_id=str(tenant.id))
-            await logged(_Answering(self, route, tenant).run, scope, receive, send, ident)
+            await logged(_Answering(self, route, actor).run, scope, receive, send, ident)
 
 
 class _Answering:
     """One request on a hot route, inside its access line and metrics."""
 
-    __slots__ = ("path", "route", "tenant")
+    __slots__ = ("actor", "path", "route")
 
-    def __init__(self, path: HotPath, route: HotRoute, tenant: Tenant) -> None:
-        self.path, self.route, self.tenant = path, route, tenant
+    def __init__(self, path: HotPath, route: HotRoute, actor: Actor) -> None:
+        self.path, self.route, self.actor = path, route, actor
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, complete = await _read_body(receive, self.path._max_body)
@@ -151,7 +158,7 @@ class _Answering:
             await self.path._fallback(scope, _replaying(body, complete, receive), send)
             return
         try:
-            status, document, headers = await self.route.answer(self.tenant, data)
+            status, document, headers = await self.route.answer(self.actor, data)
         except DomainError as exc:
             await _send(send, *_problem(scope, exc))
             return
