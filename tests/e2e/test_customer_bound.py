@@ -4,13 +4,14 @@ staff and API keys still see the whole tenant. Bearer tokens ride the hold hot p
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from interfaces.http.app import HoldfastApp
 from tests.e2e.conftest import World
-from tests.e2e.helpers import make_listing
+from tests.e2e.helpers import database_statements, make_listing
 from tests.e2e.identity_helpers import Person, cheap_hashing, customer, staff
 
 
@@ -119,3 +120,24 @@ async def test_bearer_tokens_are_answered_by_the_hot_path(world: World) -> None:
     )
     assert (bad.status_code, bad.json()["code"]) == (401, "invalid_access_token")
     assert handed_on == ["/v1/holds"]  # a refusal is the route's to answer, as for a bad key
+
+
+@pytest.mark.parametrize("settings", ["production"], indirect=True)
+async def test_bearer_holds_and_refusals_run_no_postgres_query(world: World) -> None:
+    """On the redis engine a customer's hold reads no database: the token is checked on the CPU
+    and the tenant comes from the catalogue cache, as a key's does."""
+    listing, pools = await make_listing(world.api, (("a", 3, 500),), per_customer_limit=2)
+    await asyncio.wait_for(world.container.gateways.catalogue().ready(), 10)
+    ada = await customer(world, "ada@example.com")
+    warm = await _hold(ada, listing, pools["a"])  # fills the cache: the listing and ada's tenant
+    assert (await ada.delete(f"/v1/holds/{warm['id']}")).status_code == 200
+    with database_statements(world.container) as queries:
+        placed = await ada.post("/v1/holds", _hold_body(listing, pools["a"], 2))
+        over = await ada.post("/v1/holds", _hold_body(listing, pools["a"], 1))
+        expired = await world.client.post(
+            "/v1/holds", json=_hold_body(listing, pools["a"]), headers={"Authorization": "Bearer x.y.z"}
+        )
+    assert placed.status_code == 201, placed.text
+    assert over.json()["code"] == "customer_limit_exceeded"
+    assert expired.json()["code"] == "invalid_access_token"
+    assert queries == []
