@@ -141,3 +141,18 @@ async def test_bearer_holds_and_refusals_run_no_postgres_query(world: World) -> 
     assert over.json()["code"] == "customer_limit_exceeded"
     assert expired.json()["code"] == "invalid_access_token"
     assert queries == []
+
+
+async def test_an_idempotency_key_is_each_customers_own(world: World) -> None:
+    """Two customers of one tenant sending the same Idempotency-Key with the same body each get
+    their own hold: neither is replayed the other's stored answer (nor refused for it)."""
+    listing, pools = await make_listing(world.api, (("a", 10, 500),))
+    ada, bob = await customer(world, "ada@example.com"), await customer(world, "bob@example.com", name="Bob")
+    keyed = {"Idempotency-Key": "checkout-1"}
+    adas = await ada.post("/v1/holds", _hold_body(listing, pools["a"]), headers=keyed)
+    bobs = await bob.post("/v1/holds", _hold_body(listing, pools["a"]), headers=keyed)
+    assert (adas.status_code, bobs.status_code) == (201, 201), bobs.text
+    assert "Idempotent-Replayed" not in bobs.headers
+    assert (adas.json()["customer_ref"], bobs.json()["customer_ref"]) == (f"user:{ada.id}", f"user:{bob.id}")
+    again = await bob.post("/v1/holds", _hold_body(listing, pools["a"]), headers=keyed)  # bob's own retry
+    assert (again.json()["id"], again.headers.get("Idempotent-Replayed")) == (bobs.json()["id"], "true")
