@@ -35,6 +35,9 @@ EXAMPLES: dict[str, Any] = {
     "ttl_seconds": 600,
     "per_customer_limit": 4,
     "amount": 1000,
+    "email": "jane@example.com",
+    "password": "correct horse battery",
+    "current_password": "correct horse battery",
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]
@@ -74,8 +77,11 @@ def _request(spec: Spec, path: str, method: str, operation: Spec) -> str:
         lines.append(f"# query parameters: {', '.join(queries)}")
     target = re.sub(r"{(\w+)}", r"{{\1}}", path)
     lines.append(f"{method.upper()} {{{{host}}}}{target}")
-    if operation.get("security"):
+    schemes = {name for requirement in operation.get("security", []) for name in requirement}
+    if "ApiKey" in schemes:
         lines.append("X-API-Key: {{key}}")
+    elif "Bearer" in schemes:  # a signed-in user's route: POST /v1/auth/login answers the token
+        lines.append("Authorization: Bearer {{access_token}}")
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if body is not None:
         example = _example(spec, body["schema"], "")

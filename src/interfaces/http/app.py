@@ -35,7 +35,7 @@ from interfaces.http.metrics import metrics
 from interfaces.http.middleware import correlation_middleware
 from interfaces.http.openapi import document_idempotency, document_json_bodies
 from interfaces.http.query import known_query_parameters, note_query_parameters
-from interfaces.http.routes.auth import MeController, auth_router
+from interfaces.http.routes.auth import auth_router, me_router
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -144,7 +144,6 @@ def create_app(
             BookingController,
             LedgerController,
             WebhookEndpointController,
-            MeController,
             StaffController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
@@ -160,7 +159,7 @@ def create_app(
         middleware=[authentication_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, auth_router, webhook_router, ops_router, root, live, ready, metrics],
+        route_handlers=[v1, auth_router, me_router, webhook_router, ops_router, root, live, ready, metrics],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings}),

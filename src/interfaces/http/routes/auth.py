@@ -3,13 +3,13 @@
 Registering, signing in, refreshing, signing out and accepting an invitation need no
 credentials of their own (the body carries them), so they live on ``auth_router``, outside the
 /v1 router's authentication. ``/v1/auth/me`` is for any signed-in user (permission ``self``)
-and is on the /v1 router (``MeController``).
+and is on ``me_router``, authenticated as /v1 is.
 """
 
 from __future__ import annotations
 
 from litestar import Controller, Response, Router, get, patch, post
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from application.use_cases.identity.accept_invitation import AcceptInvitation, AcceptInvitationHandler
@@ -28,7 +28,8 @@ from interfaces.http.auth_schemas import (
     SessionOut,
     UserOut,
 )
-from interfaces.http.dependencies import use_case
+from interfaces.http.dependencies import authentication_middleware, provide_actor, use_case
+from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.openapi import problems
 from interfaces.http.query import known_query_parameters
 from interfaces.http.strict_body import strict_body
@@ -107,14 +108,13 @@ auth_router = Router(
     path="/v1/auth",
     route_handlers=[register, login, refresh, logout, accept_invitation],
     tags=["auth"],
-    security=[{}],
     before_request=strict_body,
     guards=[known_query_parameters],
 )
 
 
 class MeController(Controller):
-    path = "/auth/me"
+    path = "/"
     tags = ["auth"]
 
     @get("/", dependencies={"get_me": use_case("get_me")}, responses=problems("forbidden"), opt={"permission": "self"})
@@ -136,3 +136,16 @@ class MeController(Controller):
         other devices sign in again."""
         user = await update_me(actor, UpdateMe(data.name, data.password, data.current_password))
         return Response(UserOut.of(user))
+
+
+# /v1/auth/me is a signed-in user's own: authenticated as /v1 is (first, before the body), but
+# documented with the Bearer scheme alone, since an API key has no "me" (403).
+me_router = Router(
+    path="/v1/auth/me",
+    route_handlers=[MeController],
+    dependencies={"actor": Provide(provide_actor)},
+    security=[{"Bearer": []}],
+    before_request=strict_body,
+    guards=[known_query_parameters],
+    middleware=[authentication_middleware, idempotency_middleware],
+)
