@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -247,3 +248,23 @@ async def test_disabled_staff_cannot_sign_in_or_refresh(world: World) -> None:
     assert (await world.api.delete(f"/v1/staff/{sam.id}")).status_code == 200  # twice is harmless
     ada = await customer(world, "ada@example.com")
     _problem(await world.api.delete(f"/v1/staff/{ada.id}"), 404, "not_found")  # a customer is not staff
+
+
+async def test_two_refreshes_racing_with_one_token_are_reuse(world: World) -> None:
+    """Exactly one wins the token (an atomic use), and the other is reuse: the family ends, the
+    winner's new token with it. A client must not refresh one token twice at once."""
+    ada = await customer(world, "ada@example.com")
+    answers = await asyncio.gather(refresh(world, ada.refresh), refresh(world, ada.refresh))
+    assert sorted(a.status_code for a in answers) == [200, 401]
+    winner = next(a for a in answers if a.status_code == 200).json()
+    _problem(await refresh(world, winner["refresh_token"]), 401, "invalid_token")
+
+
+async def test_refresh_tokens_are_purged_only_once_expired_for_the_retention_period(world: World) -> None:
+    ada = await customer(world, "ada@example.com")
+    await refresh(world, ada.refresh)  # one used, one active: both kept while they could be shown
+    purge = world.container.use_cases.purge_old_records()
+    world.clock.advance(7 * 24 * 3600 + 29 * 24 * 3600)  # expired, but not yet for 30 days
+    assert (await purge())["refresh_tokens"] == 0
+    world.clock.advance(2 * 24 * 3600)
+    assert (await purge())["refresh_tokens"] == 2
