@@ -90,3 +90,15 @@ def test_without_keys_development_derives_one_and_code_built_production_makes_it
     production = Settings(environment="production").jwt_signing_keys
     assert production[0][0] == "process"
     assert production[0][1] not in {secret for _, secret in development.jwt_signing_keys}
+
+
+def test_a_verified_token_is_kept_but_only_its_exact_text_and_never_past_its_exp() -> None:
+    tokens = PyJwtAccessTokens((("k1", A),), LIFETIME)
+    token = tokens.issue(_user(), NOW)
+    assert tokens.verify(token, NOW) == tokens.verify(token, NOW + timedelta(minutes=1))
+    head, payload, signature = token.split(".")
+    tampered = f"{head}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    with pytest.raises(AccessTokenInvalidError):
+        tokens.verify(tampered, NOW)
+    with pytest.raises(AccessTokenExpiredError):
+        tokens.verify(token, NOW + LIFETIME)
