@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from litestar import Controller, Response, Router, get, patch, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from application.use_cases.identity.accept_invitation import AcceptInvitation, AcceptInvitationHandler
@@ -29,18 +30,30 @@ from interfaces.http.auth_schemas import (
     UserOut,
 )
 from interfaces.http.dependencies import authentication_middleware, provide_actor, use_case
+from interfaces.http.errors import PROBLEM_JSON
 from interfaces.http.idempotency import idempotency_middleware
 from interfaces.http.openapi import problems
 from interfaces.http.query import known_query_parameters
+from interfaces.http.schemas import ProblemOut
 from interfaces.http.strict_body import strict_body
 
 
-def _public(*codes: str) -> dict[int, object]:
-    """The problems of a route that takes no credentials: no generic 401 of /v1's."""
+def _public(*codes: str) -> dict[int, ResponseSpec]:
+    """The problems of a route that takes no credentials: its own 401 codes, none of /v1's."""
     found = problems(*codes)
-    if "unauthenticated" not in codes and not {"invalid_credentials", "invalid_token"} & set(codes):
-        found.pop(401, None)
-    return found  # type: ignore[return-value]
+    found.pop(401, None)
+    own = [code for code in codes if code in _UNAUTHORIZED]
+    if own:
+        found[401] = ResponseSpec(
+            data_container=ProblemOut,
+            description="problem+json with code " + " or ".join(f"`{code}`" for code in own),
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+    return found
+
+
+_UNAUTHORIZED = {"invalid_credentials", "invalid_token"}
 
 
 @post(
