@@ -163,6 +163,7 @@ def production(engine: str, processes: int, logs: Path, extra: Mapping[str, str]
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_holdfast_benchmarks_only",
             "HOLDFAST_QUEUE_PASS_SECRET": "holdfast-queue-pass-benchmarks-only-0123456789",
+            "HOLDFAST_JWT_KEYS": "bench:holdfast-benchmarks-only-access-token-key",
             "HOLDFAST_WORKERS": "1",  # one process a port, as the ceiling runs
             **(extra or {}),
         }

@@ -49,6 +49,16 @@ as_pg_owner() {
 database_url() { echo "postgresql://postgres@127.0.0.1:$PG_PORT/$DB_NAME"; }
 redis_url() { echo "redis://127.0.0.1:$REDIS_PORT/0"; }
 
+# The access-token signing key of this stack: random, made on first use, kept with its data.
+stack_jwt_keys() {
+    local file="$STACK/jwt-keys"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$STACK"
+        (umask 077 && printf 'stack:%s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$file")
+    fi
+    head -n 1 "$file"
+}
+
 # The fake gateway's webhook secret for this stack: random, made on first use, kept with its data.
 stack_webhook_secret() {
     local file="$STACK/webhook-secret"
@@ -84,6 +94,9 @@ export_profile() {
     # The waiting room's pass signing key: the stack's own, made once like the webhook secret.
     export HOLDFAST_QUEUE_PASS_SECRET
     HOLDFAST_QUEUE_PASS_SECRET="${HOLDFAST_QUEUE_PASS_SECRET:-$(stack_webhook_secret | sha256sum | cut -c1-48)}"
+    # Access tokens must verify on every process of the stack: one key, kept with the stack.
+    export HOLDFAST_JWT_KEYS
+    HOLDFAST_JWT_KEYS="${HOLDFAST_JWT_KEYS:-$(stack_jwt_keys)}"
     export HOLDFAST_HOST=127.0.0.1
     # Jobs go to SAQ on the stack's Redis, for the APIs too: they enqueue, the worker runs them
     # (an API on the in-process queue would run its own copy of every cron job).

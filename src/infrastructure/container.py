@@ -43,6 +43,14 @@ from application.use_cases.get_reconciliation import GetReconciliationHandler
 from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
+from application.use_cases.identity.accept_invitation import AcceptInvitationHandler
+from application.use_cases.identity.login import LoginHandler
+from application.use_cases.identity.logout import LogoutHandler
+from application.use_cases.identity.me import GetMeHandler, UpdateMeHandler
+from application.use_cases.identity.refresh_session import RefreshSessionHandler
+from application.use_cases.identity.register_customer import RegisterCustomerHandler
+from application.use_cases.identity.sessions import SessionIssuer
+from application.use_cases.identity.staff import DisableStaffHandler, InviteStaffHandler, ListStaffHandler
 from application.use_cases.inventory_state import CheckInventoryStateHandler
 from application.use_cases.issue_api_key import IssueApiKeyHandler
 from application.use_cases.join_queue import JoinQueueHandler
@@ -100,6 +108,9 @@ from infrastructure.clock import RandomIds, SystemClock
 from infrastructure.diagnostics import read_build_info
 from infrastructure.idempotency_redis import RedisIdempotencyStore
 from infrastructure.idempotency_sealing import SealedIdempotencyStore
+from infrastructure.identity.jwt_tokens import PyJwtAccessTokens
+from infrastructure.identity.passwords import Argon2PasswordHasher
+from infrastructure.identity.security_events import LoguruSecurityEvents
 from infrastructure.inventory.memory import MemoryInventoryEngine
 from infrastructure.inventory.redis_journal import RedisHoldJournal
 from infrastructure.inventory.redis_lua import RedisLuaInventoryEngine
@@ -282,6 +293,15 @@ class Gateways(containers.DeclarativeContainer):
         redis=providers.Singleton(RedisWaitingRoom, redis=redis),
     )
     queue_passes = providers.Singleton(HmacQueuePasses, secret=settings.provided.queue_pass_key)
+    # Sign-in: argon2id hashes (tests override it with cheaper parameters), access tokens
+    # verified on the CPU, and security events (a log line; the audit log may wrap this).
+    password_hasher = providers.Singleton(Argon2PasswordHasher)
+    access_tokens = providers.Singleton(
+        PyJwtAccessTokens,
+        keys=settings.provided.jwt_signing_keys,
+        lifetime=providers.Callable(timedelta, minutes=settings.provided.access_token_minutes),
+    )
+    security_events = providers.Singleton(LoguruSecurityEvents)
     # Background jobs: both queues record dead letters in the system of record.
     dead_letters = providers.Singleton(SqlDeadLetterStore, database=database)
     job_policies = providers.Singleton(job_policies, settings=settings)
@@ -317,7 +337,7 @@ class UseCases(containers.DeclarativeContainer):
 
     _catalogue = gateways.catalogue
     register_tenant = providers.Factory(RegisterTenantHandler, _uow, core.clock, core.ids, _catalogue)
-    authenticate = providers.Factory(AuthenticateHandler, _catalogue, core.clock)
+    authenticate = providers.Factory(AuthenticateHandler, _catalogue, core.clock, gateways.access_tokens)
     # One per container: the edge asks it on every request (interfaces.http.rate_limits).
     check_rate_limit = providers.Singleton(
         CheckRateLimitHandler, gateways.rate_limiter, core.settings.provided.rate_rules
@@ -425,6 +445,26 @@ class UseCases(containers.DeclarativeContainer):
     list_api_keys = providers.Factory(ListApiKeysHandler, _uow, core.clock)
     get_api_key = providers.Factory(GetApiKeyHandler, _uow, core.clock)
     delete_api_key = providers.Factory(DeleteApiKeyHandler, _uow, core.clock, _catalogue)
+
+    # Users and sign-in (application/use_cases/identity).
+    _hasher, _events = gateways.password_hasher, gateways.security_events
+    _sessions = providers.Factory(
+        SessionIssuer,
+        gateways.access_tokens,
+        core.clock,
+        core.ids,
+        providers.Callable(timedelta, days=core.settings.provided.refresh_token_days),
+    )
+    register_customer = providers.Factory(RegisterCustomerHandler, _uow, _catalogue, _hasher, core.clock, core.ids)
+    login = providers.Factory(LoginHandler, _uow, _hasher, _sessions, core.clock, _events)
+    refresh_session = providers.Factory(RefreshSessionHandler, _uow, _sessions, core.clock, _events)
+    logout = providers.Factory(LogoutHandler, _uow, core.clock)
+    get_me = providers.Factory(GetMeHandler, _uow)
+    update_me = providers.Factory(UpdateMeHandler, _uow, _hasher, core.clock)
+    invite_staff = providers.Factory(InviteStaffHandler, _uow, core.clock, core.ids)
+    accept_invitation = providers.Factory(AcceptInvitationHandler, _uow, _hasher, _sessions, core.clock)
+    list_staff = providers.Factory(ListStaffHandler, _uow)
+    disable_staff = providers.Factory(DisableStaffHandler, _uow, core.clock)
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = handle_payment_event

@@ -6,6 +6,7 @@ A bad value stops the service with a message that names the variable.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
 import os
 import re
@@ -33,6 +34,12 @@ _PROCESS_WEBHOOK_SECRET = "whsec_" + secrets.token_urlsafe(32)
 DEV_QUEUE_PASS_SECRET = "holdfast-queue-pass-development-only"
 _PROCESS_QUEUE_PASS_SECRET = secrets.token_urlsafe(32)
 MIN_QUEUE_PASS_SECRET = 32
+# Access tokens' signing keys when HOLDFAST_JWT_KEYS is unset: in development one derived from
+# the database URL (every process of a development deployment agrees; development only), built
+# in code elsewhere one of this process's own. from_env asks production for real ones.
+_PROCESS_JWT_SECRET = secrets.token_urlsafe(32)
+MIN_JWT_SECRET = 32
+_KID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 OTEL_MODES = ("off", "console", "otlp")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL")
@@ -141,6 +148,11 @@ class Settings:
     # The proxies (addresses or networks) whose X-Forwarded-For names the client; none: the
     # connection's own address is the client's.
     trusted_proxies: tuple[str, ...] = ()
+    # Access tokens' signing keys, "kid:secret,kid2:secret2": the first signs, all verify
+    # (infrastructure/identity/jwt_tokens.py); production requires them (see jwt_signing_keys).
+    jwt_keys: str | None = None
+    access_token_minutes: int = 15
+    refresh_token_days: int = 7
 
     @property
     def uses_sqlite(self) -> bool:
@@ -209,6 +221,19 @@ class Settings:
         if self.queue_pass_secret:
             return self.queue_pass_secret
         return DEV_QUEUE_PASS_SECRET if self.environment == "development" else _PROCESS_QUEUE_PASS_SECRET
+
+    @property
+    def jwt_signing_keys(self) -> tuple[tuple[str, str], ...]:
+        """(kid, secret) pairs, the signing one first. Unset: in development a key derived from
+        the database URL, so a development deployment's processes agree (anyone who knows the
+        URL could forge tokens: development only); elsewhere, built in code, this process's own
+        random one (from_env requires real ones there, since every process must share them)."""
+        if self.jwt_keys:
+            return parse_jwt_keys(self.jwt_keys)
+        if self.environment == "development":
+            derived = hashlib.sha256(f"holdfast development jwt:{self.database_url}".encode()).hexdigest()
+            return (("dev", derived),)
+        return (("process", _PROCESS_JWT_SECRET),)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -279,6 +304,9 @@ class Settings:
             rate_limit_reads=env.text("RATE_LIMIT_READS", defaults.rate_limit_reads),
             rate_limit_queue=env.text("RATE_LIMIT_QUEUE", defaults.rate_limit_queue),
             trusted_proxies=_networks("TRUSTED_PROXIES", env.optional("TRUSTED_PROXIES")),
+            jwt_keys=env.optional("JWT_KEYS"),
+            access_token_minutes=env.integer("ACCESS_TOKEN_MINUTES", defaults.access_token_minutes, 1, 60),
+            refresh_token_days=env.integer("REFRESH_TOKEN_DAYS", defaults.refresh_token_days, 1, 90),
         )
         settings.rate_rules  # noqa: B018 - every spec parsed now, so a bad one stops the start
         alone = settings.single_process_reason
@@ -293,6 +321,7 @@ class Settings:
         _check_stripe(settings)
         _check_fake_payments(settings)
         _check_queue_pass_secret(settings)
+        _check_jwt_keys(settings)
         if settings.email == "smtp" and settings.smtp_url is None:
             raise SettingsError("HOLDFAST_EMAIL=smtp needs HOLDFAST_SMTP_URL")
         if settings.otel == "otlp" and settings.otel_endpoint is None:
@@ -432,6 +461,35 @@ def _check_queue_pass_secret(settings: Settings) -> None:
         raise SettingsError(
             f"HOLDFAST_ENV={settings.environment} needs HOLDFAST_QUEUE_PASS_SECRET (at least "
             f"{MIN_QUEUE_PASS_SECRET} random characters, the same for every process): it signs queue passes"
+        )
+
+
+def parse_jwt_keys(raw: str) -> tuple[tuple[str, str], ...]:
+    """``kid:secret,kid2:secret2``: kids of letters, digits, ``._-`` (unique), secrets of at
+    least 32 characters (HS256 wants 256 bits: ``openssl rand -base64 32`` gives 44)."""
+    keys: list[tuple[str, str]] = []
+    for item in raw.split(","):
+        kid, _, secret = item.strip().partition(":")
+        if not _KID.match(kid) or len(secret) < MIN_JWT_SECRET:
+            raise SettingsError(
+                f"HOLDFAST_JWT_KEYS must be kid:secret pairs separated by commas, each kid 1 to 64 of "
+                f"A-Z a-z 0-9 . _ - and each secret at least {MIN_JWT_SECRET} characters (kid {kid!r} is not)"
+            )
+        keys.append((kid, secret))
+    if len({kid for kid, _ in keys}) != len(keys):
+        raise SettingsError("HOLDFAST_JWT_KEYS names a kid twice")
+    return tuple(keys)
+
+
+def _check_jwt_keys(settings: Settings) -> None:
+    """Every process must verify what another signed, and nobody else may sign: production
+    refuses to start without its own keys (a weak or malformed one is refused by the parse)."""
+    if settings.jwt_keys is not None:
+        parse_jwt_keys(settings.jwt_keys)
+    elif settings.environment != "development":
+        raise SettingsError(
+            f"HOLDFAST_ENV={settings.environment} needs HOLDFAST_JWT_KEYS (kid:secret, the same for every "
+            "process; e.g. k1:$(openssl rand -base64 32)): access tokens are signed with it"
         )
 
 

@@ -38,6 +38,9 @@ EXAMPLES: dict[str, Any] = {
     "label": "partner sync",  # an API key's (POST /v1/api-keys)
     "role": "staff",
     "expires_at": "2031-01-01T00:00:00Z",
+    "email": "jane@example.com",
+    "password": "correct horse battery",
+    "current_password": "correct horse battery",
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]
@@ -77,8 +80,11 @@ def _request(spec: Spec, path: str, method: str, operation: Spec) -> str:
         lines.append(f"# query parameters: {', '.join(queries)}")
     target = re.sub(r"{(\w+)}", r"{{\1}}", path)
     lines.append(f"{method.upper()} {{{{host}}}}{target}")
-    if operation.get("security"):
+    schemes = {name for requirement in operation.get("security", []) for name in requirement}
+    if "ApiKey" in schemes:
         lines.append("X-API-Key: {{key}}")
+    elif "Bearer" in schemes:  # a signed-in user's route: POST /v1/auth/login answers the token
+        lines.append("Authorization: Bearer {{access_token}}")
     body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if body is not None:
         example = _example(spec, body["schema"], "")

@@ -16,22 +16,8 @@ async def tenant_of(world: World, api: Api) -> UUID:
 
 
 async def key_for(world: World, api: Api, role: Role, expires_at: datetime | None = None) -> Api:
-    """A client of ``api``'s tenant whose key acts in ``role`` (a customer: an admin-made key
-    cannot be one, so the customer's role is given to a key by hand, as the identity part's
-    customer tokens will carry it)."""
+    """A client of ``api``'s tenant whose key acts in ``role`` (never a customer: customers sign
+    in as users, tests/e2e/identity_helpers.py)."""
     tenant_id = await tenant_of(world, api)
-    made_as = Role.ADMIN if role is Role.CUSTOMER else role
-    made = await world.container.use_cases.create_api_key()(CreateApiKey(tenant_id, f"{role} key", made_as, expires_at))
-    if role is Role.CUSTOMER:
-        await _act_as_customer(world, made.record.id)
+    made = await world.container.use_cases.create_api_key()(CreateApiKey(tenant_id, f"{role} key", role, expires_at))
     return Api(api.client, made.key, api.clock)
-
-
-async def _act_as_customer(world: World, key_id: UUID) -> None:
-    from sqlalchemy import update
-
-    from infrastructure.persistence.tables import api_keys
-
-    async with world.container.gateways.database().transaction() as session:
-        await session.execute(update(api_keys).where(api_keys.c.id == key_id).values(role=Role.CUSTOMER.value))
-    await world.container.gateways.catalogue().changed_keys()

@@ -22,6 +22,7 @@ from uuid import uuid4
 
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import book, hold, make_listing
+from tests.e2e.identity_helpers import Person
 
 METHODS = ("get", "post", "put", "patch", "delete")
 OPS_PREFIX = "/v1/ops"
@@ -39,6 +40,7 @@ class Objects:
     endpoint: str  # an outgoing webhook endpoint
     api_key: str  # a managed key nobody calls with (revoking it harms no one)
     ticket: str  # the tenant admin's place in the listing's waiting room (queue mode off again)
+    staff_user: str  # a staff member invited (not yet signed in): disabling them harms no one
     name: str  # the listing's name: must never show in another tenant's answers
 
     def ids(self) -> set[str]:
@@ -51,6 +53,7 @@ class Objects:
             self.endpoint,
             self.api_key,
             self.ticket,
+            self.staff_user,
         }
 
 
@@ -63,6 +66,7 @@ IDS: dict[str, Callable[[Objects], str]] = {
     "endpoint_id": lambda o: o.endpoint,
     "key_id": lambda o: o.api_key,
     "ticket_id": lambda o: o.ticket,
+    "user_id": lambda o: o.staff_user,
 }
 
 
@@ -86,6 +90,8 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     ("POST", "/v1/webhook-endpoints"): lambda o: {"url": f"https://hooks.example.com/{uuid4().hex}"},
     ("POST", "/v1/api-keys"): lambda o: {"label": "walked", "role": "staff"},
     ("PATCH", "/v1/listings/{listing_id}"): lambda o: {"queue": {"batch_size": 7}},
+    ("POST", "/v1/staff"): lambda o: {"email": f"{uuid4().hex[:12]}@walk.example.com", "name": "W", "role": "staff"},
+    ("PATCH", "/v1/auth/me"): lambda o: {"name": "Walked"},
     ("POST", "/v1/dev/bookings/{booking_id}/pay"): lambda o: {"outcome": "succeeded"},
 }
 
@@ -142,12 +148,19 @@ def operations(document: dict[str, Any]) -> list[Operation]:
     return sorted(found, key=lambda op: (order[op.method], op.path))
 
 
-async def send(api: Api, operation: Operation, url: str, body: Any, has_body: bool) -> Any:
-    headers = {"X-API-Key": api.key}
+def bearer_only(operation: Operation) -> bool:
+    """An operation documented for signed-in users alone (``/v1/auth/me``: an API key has no "me")."""
+    return operation.spec.get("security") == [{"Bearer": []}]
+
+
+async def send(api: Api | Person, operation: Operation, url: str, body: Any, has_body: bool) -> Any:
+    """The request, with ``api``'s credentials: an API key, or a signed-in user's Bearer token."""
+    headers = api.headers() if isinstance(api, Person) else {"X-API-Key": api.key}
+    client = api.world.client if isinstance(api, Person) else api.client
     if has_body:
         headers["Content-Type"] = "application/json"
     content = json.dumps(body).encode() if has_body else None
-    return await api.client.request(operation.method, url, headers=headers, content=content)
+    return await client.request(operation.method, url, headers=headers, content=content)
 
 
 async def document(world: World) -> dict[str, Any]:
@@ -159,8 +172,8 @@ async def document(world: World) -> dict[str, Any]:
 
 async def populate(world: World, api: Api, name: str) -> Objects:
     """A tenant's data of every kind: a listing with a pool, two active holds, a paid booking, an
-    outgoing webhook endpoint, a spare API key, and a place in the listing's waiting room (queue
-    mode turned on to join, then off again, so holds need no pass)."""
+    outgoing webhook endpoint, a spare API key, an invited staff member, and a place in the
+    listing's waiting room (queue mode turned on to join, then off again: holds need no pass)."""
     listing, pools = await make_listing(api, (("a", 50, 2500),), name=name)
     pool = pools["a"]
     held = (await hold(api, listing, {pool: 1})).json()["id"]
@@ -174,7 +187,11 @@ async def populate(world: World, api: Api, name: str) -> Objects:
     ticket = await api.post(f"/v1/listings/{listing}/queue", None)
     assert ticket.status_code == 201, ticket.text
     assert (await api.patch(f"/v1/listings/{listing}", {"queue": {"enabled": False}})).status_code == 200
-    ids = (endpoint.json()["id"], spare.json()["id"], ticket.json()["id"])
+    invited = await api.post(
+        "/v1/staff", {"email": f"invitee-{uuid4().hex[:8]}@walk.example.com", "name": "I", "role": "staff"}
+    )
+    assert invited.status_code == 201, invited.text
+    ids = (endpoint.json()["id"], spare.json()["id"], ticket.json()["id"], invited.json()["user"]["id"])
     return Objects(listing, pool, held, bookable, booked["id"], *ids, name)
 
 

@@ -77,6 +77,11 @@ class Field:
         return {**self.body, key: [value] if self.name.endswith("[]") else value}
 
 
+PASSWORD = "correct horse battery"
+NOBODY = "00000000-0000-4000-8000-000000000000"
+REGISTER = {"tenant_id": NOBODY, "email": "r@example.com", "password": PASSWORD, "name": "R"}
+LOGIN = {"tenant_id": NOBODY, "email": "r@example.com", "password": PASSWORD}
+ME = {"name": "Me", "password": PASSWORD, "current_password": PASSWORD}
 POOL = {"code": "b", "capacity": 1, "unit_price": 100, "currency": "EUR", "name": "Balcony"}
 FIELDS = [
     Field("post", "/v1/listings", {"kind": "event_show", "name": "Show"}, "name"),
@@ -89,6 +94,19 @@ FIELDS = [
     Field("post", "/v1/bookings/{booking_id}/refunds", {"reason": "r"}, "reason", multiline=True),
     Field("post", "/v1/webhook-endpoints", {"url": "https://hooks.example.com/x"}, "url"),
     Field("post", "/v1/webhook-endpoints", {"url": "https://hooks.example.com/x"}, "event_types[]"),
+    *(Field("post", "/v1/auth/register", REGISTER, name) for name in ("email", "password", "name")),
+    *(Field("post", "/v1/auth/login", LOGIN, name) for name in ("email", "password")),
+    Field("post", "/v1/auth/refresh", {"refresh_token": "t"}, "refresh_token"),
+    Field("post", "/v1/auth/logout", {"refresh_token": "t"}, "refresh_token"),
+    *(
+        Field("post", "/v1/auth/accept-invitation", {"token": "t", "password": PASSWORD}, n)
+        for n in ("token", "password")
+    ),
+    *(Field("patch", "/v1/auth/me", ME, name) for name in ("name", "password", "current_password")),
+    *(
+        Field("post", "/v1/staff", {"email": "s@example.com", "name": "S", "role": "staff"}, n)
+        for n in ("email", "name")
+    ),
 ]
 # Where a control character would be the only flaw, a value that is otherwise valid.
 SAMPLE = {
@@ -97,6 +115,9 @@ SAMPLE = {
     "contact_email": "a{}b@example.com",
     "url": "https://hooks.example.com/{}",
     "event_types[]": CONFIRMED + "{}",
+    "email": "a{}b@example.com",
+    "password": "correct horse{}battery",
+    "current_password": "correct horse{}battery",
 }
 
 

@@ -49,7 +49,8 @@ STRIPE = {
     "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
 }
 QUEUE_PASS_SECRET = {"HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789"}
-PRODUCTION = {"HOLDFAST_ENV": "production", **STRIPE, **QUEUE_PASS_SECRET}
+JWT_KEYS = "k1:" + "s" * 32  # production signs access tokens with keys of its own
+PRODUCTION = {"HOLDFAST_ENV": "production", "HOLDFAST_JWT_KEYS": JWT_KEYS, **STRIPE, **QUEUE_PASS_SECRET}
 production_only = pytest.mark.parametrize("settings", ["production"], indirect=True)
 
 
@@ -70,7 +71,8 @@ def test_production_refuses_fake_payments_unless_told_it_is_unsafe() -> None:
     told = {"HOLDFAST_ENV": "production", "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true", **QUEUE_PASS_SECRET}
     with pytest.raises(SettingsError, match="HOLDFAST_STRIPE_WEBHOOK_SECRET"):
         Settings.from_env(told)  # and not with the published development secret
-    settings = Settings.from_env({**told, "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_ours"})
+    ours = {"HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_ours", "HOLDFAST_JWT_KEYS": JWT_KEYS}
+    settings = Settings.from_env({**told, **ours})
     assert (settings.payments, settings.webhook_secret) == ("fake", "whsec_ours")
 
 

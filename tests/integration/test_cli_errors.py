@@ -22,7 +22,11 @@ from tests.integration.holdfast_cli import ROOT, cli_env, holdfast
 from tests.servers import free_port
 
 # Production with the fake gateway, as a test deployment must say it is (issue 10's safe defaults).
-UNSAFE_FAKE_PAYMENTS = {"HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true", "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_cli"}
+UNSAFE_FAKE_PAYMENTS = {
+    "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
+    "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_cli",
+    "HOLDFAST_JWT_KEYS": "cli:" + "k" * 40,  # production wants its own access-token keys too
+}
 
 
 @pytest.fixture

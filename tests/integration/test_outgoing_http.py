@@ -47,6 +47,7 @@ def test_private_targets_are_allowed_in_development_and_denied_in_production_unl
         "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
         "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
         "HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789",
+        "HOLDFAST_JWT_KEYS": "k1:" + "s" * 32,
     }
     assert not Settings.from_env(production).allows_private_webhook_targets
     chosen = {**production, "HOLDFAST_WEBHOOK_PRIVATE_TARGETS": "allow"}

@@ -148,6 +148,7 @@ def stack_env(settings: Settings, **extra: str) -> dict[str, str]:
             "HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS": "true",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": TEST_WEBHOOK_SECRET,
             "HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789",
+            "HOLDFAST_JWT_KEYS": "stack:" + "k" * 40,  # production signs access tokens with its own
             # Every schedule off: each test turns on the ones it watches.
             **{
                 f"HOLDFAST_{name}_SECONDS": "0"

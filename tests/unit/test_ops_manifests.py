@@ -32,6 +32,7 @@ COMPOSE_EXPORTS = {
     "HOLDFAST_STRIPE_API_KEY": "sk_test_example",
     "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_example",
     "HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-example-0123456789abcdef",
+    "HOLDFAST_JWT_KEYS": "k1:" + "x" * 44,
 }
 
 

@@ -26,6 +26,7 @@ def test_production_profile() -> None:
             "HOLDFAST_STRIPE_API_KEY": "sk_live_123",
             "HOLDFAST_STRIPE_WEBHOOK_SECRET": "whsec_abc",
             "HOLDFAST_QUEUE_PASS_SECRET": "queue-pass-secret-for-tests-only-0123456789",
+            "HOLDFAST_JWT_KEYS": "k1:" + "s" * 32,
         }
     )
     assert settings.database_url == "postgresql+asyncpg://u:p@db:5432/holdfast"
@@ -103,6 +104,7 @@ def test_stripe_payments_need_a_key_and_a_webhook_secret(missing: str) -> None:
 def test_queue_passes_need_the_operators_secret_outside_development() -> None:
     production = {"HOLDFAST_ENV": "production", "HOLDFAST_PAYMENTS": "stripe", "HOLDFAST_STRIPE_API_KEY": "sk_1"}
     production["HOLDFAST_STRIPE_WEBHOOK_SECRET"] = "whsec_abc"
+    production["HOLDFAST_JWT_KEYS"] = "k1:" + "s" * 32
     with pytest.raises(SettingsError, match="HOLDFAST_QUEUE_PASS_SECRET"):
         Settings.from_env(production)
     with pytest.raises(SettingsError, match="at least 32"):

@@ -1,4 +1,4 @@
-"""The hot path's view of the catalogue: API keys, and a listing with its pools.
+"""The hot path's view of the catalogue: API keys, tenants, and a listing with its pools.
 
 Placing a hold needs three facts from the system of record: whose key this is, the listing's
 rules (hold TTL, per-customer limit) and its pools (membership, unit prices). With the Redis
@@ -27,7 +27,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.listings import Listing, Pool
-from domain.tenants import KeyHolder
+from domain.tenants import KeyHolder, Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,12 @@ class CatalogueCache(Protocol):
 
     async def listing(self, tenant_id: UUID, listing_id: UUID) -> ListingCatalogue:
         """The tenant's listing and its pools; ``NotFoundError`` for another tenant's or none."""
+        ...
+
+    async def tenant(self, tenant_id: UUID) -> Tenant:
+        """The tenant (a signed-in user's, named by its access token); ``NotFoundError`` for
+        none. Tenants do not change once registered, so an adapter may keep them under the
+        same bound as listings; an unknown one is never remembered."""
         ...
 
     async def changed_keys(self) -> None:

@@ -24,7 +24,9 @@ from domain.listings import Listing, Pool
 from domain.reconciliation import ReconciliationScope
 from domain.refunds import Refund
 from domain.roles import Role
+from domain.sessions import RefreshToken
 from domain.tenants import KeyHolder, Tenant
+from domain.users import User
 
 T = TypeVar("T")
 
@@ -250,6 +252,45 @@ class DisputeRepository(Protocol):
     async def for_booking(self, booking_id: UUID) -> list[Dispute]: ...
 
 
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """``DuplicateError`` when the tenant already has a user with that email."""
+        ...
+
+    async def get(self, tenant_id: UUID, user_id: UUID, *, lock: bool = False) -> User:
+        """The tenant's user; ``NotFoundError`` for another tenant's or none."""
+        ...
+
+    async def by_email(self, tenant_id: UUID, email: str, *, lock: bool = False) -> User | None:
+        """By the normalized email (``domain.users.normalize_email``)."""
+        ...
+
+    async def by_invitation(self, invitation_hash: str) -> User | None: ...
+
+    async def staff(self, tenant_id: UUID, page: PageRequest) -> Page[User]:
+        """The tenant's staff (every role but customer), oldest first, disabled ones too."""
+        ...
+
+    async def save(self, user: User) -> None: ...
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def by_hash(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def use(self, token_id: UUID, now: datetime) -> bool:
+        """Mark an active token used, atomically: False when it was used or revoked meanwhile
+        (two refreshes racing with one token: one wins, the other is reuse)."""
+        ...
+
+    async def revoke_family(self, family_id: UUID, now: datetime) -> None: ...
+
+    async def revoke_user(self, user_id: UUID, now: datetime) -> None:
+        """Every family of the user (disabled, or its password changed)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories (and over the SQL engine when it is in use).
 
@@ -273,6 +314,8 @@ class UnitOfWork(Protocol):
     hold_journal: HoldJournalRepository
     reconciliations: ReconciliationRepository
     audit: AuditRepository
+    users: UserRepository
+    refresh_tokens: RefreshTokenRepository
 
     async def __aenter__(self) -> Self: ...
 

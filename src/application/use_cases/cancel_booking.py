@@ -15,7 +15,7 @@ from application.use_cases.booked_holds import release_booked_hold
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.refunds import execute_refund
 from domain.bookings import AWAITING_PAYMENT, Booking
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFoundError
 from domain.money import Money
 from domain.refunds import Refund, outstanding
 
@@ -26,6 +26,7 @@ class CancelBooking:
     booking_id: UUID
     actor: str
     reason: str = "cancelled by request"
+    customer_ref: str | None = None  # a signed-in customer cancels only its own (else not found)
 
 
 class CancelBookingHandler:
@@ -59,6 +60,8 @@ class CancelBookingHandler:
     async def __call__(self, command: CancelBooking) -> Booking:
         async with self._uow() as uow:
             booking = await uow.bookings.get(command.tenant_id, command.booking_id)
+        if command.customer_ref not in (None, booking.customer_ref):
+            raise NotFoundError("booking", command.booking_id)
         if booking.status in AWAITING_PAYMENT and booking.payment is not None:
             await self._payments.stop_payment(booking, "cancel")
         booking, refund = await self._cancel(command)

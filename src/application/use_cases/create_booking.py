@@ -24,6 +24,7 @@ class CreateBooking:
     hold_id: UUID
     actor: str
     contact_email: EmailAddress | None = None
+    customer_ref: str | None = None  # a signed-in customer: only a hold of theirs (else not found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class CreateBookingHandler:
         self._uow, self._engine, self._clock, self._gateway, self._free = uow, engine, clock, gateway, free
 
     async def __call__(self, command: CreateBooking) -> CreatedBooking:
-        hold = await tenant_hold(self._engine, self._uow, command.tenant_id, command.hold_id)
+        hold = await tenant_hold(self._engine, self._uow, command.tenant_id, command.hold_id, command.customer_ref)
         try:
             if hold.total_price.amount == 0 or hold.status is HoldStatus.CONFIRMED:
                 return await self._book_free(command, hold)

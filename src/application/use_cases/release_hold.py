@@ -23,8 +23,9 @@ class ReleaseHoldHandler:
     def __init__(self, engine: InventoryEngine, clock: Clock, uow: UnitOfWorkFactory, *, journaled: bool) -> None:
         self._engine, self._clock, self._uow, self._journaled = engine, clock, uow, journaled
 
-    async def __call__(self, tenant_id: UUID, hold_id: UUID) -> Hold:
-        before = await tenant_hold(self._engine, self._uow, tenant_id, hold_id)
+    async def __call__(self, tenant_id: UUID, hold_id: UUID, customer_ref: str | None = None) -> Hold:
+        """``customer_ref``: a signed-in customer releases only its own holds."""
+        before = await tenant_hold(self._engine, self._uow, tenant_id, hold_id, customer_ref)
         if self._journaled:
             return await self._engine.release(hold_id, self._clock.now())
         async with self._uow() as uow:  # the SQL engine joins this transaction

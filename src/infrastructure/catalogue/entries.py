@@ -21,6 +21,7 @@ from domain.tenants import KeyHolder
 T = TypeVar("T")
 KEYS = "keys"
 LISTING = "listing:"
+TENANT = "tenant:"  # a signed-in user's tenant (tenants do not change; a deleted one is forgotten)
 MAX_LISTINGS = 10_000
 
 

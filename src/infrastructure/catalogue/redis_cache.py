@@ -40,8 +40,8 @@ from redis.exceptions import RedisError
 from application.ports.catalogue import ListingCatalogue
 from application.ports.clock import Clock
 from domain.errors import NotFoundError
-from domain.tenants import KeyHolder
-from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, holder_in
+from domain.tenants import KeyHolder, Tenant
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, TENANT, CatalogueEntries, holder_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.redis_channel import ChannelListener
 
@@ -84,6 +84,13 @@ class RedisCatalogueCache:
         if found.listing.tenant_id != tenant_id:  # another tenant's: exactly like a missing one
             raise NotFoundError("listing", listing_id)
         return found
+
+    async def tenant(self, tenant_id: UUID) -> Tenant:
+        """Kept like a listing (until a message or ``max_age``): a Bearer request reads no database."""
+        self._listen()
+        return await self._entries.get(
+            f"{TENANT}{tenant_id}", lambda: self._source.tenant(tenant_id), self._subscribed.is_set
+        )
 
     async def changed_keys(self) -> None:
         await self._publish(KEYS)

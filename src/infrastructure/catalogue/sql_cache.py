@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 from application.ports.catalogue import ListingCatalogue
 from application.ports.clock import Clock
 from domain.errors import NotFoundError
-from domain.tenants import KeyHolder
-from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, CatalogueEntries, holder_in
+from domain.tenants import KeyHolder, Tenant
+from infrastructure.catalogue.entries import KEYS, LISTING, MAX_LISTINGS, TENANT, CatalogueEntries, holder_in
 from infrastructure.catalogue.uncached import UncachedCatalogue
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.tables import catalogue_version
@@ -71,6 +71,11 @@ class SqlCatalogueCache:
         if found.listing.tenant_id != tenant_id:  # another tenant's: exactly like a missing one
             raise NotFoundError("listing", listing_id)
         return found
+
+    async def tenant(self, tenant_id: UUID) -> Tenant:
+        """Kept until the version moves (a tenant's update or delete moves it, by trigger)."""
+        await self._check()
+        return await self._entries.get(f"{TENANT}{tenant_id}", lambda: self._source.tenant(tenant_id), _always)
 
     async def changed_keys(self) -> None:
         self._entries.forget(KEYS)

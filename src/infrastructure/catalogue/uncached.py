@@ -12,7 +12,7 @@ from uuid import UUID
 
 from application.ports.catalogue import ListingCatalogue
 from application.ports.repositories import UnitOfWorkFactory
-from domain.tenants import KeyHolder
+from domain.tenants import KeyHolder, Tenant
 
 
 class UncachedCatalogue:
@@ -28,6 +28,10 @@ class UncachedCatalogue:
             listing = await uow.listings.get(tenant_id, listing_id)
             pools = await uow.pools.for_listing(listing.tenant_id, listing.id)
         return ListingCatalogue(listing, {pool.id: pool for pool in pools})
+
+    async def tenant(self, tenant_id: UUID) -> Tenant:
+        async with self._uow() as uow:
+            return await uow.tenants.get(tenant_id)
 
     async def active_keys(self, now: datetime) -> dict[str, KeyHolder]:
         """Every key active at ``now`` with its end if it has one, for a cache that keeps them

@@ -6,6 +6,7 @@ import infrastructure.payments.fake_tables
 import infrastructure.persistence.audit_tables
 import infrastructure.persistence.delivery_tables
 import infrastructure.persistence.idempotency
+import infrastructure.persistence.identity_tables
 import infrastructure.persistence.job_tables
 import infrastructure.persistence.journal_tables
 import infrastructure.persistence.ledger_tables

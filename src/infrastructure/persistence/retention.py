@@ -14,6 +14,7 @@ from domain.webhooks import InboxStatus
 from infrastructure.payments.fake_tables import fake_payment_webhooks
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.delivery_tables import notifications, webhook_deliveries, webhook_delivery_attempts
+from infrastructure.persistence.identity_tables import refresh_tokens
 from infrastructure.persistence.journal_tables import hold_journal
 from infrastructure.persistence.outbox_tables import outbox
 from infrastructure.persistence.webhook_tables import webhook_events
@@ -54,6 +55,9 @@ class SqlRetentionStore:
                 hold_journal.c.status != HoldStatus.ACTIVE.value, hold_journal.c.updated_at < before
             ),
             "fake_payment_webhooks": delete(fake_payment_webhooks).where(fake_payment_webhooks.c.queued_at < before),
+            # Used and revoked refresh tokens stay until they expire (a used one presented again
+            # is reuse, which ends its family); then they are dead either way.
+            "refresh_tokens": delete(refresh_tokens).where(refresh_tokens.c.expires_at < before),
         }
         async with self._db.transaction() as session:
             return {name: int((await session.execute(statement)).rowcount) for name, statement in statements.items()}

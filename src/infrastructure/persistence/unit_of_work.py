@@ -27,6 +27,7 @@ from infrastructure.persistence.repositories import (
     SqlPoolRepository,
     SqlTenantRepository,
 )
+from infrastructure.persistence.users import SqlRefreshTokenRepository, SqlUserRepository
 from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 
 
@@ -55,6 +56,8 @@ class SqlUnitOfWork:
     hold_journal: SqlHoldJournalRepository
     reconciliations: SqlReconciliationRepository
     audit: SqlAuditRepository
+    users: SqlUserRepository
+    refresh_tokens: SqlRefreshTokenRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -82,6 +85,8 @@ class SqlUnitOfWork:
         self.hold_journal = SqlHoldJournalRepository(session)
         self.reconciliations = SqlReconciliationRepository(session)
         self.audit = SqlAuditRepository(session, self._clock)
+        self.users = SqlUserRepository(session)
+        self.refresh_tokens = SqlRefreshTokenRepository(session)
         return self
 
     async def __aexit__(

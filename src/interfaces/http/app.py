@@ -44,6 +44,7 @@ from interfaces.http.query import known_query_parameters, note_query_parameters
 from interfaces.http.rate_limits import RateGate, rate_limit_middleware
 from interfaces.http.routes.api_keys import ApiKeyController
 from interfaces.http.routes.audit_logs import AuditLogController
+from interfaces.http.routes.auth import auth_router, me_router
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -52,6 +53,7 @@ from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.root import root
+from interfaces.http.routes.staff import StaffController
 from interfaces.http.routes.waiting_room import WaitingRoomController
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
@@ -96,6 +98,8 @@ class HoldfastApp(Litestar):
 
 def _openapi() -> OpenAPIConfig:
     scheme = SecurityScheme(type="apiKey", name=API_KEY_HEADER, security_scheme_in="header")
+    # A signed-in user's access token (POST /v1/auth/login): `Authorization: Bearer <jwt>`.
+    bearer = SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
     return OpenAPIConfig(
         title="Holdfast",
         version="1",
@@ -103,7 +107,7 @@ def _openapi() -> OpenAPIConfig:
         # /schema: every page works offline, its assets being ours (interfaces/http/docs.py).
         openapi_router=docs_router(),
         render_plugins=render_plugins(),
-        components=Components(security_schemes={"ApiKey": scheme}),
+        components=Components(security_schemes={"ApiKey": scheme, "Bearer": bearer}),
     )
 
 
@@ -154,6 +158,7 @@ def create_app(
             ApiKeyController,
             WaitingRoomController,
             AuditLogController,
+            StaffController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={
@@ -161,7 +166,7 @@ def create_app(
             "actor": Provide(provide_actor),
             "now": Provide(provide_now, sync_to_thread=False),
         },
-        security=[{"ApiKey": []}],
+        security=[{"ApiKey": []}, {"Bearer": []}],
         before_request=strict_body,
         guards=[known_query_parameters],
         # Authentication first: a request without a valid key is 401 before its body is read;
@@ -170,7 +175,7 @@ def create_app(
         middleware=[authentication_middleware, permission_middleware, rate_limit_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, webhook_router, ops_router, root, live, ready, metrics],
+        route_handlers=[v1, auth_router, me_router, webhook_router, ops_router, root, live, ready, metrics],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"container": container, "settings": settings, "rate_gate": rate_gate}),

@@ -24,6 +24,8 @@ from interfaces.http.audit_context import bind_actor
 
 API_KEY_HEADER = "X-API-Key"
 _API_KEY = API_KEY_HEADER.lower().encode()
+_AUTHORIZATION = b"authorization"
+_BEARER = "bearer "
 ACTOR_STATE = "holdfast_actor"  # the scope-state key the authenticated actor is kept under
 
 
@@ -48,17 +50,36 @@ def authentication_middleware(app: ASGIApp) -> ASGIApp:
 
 
 async def authenticated_actor(scope: Scope) -> Actor:
-    """Who the request's X-API-Key speaks for, looked up once per request (then kept in its
-    scope); raises ``UnauthenticatedError`` (a 401) without a valid key."""
+    """Who the request's Bearer token or X-API-Key speaks for, looked up once per request (then
+    kept in its scope); raises ``UnauthenticatedError`` or an access-token error (a 401) without
+    valid credentials."""
     state = scope.setdefault("state", {})
     actor: Actor | None = state.get(ACTOR_STATE)  # type: ignore[assignment]
     if actor is None:
-        key = next((value.decode("latin-1") for name, value in scope["headers"] if name == _API_KEY), None)
-        actor = await scope["app"].state.container.use_cases.authenticate()(key)
+        key, bearer = credentials(scope["headers"])
+        actor = await scope["app"].state.container.use_cases.authenticate()(key, bearer)
         state[ACTOR_STATE] = actor  # type: ignore[literal-required]
         bind_request_fields(tenant_id=str(actor.tenant.id))  # the rest of the request's log lines name it
         bind_actor(actor)  # and its writes' audit rows
     return actor
+
+
+def credentials(headers: Any) -> tuple[str | None, str | None]:
+    """The X-API-Key and the Bearer token (``Authorization: Bearer <jwt>``) a request carries;
+    the hot path reads them the same way."""
+    key = bearer = None
+    for name, value in headers:
+        if name == _API_KEY:
+            key = value.decode("latin-1")
+        elif name == _AUTHORIZATION:
+            bearer = bearer_token(value)
+    return key, bearer
+
+
+def bearer_token(value: bytes) -> str | None:
+    """The token of an ``Authorization: Bearer`` header (the scheme in any case), else None."""
+    text = value.decode("latin-1")
+    return text[len(_BEARER) :].strip() if text[: len(_BEARER)].lower() == _BEARER else None
 
 
 async def authenticated_tenant(scope: Scope) -> Tenant:

@@ -47,8 +47,16 @@ from domain.errors import (
 )
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
+from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
 from domain.tenants import CustomerKeyError
 from domain.text import printable
+from domain.users import (
+    CustomerMismatchError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    LoginLockedError,
+    WrongCurrentPasswordError,
+)
 from domain.waiting_room import (
     QueueNotEnabledError,
     QueuePassExpiredError,
@@ -96,6 +104,14 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     QueuePassInvalidError: 403,
     QueuePassExpiredError: 403,
     QueuePassUsedUpError: 403,
+    # Sign-in (domain.users, domain.sessions).
+    InvalidCredentialsError: 401,
+    LoginLockedError: 429,
+    InvalidTokenError: 401,
+    AccessTokenInvalidError: 401,
+    AccessTokenExpiredError: 401,
+    WrongCurrentPasswordError: 403,
+    CustomerMismatchError: 403,
 }
 
 HTTP_CODES = {
@@ -219,6 +235,8 @@ def _extra(exc: DomainError) -> dict[str, Any]:
         return {"errors": [{"field": exc.field, "message": exc.message}]}
     if isinstance(exc, ForbiddenError) and exc.required is not None:
         return {"required_permission": exc.required}
+    if isinstance(exc, LoginLockedError):
+        return {"retry_after_seconds": exc.retry_after_seconds}
     return {}
 
 
@@ -243,6 +261,8 @@ def domain_problem(exc: DomainError, correlation_id: str) -> tuple[int, dict[str
         headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if isinstance(exc, RateLimitedError):
         headers.update(rate_limit_headers(exc.decision))
+    if isinstance(exc, LoginLockedError):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     return status, problem_body(status, exc.code, exc.message, correlation_id, _extra(exc)), headers
 
 

@@ -16,7 +16,7 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
   start-up) is answered 403 ``forbidden`` here too, after authentication and before the body
   is read, as ``permission_middleware`` answers it there: one set lookup;
 * everything else is handed to the Litestar route as it would have been, with the body already
-  read replayed to it: no or a bad API key, an ``Idempotency-Key`` (its middleware stores and
+  read replayed to it: no or a bad API key or Bearer token, an ``Idempotency-Key`` (its middleware stores and
   replays responses), a content type other than ``application/json``, a body that is not
   valid for the route's input type or not JSON, an over-large body, tracing on. The route stays the one
   documented in OpenAPI, and the one tests compare this path with
@@ -26,6 +26,10 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
 * rate limits (``rate_limits.RateGate``) are checked after authentication and before the body is
   read, as the route's middleware checks them; a request handed on after that is not counted
   again, and its answer carries the same ``X-RateLimit-*`` headers.
+
+A Bearer access token is checked here as the route checks it (``AuthenticateHandler``: on the
+CPU, the tenant from the catalogue cache), and a signed-in customer's hold is theirs
+(``HoldIn.command``): no database is read for either.
 
 Handing on happens before the use case has run, so no request is ever executed twice.
 """
@@ -47,7 +51,7 @@ from domain.errors import DomainError
 from domain.permissions import Permission
 from infrastructure.logging import bind_request_fields, request_log_context
 from interfaces.http.audit_context import bind_actor, request_audit_context
-from interfaces.http.dependencies import ACTOR_STATE
+from interfaces.http.dependencies import ACTOR_STATE, bearer_token
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
 from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
@@ -62,6 +66,7 @@ if TYPE_CHECKING:
     from infrastructure.container import Container
 
 _API_KEY = b"x-api-key"
+_AUTHORIZATION = b"authorization"
 _IDEMPOTENCY_KEY = b"idempotency-key"
 _CONTENT_TYPE = b"content-type"
 _QUEUE_PASS = b"x-queue-pass"
@@ -94,11 +99,11 @@ def hot_routes(container: Container) -> dict[tuple[str, str], HotRoute]:
     clock = container.core.clock()
 
     async def hold(actor: Actor, data: HoldIn, queue_pass: str | None) -> Answer:  # HoldController.place
-        placed = await place_hold(data.command(actor.tenant, actor.subject, queue_pass))
+        placed = await place_hold(data.command(actor, queue_pass))
         return 201, HoldOut.of(placed, clock.now()), _located("holds", placed.id)
 
     async def booking(actor: Actor, data: BookingIn, _queue_pass: str | None) -> Answer:  # BookingController.create
-        result = await create_booking(data.command(actor.tenant))
+        result = await create_booking(data.command(actor))
         if result.created:
             return 201, BookingOut.of(result.booking), _located("bookings", result.booking.id)
         return 200, BookingOut.of(result.booking), ()
@@ -135,10 +140,12 @@ class HotPath:
         return self._routes.get((scope["method"], scope["path"]))
 
     async def __call__(self, route: HotRoute, scope: Scope, receive: Receive, send: Send) -> None:
-        key, json, queue_pass = None, False, None
+        key, bearer, json, queue_pass = None, None, False, None
         for name, value in scope["headers"]:
             if name == _API_KEY:
                 key = value.decode("latin-1")
+            elif name == _AUTHORIZATION:
+                bearer = bearer_token(value)
             elif name == _CONTENT_TYPE:
                 json = value == _JSON or value.startswith(_JSON_WITH_PARAMETERS)
             elif name == _QUEUE_PASS:
@@ -152,7 +159,7 @@ class HotPath:
             await self._fallback(scope, receive, send)
             return
         try:
-            actor = await self._authenticate(key)
+            actor = await self._authenticate(key, bearer)
         except Exception:  # 401, or the key could not be checked (503): answered there, body unread
             await self._fallback(scope, receive, send)
             return

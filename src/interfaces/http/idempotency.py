@@ -14,6 +14,7 @@ authenticates nobody is answered 401 before its body is read (on /v1 by
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID, uuid5
 
 from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,7 +22,8 @@ from loguru import logger
 
 from application.ports.idempotency import StoredResponse
 from application.use_cases.run_idempotently import RunIdempotently
-from interfaces.http.dependencies import authenticated_tenant
+from domain.identity import Actor
+from interfaces.http.dependencies import authenticated_actor
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -30,17 +32,28 @@ MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KEPT_HEADERS = frozenset({"content-type", "location"})
 
 
+def key_owner(actor: Actor) -> UUID:
+    """Whose keys a key names: a tenant's (its API keys share them, as before users), or one
+    signed-in user's, since a tenant's customers are strangers to each other: one customer's
+    key must never replay (or refuse) another's request. A user's is a name derived from the
+    tenant and the user (UUIDv5), so the stores keep their (owner, key) records unchanged."""
+    if actor.user_id is None:
+        return actor.tenant.id
+    return uuid5(actor.tenant.id, actor.subject)
+
+
 def idempotency_middleware(app: ASGIApp) -> ASGIApp:
-    """Runs each keyed mutating request once per tenant and key; repeats get the stored response."""
+    """Runs each keyed mutating request once per owner (``key_owner``) and key; repeats get the
+    stored response."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, IDEMPOTENCY_HEADER) if scope.get("method") in MUTATING else None
         if key is None:
             await app(scope, receive, send)
             return
-        tenant = await authenticated_tenant(scope)  # before the body: a bad key is a 401, unread
+        actor = await authenticated_actor(scope)  # before the body: a bad key is a 401, unread
         body = await _read_body(scope, receive)
-        command = RunIdempotently(tenant.id, key, scope["method"], _target(scope), body)
+        command = RunIdempotently(key_owner(actor), key, scope["method"], _target(scope), body)
         recorder = _Recorder(app, scope, _replaying(body, receive))
         result = await _container(scope).use_cases.run_idempotently()(command, recorder.run)
         if not result.stored:

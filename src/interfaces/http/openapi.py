@@ -18,7 +18,7 @@ from interfaces.http.schemas import ProblemOut
 from interfaces.http.text import END
 
 # Every authenticated /v1 route can answer these.
-COMMON = ("validation_failed", "unauthenticated", "service_unavailable")
+COMMON = ("validation_failed", "unauthenticated", "invalid_access_token", "access_token_expired", "service_unavailable")
 _EXTRA_STATUS = {"service_unavailable": 503, "internal_error": 500, "unsupported_media_type": 415}
 
 

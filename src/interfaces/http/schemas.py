@@ -17,11 +17,13 @@ from application.use_cases.place_hold import PlaceHold
 from domain.bookings import Booking, BookingStatus, PaymentStatus, Transition
 from domain.contacts import EMAIL_PATTERN, MAX_EMAIL_LENGTH, EmailAddress
 from domain.disputes import Dispute
+from domain.errors import InvalidValueError
+from domain.identity import Actor
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
 from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.refunds import Refund
-from domain.tenants import Tenant
+from domain.users import CustomerMismatchError, customer_ref_of
 from domain.waiting_room import (
     MAX_BATCH,
     MAX_HOLDS_PER_PASS,
@@ -102,28 +104,45 @@ class HoldLineIn(Input):
 
 class HoldIn(Input):
     listing_id: UUID
-    customer_ref: CustomerRef
     lines: Annotated[list[HoldLineIn], Meta(min_length=1, max_length=MAX_LINES)]
+    # Required from staff and API keys. A signed-in customer's holds are theirs: left out, it
+    # is their own `user:<id>`; another value is 403 `customer_mismatch`.
+    customer_ref: CustomerRef | None = None
     id: UUID | None = None
     ttl_seconds: TtlSeconds | None = None
 
-    def command(self, tenant: Tenant, subject: str = "", queue_pass: str | None = None) -> PlaceHold:
-        """What the route and the hot path both ask the use case (``subject``: the actor's
-        identity; ``queue_pass``: the ``X-Queue-Pass`` header)."""
+    def command(self, actor: Actor, queue_pass: str | None = None) -> PlaceHold:
+        """What the route and the hot path both ask the use case (``queue_pass``: the
+        ``X-Queue-Pass`` header)."""
         lines = tuple((line.pool_id, line.quantity) for line in self.lines)
+        customer = _customer_of(actor, self.customer_ref)
         return PlaceHold(
-            tenant.id, self.listing_id, self.customer_ref, lines, self.id, self.ttl_seconds, subject, queue_pass
+            actor.tenant.id, self.listing_id, customer, lines, self.id, self.ttl_seconds, actor.subject, queue_pass
         )
+
+
+def _customer_of(actor: Actor, asked: str | None) -> str:
+    """The hold's customer: a customer's own identity, else the one the body names."""
+    own = customer_ref_of(actor)
+    if own is not None:
+        if asked is not None and asked != own:
+            raise CustomerMismatchError()
+        return own
+    if asked is None:
+        raise InvalidValueError("customer_ref", "is required (only a signed-in customer may leave it out)")
+    return asked
 
 
 class BookingIn(Input):
     hold_id: UUID
     contact_email: Email | None = None
 
-    def command(self, tenant: Tenant) -> CreateBooking:
-        """What the route and the hot path both ask the use case."""
+    def command(self, actor: Actor) -> CreateBooking:
+        """What the route and the hot path both ask the use case (a customer books its own
+        holds only: another's is not found)."""
         contact = None if self.contact_email is None else EmailAddress(self.contact_email)
-        return CreateBooking(tenant.id, self.hold_id, actor_of(tenant), contact)
+        tenant = actor.tenant
+        return CreateBooking(tenant.id, self.hold_id, actor_of(tenant), contact, customer_ref_of(actor))
 
 
 class CancelIn(Input):

@@ -20,9 +20,11 @@ from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.refund_booking import RefundBooking, RefundBookingHandler
 from domain.bookings import BookingStatus, PaymentStatus
+from domain.identity import Actor
 from domain.permissions import Permission
 from domain.refunds import RefundState
 from domain.tenants import Tenant
+from domain.users import customer_ref_of
 from interfaces.http.dependencies import actor_of, use_case
 from interfaces.http.idempotency import IDEMPOTENCY_HEADER
 from interfaces.http.locations import CREATED_HEADERS, created
@@ -67,13 +69,14 @@ class BookingController(Controller):
     async def create(
         self,
         data: JSONBody[BookingIn],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         create_booking: NamedDependency[CreateBookingHandler],
     ) -> Response[BookingOut]:
         """Confirm a hold as a booking: 201 the first time, 200 with the same booking after.
 
-        ``contact_email``, if given, is where the customer's emails about the booking go."""
-        result = await create_booking(data.command(tenant))
+        ``contact_email``, if given, is where the customer's emails about the booking go. A
+        signed-in customer books only their own holds (another's is not found)."""
+        result = await create_booking(data.command(actor))
         if result.created:
             return created(BookingOut.of(result.booking), "bookings", result.booking.id)
         return Response(BookingOut.of(result.booking), status_code=200)
@@ -86,7 +89,7 @@ class BookingController(Controller):
     )
     async def index(
         self,
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         list_bookings: NamedDependency[ListBookingsHandler],
         status: FromQuery[BookingStatus | None] = None,
         payment_status: FromQuery[PaymentStatus | None] = None,
@@ -98,9 +101,13 @@ class BookingController(Controller):
         cursor: Cursor = None,
     ) -> BookingPage:
         """Bookings, a page at a time; ``status`` filters the lifecycle, ``payment_status`` the money
-        (``?status=cancelled&payment_status=partially_refunded``: cancelled late, part refunded)."""
-        where = BookingFilter(status, listing_id, customer_ref, created_from, created_to, payment_status)
-        page = await list_bookings(tenant.id, where, page_request(limit, cursor))
+        (``?status=cancelled&payment_status=partially_refunded``: cancelled late, part refunded).
+        A signed-in customer lists only their own."""
+        own = customer_ref_of(actor)
+        if own is not None and customer_ref not in (None, own):
+            return BookingPage([], None)
+        where = BookingFilter(status, listing_id, own or customer_ref, created_from, created_to, payment_status)
+        page = await list_bookings(actor.tenant.id, where, page_request(limit, cursor))
         return BookingPage([BookingOut.of(item) for item in page.items], encode_cursor(page.next_after))
 
     @get(
@@ -112,10 +119,11 @@ class BookingController(Controller):
     async def show(
         self,
         booking_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         get_booking: NamedDependency[GetBookingHandler],
     ) -> BookingOut:
-        return BookingOut.of(await get_booking(tenant.id, booking_id))
+        """A signed-in customer sees only their own bookings (another's is not found)."""
+        return BookingOut.of(await get_booking(actor.tenant.id, booking_id, customer_ref_of(actor)))
 
     @post(
         "/{booking_id:uuid}/cancel",
@@ -129,13 +137,16 @@ class BookingController(Controller):
     async def cancel(
         self,
         booking_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         cancel_booking: NamedDependency[CancelBookingHandler],
         data: JSONBody[CancelIn | None] = None,
     ) -> BookingOut:
-        """Cancel a confirmed booking; its units return to their pools."""
+        """Cancel a confirmed booking; its units return to their pools. A signed-in customer
+        cancels only their own (another's is not found)."""
         reason = data.reason if data is not None else CancelIn().reason
-        booking = await cancel_booking(CancelBooking(tenant.id, booking_id, actor_of(tenant), reason))
+        tenant = actor.tenant
+        command = CancelBooking(tenant.id, booking_id, actor_of(tenant), reason, customer_ref_of(actor))
+        booking = await cancel_booking(command)
         return BookingOut.of(booking)
 
     @post(
@@ -181,19 +192,21 @@ class BookingController(Controller):
     @get(
         "/{booking_id:uuid}/refunds",
         opt=requires(Permission.BOOKINGS_READ),
-        dependencies={"list_refunds": use_case("list_refunds")},
+        dependencies={"list_refunds": use_case("list_refunds"), "get_booking": use_case("get_booking")},
         responses=problems("not_found"),
     )
     async def refunds(
         self,
         booking_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         list_refunds: NamedDependency[ListRefundsHandler],
+        get_booking: NamedDependency[GetBookingHandler],
     ) -> list[RefundOut]:
         """The booking's refunds, oldest first: `requested` (recorded, the provider still to
         answer), `pending` (accepted, money on its way), `succeeded` or `failed` (refused, no
         money moved)."""
-        return [RefundOut.of(r) for r in await list_refunds(tenant.id, booking_id)]
+        await _own_booking(actor, booking_id, get_booking)
+        return [RefundOut.of(r) for r in await list_refunds(actor.tenant.id, booking_id)]
 
     @get(
         "/{booking_id:uuid}/history",
@@ -204,23 +217,34 @@ class BookingController(Controller):
     async def history(
         self,
         booking_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         get_booking: NamedDependency[GetBookingHandler],
     ) -> list[TransitionOut]:
         """Every transition of the booking: from, to, when, who and why."""
-        return [TransitionOut.of(t) for t in (await get_booking(tenant.id, booking_id)).history]
+        booking = await get_booking(actor.tenant.id, booking_id, customer_ref_of(actor))
+        return [TransitionOut.of(t) for t in booking.history]
 
     @get(
         "/{booking_id:uuid}/disputes",
         opt=requires(Permission.BOOKINGS_READ),
-        dependencies={"list_disputes": use_case("list_disputes")},
+        dependencies={"list_disputes": use_case("list_disputes"), "get_booking": use_case("get_booking")},
         responses=problems("not_found"),
     )
     async def disputes(
         self,
         booking_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         list_disputes: NamedDependency[ListDisputesHandler],
+        get_booking: NamedDependency[GetBookingHandler],
     ) -> list[DisputeOut]:
         """Disputes (chargebacks) the payment provider reported for the booking's payment."""
-        return [DisputeOut.of(d) for d in await list_disputes(tenant.id, booking_id)]
+        await _own_booking(actor, booking_id, get_booking)
+        return [DisputeOut.of(d) for d in await list_disputes(actor.tenant.id, booking_id)]
+
+
+async def _own_booking(actor: Actor, booking_id: UUID, get_booking: GetBookingHandler) -> None:
+    """A signed-in customer reads only their own booking's records: another's is not found
+    (one read more, for customers only)."""
+    own = customer_ref_of(actor)
+    if own is not None:
+        await get_booking(actor.tenant.id, booking_id, own)

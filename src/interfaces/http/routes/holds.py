@@ -18,7 +18,7 @@ from application.use_cases.release_hold import ReleaseHoldHandler
 from domain.identity import Actor
 from domain.inventory import HoldStatus
 from domain.permissions import Permission
-from domain.tenants import Tenant
+from domain.users import customer_ref_of
 from interfaces.http.dependencies import use_case
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import QUEUE_PASS_CODES, problems
@@ -44,6 +44,7 @@ class HoldController(Controller):
             "hold_id_conflict",
             "inventory_unavailable",
             *QUEUE_PASS_CODES,
+            "customer_mismatch",
         ),
     )
     async def place(
@@ -56,8 +57,11 @@ class HoldController(Controller):
     ) -> Response[HoldOut]:
         """Reserve every line or none. Sending the same ``id`` again returns the same hold.
         While the listing's queue mode is on, ``X-Queue-Pass`` must carry this identity's queue
-        pass (``GET /v1/listings/{id}/queue/{ticket}``), else 403."""
-        placed = await place_hold(data.command(actor.tenant, actor.subject, queue_pass))
+        pass (``GET /v1/listings/{id}/queue/{ticket}``), else 403.
+
+        A signed-in customer holds for themself: ``customer_ref`` is theirs (``user:<id>``),
+        left out or sent as such; another is 403 ``customer_mismatch``."""
+        placed = await place_hold(data.command(actor, queue_pass))
         return created(HoldOut.of(placed, now), "holds", placed.id)
 
     @get(
@@ -68,7 +72,7 @@ class HoldController(Controller):
     )
     async def index(
         self,
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         list_holds: NamedDependency[ListHoldsHandler],
         now: NamedDependency[datetime],
         listing_id: FromQuery[UUID | None] = None,
@@ -81,9 +85,12 @@ class HoldController(Controller):
         ``listing_id``, ``customer_ref`` and ``status`` (as a hold reads: an active hold whose
         time is up is ``expired``). Exact on the sql and memory engines; on the redis engine it
         reads the hold journal in Postgres, up to one ``journal_holds`` round (5 s) behind Redis
-        (``GET /v1/holds/{id}`` is live)."""
-        where = HoldFilter(listing_id, customer_ref, status)
-        page = await list_holds(tenant.id, where, page_request(limit, cursor), now)
+        (``GET /v1/holds/{id}`` is live). A signed-in customer lists only their own."""
+        own = customer_ref_of(actor)
+        if own is not None and customer_ref not in (None, own):
+            return HoldPage([], None)
+        where = HoldFilter(listing_id, own or customer_ref, status)
+        page = await list_holds(actor.tenant.id, where, page_request(limit, cursor), now)
         return HoldPage([HoldOut.of(hold, now) for hold in page.items], encode_cursor(page.next_after))
 
     @get(
@@ -95,11 +102,12 @@ class HoldController(Controller):
     async def show(
         self,
         hold_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         get_hold: NamedDependency[GetHoldHandler],
         now: NamedDependency[datetime],
     ) -> HoldOut:
-        return HoldOut.of(await get_hold(tenant.id, hold_id), now)
+        """A signed-in customer sees only their own holds (another's is not found)."""
+        return HoldOut.of(await get_hold(actor.tenant.id, hold_id, customer_ref_of(actor)), now)
 
     @delete(
         "/{hold_id:uuid}",
@@ -111,9 +119,9 @@ class HoldController(Controller):
     async def release(
         self,
         hold_id: FromPath[UUID],
-        tenant: NamedDependency[Tenant],
+        actor: NamedDependency[Actor],
         release_hold: NamedDependency[ReleaseHoldHandler],
         now: NamedDependency[datetime],
     ) -> HoldOut:
-        """Give the units back. Releasing twice is harmless."""
-        return HoldOut.of(await release_hold(tenant.id, hold_id), now)
+        """Give the units back. Releasing twice is harmless. A customer releases only their own."""
+        return HoldOut.of(await release_hold(actor.tenant.id, hold_id, customer_ref_of(actor)), now)

@@ -1,0 +1,1 @@
+"""Sign-in adapters: argon2id password hashes, PyJWT access tokens, security event lines."""
