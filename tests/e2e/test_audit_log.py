@@ -11,6 +11,7 @@ from uuid import uuid4
 from application.ports.jobs import DeadLetter
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import hold, make_listing, pay
+from tests.e2e.identity_helpers import PASSWORD, cheap_hashing, customer, refresh, tenant_id
 
 AUDIT = "/v1/admin/audit-logs"
 CLIENT = {"User-Agent": "audit-test/1.0", "X-Correlation-ID": "corr-audit-1"}
@@ -338,3 +339,58 @@ async def test_a_dead_letter_replay_is_audited_once(world: World, operator: Api)
         (str(letter.id), "operator", "corr-audit-1")
     ]
     assert rows[0]["after"] == {"job": "expire_holds"}
+
+
+async def test_sign_in_staff_key_and_queue_writes_are_audited_without_secrets(world: World) -> None:
+    """The writes of users, sessions, managed keys and waiting-room settings: one row each,
+    under the actor who made them (anonymous for the public sign-in routes), never a password,
+    a token or a key in the clear."""
+    cheap_hashing(world)
+    tenant = await tenant_id(world)
+    ada = await customer(world, "ada.lovelace@example.com", tenant)  # register, then login
+    invited = await world.api.post("/v1/staff", {"email": "sam@example.com", "name": "Sam", "role": "manager"})
+    assert invited.status_code == 201, invited.text
+    token = invited.json()["invitation_token"]
+    accepted = await world.client.post("/v1/auth/accept-invitation", json={"token": token, "password": PASSWORD})
+    assert accepted.status_code == 200, accepted.text
+    changed = await ada.patch("/v1/auth/me", {"name": "Ada L."})
+    assert changed.status_code == 200, changed.text
+    first = await refresh(world, ada.refresh)
+    assert first.status_code == 200, first.text
+    assert (await refresh(world, ada.refresh)).status_code == 401  # the used token again: reuse
+    key = await world.api.post("/v1/api-keys", {"label": "till", "role": "staff"})
+    assert key.status_code == 201, key.text
+    assert (await world.api.delete(f"/v1/api-keys/{key.json()['id']}")).status_code == 204
+    listing_id, _ = await make_listing(world.api, (("a", 5, 0),))
+    queued = await world.api.patch(f"/v1/listings/{listing_id}", {"queue": {"enabled": True}})
+    assert queued.status_code == 200, queued.text
+    staff_id = invited.json()["user"]["id"]
+    assert (await world.api.delete(f"/v1/staff/{staff_id}")).status_code == 200
+
+    rows = await _written(world)
+    actions = [row["action"] for row in rows]
+    expected = [
+        "user.register",
+        "session.login",
+        "user.invite",
+        "user.accept_invitation",
+        "user.update",
+        "security.refresh_token_reuse",
+        "api_key.create",
+        "api_key.revoke",
+        "listing.create",
+        "pool.create",
+        "listing.queue",
+        "user.disable",
+    ]
+    assert [action for action in actions if action in expected] == expected
+    by_action = {row["action"]: row for row in rows}
+    assert by_action["user.register"]["actor"] == "anonymous"
+    assert by_action["user.update"]["actor"] == f"user:{ada.id}"
+    assert by_action["user.update"]["role"] == "customer"
+    assert by_action["user.invite"]["role"] == "admin"
+    assert by_action["listing.queue"]["before"]["enabled"] is False
+    assert by_action["listing.queue"]["after"]["enabled"] is True
+    everything = str(rows)
+    for secret in (PASSWORD, token, key.json()["key"], ada.refresh, "ada.lovelace@example.com"):
+        assert secret not in everything
