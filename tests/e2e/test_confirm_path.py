@@ -24,12 +24,14 @@ pytestmark = pytest.mark.parametrize("settings", ["production"], indirect=True)
 
 # What writing one free booking needs: the booking and its history (one statement: the
 # transitions of the bookings inserted), its event's sequence number and the event (one
-# statement: the sequences upsert feeding the outbox insert), and the pool's sold units. Nothing
-# read, no savepoint, one connection checked out.
+# statement: the sequences upsert feeding the outbox insert), the pool's sold units, and the
+# group's audit rows (one multi-row insert before the commit). Nothing read, no savepoint, one
+# connection checked out.
 BOOKING_WRITES = [
     "WITH added",  # INSERT INTO bookings, INSERT INTO booking_transitions
     "WITH reserved",  # INSERT INTO outbox_sequences, INSERT INTO outbox
     "UPDATE pools",
+    "INSERT INTO audit_logs",  # booking.create, one row a booking
 ]
 
 

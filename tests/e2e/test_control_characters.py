@@ -107,6 +107,7 @@ FIELDS = [
         Field("post", "/v1/staff", {"email": "s@example.com", "name": "S", "role": "staff"}, n)
         for n in ("email", "name")
     ),
+    Field("post", "/v1/api-keys", {"label": "till", "role": "staff"}, "label"),
 ]
 # Where a control character would be the only flaw, a value that is otherwise valid.
 SAMPLE = {
