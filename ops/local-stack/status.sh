@@ -13,7 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 if [ "${1:-}" = --env ]; then
     export_profile
     for name in HOLDFAST_ENV HOLDFAST_DATABASE_URL HOLDFAST_REDIS_URL HOLDFAST_INVENTORY_ENGINE HOLDFAST_PAYMENTS \
-        HOLDFAST_JOBS HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS HOLDFAST_STRIPE_WEBHOOK_SECRET HOLDFAST_JWT_KEYS; do
+        HOLDFAST_JOBS HOLDFAST_ALLOW_UNSAFE_FAKE_PAYMENTS HOLDFAST_STRIPE_WEBHOOK_SECRET HOLDFAST_JWT_KEYS \
+        HOLDFAST_QUEUE_PASS_SECRET; do
         [ -n "${!name:-}" ] || continue
         printf 'export %s=%q\n' "$name" "${!name}"
     done

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import shlex
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -325,3 +328,19 @@ def test_requests_in_flight_get_their_grace_before_any_kill() -> None:
     stop_timeout = re.search(r'STOP_TIMEOUT="\$\{STACK_STOP_TIMEOUT:-(\d+)\}"', common)
     assert stop_timeout is not None
     assert int(stop_timeout.group(1)) > SHUTDOWN_GRACE_SECONDS
+
+
+def test_the_local_stacks_environment_is_enough_for_the_cli(tmp_path: Path) -> None:
+    """``eval "$(ops/local-stack/status.sh --env)"`` then any ``holdfast`` command (README): the
+    exported settings must pass production's start-up checks, every secret included."""
+    script = OPS / "local-stack" / "status.sh"
+    printed = subprocess.run(
+        ["bash", str(script), "--env"],
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "HOLDFAST_STACK_DIR": str(tmp_path / "stack")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    exported = dict(shlex.split(line.removeprefix("export "))[0].split("=", 1) for line in printed.splitlines())
+    assert exported["HOLDFAST_ENV"] == "production"
+    Settings.from_env(exported)  # raises SettingsError naming a missing or weak setting
