@@ -301,3 +301,16 @@ async def test_every_authenticated_operation_documents_429_and_the_headers(world
             )
     assert limited > 20
     assert json.dumps(document["paths"]["/v1/ops/jobs"]).count("rate_limited") == 0
+
+
+async def test_audit_lines_name_the_client_a_trusted_proxy_forwards(world: World) -> None:
+    """The audit log reads the client's address as the limits do: behind a trusted proxy, from
+    its X-Forwarded-For; a client that is not a proxy is named by its own address."""
+    async with _client(world, ip=PROXY) as proxy, _client(world, ip="198.51.100.6") as direct:
+        headers = {"X-API-Key": world.api.key, "X-Forwarded-For": "203.0.113.7"}
+        via_proxy = await proxy.post("/v1/listings", json={"kind": "event_show", "name": "P"}, headers=headers)
+        spoofed = await direct.post("/v1/listings", json={"kind": "event_show", "name": "D"}, headers=headers)
+    assert (via_proxy.status_code, spoofed.status_code) == (201, 201)
+    rows = (await world.api.get("/v1/admin/audit-logs", params={"action": "listing.create"})).json()["items"]
+    ips = {row["entity_id"]: row["ip"] for row in rows}
+    assert ips == {via_proxy.json()["id"]: "203.0.113.7", spoofed.json()["id"]: "198.51.100.6"}

@@ -178,7 +178,15 @@ def create_app(
         route_handlers=[v1, auth_router, me_router, webhook_router, ops_router, root, live, ready, metrics],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
-        state=State({"container": container, "settings": settings, "rate_gate": rate_gate}),
+        state=State(
+            {
+                "container": container,
+                "settings": settings,
+                "rate_gate": rate_gate,
+                # parsed once: the rate limits and every request's audit context read them
+                "trusted_proxies": rate_gate.trusted,
+            }
+        ),
         lifespan=[_lifespan(container, settings)],
         openapi_config=_openapi(),
         request_max_body_size=MAX_BODY_BYTES,

@@ -8,14 +8,15 @@ from litestar.types import Scope
 from application.audit import ANONYMOUS, AuditContext, acting_as, bind_audit_actor
 from domain.identity import Actor
 from domain.text import printable
+from interfaces.http.client_address import Network, client_ip
 
 _USER_AGENT = b"user-agent"
 
 
-def request_audit_context(scope: Scope, correlation: str) -> acting_as:
+def request_audit_context(scope: Scope, correlation: str, trusted: tuple[Network, ...]) -> acting_as:
     """Around one request (``with``): its writes are ``anonymous`` until ``bind_actor`` names
-    who acts."""
-    client = scope.get("client")
+    who acts. The IP is the client's as the rate limits find it (behind a trusted proxy, from
+    its ``X-Forwarded-For``), never the proxy's."""
     agent = None
     for name, value in scope["headers"]:
         if name == _USER_AGENT:
@@ -23,7 +24,7 @@ def request_audit_context(scope: Scope, correlation: str) -> acting_as:
             if not agent.isprintable():  # client text: control characters escaped (a NUL is unstorable)
                 agent = printable(agent)
             break
-    return acting_as(AuditContext(ANONYMOUS, ANONYMOUS, None, client[0] if client else None, agent, correlation))
+    return acting_as(AuditContext(ANONYMOUS, ANONYMOUS, None, client_ip(scope, trusted), agent, correlation))
 
 
 def bind_actor(actor: Actor) -> None:

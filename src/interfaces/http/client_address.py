@@ -27,13 +27,22 @@ def trusted_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
 
 
-def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
-    """The client's address (IPv6: its /64), or ``"unknown"`` when the server was told none
+def client_ip(scope: Scope, trusted: tuple[Network, ...]) -> str | None:
+    """The client's own address (what an audit line names), None when the server was told none
     (a Unix socket)."""
     client = scope.get("client")
-    peer = client[0] if client else "unknown"
+    if not client:
+        return None
+    peer: str = client[0]
     if trusted and _is_trusted(peer, trusted):
         peer = _forwarded_client(scope, peer, trusted)
+    return peer
+
+
+def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """The client's address as a bucket counts it (IPv6: its /64), or ``"unknown"`` when the
+    server was told none (a Unix socket)."""
+    peer = client_ip(scope, trusted) or "unknown"
     return _prefix64(peer) if ":" in peer else peer
 
 

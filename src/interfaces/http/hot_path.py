@@ -166,7 +166,7 @@ class HotPath:
         scope["state"][ACTOR_STATE] = actor  # type: ignore[literal-required]
         ident = correlation_of_scope(scope)
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
-        with request_log_context(ident), request_audit_context(scope, ident):
+        with request_log_context(ident), request_audit_context(scope, ident, self._rate_gate.trusted):
             bind_request_fields(tenant_id=str(actor.tenant.id))
             bind_actor(actor)
             if actor.role in self._allowed[route]:

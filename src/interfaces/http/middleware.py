@@ -78,7 +78,8 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         ident = correlation_of_scope(scope)
-        with request_log_context(ident), request_audit_context(scope, ident):
+        trusted = scope["app"].state.trusted_proxies
+        with request_log_context(ident), request_audit_context(scope, ident, trusted):
             await logged(app, scope, receive, send, ident)
 
     return middleware

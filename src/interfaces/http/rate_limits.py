@@ -53,7 +53,7 @@ class RateGate:
 
     def __init__(self, container: Container) -> None:
         self._check = container.use_cases.check_rate_limit()
-        self._trusted = trusted_networks(container.settings().trusted_proxies)
+        self.trusted = trusted_networks(container.settings().trusted_proxies)  # audit lines use them too
 
     async def check(self, scope: Scope) -> RawHeaders:
         """Counts the request (raises ``RateLimitedError`` when refused); the headers its answer
@@ -61,7 +61,7 @@ class RateGate:
         state: dict[str, Any] = scope["state"]  # type: ignore[assignment]
         actor: Actor | None = state.get(ACTOR_STATE)
         cls = route_class(scope["method"], scope["path"], actor is None)
-        client = client_address(scope, self._trusted)
+        client = client_address(scope, self.trusted)
         decision = await self._check(CheckRateLimit(cls, None if actor is None else actor.subject, client))
         state[CHECKED_STATE] = True
         if decision is None:
