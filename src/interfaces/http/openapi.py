@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -74,16 +75,26 @@ _REPLAYED = OpenAPIHeader(
 )
 
 
-def document_idempotency(app: Litestar) -> None:
-    """Document the Idempotency-Key header and its problems on each operation the idempotency
-    middleware serves: once, here, from where it is attached, rather than on each route."""
+def _served_operations(app: Litestar) -> Iterator[tuple[str, Any, Operation]]:
+    """(method, route handler, operation) for each operation of the app's OpenAPI document: what
+    the ``document_*`` passes below decide by (the middleware or hook a handler resolves)."""
     spec = app.openapi_schema
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or route.path_format not in (spec.paths or {}):
             continue
+        item = spec.paths[route.path_format]  # type: ignore[index]
         for method, (handler, _) in route.route_handler_map.items():
-            if method in MUTATING and idempotency_middleware in handler.resolve_middleware():
-                _document(getattr(spec.paths[route.path_format], method.lower()))  # type: ignore[index]
+            operation = getattr(item, method.lower(), None)
+            if operation is not None:
+                yield method, handler, operation
+
+
+def document_idempotency(app: Litestar) -> None:
+    """Document the Idempotency-Key header and its problems on each operation the idempotency
+    middleware serves: once, here, from where it is attached, rather than on each route."""
+    for method, handler, operation in _served_operations(app):
+        if method in MUTATING and idempotency_middleware in handler.resolve_middleware():
+            _document(operation)
 
 
 def _document(operation: Operation) -> None:
@@ -114,20 +125,11 @@ def document_json_bodies(app: Litestar) -> None:
     ``unsupported_media_type`` (a body whose Content-Type is not JSON): documented once, here."""
     from interfaces.http.strict_body import strict_body  # it imports nothing of this module's
 
-    spec = app.openapi_schema
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path_format not in (spec.paths or {}):
-            continue
-        for method, (handler, _) in route.route_handler_map.items():
-            operation = getattr(spec.paths[route.path_format], method.lower(), None)  # type: ignore[index]
-            if (
-                operation is not None
-                and operation.request_body is not None
-                and handler.resolve_before_request() is strict_body
-            ):
-                responses = dict(operation.responses or {})
-                responses["415"] = _with_code(responses, "415", "unsupported_media_type")
-                operation.responses = dict(sorted(responses.items()))
+    for _method, handler, operation in _served_operations(app):
+        if operation.request_body is not None and handler.resolve_before_request() is strict_body:
+            responses = dict(operation.responses or {})
+            responses["415"] = _with_code(responses, "415", "unsupported_media_type")
+            operation.responses = dict(sorted(responses.items()))
 
 
 @dataclass
@@ -186,14 +188,9 @@ def document_rate_limits(app: Litestar) -> None:
     ``Retry-After``), and its successful answers carry ``X-RateLimit-*``: documented once, here."""
     from interfaces.http.rate_limits import rate_limit_middleware  # it imports nothing of this module's
 
-    spec = app.openapi_schema
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path_format not in (spec.paths or {}):
-            continue
-        for method, (handler, _) in route.route_handler_map.items():
-            operation = getattr(spec.paths[route.path_format], method.lower(), None)  # type: ignore[index]
-            if operation is not None and rate_limit_middleware in handler.resolve_middleware():
-                _document_rate_limits(operation)
+    for _method, handler, operation in _served_operations(app):
+        if rate_limit_middleware in handler.resolve_middleware():
+            _document_rate_limits(operation)
 
 
 def _document_rate_limits(operation: Operation) -> None:
