@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from application.audit import AuditContext, current_audit_context, hold_summary
@@ -23,6 +23,7 @@ from domain.inventory import Hold
 from domain.text import printable
 from infrastructure.log_masking import mask_value
 from infrastructure.persistence.audit_tables import audit_logs
+from infrastructure.persistence.repositories import _page_of, _paged
 
 _COUNTER = itertools.count(random.getrandbits(62))
 
@@ -73,16 +74,8 @@ class SqlAuditRepository:
 
     async def list(self, tenant_id: UUID, where: AuditFilter, page: PageRequest) -> Page[AuditEntry]:
         statement = select(audit_logs).where(audit_logs.c.tenant_id == tenant_id, *_filters(where))
-        if page.after is not None:
-            moment, ident = page.after
-            later = and_(audit_logs.c.occurred_at == moment, audit_logs.c.id > ident)
-            statement = statement.where(or_(audit_logs.c.occurred_at > moment, later))
-        statement = statement.order_by(audit_logs.c.occurred_at, audit_logs.c.id).limit(page.limit + 1)
-        rows = (await self._session.execute(statement)).all()
-        items = [AuditEntry(**row._mapping) for row in rows[: page.limit]]
-        if len(rows) <= page.limit:
-            return Page(items)
-        return Page(items, (items[-1].occurred_at, items[-1].id))
+        rows = (await self._session.execute(_paged(statement, audit_logs, page, at="occurred_at"))).all()
+        return _page_of([AuditEntry(**row._mapping) for row in rows], page.limit, at="occurred_at")
 
 
 def audit_row(

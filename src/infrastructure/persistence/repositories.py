@@ -46,26 +46,29 @@ from infrastructure.persistence.tables import (
 from infrastructure.persistence.upsert import insert_for
 
 
-def _after(table: Any, page: PageRequest, ident: Any = None) -> Any:
+def _after(table: Any, page: PageRequest, ident: Any = None, at: str = "created_at") -> Any:
     if page.after is None:
         return and_(True)
     ident = table.c.id if ident is None else ident
-    created_at, after = page.after
-    return or_(table.c.created_at > created_at, and_(table.c.created_at == created_at, ident > after))
+    moment, after = page.after
+    return or_(table.c[at] > moment, and_(table.c[at] == moment, ident > after))
 
 
-def _paged(statement: Select[Any], table: Any, page: PageRequest, ident: Any = None) -> Select[Any]:
-    """``statement`` a page at a time, by (created_at, id); ``ident`` for a table whose id column
-    is named otherwise (the hold journal's ``hold_id``)."""
+def _paged(
+    statement: Select[Any], table: Any, page: PageRequest, ident: Any = None, at: str = "created_at"
+) -> Select[Any]:
+    """``statement`` a page at a time, by (``at``, id): ``at`` is the time column a table is
+    ordered by (``created_at``; the audit log's ``occurred_at``), ``ident`` for a table whose id
+    column is named otherwise (the hold journal's ``hold_id``)."""
     ident = table.c.id if ident is None else ident
-    return statement.where(_after(table, page, ident)).order_by(table.c.created_at, ident).limit(page.limit + 1)
+    return statement.where(_after(table, page, ident, at)).order_by(table.c[at], ident).limit(page.limit + 1)
 
 
-def _page_of(items: list[Any], limit: int) -> Page[Any]:
+def _page_of(items: list[Any], limit: int, at: str = "created_at") -> Page[Any]:
     if len(items) <= limit:
         return Page(items)
     items = items[:limit]
-    return Page(items, (items[-1].created_at, items[-1].id))
+    return Page(items, (getattr(items[-1], at), items[-1].id))
 
 
 class SqlTenantRepository:
