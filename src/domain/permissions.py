@@ -5,7 +5,7 @@ start-up); a request whose actor's role lacks it is refused (403 ``forbidden``) 
 read. The matrix below is published in the README ("Roles and API keys") and, per operation, in
 OpenAPI (``x-required-permission``, ``x-allowed-roles``).
 
-How the plan's starting matrix was refined, and why:
+Why each role has what it has:
 
 * ``admin`` is every permission, computed from the enum: a permission added later is the
   admin's at once, and no admin key is locked out of a new route;
@@ -17,7 +17,7 @@ How the plan's starting matrix was refined, and why:
 * ``owner`` (a property or event owner) reads what is sold and the money, and changes nothing;
 * ``accountant`` reads, refunds and audits; it cannot cancel (cancelling frees units, an
   operational decision) nor place holds;
-* ``customer`` books for itself (its own holds and bookings only: the identity part binds them);
+* ``customer`` books for itself (its own holds and bookings only: a customer's token binds them);
   it never reads the ledger or another customer's bookings.
 
 ``self`` (one's own profile, e.g. ``GET /v1/auth/me``) is every role's.
