@@ -21,6 +21,7 @@ from collections import defaultdict
 from saq import Status
 from sqlalchemy import text
 
+from application.use_cases.deliver_webhooks import CONCURRENCY
 from tests.e2e.helpers import hold, make_listing
 from tests.fakes.webhook_receiver import webhook_receiver
 from tests.integration.worker_stack import Stack, eventually, stack, stop
@@ -104,7 +105,9 @@ async def test_a_killed_worker_loses_nothing_and_its_job_runs_again_elsewhere(st
     assert len(first_seen) == BOOKINGS
     assert all(sequences == [1, 2] for sequences in first_seen.values()), dict(first_seen)
     assert all(any(booking in subject for subject in first_seen) for booking in bookings)
-    assert len(receiver.received) - events <= in_flight
+    # The dead worker had at most CONCURRENCY sends under way; the count seen at the kill is
+    # only a lower estimate (a request already in the receiver's socket is read after it).
+    assert len(receiver.received) - events <= max(in_flight, CONCURRENCY)
 
     # The killed job was run again elsewhere, and completed there.
     assert crashed is not None
