@@ -14,8 +14,9 @@ Why each role has what it has:
   so a manager cannot make a key or a user stronger than itself, nor read who did what to them;
 * ``staff`` works the counter: reads the catalogue, places and releases holds, books and cancels;
   no refunds (money leaves the business: a manager's or an accountant's call), no ledger;
-* ``owner`` (a property or event owner) reads what is sold and the money, and changes nothing;
-* ``accountant`` reads, refunds and audits; it cannot cancel (cancelling frees units, an
+* ``owner`` (a property or event owner) reads what is sold, the money and the sales reports of
+  its own listings, and changes nothing;
+* ``accountant`` reads, refunds, audits and reads the sales reports; it cannot cancel (cancelling frees units, an
   operational decision) nor place holds;
 * ``customer`` books for itself (its own holds and bookings only: a customer's token binds them);
   it never reads the ledger or another customer's bookings.
@@ -41,28 +42,51 @@ class Permission(StrEnum):
     BOOKINGS_READ = "bookings:read"  # a booking, its history, refunds and disputes
     BOOKINGS_CANCEL = "bookings:cancel"
     BOOKINGS_REFUND = "bookings:refund"
+    BOOKINGS_CHANGE = "bookings:change"  # move a booking to other seats, dates or a flight
     LEDGER_READ = "ledger:read"
     WEBHOOKS_MANAGE = "webhooks:manage"  # outgoing webhook endpoints and their deliveries
     API_KEYS_MANAGE = "api_keys:manage"
     STAFF_MANAGE = "staff:manage"
     AUDIT_READ = "audit:read"
     QUEUE_JOIN = "queue:join"
+    REPORTS_READ = "reports:read"  # sales reports and the owner's read API
     SELF = "self"  # one's own profile: any authenticated actor
 
 
 _P = Permission
 _CATALOGUE = frozenset({_P.CATALOGUE_READ, _P.CATALOGUE_WRITE})
 _HOLDS = frozenset({_P.HOLDS_PLACE, _P.HOLDS_READ, _P.HOLDS_RELEASE})
-_BOOKINGS = frozenset({_P.BOOKINGS_CREATE, _P.BOOKINGS_READ, _P.BOOKINGS_CANCEL, _P.BOOKINGS_REFUND})
+_BOOKINGS = frozenset(
+    {_P.BOOKINGS_CREATE, _P.BOOKINGS_READ, _P.BOOKINGS_CANCEL, _P.BOOKINGS_REFUND, _P.BOOKINGS_CHANGE}
+)
 
 MATRIX: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.MANAGER: _CATALOGUE | _HOLDS | _BOOKINGS | {_P.LEDGER_READ, _P.WEBHOOKS_MANAGE, _P.QUEUE_JOIN, _P.SELF},
     Role.STAFF: _HOLDS
-    | {_P.CATALOGUE_READ, _P.BOOKINGS_CREATE, _P.BOOKINGS_READ, _P.BOOKINGS_CANCEL, _P.QUEUE_JOIN, _P.SELF},
-    Role.OWNER: frozenset({_P.CATALOGUE_READ, _P.HOLDS_READ, _P.BOOKINGS_READ, _P.LEDGER_READ, _P.SELF}),
+    | {
+        _P.CATALOGUE_READ,
+        _P.BOOKINGS_CREATE,
+        _P.BOOKINGS_READ,
+        _P.BOOKINGS_CANCEL,
+        _P.BOOKINGS_CHANGE,
+        _P.QUEUE_JOIN,
+        _P.SELF,
+    },
+    Role.OWNER: frozenset(
+        {_P.CATALOGUE_READ, _P.HOLDS_READ, _P.BOOKINGS_READ, _P.LEDGER_READ, _P.REPORTS_READ, _P.SELF}
+    ),
     Role.ACCOUNTANT: frozenset(
-        {_P.CATALOGUE_READ, _P.HOLDS_READ, _P.BOOKINGS_READ, _P.BOOKINGS_REFUND, _P.LEDGER_READ, _P.AUDIT_READ, _P.SELF}
+        {
+            _P.CATALOGUE_READ,
+            _P.HOLDS_READ,
+            _P.BOOKINGS_READ,
+            _P.BOOKINGS_REFUND,
+            _P.LEDGER_READ,
+            _P.AUDIT_READ,
+            _P.REPORTS_READ,
+            _P.SELF,
+        }
     ),
     Role.CUSTOMER: frozenset(
         {
@@ -73,6 +97,7 @@ MATRIX: Mapping[Role, frozenset[Permission]] = {
             _P.BOOKINGS_CREATE,
             _P.BOOKINGS_READ,
             _P.BOOKINGS_CANCEL,
+            _P.BOOKINGS_CHANGE,
             _P.QUEUE_JOIN,
             _P.SELF,
         }
