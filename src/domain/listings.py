@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain.errors import ConflictError, InvalidValueError
@@ -112,6 +112,7 @@ class Pool:
     name: str = ""
     version: int = 1
     events: list[object] = field(default_factory=list, repr=False, compare=False)
+    night: date | None = None  # set on a stay's night pools: the night (the date checked in) it sells
 
     def __post_init__(self) -> None:
         _check_text("code", self.code, 64)

@@ -34,7 +34,7 @@ async def load_demo(container: Container) -> tuple[str, bool]:
     await _listing(container, tenant_id, ListingKind.EVENT_SHOW, "Holdfast Live: The Rush", 4, SHOW_ZONES)
     seats = [(seat.lower(), f"Seat {seat}", 1, 14900 if seat.startswith("1") else 8900) for seat in SEATS]
     await _listing(container, tenant_id, ListingKind.FLIGHT, "HF101 Lisbon to Amsterdam", 9, seats)
-    nights = [(f"double-{night.isoformat()}", f"Double room, night of {night}", 6, 12000) for night in NIGHTS]
+    nights = [(f"double-{night.isoformat()}", f"Double room, night of {night}", 6, 12000, night) for night in NIGHTS]
     await _listing(container, tenant_id, ListingKind.STAY_PROPERTY, "Harbour House", None, nights)
     return DEMO_API_KEY, True
 
@@ -45,5 +45,8 @@ async def _listing(container, tenant_id, kind, name, limit, pools) -> None:  # t
         CreateListing(tenant_id, kind, name, starts_at=starts, per_customer_limit=limit)
     )
     create_pool = container.use_cases.create_pool()
-    for code, title, capacity, price in pools:
-        await create_pool(CreatePool(tenant_id, listing.id, code, capacity, price, "EUR", name=title))
+    for code, title, capacity, price, *night in pools:
+        command = CreatePool(
+            tenant_id, listing.id, code, capacity, price, "EUR", name=title, night=(night or [None])[0]
+        )
+        await create_pool(command)

@@ -94,3 +94,17 @@ async def test_a_listing_prices_in_one_currency(world: World) -> None:
     )
     assert usd.status_code == 400
     assert usd.json()["code"] == "validation_failed"
+
+
+async def test_a_night_pool_says_which_night_it_sells(world: World) -> None:
+    listing_id, _ = await make_listing(world.api, (("a", 5, 1000),))
+    body = {"code": "double-2027-03-04", "capacity": 6, "unit_price": 12000, "currency": "EUR", "night": "2027-03-04"}
+    made = await world.api.post(f"/v1/listings/{listing_id}/pools", body)
+    assert made.status_code == 201, made.text
+    assert made.json()["night"] == "2027-03-04"
+    read = await world.api.get(f"/v1/pools/{made.json()['id']}")
+    assert read.json()["night"] == "2027-03-04"
+    zone = (await world.api.get(f"/v1/listings/{listing_id}/pools")).json()["items"]
+    assert [pool.get("night") for pool in zone if pool["code"] == "a"] == [None]
+    bad = await world.api.post(f"/v1/listings/{listing_id}/pools", {**body, "code": "x", "night": "2027-02-30"})
+    assert bad.status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 from application.errors import InventoryUnavailableError
@@ -28,6 +29,7 @@ def pool_summary(pool: Pool) -> dict[str, object]:
         "capacity": pool.capacity,
         "unit_price": price.amount,
         "currency": price.currency,
+        "night": pool.night,
     }
 
 
@@ -40,6 +42,7 @@ class CreatePool:
     unit_price: int
     currency: str
     name: str = ""
+    night: date | None = None
 
     def __post_init__(self) -> None:
         check_line("code", self.code)
@@ -88,6 +91,7 @@ class CreatePoolHandler:
                 capacity=command.capacity,
                 unit_price=Money(command.unit_price, command.currency),
                 created_at=self._clock.now(),
+                night=command.night,
             )
             siblings = await uow.pools.for_listing(listing.tenant_id, listing.id)
             if len(siblings) >= self._max_pools:

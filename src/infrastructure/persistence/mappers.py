@@ -74,6 +74,7 @@ def pool_to_row(pool: Pool) -> dict[str, Any]:
         "currency": pool.unit_price.currency,
         "created_at": pool.created_at,
         "version": pool.version,
+        "night": pool.night,
     }
 
 
@@ -88,6 +89,7 @@ def pool_from_row(row: Any) -> Pool:
         unit_price=Money(row.unit_price, row.currency),
         created_at=row.created_at,
         version=row.version,
+        night=row.night,
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -85,7 +86,9 @@ pools = Table(
     Column("currency", String(3), nullable=False),
     Column("created_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
+    Column("night", Date, nullable=True),
     UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
+    Index("ix_pools_listing_night", "listing_id", "night"),
     CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
     CheckConstraint("unit_price >= 0", name="price_not_negative"),
 )

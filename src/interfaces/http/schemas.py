@@ -4,7 +4,7 @@ server-owned values (status, prices, tenant); every text field is a ``Line`` or 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -91,6 +91,7 @@ class PoolIn(Input):
     unit_price: Amount
     currency: Currency
     name: Annotated[Line, Meta(max_length=200)] = ""
+    night: date | None = None  # for a stay's night pool: the night it sells
 
 
 class PoolResizeIn(Input):
@@ -190,6 +191,7 @@ class PoolOut(msgspec.Struct, omit_defaults=True):
     unit_price: MoneyOut
     created_at: datetime
     counters: CountersOut | None = None
+    night: date | None = None
 
     @classmethod
     def of(cls, pool: Pool, counters: PoolCounters | None = None) -> PoolOut:
@@ -202,6 +204,7 @@ class PoolOut(msgspec.Struct, omit_defaults=True):
             MoneyOut.of(pool.unit_price),
             pool.created_at,
             None if counters is None else CountersOut.of(pool, counters),
+            pool.night,
         )
 
 

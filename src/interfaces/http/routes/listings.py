@@ -166,6 +166,7 @@ class ListingController(Controller):
             capacity=data.capacity,
             unit_price=data.unit_price,
             currency=data.currency,
+            night=data.night,
         )
         made = await create_pool(command)
         return created(PoolOut.of(made.pool, made.counters), "pools", made.pool.id)
