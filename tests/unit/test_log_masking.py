@@ -6,8 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from loguru import logger
 
+from infrastructure import log_masking
 from infrastructure.log_masking import mask_text, mask_value
 from infrastructure.logging import (
     bind_request_fields,
@@ -184,3 +187,26 @@ async def test_job_log_context_binds_the_job_to_every_line(records: list[dict[st
         (None, None, "-"),
     ]
     assert correlation_id.get() == "-"
+
+
+_PIECES = st.sampled_from(["4242424242", "4242", "42", "7", "-", "a", "Z", "é", "٤٤٤٤", "²", "_", "@x.io", " ", "hf_"])
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789-abcé٤²_@ .", min_size=1, max_size=40), st.lists(_PIECES, min_size=1).map("".join)
+    )
+)
+@settings(max_examples=3000, deadline=None)
+def test_text_the_guard_lets_through_is_text_no_pattern_changes(text: str) -> None:
+    """``mask_text`` returns ids and the like untouched without running its patterns
+    (``_cannot_match``): whatever the guard lets through, the patterns would not have changed."""
+    if log_masking._cannot_match(text):
+        for pattern in (log_masking._EMAIL, log_masking._CARD, log_masking._CARD_IN_JSON, log_masking._SECRET):
+            assert pattern.search(text) is None, (pattern.pattern, text)
+
+
+@pytest.mark.parametrize("text", ["4242424242424242", "4242-4242-4242-4242", "4242 4242 4242 4242"])
+def test_a_card_alone_is_never_taken_for_an_id(text: str) -> None:
+    assert not log_masking._cannot_match(text)
+    assert "4242424242424242" not in mask_text(text).replace("-", "").replace(" ", "")

@@ -34,8 +34,14 @@ SCRAPE_READ_SECONDS = 2.0  # per read; Prometheus' default scrape timeout is 10 
 
 
 def _metrics(scope: Scope) -> PrometheusMetrics:
-    metrics: PrometheusMetrics = scope["app"].state.container.gateways.metrics()
-    return metrics
+    """The app's recorder, found once per app (a container provider call on every request cost
+    about as much as recording the request)."""
+    app = scope["app"]
+    recorder: PrometheusMetrics | None = getattr(app, "holdfast_metrics", None)
+    if recorder is None:
+        recorder = app.state.container.gateways.metrics()
+        app.holdfast_metrics = recorder
+    return recorder
 
 
 def record_http_request(scope: Scope, status: int, seconds: float) -> None:

@@ -85,6 +85,18 @@ def correlation_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _with_correlation(message: Message, ident: str) -> None:
+    """The answer's start carrying ``X-Correlation-ID: ident`` once. Most answers come without
+    one and get it appended (a scan of a few tuples); an error answer already names it (the
+    exception handlers set it) and has it replaced, through Litestar's header view (which
+    costs several times the scan: it was 4 % of a refusal's time)."""
+    headers = message.get("headers")
+    if isinstance(headers, list) and not any(name == _HEADER for name, _ in headers):
+        headers.append((_HEADER, ident.encode("latin-1")))
+        return
+    MutableScopeHeaders.from_message(message)["X-Correlation-ID"] = ident  # type: ignore[arg-type]
+
+
 async def logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, ident: str) -> None:
     """Runs the request, echoing the correlation id, then records its HTTP metrics and writes its
     access-log line: one ``send`` wrapper and one clock for the three (they used to be two
@@ -96,7 +108,7 @@ async def logged(app: ASGIApp, scope: Scope, receive: Receive, send: Send, ident
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
-            MutableScopeHeaders.from_message(message)["X-Correlation-ID"] = ident
+            _with_correlation(message, ident)
         await send(message)
 
     try:
