@@ -198,11 +198,13 @@ async def test_the_hot_path_refuses_exactly_as_the_route(
     for _ in range(2):
         await _hold(world.client, world.api.key, *listing)
     answers = []
-    for client in (routed, world.client):
+    # The route's refusal, then the hot path's twice: on Redis the second is told from the
+    # process's latch (``RateGate.known_refusal``, rendered once), and must not differ either.
+    for client in (routed, world.client, world.client):
         response = await _hold(client, world.api.key, *listing, **{"X-Correlation-ID": "same-429"})
         headers = sorted((k, v) for k, v in response.headers.items() if k not in ("date", "server"))
         answers.append((response.status_code, headers, response.content))
-    assert answers[0] == answers[1]
+    assert answers[0] == answers[1] == answers[2]
     assert answers[0][0] == 429
 
 

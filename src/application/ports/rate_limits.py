@@ -77,3 +77,9 @@ class RateLimiter(Protocol):
     """
 
     async def check(self, buckets: Sequence[tuple[str, RateRule]]) -> RateDecision: ...
+
+    def known_refusal(self, buckets: Sequence[tuple[str, RateRule]]) -> RateDecision | None:
+        """The refusal ``check`` would answer now, if this process already knows it without
+        asking its store (no I/O, nothing taken); None when it does not (then ask ``check``).
+        A flood from one client is refused through here: it must cost as little as can be."""
+        ...

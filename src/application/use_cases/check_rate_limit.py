@@ -36,11 +36,22 @@ class CheckRateLimitHandler:
         rule = self._rules.get(command.route_class)
         if rule is None:
             return None
+        decision = await self._limiter.check(self._buckets(command, rule))
+        if not decision.allowed:
+            raise RateLimitedError(decision)
+        return decision
+
+    def known_refusal(self, command: CheckRateLimit) -> RateDecision | None:
+        """The refusal the call would raise, when the limiter already knows it with no I/O (a
+        bucket that refused and has no token yet); None otherwise, and nothing is counted: the
+        request is then checked by the call. What a flood's refusals take (see the port)."""
+        rule = self._rules.get(command.route_class)
+        return None if rule is None else self._limiter.known_refusal(self._buckets(command, rule))
+
+    @staticmethod
+    def _buckets(command: CheckRateLimit, rule: RateRule) -> list[tuple[str, RateRule]]:
         group = command.route_class
         buckets = [(f"{group}:ip:{command.client}", rule)]
         if command.subject is not None:
             buckets.append((f"{group}:{command.subject}", rule))
-        decision = await self._limiter.check(buckets)
-        if not decision.allowed:
-            raise RateLimitedError(decision)
-        return decision
+        return buckets

@@ -44,6 +44,10 @@ class InProcessRateLimiter:
         self._buckets: dict[str, tuple[float, int, RateRule]] = {}
         self._max = max_buckets
 
+    def known_refusal(self, buckets: Sequence[tuple[str, RateRule]]) -> RateDecision | None:
+        """None: ``check`` counts in memory already, as cheaply as a refusal could be told."""
+        return None
+
     async def check(self, buckets: Sequence[tuple[str, RateRule]]) -> RateDecision:
         now = to_ms(self._clock.now())
         counted = []

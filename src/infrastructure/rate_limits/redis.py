@@ -72,6 +72,10 @@ class RedisLuaRateLimiter:
     async def load_scripts(self) -> None:
         await self._scripts.load(self._trips.redis)
 
+    def known_refusal(self, buckets: Sequence[tuple[str, RateRule]]) -> RateDecision | None:
+        """A refusal from the latch (see the module's docstring), with no round trip."""
+        return self._latched_refusal(buckets, to_ms(self._clock.now())) if self._latched else None
+
     async def check(self, buckets: Sequence[tuple[str, RateRule]]) -> RateDecision:
         now = to_ms(self._clock.now())
         if (refused := self._latched_refusal(buckets, now)) is not None:

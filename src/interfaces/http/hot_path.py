@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -46,7 +47,8 @@ import msgspec
 from litestar import Request
 from litestar.types import Message, Receive, Scope, Send
 
-from application.errors import ForbiddenError
+from application.errors import ForbiddenError, RateLimitedError
+from application.ports.rate_limits import RateDecision
 from domain.errors import DomainError
 from domain.permissions import Permission
 from infrastructure.logging import bind_request_fields, request_log_context
@@ -74,6 +76,8 @@ _QUEUE_PASS_SHAPE = re.compile(rb"[A-Za-z0-9_.-]{1,1024}")  # the route's QUEUE_
 _JSON = b"application/json"
 _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
+_PROBLEM_JSON = PROBLEM_JSON.encode()
+_CORRELATION = "X-Correlation-ID"
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # A status, a document and the answer's own headers (a 201's ``Location``), as the route's.
@@ -185,8 +189,12 @@ class _Answering:
         self.path, self.route, self.actor, self.queue_pass = path, route, actor, queue_pass
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gate = self.path._rate_gate
+        if (refused := gate.known_refusal(scope)) is not None:  # a flood's refusals: no I/O, rendered once
+            await _send_refusal(send, refused, correlation_of_scope(scope))
+            return
         try:  # rate limits before the body is read (a refusal costs nothing more)
-            rate_headers = await self.path._rate_gate.check(scope)
+            rate_headers = await gate.check(scope)
         except DomainError as exc:  # rate_limited
             await _send(send, *_problem(scope, exc))
             return
@@ -269,8 +277,29 @@ def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
 
 def _problem(scope: Scope, exc: DomainError) -> tuple[int, bytes, bytes, tuple[tuple[bytes, bytes], ...]]:
     status, body, headers = domain_problem(exc, correlation_of_scope(scope))
-    raw = tuple((name.lower().encode(), value.encode("latin-1")) for name, value in headers.items())
-    return status, _ENCODE(body), PROBLEM_JSON.encode(), raw
+    # X-Correlation-ID is left to ``logged`` (every answer here is sent through it), which
+    # appends it to an answer that has none.
+    raw = tuple(
+        (name.lower().encode(), value.encode("latin-1")) for name, value in headers.items() if name != _CORRELATION
+    )
+    return status, _ENCODE(body), _PROBLEM_JSON, raw
+
+
+@lru_cache(maxsize=256)  # a refusal's numbers are few: a bucket's size, and seconds to wait
+def _rendered_refusal(decision: RateDecision) -> tuple[tuple[tuple[bytes, bytes], ...], bytes, bytes]:
+    """A rate-limited answer's headers and its body around the correlation id, rendered by the
+    same ``_problem`` as every other answer here (so the two cannot drift apart), then split."""
+    marker = "0" * 32  # a correlation id's shape, standing in for the request's
+    _status, body, _, headers = _problem({"state": {"correlation_id": marker}}, RateLimitedError(decision))  # type: ignore[typeddict-item]
+    before, after = body.split(marker.encode())
+    return headers, before, after
+
+
+async def _send_refusal(send: Send, decision: RateDecision, ident: str) -> None:
+    """429 ``rate_limited`` for a refusal already known (``RateGate.known_refusal``). A
+    correlation id is safe in JSON as it is: ours are hex, a client's pass ``_ACCEPTABLE``."""
+    headers, before, after = _rendered_refusal(decision)
+    await _send(send, 429, b"".join((before, ident.encode(), after)), _PROBLEM_JSON, headers)
 
 
 async def _send(

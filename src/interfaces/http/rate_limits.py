@@ -27,6 +27,7 @@ from interfaces.http.dependencies import ACTOR_STATE
 from interfaces.http.errors import rate_limit_headers
 
 if TYPE_CHECKING:
+    from application.ports.rate_limits import RateDecision
     from domain.identity import Actor
     from infrastructure.container import Container
 
@@ -55,14 +56,21 @@ class RateGate:
         self._check = container.use_cases.check_rate_limit()
         self.trusted = trusted_networks(container.settings().trusted_proxies)  # audit lines use them too
 
+    def _command(self, scope: Scope) -> CheckRateLimit:
+        actor: Actor | None = scope["state"].get(ACTOR_STATE)  # type: ignore[attr-defined]
+        cls = route_class(scope["method"], scope["path"], actor is None)
+        return CheckRateLimit(cls, None if actor is None else actor.subject, client_address(scope, self.trusted))
+
+    def known_refusal(self, scope: Scope) -> RateDecision | None:
+        """The request's refusal when this process knows it already (no I/O, nothing counted:
+        ``CheckRateLimitHandler.known_refusal``); None: ``check`` it."""
+        return self._check.known_refusal(self._command(scope))
+
     async def check(self, scope: Scope) -> RawHeaders:
         """Counts the request (raises ``RateLimitedError`` when refused); the headers its answer
         carries (none when its class is not limited)."""
         state: dict[str, Any] = scope["state"]  # type: ignore[assignment]
-        actor: Actor | None = state.get(ACTOR_STATE)
-        cls = route_class(scope["method"], scope["path"], actor is None)
-        client = client_address(scope, self.trusted)
-        decision = await self._check(CheckRateLimit(cls, None if actor is None else actor.subject, client))
+        decision = await self._check(self._command(scope))
         state[CHECKED_STATE] = True
         if decision is None:
             return ()
