@@ -188,3 +188,34 @@ async def test_the_in_process_limiter_forgets_buckets_beyond_its_bound(clock: Fa
     for n in range(30, 41):
         await _check(limiter, f"reads:key:{n}")
     assert set(limiter._buckets) <= {f"reads:key:{n}" for n in range(30, 41)}
+
+
+async def test_a_known_refusal_is_what_the_check_answers_and_takes_nothing(
+    limiter: RateLimiter, clock: FakeClock
+) -> None:
+    """``known_refusal`` (the hot path asks it first) is never a different answer than ``check``:
+    a refusal it knows is the check's refusal; when it knows none (a bucket with tokens, the
+    in-process adapter always), it says None and counts nothing."""
+    buckets = [("holds:key:a", THREE_A_SECOND)]
+    assert limiter.known_refusal(buckets) is None  # a full bucket: nothing refused
+    for _ in range(3):
+        await _check(limiter, "holds:key:a")
+    assert limiter.known_refusal(buckets) is None  # no token left, but no refusal seen yet
+    refused = await _check(limiter, "holds:key:a")
+    known = limiter.known_refusal(buckets)
+    assert known is None or known == refused  # None: the in-process adapter counts in memory anyway
+    clock.advance(0.5)
+    assert limiter.known_refusal(buckets) in (None, await _check(limiter, "holds:key:a"))
+    clock.advance(0.5)  # the token is due: nothing known any more, and the check lets it through
+    assert limiter.known_refusal(buckets) is None
+    assert (await _check(limiter, "holds:key:a")).allowed
+
+
+async def test_the_redis_limiter_knows_a_latched_refusal(redis: Redis, clock: FakeClock, prefix: str) -> None:
+    limiter = RedisLuaRateLimiter(redis, clock, prefix)
+    for _ in range(4):
+        await _check(limiter, "holds:key:a")
+    assert limiter.known_refusal([("holds:key:a", THREE_A_SECOND)]) == RateDecision(False, 3, 0, 3, 1)
+    # another bucket of the same check with tokens left does not hide the refusal
+    both = [("holds:ip:10.0.0.9", THREE_A_SECOND), ("holds:key:a", THREE_A_SECOND)]
+    assert limiter.known_refusal(both) == await limiter.check(both)
