@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from loguru import logger
@@ -45,6 +46,15 @@ MAX_LATCHED = 100_000
 RETRY_SECONDS = 1.0  # after Redis failed a check, how long checks count in the fallback
 # Redis not there (refused, reset, timed out, still loading its data): what the fallback covers.
 UNREACHABLE = (redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError, OSError)
+
+
+def _seconds(ms: int) -> int:
+    return -(-ms // 1000)  # whole seconds, rounded up (as RateDecision.of counts them)
+
+
+@lru_cache(maxsize=1024)  # few distinct refusals: a bucket's size, and whole seconds to wait
+def _refusal(capacity: int, reset_seconds: int, retry_after_seconds: int) -> RateDecision:
+    return RateDecision(False, capacity, 0, reset_seconds, retry_after_seconds)
 
 
 class RedisLuaRateLimiter:
@@ -115,12 +125,20 @@ class RedisLuaRateLimiter:
         return f"{self._prefix}:{{{group}}}:{rest}"
 
     def _latched_refusal(self, buckets: Sequence[tuple[str, RateRule]], now: int) -> RateDecision | None:
-        states = []
+        """``RateDecision.of(False, <the latched buckets' states>)``, worked out here without the
+        states: each has no token, so the tightest is the one longest from full (the first of
+        equals), and the wait is the longest until a token. A flood's every refusal comes here."""
+        tightest: tuple[int, int, int] | None = None
+        token_at = 0
         for key, _ in buckets:
             found = self._latched.get(key)
             if found is not None and now < found[0]:
-                states.append(BucketState(found[2], 0, found[0] - now, found[1] - now))
-        return RateDecision.of(False, states) if states else None
+                if tightest is None or found[1] > tightest[1]:
+                    tightest = found
+                token_at = max(token_at, found[0])
+        if tightest is None:
+            return None
+        return _refusal(tightest[2], _seconds(tightest[1] - now), max(1, _seconds(token_at - now)))
 
     def _latch(self, buckets: Sequence[tuple[str, RateRule]], states: list[BucketState], now: int) -> None:
         if len(self._latched) >= MAX_LATCHED:
