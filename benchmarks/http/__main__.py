@@ -342,9 +342,41 @@ def ratio_of(run: Run, result: Result, processes: int) -> None:
         result.ratio = None  # open loop: the offered rate is chosen, not measured; see the closed ratio
 
 
+def measure_paired(run: Run) -> None:
+    """``--paired N``: the no-op and the rate-limited stack both up, measured in turn N times (closed
+    loop, the main concurrency), each pair's ratio told. On a box others share, the load moves
+    between two measurements a minute apart (the usual run: the no-op, then the stack); a pair a
+    few seconds apart sees nearly the same load, and the median of the pairs' ratios says more."""
+    args = run.args
+    with (
+        stack.noop(args.server, args.processes, run.logs) as noop_fleet,
+        stack.production("redis", args.processes, run.logs, RATE_LIMITED) as fleet,
+    ):
+        noop_load = Load("POST", "/", HOLD_BODY % (uuid4(), uuid4()))
+        load = rate_limited_load(fleet)
+        pairs = []
+        for n in range(args.paired):
+            run.say(f"pair {n + 1}/{args.paired}: noop, then ratelimited")
+            ceiling = loads.closed("noop", noop_load, noop_fleet.ports, args.connections, args.duration)
+            target = loads.closed("ratelimited", load, fleet.ports, args.connections, args.duration)
+            target.ratio = target.rps / ceiling.rps if ceiling.rps else None
+            run.results += [ceiling, target]
+            pairs.append((ceiling.rps, target.rps, target.ratio, target.errors))
+    ratios = sorted(ratio for _, _, ratio, _ in pairs if ratio is not None)
+    run.extra["paired ratelimited"] = {"pairs": pairs, "median_ratio": ratios[len(ratios) // 2] if ratios else None}
+    lines = ["| pair | noop r/s | ratelimited r/s | ratio | errors |", "| ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {n} | {a:,.0f} | {b:,.0f} | {r:.3f}x | {e} |" for n, (a, b, r, e) in enumerate(pairs, 1)]
+    if ratios:
+        lines.append(f"median ratio over {len(ratios)} pairs: {ratios[len(ratios) // 2]:.3f}x")
+    print("\n".join(lines))
+
+
 def measure_all(run: Run) -> None:
     args = run.args
     processes = args.processes
+    if args.paired:
+        measure_paired(run)
+        return
     if run.wanted("noop"):
         with stack.noop(args.server, processes, run.logs) as fleet:
             body = HOLD_BODY % (uuid4(), uuid4())
@@ -393,7 +425,7 @@ def measure_all(run: Run) -> None:
 RATE_LIMITED = {"HOLDFAST_RATE_LIMIT_HOLDS": "1/h burst 1"}
 
 
-def measure_rate_limited(run: Run, fleet: stack.Fleet) -> None:
+def rate_limited_load(fleet: stack.Fleet) -> Load:
     """``POST /v1/holds`` with the key's (and the address's) bucket empty: every answer a 429. The
     first refusal in each API process asks Redis; the process then remembers the bucket empty
     until its next token is due (an hour), so the rest is refused without a Redis command."""
@@ -403,6 +435,11 @@ def measure_rate_limited(run: Run, fleet: stack.Fleet) -> None:
         body = json.loads(HOLD_BODY.replace("{ref}", "first") % (listing_id, pool_id))
         assert client.post("/v1/holds", json=body).status_code == 201  # the bucket's one token
         assert client.post("/v1/holds", json=body).status_code == 429
+    return load
+
+
+def measure_rate_limited(run: Run, fleet: stack.Fleet) -> None:
+    load = rate_limited_load(fleet)
     run.measure("ratelimited", load, fleet.ports, sweep=True)
     if run.args.profile:
         profile(run, fleet, load, "profile ratelimited", "http-profile-ratelimited.svg")
@@ -587,6 +624,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--profile", action="store_true", help="py-spy one API process under each wanted hold and booking load"
+    )
+    parser.add_argument(
+        "--paired", type=int, default=0, help="ratelimited against the no-op, N pairs measured in turn (nothing else)"
     )
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument(
