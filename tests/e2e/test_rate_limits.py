@@ -21,6 +21,7 @@ import pytest
 from dependency_injector import providers
 from litestar import Litestar, Router, post
 from litestar.datastructures import State
+from loguru import logger
 from redis.asyncio import Redis
 from sqlalchemy import event
 
@@ -35,6 +36,7 @@ from interfaces.http.errors import EXCEPTION_HANDLERS
 from interfaces.http.rate_limits import RateGate, rate_limit_middleware
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import make_listing
+from tests.e2e.test_metrics import scrape, value
 from tests.fakes.clock import FakeClock
 
 PROXY = "10.9.9.9"
@@ -316,3 +318,41 @@ async def test_audit_lines_name_the_client_a_trusted_proxy_forwards(world: World
     rows = (await world.api.get("/v1/admin/audit-logs", params={"action": "listing.create"})).json()["items"]
     ips = {row["entity_id"]: row["ip"] for row in rows}
     assert ips == {via_proxy.json()["id"]: "203.0.113.7", spoofed.json()["id"]: "198.51.100.6"}
+
+
+async def test_a_flood_of_refusals_is_counted_each_and_logged_in_a_line_a_second(
+    world: World, settings: Settings, listing: tuple[str, str]
+) -> None:
+    """A client that goes on after its 429: each refusal is answered (with its own correlation id)
+    and counted in the metrics, but those the process already knows (Redis' latch) are logged in
+    one tally line per identity and second, not a line each (``RefusalTally``). The embedded
+    default's limiter counts in memory and knows none ahead: a line each there."""
+    before = value(await scrape(world), "holdfast_http_requests_total", method="POST", route="/v1/holds", status="429")
+    records: list[dict[str, Any]] = []
+    sink = logger.add(lambda message: records.append(message.record), level="INFO", format="{message}")
+    try:
+        for _ in range(2):
+            await _hold(world.client, world.api.key, *listing)
+        refused = [await _hold(world.client, world.api.key, *listing) for _ in range(6)]
+        world.client._transport.app.hot_path.refusals.flush()  # type: ignore[attr-defined]
+    finally:
+        logger.remove(sink)
+    assert [r.status_code for r in refused] == [429] * 6
+    idents = [r.headers["X-Correlation-ID"] for r in refused]
+    assert len(set(idents)) == 6
+    after = value(await scrape(world), "holdfast_http_requests_total", method="POST", route="/v1/holds", status="429")
+    assert after - before == 6
+    lines = [r for r in records if r["extra"].get("status") == 429]
+    tallies = [r for r in lines if "refused" in r["extra"]]
+    one_each = [r for r in lines if "refused" not in r["extra"]]
+    assert len(one_each) + sum(r["extra"]["refused"] for r in tallies) == 6
+    if settings.rate_limit_store == "redis":  # the first refusal asks Redis; the rest are known
+        assert (len(one_each), len(tallies)) == (1, 1)
+        [tally] = tallies
+        assert tally["extra"]["refused"] == 5
+        assert (tally["extra"]["correlation_id"], tally["extra"]["last_correlation_id"]) == (idents[1], idents[-1])
+        assert tally["extra"]["subject"].startswith("key:")
+        assert tally["extra"]["tenant_id"] == one_each[0]["extra"]["tenant_id"]
+        assert tally["message"].startswith("POST /v1/holds 429 rate_limited x5")
+    else:
+        assert (len(one_each), tallies) == (6, [])

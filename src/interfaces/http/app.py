@@ -130,6 +130,8 @@ def _lifespan(container: Container, settings: Settings):  # type: ignore[no-unty
             if queue is not None:
                 await queue.stop()
             await close_container(container)
+            if isinstance(_app, HoldfastApp) and _app.hot_path is not None:
+                _app.hot_path.refusals.flush()  # the last second's tally of a flood's refusals
             flush_logs()  # the batched log lines of the last requests
 
     return lifespan

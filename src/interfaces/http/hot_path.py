@@ -25,7 +25,10 @@ the ASGI scope, with the same correlation id, metrics and access line (``logged`
   handlers (never handed on: the hold may have been placed);
 * rate limits (``rate_limits.RateGate``) are checked after authentication and before the body is
   read, as the route's middleware checks them; a request handed on after that is not counted
-  again, and its answer carries the same ``X-RateLimit-*`` headers.
+  again, and its answer carries the same ``X-RateLimit-*`` headers. A refusal the process
+  already knows (a flood from one client, refused from the limiter's latch) is answered before
+  any of the rest: its 429 rendered once, counted in the metrics, and logged in a line a second
+  per identity (``middleware.RefusalTally``) instead of an access line each.
 
 A Bearer access token is checked here as the route checks it (``AuthenticateHandler``: on the
 CPU, the tenant from the catalogue cache), and a signed-in customer's hold is theirs
@@ -37,6 +40,7 @@ Handing on happens before the use case has run, so no request is ever executed t
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -56,7 +60,8 @@ from interfaces.http.audit_context import bind_actor, request_audit_context
 from interfaces.http.dependencies import ACTOR_STATE, bearer_token
 from interfaces.http.errors import EXCEPTION_HANDLERS, PROBLEM_JSON, domain_problem
 from interfaces.http.locations import location
-from interfaces.http.middleware import HANDED_ON, correlation_of_scope, logged
+from interfaces.http.metrics import record_http_request
+from interfaces.http.middleware import HANDED_ON, RefusalTally, correlation_of_scope, logged
 from interfaces.http.permissions import refusal, roles_with
 from interfaces.http.rate_limits import RateGate, with_headers
 from interfaces.http.schemas import BookingIn, BookingOut, HoldIn, HoldOut
@@ -78,6 +83,7 @@ _JSON_WITH_PARAMETERS = b"application/json;"
 _ENCODE = msgspec.json.Encoder().encode
 _PROBLEM_JSON = PROBLEM_JSON.encode()
 _CORRELATION = "X-Correlation-ID"
+_CORRELATION_HEADER = _CORRELATION.lower().encode()
 
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # A status, a document and the answer's own headers (a 201's ``Location``), as the route's.
@@ -139,6 +145,19 @@ class HotPath:
         self._allowed = {route: roles_with(needed) for route, needed in self._needs.items()}
         self._fallback = fallback
         self._max_body = max_body_bytes
+        self.refusals = RefusalTally()  # flushed by the app's shutdown too
+
+    async def _refuse_flood(self, scope: Scope, send: Send, refused: RateDecision, actor: Actor, ident: str) -> None:
+        """429 for a refusal the process already knows (``RateGate.known_refusal``: no I/O), as a
+        flood gets it: rendered once per decision, counted in the metrics, and logged in the
+        tally's line a second rather than an access line each; nothing else (no body read, no
+        audit context: a refusal writes nothing)."""
+        started = time.perf_counter()
+        headers, before, after = _rendered_refusal(refused)
+        raw = ident.encode()
+        await _send(send, 429, b"".join((before, raw, after)), _PROBLEM_JSON, (*headers, (_CORRELATION_HEADER, raw)))
+        record_http_request(scope, 429, time.perf_counter() - started)
+        self.refusals.add(scope["method"], scope["path"], actor.tenant.id, actor.subject, ident)
 
     def route(self, scope: Scope) -> HotRoute | None:
         return self._routes.get((scope["method"], scope["path"]))
@@ -170,10 +189,14 @@ class HotPath:
         scope["state"][ACTOR_STATE] = actor  # type: ignore[literal-required]
         ident = correlation_of_scope(scope)
         scope["path_template"] = route.template  # type: ignore[typeddict-unknown-key]
+        allowed = actor.role in self._allowed[route]
+        if allowed and (refused := self._rate_gate.known_refusal(scope)) is not None:
+            await self._refuse_flood(scope, send, refused, actor, ident)
+            return
         with request_log_context(ident), request_audit_context(scope, ident, self._rate_gate.trusted):
             bind_request_fields(tenant_id=str(actor.tenant.id))
             bind_actor(actor)
-            if actor.role in self._allowed[route]:
+            if allowed:
                 sent_pass = None if queue_pass is None else queue_pass.decode()
                 await logged(_Answering(self, route, actor, sent_pass).run, scope, receive, send, ident)
             else:  # as permission_middleware refuses on the route: 403, the body unread
@@ -189,12 +212,8 @@ class _Answering:
         self.path, self.route, self.actor, self.queue_pass = path, route, actor, queue_pass
 
     async def run(self, scope: Scope, receive: Receive, send: Send) -> None:
-        gate = self.path._rate_gate
-        if (refused := gate.known_refusal(scope)) is not None:  # a flood's refusals: no I/O, rendered once
-            await _send_refusal(send, refused, correlation_of_scope(scope))
-            return
         try:  # rate limits before the body is read (a refusal costs nothing more)
-            rate_headers = await gate.check(scope)
+            rate_headers = await self.path._rate_gate.check(scope)
         except DomainError as exc:  # rate_limited
             await _send(send, *_problem(scope, exc))
             return
@@ -288,18 +307,12 @@ def _problem(scope: Scope, exc: DomainError) -> tuple[int, bytes, bytes, tuple[t
 @lru_cache(maxsize=256)  # a refusal's numbers are few: a bucket's size, and seconds to wait
 def _rendered_refusal(decision: RateDecision) -> tuple[tuple[tuple[bytes, bytes], ...], bytes, bytes]:
     """A rate-limited answer's headers and its body around the correlation id, rendered by the
-    same ``_problem`` as every other answer here (so the two cannot drift apart), then split."""
+    same ``_problem`` as every other answer here (so the two cannot drift apart), then split.
+    A correlation id goes into JSON as it is: ours are hex, a client's pass ``_ACCEPTABLE``."""
     marker = "0" * 32  # a correlation id's shape, standing in for the request's
     _status, body, _, headers = _problem({"state": {"correlation_id": marker}}, RateLimitedError(decision))  # type: ignore[typeddict-item]
     before, after = body.split(marker.encode())
     return headers, before, after
-
-
-async def _send_refusal(send: Send, decision: RateDecision, ident: str) -> None:
-    """429 ``rate_limited`` for a refusal already known (``RateGate.known_refusal``). A
-    correlation id is safe in JSON as it is: ours are hex, a client's pass ``_ACCEPTABLE``."""
-    headers, before, after = _rendered_refusal(decision)
-    await _send(send, 429, b"".join((before, ident.encode(), after)), _PROBLEM_JSON, headers)
 
 
 async def _send(
