@@ -49,7 +49,8 @@ def check_overbooking(capacity: int, overbooking: int) -> None:
     """An overbooking allowance is 0 (off) up to ``MAX_OVERBOOKING_PERCENT`` of the capacity."""
     limit = _overbooking_limit(capacity)
     if isinstance(overbooking, bool) or not 0 <= overbooking <= limit:
-        raise InvalidValueError("overbooking", f"must be between 0 and {limit} ({MAX_OVERBOOKING_PERCENT}% of capacity)")
+        share = f"{MAX_OVERBOOKING_PERCENT}% of capacity"
+        raise InvalidValueError("overbooking", f"must be between 0 and {limit} ({share})")
 
 
 def _check_text(name: str, value: str, limit: int) -> None:

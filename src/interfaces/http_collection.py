@@ -30,6 +30,7 @@ EXAMPLES: dict[str, Any] = {
     "event_types": ["*"],
     "starts_at": "2030-06-01T20:00:00Z",
     "capacity": 100,
+    "units": 5,  # a pool's overbooking allowance (PUT /v1/pools/{pool_id}/overbooking)
     "unit_price": 4500,
     "quantity": 2,
     "ttl_seconds": 600,
