@@ -18,9 +18,13 @@ from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import book, hold, make_listing
 from tests.e2e.test_reconciliation import RecordingQueue, add_to_engine, journal, reconcile
 
+COUNTERS = ("capacity", "overbooking", "sellable", "held", "sold", "available", "overbooked")
+
 
 async def put_overbooking(api: Api, pool_id: str, units: Any) -> Any:
-    return await api.client.put(f"/v1/pools/{pool_id}/overbooking", json={"units": units}, headers={"X-API-Key": api.key})
+    return await api.client.put(
+        f"/v1/pools/{pool_id}/overbooking", json={"units": units}, headers={"X-API-Key": api.key}
+    )
 
 
 async def pool_with_allowance(api: Api, capacity: int, overbooking: int) -> tuple[str, str]:
@@ -37,7 +41,9 @@ async def counters(api: Api, listing_id: str) -> dict[str, Any]:
     response = await api.get(f"/v1/listings/{listing_id}/availability")
     assert response.status_code == 200, response.text
     [pool] = response.json()["pools"]
-    return {key: pool[key] for key in ("capacity", "overbooking", "sellable", "held", "sold", "available", "overbooked")}
+    return {
+        key: pool[key] for key in ("capacity", "overbooking", "sellable", "held", "sold", "available", "overbooked")
+    }
 
 
 def shape(capacity: int, overbooking: int, held: int, sold: int) -> dict[str, int]:
