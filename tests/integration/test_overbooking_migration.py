@@ -94,7 +94,6 @@ async def test_the_record_sells_up_to_capacity_plus_overbooking_and_keeps_its_tr
     url = empty_database_url
     migrations.upgrade(url, REVISION)
     assert await _triggers_on_pools(url) == POOL_TRIGGERS
-    assert await _update_pool(url, overbooking=1) >= 1
     await _seed_pool(url, capacity=4, overbooking=2)
 
     assert await _update_pool(url, sold=6) == 0  # sold moves no catalogue version
@@ -116,4 +115,4 @@ async def test_the_record_sells_up_to_capacity_plus_overbooking_and_keeps_its_tr
 
     migrations.upgrade(url, REVISION)
     assert await _triggers_on_pools(url) == POOL_TRIGGERS
-    assert await _update_pool(url, overbooking=1) >= 1
+    assert await _update_pool(url, overbooking=1) >= 1  # watched again
