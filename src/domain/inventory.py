@@ -17,7 +17,9 @@ MAX_LINES = 50
 
 @dataclass(frozen=True, slots=True)
 class PoolCounters:
-    """One pool as an engine sees it. Invariant: ``held + sold <= capacity``."""
+    """One pool as an engine sees it. Invariant: ``held + sold <= capacity``. The capacity
+    counted is what the pool may sell: its physical capacity plus any overbooking allowance
+    (``Pool.sellable``)."""
 
     pool_id: UUID
     listing_id: UUID

@@ -12,6 +12,10 @@ from domain.money import Money
 from domain.waiting_room import QueueSettings
 
 MAX_CAPACITY = 1_000_000
+# Overbooking (units sellable beyond a pool's physical capacity) is at most this share of the
+# capacity, rounded down: a typo cannot sell ten times a zone, and a capacity-1 seat is never
+# overbooked (an airline overbooks a cabin, not a named seat).
+MAX_OVERBOOKING_PERCENT = 50
 MAX_HOLD_TTL_SECONDS = 24 * 3600
 DEFAULT_HOLD_TTL_SECONDS = 600
 
@@ -35,6 +39,18 @@ class ListingKind(enum.StrEnum):
 def check_capacity(capacity: int) -> None:
     if isinstance(capacity, bool) or not 0 <= capacity <= MAX_CAPACITY:
         raise InvalidValueError("capacity", f"must be between 0 and {MAX_CAPACITY}")
+
+
+def _overbooking_limit(capacity: int) -> int:
+    return capacity * MAX_OVERBOOKING_PERCENT // 100
+
+
+def check_overbooking(capacity: int, overbooking: int) -> None:
+    """An overbooking allowance is 0 (off) up to ``MAX_OVERBOOKING_PERCENT`` of the capacity."""
+    limit = _overbooking_limit(capacity)
+    if isinstance(overbooking, bool) or not 0 <= overbooking <= limit:
+        share = f"{MAX_OVERBOOKING_PERCENT}% of capacity"
+        raise InvalidValueError("overbooking", f"must be between 0 and {limit} ({share})")
 
 
 def _check_text(name: str, value: str, limit: int) -> None:
@@ -100,6 +116,11 @@ class Pool:
 
     The pool here is the catalogue entry; its live counters (held, sold) belong to the
     inventory engine and are read as :class:`domain.inventory.PoolCounters`.
+
+    ``capacity`` is the physical one (seats in the cabin); ``overbooking`` the units sellable
+    beyond it, airline style (0, the default: off). The engine counts against the ``sellable``
+    capacity, their sum, and never sells beyond it; what is held or sold beyond the physical
+    capacity is ``overbooked``, reported apart.
     """
 
     id: UUID
@@ -113,14 +134,36 @@ class Pool:
     version: int = 1
     events: list[object] = field(default_factory=list, repr=False, compare=False)
     night: date | None = None  # set on a stay's night pools: the night (the date checked in) it sells
+    overbooking: int = 0  # units sellable beyond ``capacity`` (0: overbooking off)
 
     def __post_init__(self) -> None:
         _check_text("code", self.code, 64)
         check_capacity(self.capacity)
+        check_overbooking(self.capacity, self.overbooking)
         if self.unit_price.amount < 0:
             raise InvalidValueError("unit_price", "cannot be negative")
 
+    @property
+    def sellable(self) -> int:
+        """What the engine may sell: the physical capacity plus the overbooking allowance."""
+        return self.capacity + self.overbooking
+
+    def overbooked(self, committed: int) -> int:
+        """Of ``committed`` units (held + sold), how many are beyond the physical capacity."""
+        return max(0, committed - self.capacity)
+
     def resize(self, capacity: int) -> None:
+        """A new physical capacity; the overbooking allowance stays as it is, so the capacity
+        cannot shrink below what keeps the allowance within its limit (lower it first)."""
         check_capacity(capacity)
+        if _overbooking_limit(capacity) < self.overbooking:
+            least = -(-self.overbooking * 100 // MAX_OVERBOOKING_PERCENT)
+            message = f"must be at least {least} while overbooking is {self.overbooking}; lower overbooking first"
+            raise InvalidValueError("capacity", message)
         self.capacity = capacity
+        self.version += 1
+
+    def set_overbooking(self, overbooking: int) -> None:
+        check_overbooking(self.capacity, overbooking)
+        self.overbooking = overbooking
         self.version += 1

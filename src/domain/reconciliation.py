@@ -28,12 +28,19 @@ class ReconciliationStatus(enum.StrEnum):
     FAILED = "failed"  # it could not finish; ``error`` says why
 
 
+class FindingKind(enum.StrEnum):
+    DRIFT = "drift"  # the two records disagree: something to repair
+    OVERBOOKED = "overbooked"  # a pool holds or sells beyond its physical capacity, as allowed: a report
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One disagreement: ``subject`` is what it is about (``pool:<id>``, ``booking:<id>``),
     ``field`` which number or state differs, ``expected`` what the system of record says,
     ``actual`` what the other side says, ``difference`` expected minus actual where both are
-    numbers (units or minor units), and ``repaired`` whether this run fixed it."""
+    numbers (units or minor units), and ``repaired`` whether this run fixed it. ``kind`` tells
+    drift (a disagreement) from a report that agrees with both records but needs a person's
+    eye (an overbooked pool: never repaired, never counted as drift)."""
 
     subject: str
     field: str
@@ -43,6 +50,7 @@ class Finding:
     difference: int | None = None
     currency: str | None = None
     repaired: bool = False
+    kind: FindingKind = FindingKind.DRIFT
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,5 +109,10 @@ class Reconciliation:
 
     @property
     def drift(self) -> int:
-        """Findings this run did not repair."""
-        return sum(1 for finding in self.findings if not finding.repaired)
+        """Drift findings this run did not repair."""
+        return sum(1 for finding in self.findings if finding.kind == FindingKind.DRIFT and not finding.repaired)
+
+    @property
+    def overbooked(self) -> int:
+        """Pools found holding or selling beyond their physical capacity (reported, not drift)."""
+        return sum(1 for finding in self.findings if finding.kind == FindingKind.OVERBOOKED)

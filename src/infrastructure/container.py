@@ -97,6 +97,7 @@ from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempot
 from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
 from application.use_cases.set_listing_queue import SetListingQueueHandler
+from application.use_cases.set_pool_overbooking import SetPoolOverbookingHandler
 from application.use_cases.start_reconciliation import StartReconciliationHandler
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
@@ -350,6 +351,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_pool = providers.Factory(GetPoolHandler, _uow, _engine)
     resize_pool = providers.Factory(ResizePoolHandler, _uow, _engine, _catalogue)
+    set_pool_overbooking = providers.Factory(SetPoolOverbookingHandler, _uow, _engine, _catalogue)
     get_availability = providers.Factory(GetAvailabilityHandler, _uow, _engine)
     _room = gateways.waiting_room
     queue_gate = providers.Singleton(QueueGate, gateways.queue_passes, _room)

@@ -63,6 +63,7 @@ def report(run: Reconciliation) -> str:
     lines = [
         f"reconciliation {run.id} ({run.kind}{', repair' if run.repair else ''}): {run.status}; "
         f"checked {run.checked} of {total}; {_count(len(run.findings), 'finding')}, drift {run.drift}"
+        + (f", overbooked {run.overbooked}" if run.overbooked else "")
     ]
     if run.error:
         lines.append(f"error: {run.error}")
@@ -76,6 +77,6 @@ def _count(number: int, noun: str) -> str:
 
 def _finding_line(finding: Finding) -> str:
     difference = "" if finding.difference is None else f" (difference {finding.difference})"
-    state = "repaired" if finding.repaired else "drift"
+    state = "repaired" if finding.repaired else finding.kind.value
     compared = f"expected {finding.expected}, actual {finding.actual}{difference}"
     return f"  [{state}] {finding.subject} {finding.field}: {compared}"

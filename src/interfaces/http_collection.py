@@ -30,6 +30,8 @@ EXAMPLES: dict[str, Any] = {
     "event_types": ["*"],
     "starts_at": "2030-06-01T20:00:00Z",
     "capacity": 100,
+    "night": "2030-06-01",  # a stay's night pool's (POST /v1/listings/{listing_id}/pools)
+    "units": 5,  # a pool's overbooking allowance (PUT /v1/pools/{pool_id}/overbooking)
     "unit_price": 4500,
     "quantity": 2,
     "ttl_seconds": 600,

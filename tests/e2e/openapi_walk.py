@@ -83,6 +83,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     ("POST", "/v1/listings"): lambda o: {"kind": "event_show", "name": "walked"},
     ("POST", "/v1/listings/{listing_id}/pools"): _pool,
     ("PATCH", "/v1/pools/{pool_id}"): lambda o: {"capacity": 50},
+    ("PUT", "/v1/pools/{pool_id}/overbooking"): lambda o: {"units": 0},
     ("POST", "/v1/holds"): _hold,
     ("POST", "/v1/bookings"): lambda o: {"hold_id": o.bookable_hold},
     ("POST", "/v1/bookings/{booking_id}/cancel"): lambda o: {"reason": "walked"},

@@ -67,6 +67,9 @@ async def test_resize_grows_and_refuses_to_shrink_below_committed(world: World) 
         "held": 4,
         "sold": 0,
         "available": 4,
+        "overbooking": 0,
+        "sellable": 8,
+        "overbooked": 0,
     }
 
     refused = await world.api.patch(f"/v1/pools/{pools['a']}", {"capacity": 3})

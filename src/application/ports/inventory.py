@@ -2,7 +2,8 @@
 
 Rules every adapter keeps, proven by ``tests/property/test_engine_conformance.py``:
 
-* per pool, at every instant, ``held + sold <= capacity``;
+* per pool, at every instant, ``held + sold <= capacity`` (the capacity an engine is told is
+  the pool's sellable one, overbooking included: engines know nothing of overbooking);
 * a hold reserves all of its lines or none of them;
 * a per-customer limit counts the units of the customer's active and confirmed holds on the
   listing, and is checked in the same atomic step as the reservation;

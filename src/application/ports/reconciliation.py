@@ -43,13 +43,20 @@ class ReconciliationRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RecordedPool:
-    """A pool as the system of record has it: its capacity and the units its bookings bought."""
+    """A pool as the system of record has it: its capacity and the units its bookings bought,
+    and its overbooking allowance (units sellable beyond capacity)."""
 
     pool_id: UUID
     listing_id: UUID
     tenant_id: UUID
     capacity: int
     sold: int
+    overbooking: int = 0
+
+    @property
+    def sellable(self) -> int:
+        """The capacity the engine counts against."""
+        return self.capacity + self.overbooking
 
 
 class InventoryRecord(Protocol):

@@ -30,6 +30,7 @@ def pool_summary(pool: Pool) -> dict[str, object]:
         "unit_price": price.amount,
         "currency": price.currency,
         "night": pool.night,
+        "overbooking": pool.overbooking,
     }
 
 
@@ -43,6 +44,7 @@ class CreatePool:
     currency: str
     name: str = ""
     night: date | None = None
+    overbooking: int = 0  # units sellable beyond capacity (0: off)
 
     def __post_init__(self) -> None:
         check_line("code", self.code)
@@ -63,6 +65,7 @@ class CreatePoolHandler:
     counting the pool in the same unit of work, so a pool is never in the catalogue without
     counters. While the engine has lost the counters of the listing's other pools (or all of
     its state), no pool is added: the new counters would make the loss look whole, the lost pools as if they never were.
+    The engine counts the pool's sellable capacity (capacity + overbooking, ``Pool``).
     Once committed, the listing is announced changed to the catalogue cache (holds may name
     the pool).
     """
@@ -92,6 +95,7 @@ class CreatePoolHandler:
                 unit_price=Money(command.unit_price, command.currency),
                 created_at=self._clock.now(),
                 night=command.night,
+                overbooking=command.overbooking,
             )
             siblings = await uow.pools.for_listing(listing.tenant_id, listing.id)
             if len(siblings) >= self._max_pools:
@@ -101,7 +105,7 @@ class CreatePoolHandler:
             await self._require_engine_state(uow, siblings)
             await uow.pools.add(pool)
             await uow.audit.record("pool.create", "pool", pool.id, after=pool_summary(pool))
-            counters = await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.capacity))
+            counters = await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.sellable))
             await uow.commit()
         await self._catalogue.changed_listing(listing.id)
         return PoolWithCounters(pool, counters)

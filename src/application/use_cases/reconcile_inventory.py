@@ -13,7 +13,7 @@ from application.ports.inventory import InventoryEngine
 from application.ports.reconciliation import InventoryRecord, Progress, RecordedPool
 from application.use_cases.journal_holds import JournalHoldsHandler
 from domain.inventory import Hold, HoldStatus, PoolCounters
-from domain.reconciliation import Finding, ReconciliationScope
+from domain.reconciliation import Finding, FindingKind, ReconciliationScope
 
 EXPIRE_BATCH = 500
 COUNTERS = ("capacity", "held", "sold")
@@ -24,11 +24,16 @@ class InventoryReconciler:
 
     * first the engine is brought up to date: its due holds are expired (always legitimate) and,
       with the Redis engine, its journal is drained into Postgres, so neither shows as drift;
-    * per pool in scope, the system of record says: capacity (the pools table), sold (units its
-      bookings bought, as recorded on the pool) and held (units of active holds whose time is
-      not up: the hold journal for the Redis engine, the SQL engine's holds table for it);
-    * each counter that differs is one finding on ``pool:<id>`` (expected minus actual as the
-      difference); a pool the engine does not count at all is one finding, field ``pool``;
+    * per pool in scope, the system of record says: capacity (the pools table's capacity plus
+      its overbooking allowance: what the engine counts against), sold (units its bookings
+      bought, as recorded on the pool) and held (units of active holds whose time is not up: the
+      hold journal for the Redis engine, the SQL engine's holds table for it);
+    * each counter that differs is one drift finding on ``pool:<id>`` (expected minus actual as
+      the difference); a pool the engine does not count at all is one finding, field ``pool``;
+    * a pool whose recorded held + sold exceed its physical capacity (sold into its overbooking
+      allowance) is one ``overbooked`` finding, field ``overbooked``: expected the capacity,
+      actual held + sold. It is a report, not drift: both records agree, nothing is repaired,
+      and the run's drift does not count it;
     * with ``repair``, each listing with a finding is restored from the record in one atomic
       engine call: its counters, its live holds (holds the record does not know, e.g. never
       journaled before Redis was lost, count as expired) and its customers' counts;
@@ -60,10 +65,11 @@ class InventoryReconciler:
         for listing_id, grouped in groupby(pools, key=lambda pool: pool.listing_id):
             listed = list(grouped)
             holds = live[listing_id]
-            found = await self._compare(listing_id, listed, holds)
-            if found and repair and await self._restore(listing_id, _expected(listed, holds), holds, lost_only):
+            expected = _expected(listed, holds)
+            found = await self._compare(listing_id, expected)
+            if found and repair and await self._restore(listing_id, expected, holds, lost_only):
                 found = [replace(finding, repaired=True) for finding in found]
-            findings += found
+            findings += found + _overbooked(listed, expected)
             checked += len(listed)
             await progress(checked, len(pools))
         return findings
@@ -80,11 +86,11 @@ class InventoryReconciler:
         if listing_ids:
             await self._journal(listing_ids=listing_ids)
 
-    async def _compare(self, listing_id: UUID, pools: list[RecordedPool], holds: list[Hold]) -> list[Finding]:
+    async def _compare(self, listing_id: UUID, expected: list[PoolCounters]) -> list[Finding]:
         counted = {pool.pool_id: pool for pool in await self._engine.snapshot(listing_id)}
         findings: list[Finding] = []
-        for expected in _expected(pools, holds):
-            findings += _differences(expected, counted.get(expected.pool_id))
+        for pool in expected:
+            findings += _differences(pool, counted.get(pool.pool_id))
         return findings
 
 
@@ -94,7 +100,19 @@ def _expected(pools: list[RecordedPool], holds: list[Hold]) -> list[PoolCounters
         if hold.status is HoldStatus.ACTIVE:
             for line in hold.lines:
                 held[line.pool_id] += line.quantity
-    return [PoolCounters(p.pool_id, p.listing_id, p.capacity, held[p.pool_id], p.sold) for p in pools]
+    return [PoolCounters(p.pool_id, p.listing_id, p.sellable, held[p.pool_id], p.sold) for p in pools]
+
+
+def _overbooked(pools: list[RecordedPool], expected: list[PoolCounters]) -> list[Finding]:
+    committed = [(pool, counters.held + counters.sold) for pool, counters in zip(pools, expected, strict=True)]
+    return [_overbooked_finding(pool, units) for pool, units in committed if units > pool.capacity]
+
+
+def _overbooked_finding(pool: RecordedPool, committed: int) -> Finding:
+    beyond = committed - pool.capacity
+    detail = f"{beyond} units held or sold beyond the capacity of {pool.capacity} (allowance {pool.overbooking})"
+    subject, kind = f"pool:{pool.pool_id}", FindingKind.OVERBOOKED
+    return Finding(subject, "overbooked", pool.capacity, committed, detail, -beyond, kind=kind)
 
 
 def _differences(expected: PoolCounters, actual: PoolCounters | None) -> list[Finding]:

@@ -23,7 +23,9 @@ class ResizePoolHandler:
     """A pool never shrinks below its held + sold units: the engine checks that atomically
     (``CapacityBelowCommittedError``), and the catalogue records the new capacity in the same
     unit of work. The engine enforces capacity on every hold; the catalogue cache is told too,
-    so that no process keeps the old pool once committed.
+    so that no process keeps the old pool once committed. The overbooking allowance stays: the
+    engine is given the new sellable capacity, and a capacity too small for the allowance is
+    refused (``Pool.resize``).
     """
 
     def __init__(self, uow: UnitOfWorkFactory, engine: InventoryEngine, catalogue: CatalogueCache) -> None:
@@ -37,7 +39,7 @@ class ResizePoolHandler:
             pool.resize(command.capacity)
             await uow.pools.save(pool)
             await uow.audit.record("pool.resize", "pool", pool.id, before=before, after={"capacity": pool.capacity})
-            counters = await self._engine.resize(pool.id, command.capacity)
+            counters = await self._engine.resize(pool.id, pool.sellable)
             await uow.commit()
         await self._catalogue.changed_listing(pool.listing_id)
         return PoolWithCounters(pool, counters)

@@ -2,7 +2,7 @@
 
 Two variants, one per place the live holds are kept: ``SqlJournalInventoryRecord`` reads the
 hold journal (the Redis engine's holds, copied in), ``SqlEngineInventoryRecord`` the SQL
-engine's own holds table. Both read capacity and sold units from the pools table.
+engine's own holds table. Both read capacity, overbooking and sold units from the pools table.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ class _SqlPools:
         self._db = database
 
     async def pools(self, scope: ReconciliationScope) -> list[RecordedPool]:
-        columns = (pools.c.id, pools.c.listing_id, pools.c.tenant_id, pools.c.capacity, pools.c.sold)
+        c = pools.c
+        columns = (c.id, c.listing_id, c.tenant_id, c.capacity, c.sold, c.overbooking)
         statement = select(*columns).where(*_in_scope(pools, scope)).order_by(pools.c.listing_id, pools.c.id)
         async with self._db.reading() as session:
             return [RecordedPool(*row) for row in await session.execute(statement)]

@@ -19,6 +19,7 @@ from domain.errors import NotFoundError
 from domain.inventory import Hold, HoldLine, HoldStatus
 from domain.reconciliation import (
     Finding,
+    FindingKind,
     Reconciliation,
     ReconciliationKind,
     ReconciliationScope,
@@ -179,6 +180,11 @@ def _reconciliation_row(run: Reconciliation) -> dict[str, Any]:
     }
 
 
+def _finding(stored: dict[str, Any]) -> Finding:
+    # Findings stored before findings had a kind were all drift.
+    return Finding(**{**stored, "kind": FindingKind(stored.get("kind", FindingKind.DRIFT))})
+
+
 def _reconciliation_from_row(row: Any) -> Reconciliation:
     return Reconciliation(
         id=row.id,
@@ -192,6 +198,6 @@ def _reconciliation_from_row(row: Any) -> Reconciliation:
         finished_at=row.finished_at,
         checked=row.checked,
         total=row.total,
-        findings=[Finding(**finding) for finding in row.findings],
+        findings=[_finding(finding) for finding in row.findings],
         error=row.error,
     )

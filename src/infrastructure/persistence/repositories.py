@@ -204,7 +204,7 @@ class SqlPoolRepository:
         statement = (
             update(pools)
             .where(pools.c.id == pool.id, pools.c.version == pool.version - 1)
-            .values(capacity=pool.capacity, version=pool.version)
+            .values(capacity=pool.capacity, overbooking=pool.overbooking, version=pool.version)
         )
         try:
             result = await self._session.execute(statement)

@@ -80,16 +80,20 @@ pools = Table(
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("capacity", Integer, nullable=False),
-    # Units sold by confirmed bookings, as recorded here: the database refuses more than capacity.
+    # Units sold by confirmed bookings, as recorded here: the database refuses more than the
+    # sellable capacity (capacity + overbooking).
     Column("sold", Integer, nullable=False, default=0),
     Column("unit_price", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("created_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
     Column("night", Date, nullable=True),
+    # Units sellable beyond capacity (airline-style overbooking; 0: off). Migration 0029.
+    Column("overbooking", Integer, nullable=False, server_default="0"),
     UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
     Index("ix_pools_listing_night", "listing_id", "night"),
-    CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
+    CheckConstraint("sold >= 0 AND sold <= capacity + overbooking", name="sold_within_sellable"),
+    CheckConstraint("overbooking >= 0", name="overbooking_not_negative"),
     CheckConstraint("unit_price >= 0", name="price_not_negative"),
 )
 

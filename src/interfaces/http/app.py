@@ -52,6 +52,7 @@ from interfaces.http.routes.holds import HoldController
 from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
+from interfaces.http.routes.overbooking import PoolOverbookingController
 from interfaces.http.routes.root import root
 from interfaces.http.routes.staff import StaffController
 from interfaces.http.routes.waiting_room import WaitingRoomController
@@ -153,6 +154,7 @@ def create_app(
         route_handlers=[
             ListingController,
             PoolController,
+            PoolOverbookingController,
             HoldController,
             BookingController,
             LedgerController,

@@ -92,10 +92,17 @@ class PoolIn(Input):
     currency: Currency
     name: Annotated[Line, Meta(max_length=200)] = ""
     night: date | None = None  # for a stay's night pool: the night it sells
+    overbooking: Capacity = 0  # units sellable beyond capacity (0: off; at most half the capacity)
 
 
 class PoolResizeIn(Input):
     capacity: Capacity
+
+
+class OverbookingIn(Input):
+    """A pool's overbooking allowance: units sellable beyond its capacity (0 turns it off)."""
+
+    units: Capacity
 
 
 class HoldLineIn(Input):
@@ -165,16 +172,36 @@ class MoneyOut(msgspec.Struct):
 
 
 class CountersOut(msgspec.Struct):
+    """A pool's live counters. ``capacity`` is the physical one; ``overbooking`` the units
+    sellable beyond it; ``sellable`` what the engine counts against (their sum, as the engine
+    has it); ``available`` what can still be held (``sellable - held - sold``); ``overbooked``
+    the units held or sold beyond the physical capacity (0 unless the pool is overbooked)."""
+
     pool_id: UUID
     code: str
     capacity: int
     held: int
     sold: int
     available: int
+    overbooking: int
+    sellable: int
+    overbooked: int
 
     @classmethod
     def of(cls, pool: Pool, counters: PoolCounters) -> CountersOut:
-        return cls(pool.id, pool.code, counters.capacity, counters.held, counters.sold, counters.available)
+        held, sold = counters.held, counters.sold
+        overbooked = pool.overbooked(held + sold)
+        return cls(
+            pool.id,
+            pool.code,
+            pool.capacity,
+            held,
+            sold,
+            counters.available,
+            pool.overbooking,
+            counters.capacity,
+            overbooked,
+        )
 
 
 class PoolOut(msgspec.Struct, omit_defaults=True):
@@ -192,6 +219,7 @@ class PoolOut(msgspec.Struct, omit_defaults=True):
     created_at: datetime
     counters: CountersOut | None = None
     night: date | None = None
+    overbooking: int = 0  # units sellable beyond capacity; left out when 0 (off)
 
     @classmethod
     def of(cls, pool: Pool, counters: PoolCounters | None = None) -> PoolOut:
@@ -205,6 +233,7 @@ class PoolOut(msgspec.Struct, omit_defaults=True):
             pool.created_at,
             None if counters is None else CountersOut.of(pool, counters),
             pool.night,
+            pool.overbooking,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from loguru import logger
 
 from application.use_cases.inventory_state import REPAIR
+from domain.reconciliation import FindingKind
 from infrastructure.container import Container
 
 
@@ -20,7 +21,7 @@ async def rebuild_lost_inventory(container: Container) -> None:
         logger.opt(exception=exc).warning("inventory: the automatic rebuild failed; run `{}`", REPAIR)
         return
     if findings:
-        left = sum(not finding.repaired for finding in findings)
+        left = sum(not finding.repaired and finding.kind is FindingKind.DRIFT for finding in findings)
         logger.warning(
             "inventory: the engine had lost its state and was rebuilt from Postgres: {} findings, {} left unrepaired",
             len(findings),

@@ -167,6 +167,7 @@ class ListingController(Controller):
             unit_price=data.unit_price,
             currency=data.currency,
             night=data.night,
+            overbooking=data.overbooking,
         )
         made = await create_pool(command)
         return created(PoolOut.of(made.pool, made.counters), "pools", made.pool.id)

@@ -15,6 +15,7 @@ from application.use_cases.get_reconciliation import MAX_RECENT, GetReconciliati
 from application.use_cases.start_reconciliation import StartReconciliation, StartReconciliationHandler
 from domain.reconciliation import (
     Finding,
+    FindingKind,
     Reconciliation,
     ReconciliationKind,
     ReconciliationScope,
@@ -44,6 +45,7 @@ class FindingOut(msgspec.Struct):
     difference: int | None
     currency: str | None
     repaired: bool
+    kind: FindingKind  # drift, or overbooked (a pool sold into its allowance: a report, not drift)
 
     @classmethod
     def of(cls, finding: Finding) -> FindingOut:
@@ -66,6 +68,7 @@ class ReconciliationOut(msgspec.Struct):
     drift: int  # findings left unrepaired
     findings: list[FindingOut]
     error: str | None
+    overbooked: int  # pools held or sold beyond their physical capacity (findings of kind overbooked)
 
     @classmethod
     def of(cls, run: Reconciliation) -> ReconciliationOut:
@@ -85,6 +88,7 @@ class ReconciliationOut(msgspec.Struct):
             run.drift,
             [FindingOut.of(finding) for finding in run.findings],
             run.error,
+            run.overbooked,
         )
 
 
