@@ -10,11 +10,12 @@ from typing import Any
 
 from litestar import Litestar, Router
 from litestar._asgi.utils import wrap_in_exception_handler
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware._internal.cors import CORSMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, OpenAPI, SecurityScheme
 
 from infrastructure.container import Container, build_container, close_container
 from infrastructure.logging import configure_logging, flush_logs
@@ -95,6 +96,27 @@ class HoldfastApp(Litestar):
         with contextlib.suppress(KeyError):
             handler = self.plugins.get("OpenTelemetryPlugin").middleware(app=handler)
         return handler
+
+
+# The OpenAPI document depends only on which routes an app serves (the development routes, and
+# tracing's plugin, are the only things that change them). Building and documenting it took half
+# a second an app: most of an e2e test's set-up, a test building an app of its own. So it is made
+# once a process for each route set, and later apps are handed the same (finished, read-only)
+# document through the OpenAPI plugin's cache (a private slot: Litestar has no public setter).
+_DOCUMENTS: dict[tuple[bool, bool], OpenAPI] = {}
+
+
+def _document(app: Litestar, settings: Settings) -> None:
+    key = (settings.serves_dev_routes, settings.otel != "off")
+    plugin = app.plugins.get(OpenAPIPlugin)
+    if (made := _DOCUMENTS.get(key)) is not None:
+        plugin._openapi = made
+        return
+    document_idempotency(app)
+    document_json_bodies(app)
+    document_rate_limits(app)
+    document_permissions(app)
+    _DOCUMENTS[key] = app.openapi_schema
 
 
 def _openapi() -> OpenAPIConfig:
@@ -197,10 +219,7 @@ def create_app(
         logging_config=None,
     )
     check_permissions(app)  # a /v1 route that declares no permission stops the start here
-    document_idempotency(app)
-    document_json_bodies(app)
-    document_rate_limits(app)
-    document_permissions(app)
+    _document(app, settings)
     note_query_parameters(app)
     if hot_path and settings.otel == "off":
         app.hot_path = HotPath(container, app._routed, MAX_BODY_BYTES, route_permissions(app), rate_gate)
