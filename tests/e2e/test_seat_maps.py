@@ -226,17 +226,17 @@ async def test_a_bad_map_is_refused_and_creates_nothing(world: World, cabins: li
     assert await availability(world.api, listing_id) == {}
 
 
-async def test_a_bad_seat_hold_is_refused(world: World) -> None:
+async def test_a_bad_seat_hold_is_refused_and_holds_nothing(world: World) -> None:
     listing_id = await mapped_flight(world.api)
 
-    both = await seat_hold(world.api, listing_id, seat="3A", cabin="economy")
+    both = await seat_hold(world.api, listing_id, seat="3A", cabin="business")
     neither = await seat_hold(world.api, listing_id)
     unknown_seat = await seat_hold(world.api, listing_id, seat="9A")
     unknown_cabin = await seat_hold(world.api, listing_id, cabin="first")
     other_tenant = await seat_hold(world.other, listing_id, seat="3A")
 
     assert [r.status_code for r in (both, neither, unknown_seat, unknown_cabin, other_tenant)] == [
-        400,
+        404,
         400,
         404,
         404,

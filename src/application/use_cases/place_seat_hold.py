@@ -31,10 +31,8 @@ class PlaceSeatHold:
     queue_pass: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.seat is None) == (self.cabin is None):
-            raise InvalidValueError("seat", "name either a seat or a cabin")
-        if self.preferences and self.cabin is None:
-            raise InvalidValueError("preferences", "apply to a cabin hold only")
+        if self.seat is None and self.cabin is None:
+            raise InvalidValueError("seat", "name a seat, or a cabin to hold any of its seats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,8 @@ class PlaceSeatHoldHandler:
       seats taken in it; its total is the seat's price (cabin price + seat surcharge);
     * it goes through ``PlaceHoldHandler``: queue passes, the per-customer limit (which counts
       units: a seat is two, its seat and its cabin unit), hold TTL and prices alike;
-    * a named seat that is taken is ``InsufficientInventoryError`` naming its pool;
+    * a named seat that is taken is ``InsufficientInventoryError`` naming its pool; a cabin named
+      with it must be the seat's (else ``NotFoundError``), and preferences do not matter;
     * any seat of a cabin: the cabin's seats are ranked by ``preferences`` (see
       ``ListingSeatMap.choices``), their free ones read in one counters call, and tried in that
       order with the engine as the only arbiter, each seat at most once. A full cabin (its
@@ -70,7 +69,7 @@ class PlaceSeatHoldHandler:
     async def __call__(self, command: PlaceSeatHold) -> SeatHold:
         seat_map = await self._seat_map(command)
         if command.seat is not None:
-            return await self._hold(command, seat_map, seat_map.seat(command.seat))
+            return await self._hold(command, seat_map, _named(seat_map, command.seat, command.cabin))
         cabin = seat_map.cabin(command.cabin or "")
         retried = await self._retried_seat(command, seat_map, cabin)
         if retried is not None:
@@ -137,3 +136,10 @@ class PlaceSeatHoldHandler:
             )
         )
         return SeatHold(hold, mapped.seat.code, cabin.code)
+
+
+def _named(seat_map: ListingSeatMap, seat: str, cabin: str | None) -> MappedSeat:
+    mapped = seat_map.seat(seat)
+    if cabin is not None and mapped.seat.cabin != cabin:
+        raise NotFoundError("seat", f"{seat} in cabin {cabin}")
+    return mapped

@@ -92,7 +92,8 @@ class PreferencesIn(Input):
 
 
 class SeatHoldIn(Input):
-    """Either ``seat`` (a named seat) or ``cabin`` (any seat of it, ``preferences`` ranking them)."""
+    """``seat`` (a named seat; a ``cabin`` beside it must be the seat's), or ``cabin`` alone (any
+    seat of it, ``preferences`` ranking them)."""
 
     seat: SeatCode | None = None
     cabin: CabinCode | None = None
