@@ -18,6 +18,7 @@ from application.use_cases.set_seat_map import SetSeatMap
 from domain.listings import TooManyPoolsError
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
+from interfaces.demo import DEMO_API_KEY, load_demo
 from interfaces.http.app import create_app
 from interfaces.http.seat_map_schemas import SeatMapIn
 from tests.databases import truncate_all
@@ -344,3 +345,23 @@ async def test_many_clients_race_for_any_seat_of_a_nearly_full_cabin(race: World
     assert len(held_seats) == 24
     assert cabins_of(body)["economy"] == (24, 0, 0)
     assert cabins_of(body)["business"] == (0, 0, 8)
+
+
+async def test_the_demo_flight_has_a_real_seat_map(world: World) -> None:
+    await load_demo(world.container)
+    demo = Api(world.client, DEMO_API_KEY, world.clock)
+    flights = [item for item in (await demo.get("/v1/listings")).json()["items"] if item["kind"] == "flight"]
+    assert [flight["name"] for flight in flights] == ["HF101 Lisbon to Amsterdam"]
+
+    body = await seat_map(demo, flights[0]["id"])
+
+    business, economy = body["cabins"]
+    assert (business["capacity"], economy["capacity"]) == (8, 108)
+    seats = seats_of(body)
+    assert seats["10A"]["features"] == ["exit_row", "extra_legroom", "window"]
+    assert seats["12B"]["features"] == []
+    assert seats["12B"]["price"] == 8900
+    held = await seat_hold(demo, flights[0]["id"], cabin="economy", preferences={"extra_legroom": True, "aisle": True})
+    assert held.status_code == 201, held.text
+    assert held.json()["seat"] == "3C"
+    assert cabins_of(await seat_map(demo, flights[0]["id"]))["economy"] == (1, 0, 107)
