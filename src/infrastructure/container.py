@@ -377,7 +377,7 @@ class UseCases(containers.DeclarativeContainer):
         max_pools=core.settings.provided.max_pools_per_listing,
     )
     get_seat_map = providers.Factory(GetSeatMapHandler, _uow, _engine)
-    place_seat_hold = providers.Factory(PlaceSeatHoldHandler, _uow, _engine, place_hold)
+    place_seat_hold = providers.Factory(PlaceSeatHoldHandler, _uow, place_hold)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
     # The redis engine's hold events are audited from its journal (no Postgres on its hold path).
     _journaled = providers.Callable(operator.eq, core.settings.provided.inventory_engine, "redis")
