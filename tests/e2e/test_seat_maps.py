@@ -365,3 +365,22 @@ async def test_the_demo_flight_has_a_real_seat_map(world: World) -> None:
     assert held.status_code == 201, held.text
     assert held.json()["seat"] == "3C"
     assert cabins_of(await seat_map(demo, flights[0]["id"]))["economy"] == (1, 0, 107)
+
+
+async def test_a_picked_seat_is_journaled_and_booked_as_the_seat_it_is(world: World) -> None:
+    listing_id = await mapped_flight(world.api)
+    placed = (await seat_hold(world.api, listing_id, cabin="business", preferences={"window": False})).json()
+    seat_pool = seats_of(await seat_map(world.api, listing_id))[placed["seat"]]["pool_id"]
+
+    await world.container.use_cases.journal_holds()()  # the redis engine's holds reach Postgres so
+    listed = (await world.api.get(f"/v1/holds?listing_id={listing_id}")).json()["items"]
+    booking = await book(world, placed["id"])
+
+    assert placed["seat"] == "1C"
+    assert [line["pool_id"] for line in listed[0]["lines"]] == [line["pool_id"] for line in placed["lines"]]
+    assert seat_pool in [line["pool_id"] for line in listed[0]["lines"]]
+    assert booking["status"] == "confirmed"
+    assert booking["total"]["amount"] == 40000
+    body = await seat_map(world.api, listing_id)
+    assert states(body)["1C"] == "sold"
+    assert cabins_of(body)["business"] == (0, 1, 7)
