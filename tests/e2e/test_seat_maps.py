@@ -384,3 +384,24 @@ async def test_a_picked_seat_is_journaled_and_booked_as_the_seat_it_is(world: Wo
     body = await seat_map(world.api, listing_id)
     assert states(body)["1C"] == "sold"
     assert cabins_of(body)["business"] == (0, 1, 7)
+
+
+async def test_an_idempotency_key_replays_a_seat_pick_without_taking_another_seat(world: World) -> None:
+    listing_id = await mapped_flight(world.api)
+    headers = {"Idempotency-Key": "pick-once"}
+
+    first = await world.api.post(
+        f"/v1/listings/{listing_id}/seat-holds", {"cabin": "economy", "customer_ref": "c"}, headers=headers
+    )
+    again = await world.api.post(
+        f"/v1/listings/{listing_id}/seat-holds", {"cabin": "economy", "customer_ref": "c"}, headers=headers
+    )
+    other = await world.api.post(
+        f"/v1/listings/{listing_id}/seat-holds", {"cabin": "business", "customer_ref": "c"}, headers=headers
+    )
+
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_mismatch"
+    assert cabins_of(await seat_map(world.api, listing_id)) == {"business": (0, 0, 8), "economy": (1, 0, 23)}
