@@ -13,6 +13,7 @@ from domain.money import Money
 
 MAX_QUANTITY = 10_000
 MAX_LINES = 50
+MAX_CHOICES = 2500  # candidates of a hold's choice line: the seats of a cabin (200 rows of 12) fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +144,31 @@ def check_restorable(listing_id: UUID, pools: Sequence[PoolCounters], holds: Seq
     for hold in holds:
         if hold.listing_id != listing_id or hold.status not in COUNTED_STATUSES:
             raise InvalidValueError("holds", f"hold {hold.id} is not a live hold of listing {listing_id}")
+
+
+def check_choice(hold: Hold, choice: Sequence[HoldLine]) -> None:
+    """A choice line of ``hold`` (``InventoryEngine.place_hold``): candidates of distinct pools,
+    none of them one of the hold's own lines, and room for one more line on the hold."""
+    pools = [line.pool_id for line in choice]
+    if len(pools) > MAX_CHOICES or len(set(pools)) != len(pools):
+        raise InvalidValueError("choice", f"must have at most {MAX_CHOICES} lines, each pool once")
+    if set(pools) & {line.pool_id for line in hold.lines} or (choice and len(hold.lines) >= MAX_LINES):
+        raise InvalidValueError("choice", "must name pools the hold's lines do not, with room for one more line")
+
+
+def with_choice(hold: Hold, picked: HoldLine) -> Hold:
+    """``hold`` with the choice line the engine picked as its last line."""
+    return replace(hold, lines=(*hold.lines, picked))
+
+
+def same_choice_request(existing: Hold, hold: Hold, choice: Sequence[HoldLine]) -> bool:
+    """Whether ``existing`` is what placing ``hold`` with ``choice`` could have made: a safe retry
+    (its lines are the hold's plus one candidate of the choice)."""
+    if not choice:
+        return existing.same_request(hold)
+    mine = {line.pool_id for line in hold.lines}
+    extra = [line for line in existing.lines if line.pool_id not in mine]
+    if len(extra) != 1:
+        return False
+    picked = [line for line in choice if (line.pool_id, line.quantity) == (extra[0].pool_id, extra[0].quantity)]
+    return bool(picked) and existing.same_request(with_choice(hold, picked[0]))

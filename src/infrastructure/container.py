@@ -40,6 +40,7 @@ from application.use_cases.get_listing import GetListingHandler
 from application.use_cases.get_pool import GetPoolHandler
 from application.use_cases.get_queue_ticket import GetQueueTicketHandler, QueueStatusReader
 from application.use_cases.get_reconciliation import GetReconciliationHandler
+from application.use_cases.get_seat_map import GetSeatMapHandler
 from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
@@ -74,6 +75,7 @@ from application.use_cases.manage_jobs import (
     RunJobNowHandler,
 )
 from application.use_cases.place_hold import PlaceHoldHandler
+from application.use_cases.place_seat_hold import PlaceSeatHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
 from application.use_cases.purge_old_records import PurgeOldRecordsHandler
@@ -98,6 +100,7 @@ from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
 from application.use_cases.set_listing_queue import SetListingQueueHandler
 from application.use_cases.set_pool_overbooking import SetPoolOverbookingHandler
+from application.use_cases.set_seat_map import SetSeatMapHandler
 from application.use_cases.start_reconciliation import StartReconciliationHandler
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
@@ -365,6 +368,18 @@ class UseCases(containers.DeclarativeContainer):
         PlaceHoldHandler, _catalogue, _engine, core.clock, core.ids, gateways.metrics, queue_gate
     )
     get_hold = providers.Factory(GetHoldHandler, _engine, _uow)
+    # Flights' seat maps: a pool per seat and per cabin; seat holds go through place_hold.
+    set_seat_map = providers.Factory(
+        SetSeatMapHandler,
+        _uow,
+        _engine,
+        core.clock,
+        core.ids,
+        _catalogue,
+        max_pools=core.settings.provided.max_pools_per_listing,
+    )
+    get_seat_map = providers.Factory(GetSeatMapHandler, _uow, _engine)
+    place_seat_hold = providers.Factory(PlaceSeatHoldHandler, _uow, place_hold)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
     # The redis engine's hold events are audited from its journal (no Postgres on its hold path).
     _journaled = providers.Callable(operator.eq, core.settings.provided.inventory_engine, "redis")

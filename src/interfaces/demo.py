@@ -9,6 +9,7 @@ from application.use_cases.create_pool import CreatePool
 from application.use_cases.register_tenant import RegisterTenant
 from domain.listings import ListingKind
 from infrastructure.container import Container
+from interfaces.demo_flights import load_demo_flight
 
 DEMO_TENANT = "demo"
 # Printed by `make run`; only ever loaded into a local, embedded database.
@@ -19,7 +20,6 @@ SHOW_ZONES = (
     ("zone-b", "Zone B", 300, 5900),
     ("balcony", "Balcony", 120, 3900),
 )
-SEATS = [f"{row}{letter}" for row in (1, 2) for letter in "ABCDEF"]
 NIGHTS = [datetime(2027, 3, 4, tzinfo=UTC).date() + timedelta(days=n) for n in range(5)]
 
 
@@ -32,8 +32,7 @@ async def load_demo(container: Container) -> tuple[str, bool]:
     registered = await container.use_cases.register_tenant()(RegisterTenant(DEMO_TENANT, "demo", DEMO_API_KEY))
     tenant_id = registered.tenant.id
     await _listing(container, tenant_id, ListingKind.EVENT_SHOW, "Holdfast Live: The Rush", 4, SHOW_ZONES)
-    seats = [(seat.lower(), f"Seat {seat}", 1, 14900 if seat.startswith("1") else 8900) for seat in SEATS]
-    await _listing(container, tenant_id, ListingKind.FLIGHT, "HF101 Lisbon to Amsterdam", 9, seats)
+    await load_demo_flight(container, tenant_id)
     nights = [(f"double-{night.isoformat()}", f"Double room, night of {night}", 6, 12000, night) for night in NIGHTS]
     await _listing(container, tenant_id, ListingKind.STAY_PROPERTY, "Harbour House", None, nights)
     return DEMO_API_KEY, True

@@ -43,6 +43,10 @@ EXAMPLES: dict[str, Any] = {
     "email": "jane@example.com",
     "password": "correct horse battery",
     "current_password": "correct horse battery",
+    "night": "2030-06-01",  # a stay's night pool (POST /v1/listings/{id}/pools)
+    "letters": "ABC DEF",  # a cabin's seats a row, an aisle between (PUT /v1/listings/{id}/seat-map)
+    "seat": "12A",
+    "cabin": "economy",
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]

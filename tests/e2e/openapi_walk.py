@@ -94,6 +94,12 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     ("POST", "/v1/staff"): lambda o: {"email": f"{uuid4().hex[:12]}@walk.example.com", "name": "W", "role": "staff"},
     ("PATCH", "/v1/auth/me"): lambda o: {"name": "Walked"},
     ("POST", "/v1/dev/bookings/{booking_id}/pay"): lambda o: {"outcome": "succeeded"},
+    # The walked listing is a show: a seat map is refused (409 not_a_flight), a seat hold not found.
+    ("PUT", "/v1/listings/{listing_id}/seat-map"): lambda o: {
+        "currency": "EUR",
+        "cabins": [{"code": "eco", "name": "Economy", "first_row": 1, "last_row": 2, "letters": "AB", "price": 100}],
+    },
+    ("POST", "/v1/listings/{listing_id}/seat-holds"): lambda o: {"seat": "1A", "customer_ref": "walker"},
 }
 
 

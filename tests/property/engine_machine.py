@@ -1,8 +1,9 @@
 """The conformance state machine every inventory engine must pass.
 
-Hypothesis drives place / retry / confirm / release / cancel / expire / resize / tick against
-an engine and against :class:`ReferenceModel`, and after every step checks that both agree and
-that ``held + sold <= capacity`` holds for every pool.
+Hypothesis drives place (sometimes with a choice line: any one of some pools, the engine
+picking) / retry / confirm / release / cancel / expire / resize / tick against an engine and
+against :class:`ReferenceModel`, and after every step checks that both agree and that
+``held + sold <= capacity`` holds for every pool.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from itertools import count
 from typing import Any, TypeVar
 from uuid import UUID
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -142,11 +144,23 @@ class EngineMachine(RuleBasedStateMachine):
             created_at=self.now,
             expires_at=self.now + timedelta(seconds=ttl),
         )
+        choice = self.choice(data, [pool for pool in choices if pool not in pools])
         limit = self.limits[listing_id]
-        expected = self.model.place(hold, limit)
-        self.agree(expected, self.call(self.engine.place_hold(hold, limit)))
+        expected = self.model.place(hold, limit, choice)
+        self.agree(expected, self.call(self.engine.place_hold(hold, limit, choice=choice)))
+        if choice:
+            event(f"choice: {type(expected).__name__}")  # how often each outcome is drawn
         if hold_id not in self.hold_ids:
             self.hold_ids.append(hold_id)
+
+    @staticmethod
+    def choice(data: st.DataObject, candidates: list[UUID]) -> tuple[HoldLine, ...]:
+        """Sometimes a choice line ("any one of these pools", in this order): a seat of a cabin."""
+        if not candidates or not data.draw(st.booleans(), label="choice"):
+            return ()
+        pools = data.draw(st.lists(st.sampled_from(candidates), min_size=1, max_size=3, unique=True), label="among")
+        quantity = data.draw(st.integers(min_value=1, max_value=2), label="choice quantity")
+        return tuple(HoldLine(pool, quantity, unit_price=100 * n) for n, pool in enumerate(pools, 1))
 
     @precondition(lambda self: self.hold_ids)
     @rule(data=st.data())

@@ -6,6 +6,7 @@ counter bug in an engine cannot hide behind the same bug here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
@@ -20,7 +21,7 @@ from domain.errors import (
     InsufficientInventoryError,
     NotFoundError,
 )
-from domain.inventory import Hold, HoldStatus
+from domain.inventory import Hold, HoldLine, HoldStatus, same_choice_request, with_choice
 
 
 @dataclass
@@ -53,14 +54,14 @@ class ReferenceModel:
             and hold.status in (HoldStatus.ACTIVE, HoldStatus.CONFIRMED)
         )
 
-    def place(self, hold: Hold, limit: int | None) -> Hold | DomainError:
+    def place(self, hold: Hold, limit: int | None, choice: Sequence[HoldLine] = ()) -> Hold | DomainError:
         if hold.id in self.holds:
             existing = self.holds[hold.id]
-            return existing if existing.same_request(hold) else HoldMismatchError("reused id")
+            return existing if same_choice_request(existing, hold, choice) else HoldMismatchError("reused id")
         for other in list(self.holds.values()):
             if other.listing_id == hold.listing_id and self._due(other, hold.created_at):
                 self._set(other, HoldStatus.EXPIRED)
-        for line in hold.lines:
+        for line in (*hold.lines, *choice):
             pool = self.pools.get(line.pool_id)
             if pool is None or pool.listing_id != hold.listing_id:
                 return NotFoundError("pool", line.pool_id)
@@ -69,13 +70,17 @@ class ReferenceModel:
             for line in hold.lines
             if self.available(line.pool_id) < line.quantity
         }
+        picked = [line for line in choice if self.available(line.pool_id) >= line.quantity][:1]
+        if choice and not picked:
+            short.update({line.pool_id: self.available(line.pool_id) for line in choice})
         if short:
             return InsufficientInventoryError(short)
+        placed = with_choice(hold, picked[0]) if picked else hold
         already = self.customer_units(hold.listing_id, hold.customer_ref)
-        if limit is not None and already + hold.quantity > limit:
-            return CustomerLimitExceededError(limit, already, hold.quantity)
-        self.holds[hold.id] = hold
-        return hold
+        if limit is not None and already + placed.quantity > limit:
+            return CustomerLimitExceededError(limit, already, placed.quantity)
+        self.holds[hold.id] = placed
+        return placed
 
     def confirm(self, hold_id: UUID, now: datetime) -> Hold | DomainError:
         hold = self.holds.get(hold_id)

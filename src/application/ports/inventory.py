@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.inventory import Hold, PoolCounters
+from domain.inventory import Hold, HoldLine, PoolCounters
 
 
 class InventoryEngine(Protocol):
@@ -36,8 +36,23 @@ class InventoryEngine(Protocol):
         """Start counting a pool. Adding a pool that exists changes nothing and returns it."""
         ...
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
+    async def place_hold(
+        self,
+        hold: Hold,
+        customer_limit: int | None,
+        *,
+        fresh_id: bool = False,
+        choice: Sequence[HoldLine] = (),
+    ) -> Hold:
         """Reserve every line of ``hold`` or none of them.
+
+        ``choice`` (``domain.inventory.check_choice``) is one more line, "any one of these": the
+        first candidate, in the order given, whose pool has the candidate's quantity free is
+        reserved with the other lines in the same atomic step and appended to the hold's lines
+        (the hold returned says which). When none has, the refusal names every short line's pool
+        and every candidate's; the customer limit counts the picked line too. A retry with the
+        same id is safe when the existing hold is the lines plus one candidate
+        (``same_choice_request``).
 
         A hold whose id exists is returned as it is when the request is the same (a safe
         retry) and refused with ``HoldMismatchError`` when it differs. ``fresh_id`` says the

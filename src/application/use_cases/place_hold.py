@@ -29,6 +29,9 @@ class PlaceHold:
     ttl_seconds: int | None = None
     subject: str = ""  # the actor's identity: what a queue pass is checked against
     queue_pass: str | None = None  # the X-Queue-Pass header, for a listing in queue mode
+    # One more line, "any one of these (pool, quantity)", the engine picking the first free in
+    # this order, in the same atomic step (``InventoryEngine.place_hold``): a seat of a cabin.
+    choice: tuple[tuple[UUID, int], ...] = ()
 
     def __post_init__(self) -> None:
         check_line("customer_ref", self.customer_ref)
@@ -43,7 +46,9 @@ class PlaceHoldHandler:
     * while the listing's queue mode is on, the hold needs a valid queue pass of the actor's
       identity, and counts against it (``QueueGate``); a hold the engine refuses is not counted;
     * the engine reserves all lines or none and enforces the listing's per-customer limit in
-      the same atomic step; a retry with the same hold id returns the existing hold.
+      the same atomic step; a retry with the same hold id returns the existing hold;
+    * a ``choice`` line's candidates are pools of the listing too, priced alike; the engine
+      picks one of them in the same step.
 
     Nothing is written to the system of record here, and the listing and its pools come from
     the catalogue cache (fresh within its bound): with the Redis engine the hold path touches
@@ -81,6 +86,7 @@ class PlaceHoldHandler:
             ttl = command.ttl_seconds
         now = self._clock.now()
         lines = tuple(self._line(pools, pool_id, quantity) for pool_id, quantity in command.lines)
+        choice = tuple(self._line(pools, pool_id, quantity) for pool_id, quantity in command.choice)
         hold = Hold(
             id=command.hold_id or self._ids.new_id(),
             tenant_id=listing.tenant_id,
@@ -94,7 +100,7 @@ class PlaceHoldHandler:
         fresh = command.hold_id is None  # an id made up here: no hold has it yet
         ticket = await self._gate.admit(listing, command.subject, command.queue_pass, hold.id, now)
         try:
-            return await self._engine.place_hold(hold, listing.per_customer_limit, fresh_id=fresh)
+            return await self._engine.place_hold(hold, listing.per_customer_limit, fresh_id=fresh, choice=choice)
         except DomainError:
             if ticket is not None:
                 await self._gate.refund(listing, ticket, hold.id)

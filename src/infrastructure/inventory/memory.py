@@ -22,7 +22,16 @@ from domain.errors import (
     InsufficientInventoryError,
     NotFoundError,
 )
-from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
+from domain.inventory import (
+    Hold,
+    HoldLine,
+    HoldStatus,
+    PoolCounters,
+    check_choice,
+    check_restorable,
+    same_choice_request,
+    with_choice,
+)
 from infrastructure.persistence.repositories import _page_of
 
 
@@ -37,14 +46,17 @@ class MemoryInventoryEngine:
     async def add_pool(self, counters: PoolCounters) -> PoolCounters:
         return self._pools.setdefault(counters.pool_id, replace(counters, held=0, sold=0))
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
+    async def place_hold(
+        self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False, choice: Sequence[HoldLine] = ()
+    ) -> Hold:
+        check_choice(hold, choice)
         existing = self._holds.get(hold.id)
         if existing is not None:
-            if not existing.same_request(hold):
+            if not same_choice_request(existing, hold, choice):
                 raise HoldMismatchError(f"hold {hold.id} exists with a different request")
             return existing
         self._expire_listing(hold.listing_id, hold.created_at)
-        self._check_pools(hold)
+        hold = self._check_pools(hold, choice)
         self._check_limit(hold, customer_limit)
         for line in hold.lines:
             self._shift(line.pool_id, held=line.quantity)
@@ -151,16 +163,20 @@ class MemoryInventoryEngine:
             raise NotFoundError("hold", hold_id)
         return hold
 
-    def _check_pools(self, hold: Hold) -> None:
-        short: dict[UUID, int] = {}
-        for line in hold.lines:
+    def _check_pools(self, hold: Hold, choice: Sequence[HoldLine]) -> Hold:
+        """``hold`` with its choice line picked, or the refusal (unknown pools, then short ones)."""
+        for line in (*hold.lines, *choice):
             pool = self._pools.get(line.pool_id)
             if pool is None or pool.listing_id != hold.listing_id:
                 raise NotFoundError("pool", line.pool_id)
-            if pool.available < line.quantity:
-                short[line.pool_id] = pool.available
+        left = {line.pool_id: self._pools[line.pool_id].available for line in (*hold.lines, *choice)}
+        short = {line.pool_id: left[line.pool_id] for line in hold.lines if left[line.pool_id] < line.quantity}
+        picked = [line for line in choice if left[line.pool_id] >= line.quantity][:1]
+        if choice and not picked:
+            short.update({line.pool_id: left[line.pool_id] for line in choice})
         if short:
             raise InsufficientInventoryError(short)
+        return with_choice(hold, picked[0]) if picked else hold
 
     def _check_limit(self, hold: Hold, limit: int | None) -> None:
         already = self._customer_units[(hold.listing_id, hold.customer_ref)]

@@ -22,7 +22,8 @@ Lookups by id live outside the listings' slots and are never touched by a script
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, NoReturn
@@ -138,6 +139,29 @@ def encode_hold(hold: Hold) -> str:
 def encode_lines(hold: Hold) -> str:
     """The part of the lines the scripts count with (cjson ``[[pool, quantity], ...]``)."""
     return _encode([(line.pool_id, line.quantity) for line in hold.lines]).decode()
+
+
+# The line a hold with a choice carries in its body until the script puts the picked one there.
+_PLACEHOLDER = HoldLine(UUID(int=0), 1, 0)
+
+
+class _Choice(msgspec.Struct):
+    placeholder: str
+    lines: list[tuple[UUID, int, str]]  # pool, quantity, the line as the body encodes it
+
+
+def encode_choice(hold: Hold, choice: Sequence[HoldLine]) -> tuple[str, str]:
+    """The body and ``place_hold.lua``'s choice argument of a hold with a choice line ('' for none)."""
+    if not choice:
+        return encode_hold(hold), ""
+    placeholder = _line(_PLACEHOLDER)
+    lines = [(line.pool_id, line.quantity, _line(line)) for line in choice]
+    body = encode_hold(replace(hold, lines=(*hold.lines, _PLACEHOLDER)))
+    return body, _encode(_Choice(placeholder, lines)).decode()
+
+
+def _line(line: HoldLine) -> str:
+    return _encode((line.pool_id, line.quantity, line.unit_price)).decode()
 
 
 def decode_hold(status: str, body: str) -> Hold:

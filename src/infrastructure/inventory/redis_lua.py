@@ -21,7 +21,15 @@ from redis.asyncio.client import Pipeline
 from application.audit import current_audit_context
 from application.errors import InventoryUnavailableError
 from domain.errors import HoldMismatchError, NotFoundError
-from domain.inventory import Hold, HoldStatus, PoolCounters, check_restorable
+from domain.inventory import (
+    Hold,
+    HoldLine,
+    HoldStatus,
+    PoolCounters,
+    check_choice,
+    check_restorable,
+    same_choice_request,
+)
 from infrastructure.inventory.redis_codec import (
     ListingKeys,
     RedisKeys,
@@ -29,6 +37,7 @@ from infrastructure.inventory.redis_codec import (
     decode_pool,
     decode_pools,
     encode_by,
+    encode_choice,
     encode_hold,
     encode_lines,
     expiry_ms,
@@ -116,28 +125,33 @@ class RedisLuaInventoryEngine:
         )
         return decode_pool(reply, pool_id, listing_id)
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
+    async def place_hold(
+        self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False, choice: Sequence[HoldLine] = ()
+    ) -> Hold:
+        """One script call; a choice line is picked inside it (``place_hold.lua``). The sold-out
+        latch answers plain holds only: a choice's refusal names its candidates too."""
+        check_choice(hold, choice)
         latch = self.sold_out
-        if fresh_id and (refused := latch.refusal(hold, to_ms(hold.created_at))) is not None:
+        if fresh_id and not choice and (refused := latch.refusal(hold, to_ms(hold.created_at))) is not None:
             raise refused
         heard = latch.heard
-        previous, reply = await self._place(hold, customer_limit, due=[])
+        previous, reply = await self._place(hold, customer_limit, due=[], choice=choice)
         foreign = previous not in (None, str(hold.listing_id))
         if foreign:
             await self._refuse_if_taken(hold, str(previous), reply)
         if reply[0] == "due":
-            _, reply = await self._place(hold, customer_limit, due=reply[1:])
+            _, reply = await self._place(hold, customer_limit, due=reply[1:], choice=choice)
         if reply[:2] == ["err", "short"]:
             latch.remember(hold.listing_id, short_pools(reply), short_until_ms(reply), heard)
         if foreign and reply[0] == "hold":
             # The entry was left by a refused attempt on another listing: the hold is here.
             index = self._keys.hold_listing(hold.id)
             await self._run(lambda p: p.set(index, str(hold.listing_id), px=self._index_ttl(hold)))
-        if reply[0] == "hold" and reply[3] == "placed" and hold.status is HoldStatus.ACTIVE:
+        if reply[0] == "hold" and reply[3] == "placed" and hold.status is HoldStatus.ACTIVE and not choice:
             found = hold  # the record is this hold's own body, written just now: no need to decode it back
         else:
             found = self._hold_from(reply, hold.id)
-            if not found.same_request(hold):
+            if not same_choice_request(found, hold, choice):
                 raise HoldMismatchError(f"hold {hold.id} exists with a different request")
         self._remember(hold.id, str(hold.listing_id))
         return found
@@ -319,7 +333,9 @@ class RedisLuaInventoryEngine:
                 left = max(expiry_ms(hold.expires_at) - to_ms(now), 0)
                 pipe.set(index, str(listing_id), px=left + self._retention_ms)
 
-    async def _place(self, hold: Hold, limit: int | None, due: list[str]) -> tuple[str | None, Reply]:
+    async def _place(
+        self, hold: Hold, limit: int | None, due: list[str], choice: Sequence[HoldLine] = ()
+    ) -> tuple[str | None, Reply]:
         """One round trip: claim the id's index entry (never overwriting it), run the script.
 
         With ``due`` empty the script is strict: it names due holds it was not given instead of
@@ -327,7 +343,7 @@ class RedisLuaInventoryEngine:
         """
         listing = self._keys.listing(hold.listing_id)
         keys = [listing.hold(hold.id), *(listing.hold(hold_id) for hold_id in due)]
-        args = _place_args(hold, limit, due)
+        args = _place_args(hold, limit, due, choice)
         index, ttl = self._keys.hold_listing(hold.id), self._index_ttl(hold)
 
         def build(pipe: Pipeline) -> None:
@@ -498,12 +514,14 @@ def _bodies(hold: Hold) -> tuple[str, str]:
     return encode_lines(hold), encode_hold(hold)
 
 
-def _place_args(hold: Hold, limit: int | None, due: list[str]) -> list[Any]:
+def _place_args(hold: Hold, limit: int | None, due: list[str], choice: Sequence[HoldLine] = ()) -> list[Any]:
     """ARGV[4..] of ``place_hold.lua``, in its order."""
     strict = 0 if due else 1
+    body, chosen = encode_choice(hold, choice)
     return [
-        *(hold.id, encode_hold(hold), encode_lines(hold), hold.customer_ref, hold.quantity),
+        *(hold.id, body, encode_lines(hold), hold.customer_ref, hold.quantity),
         *(expiry_ms(hold.expires_at), "" if limit is None else limit, strict, EXPIRE_ON_PLACE),
         encode_by(current_audit_context()),  # journaled with the hold: audited from the journal
+        chosen,
         *due,
     ]

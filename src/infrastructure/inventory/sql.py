@@ -13,7 +13,10 @@ Why it neither oversells nor returns stock twice, even across processes:
 Mutations run in ``Database.transaction()``: inside a use case's unit of work they join it and
 commit (or roll back) with it. On Postgres, placing, releasing and confirming a hold are each
 one call of a database function (``sql_functions.py``), one round trip, doing the same steps
-in the same lock order; SQLite runs them here, statement by statement.
+in the same lock order; SQLite runs them here, statement by statement. A hold with a choice
+line ("any one of these pools": a seat of a cabin) takes the statements from here on both
+(``_place_choosing``): its candidates come in the caller's order, not pool order, so on Postgres
+it skips candidate rows other writers hold (``SKIP LOCKED``) instead of waiting for them.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,7 +58,16 @@ from domain.errors import (
     InsufficientInventoryError,
     NotFoundError,
 )
-from domain.inventory import Hold, HoldLine, HoldStatus, PoolCounters, check_restorable
+from domain.inventory import (
+    Hold,
+    HoldLine,
+    HoldStatus,
+    PoolCounters,
+    check_choice,
+    check_restorable,
+    same_choice_request,
+    with_choice,
+)
 from infrastructure.inventory import sql_tables
 from infrastructure.inventory.sql_functions import (
     CONFIRM_HOLD,
@@ -91,6 +104,15 @@ _take = (
         pools_t.c.capacity - pools_t.c.held - pools_t.c.sold >= bindparam("b_qty"),
     )
     .values(held=pools_t.c.held + bindparam("b_qty"))
+)
+# Postgres: the first candidate of a choice (in its order) with its quantity free, locked, or
+# NULL; rows locked by other writers are skipped (``SqlInventoryEngine._take_choice``).
+_FIRST_FREE = text(
+    "SELECT p.pool_id FROM inventory_pools AS p "
+    "JOIN unnest(CAST(:ids AS uuid[]), CAST(:quantities AS integer[])) WITH ORDINALITY AS c(pool_id, quantity, n) "
+    "ON c.pool_id = p.pool_id "
+    "WHERE p.listing_id = CAST(:listing AS uuid) AND p.capacity - p.held - p.sold >= c.quantity "
+    "ORDER BY c.n LIMIT 1 FOR UPDATE OF p SKIP LOCKED"
 )
 _shift_pool = (
     update(pools_t)
@@ -133,8 +155,14 @@ class SqlInventoryEngine:
             [pool] = await self._pools(session, [counters.pool_id])
             return pool
 
-    async def place_hold(self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False) -> Hold:
-        """On Postgres one function call; on SQLite the same steps from here (``_place_in_steps``)."""
+    async def place_hold(
+        self, hold: Hold, customer_limit: int | None, *, fresh_id: bool = False, choice: Sequence[HoldLine] = ()
+    ) -> Hold:
+        """On Postgres one function call; on SQLite the same steps from here (``_place_in_steps``).
+        A hold with a choice line takes the steps on both (``_place_choosing``)."""
+        check_choice(hold, choice)
+        if choice:
+            return await self._place_choosing(hold, customer_limit, choice)
         audited = hold_placed_row(hold) if self._audit else None  # read the request's context here
         if self._calls is None:
             return await self._place_in_steps(hold, customer_limit, audited)
@@ -170,6 +198,73 @@ class SqlInventoryEngine:
         if refusal is not None:
             raise refusal
         return hold
+
+    async def _place_choosing(self, hold: Hold, limit: int | None, choice: Sequence[HoldLine]) -> Hold:
+        """``_place_in_steps`` with a choice line: the hold's own lines are taken in pool order,
+        then the first candidate that has its quantity free (``_take_choice``), in one savepoint."""
+        async with self._db.transaction() as session:
+            if not await self._claim(session, hold):
+                existing = await self._require(session, hold.id)
+                if not same_choice_request(existing, hold, choice):
+                    raise HoldMismatchError(f"hold {hold.id} exists with a different request")
+                return existing
+            await self._expire_listing(session, hold)
+            placed, refusal = await self._reserve_choosing(session, hold, choice, limit)
+            if refusal is None and self._audit:
+                await session.execute(insert(audit_logs), hold_placed_row(placed))
+        if refusal is not None:
+            raise refusal
+        return placed
+
+    async def _reserve_choosing(
+        self, session: AsyncSession, hold: Hold, choice: Sequence[HoldLine], limit: int | None
+    ) -> tuple[Hold, DomainError | None]:
+        try:
+            async with session.begin_nested():
+                failed = await self._take_lines(session, hold)
+                picked = None if failed else await self._take_choice(session, hold, choice)
+                if picked is None:
+                    await self._refuse_choosing(session, hold, choice, failed)
+                placed = with_choice(hold, picked)  # type: ignore[arg-type]
+                await self._count_customer(session, placed, limit)
+                await session.execute(insert(lines_t), line_rows(placed))
+        except REFUSALS as refusal:
+            await session.execute(delete(holds_t).where(holds_t.c.id == hold.id))
+            return hold, refusal
+        return placed, None
+
+    async def _take_choice(self, session: AsyncSession, hold: Hold, choice: Sequence[HoldLine]) -> HoldLine | None:
+        """Reserve the first candidate with its quantity free. On Postgres the candidate rows
+        other transactions are writing are skipped, never waited for (``SKIP LOCKED``): they
+        come in choice order, not in the pool order every lock pass keeps, so waiting for them
+        could deadlock. Unknown candidates are refused first, as the other engines do."""
+        known = {pool.pool_id: pool for pool in await self._pools(session, [line.pool_id for line in choice])}
+        for line in choice:
+            if line.pool_id not in known or known[line.pool_id].listing_id != hold.listing_id:
+                raise NotFoundError("pool", line.pool_id)
+        if self._calls is not None:
+            free = (await session.execute(_FIRST_FREE, _first_free_params(hold, choice))).scalar()
+            choice = [line for line in choice if line.pool_id == free]
+        for line in choice:
+            params = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
+            if (await session.execute(_take, params)).rowcount == 1:
+                return line
+        return None
+
+    async def _refuse_choosing(
+        self, session: AsyncSession, hold: Hold, choice: Sequence[HoldLine], failed: set[UUID]
+    ) -> None:
+        """The refusal of a hold with a choice line: its unknown pools, else every short line and,
+        when no candidate has its quantity free, every candidate (as ``InventoryEngine`` says)."""
+        found = {pool.pool_id: pool for pool in await self._pools(session, [*failed, *(c.pool_id for c in choice)])}
+        for line in (*(line for line in hold.lines if line.pool_id in failed), *choice):
+            if line.pool_id not in found or found[line.pool_id].listing_id != hold.listing_id:
+                raise NotFoundError("pool", line.pool_id)
+        short = {line.pool_id: found[line.pool_id].available for line in hold.lines if line.pool_id in failed}
+        # Not a line short: no candidate could be taken (on Postgres, maybe only being written).
+        if not failed or all(found[line.pool_id].available < line.quantity for line in choice):
+            short.update({line.pool_id: found[line.pool_id].available for line in choice})
+        raise InsufficientInventoryError(short)
 
     async def _placed_plainly(self, hold: Hold, limit: int | None, audited: dict[str, Any] | None) -> bool:
         """SQLite outside a unit of work: the common case whole in one hop (``_place_plain``)."""
@@ -328,13 +423,18 @@ class SqlInventoryEngine:
 
     async def _take_pools(self, session: AsyncSession, hold: Hold) -> None:
         """Reserve every line (in pool order), then name every pool that fell short."""
+        failed = await self._take_lines(session, hold)
+        if failed:
+            await self._refuse_short(session, hold, [line for line in hold.lines if line.pool_id in failed])
+
+    async def _take_lines(self, session: AsyncSession, hold: Hold) -> set[UUID]:
+        """Reserve what it can of every line, in pool order; the pools that fell short."""
         failed = set()
         for line in sorted(hold.lines, key=lambda line: line.pool_id):
             params = {"b_pool": line.pool_id, "b_listing": hold.listing_id, "b_qty": line.quantity}
             if (await session.execute(_take, params)).rowcount != 1:
                 failed.add(line.pool_id)
-        if failed:
-            await self._refuse_short(session, hold, [line for line in hold.lines if line.pool_id in failed])
+        return failed
 
     async def _refuse_short(self, session: AsyncSession, hold: Hold, short: list[HoldLine]) -> None:
         found = {pool.pool_id: pool for pool in await self._pools(session, [line.pool_id for line in short])}
@@ -437,6 +537,14 @@ class SqlInventoryEngine:
     async def _units(self, session: AsyncSession, hold: Hold) -> int:
         key = (units_t.c.listing_id == hold.listing_id, units_t.c.customer_ref == hold.customer_ref)
         return (await session.scalar(select(units_t.c.units).where(*key))) or 0
+
+
+def _first_free_params(hold: Hold, choice: Sequence[HoldLine]) -> dict[str, Any]:
+    return {
+        "ids": [line.pool_id for line in choice],
+        "quantities": [line.quantity for line in choice],
+        "listing": hold.listing_id,
+    }
 
 
 def _shortage(hold: Hold, short: list[HoldLine], found: Mapping[UUID, PoolCounters]) -> DomainError:

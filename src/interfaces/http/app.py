@@ -55,6 +55,7 @@ from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.overbooking import PoolOverbookingController
 from interfaces.http.routes.root import root
+from interfaces.http.routes.seat_maps import SeatMapController
 from interfaces.http.routes.staff import StaffController
 from interfaces.http.routes.waiting_room import WaitingRoomController
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
@@ -185,6 +186,7 @@ def create_app(
             WaitingRoomController,
             AuditLogController,
             StaffController,
+            SeatMapController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

@@ -47,6 +47,7 @@ from domain.errors import (
 )
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
+from domain.seat_maps import NotAFlightError, SeatMapInUseError
 from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
 from domain.tenants import CustomerKeyError
 from domain.text import printable
@@ -97,6 +98,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     InvalidWebhookUrlError: 400,
     UnknownEventTypeError: 400,
     TooManyPoolsError: 409,
+    NotAFlightError: 409,
+    SeatMapInUseError: 409,
     TooManyWebhookEndpointsError: 409,
     CustomerKeyError: 422,
     QueueNotEnabledError: 409,
