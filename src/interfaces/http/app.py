@@ -52,6 +52,9 @@ from interfaces.http.routes.holds import HoldController
 from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
+from interfaces.http.routes.owners import ListingOwnerController, OwnerController
+from interfaces.http.routes.public import public_router
+from interfaces.http.routes.reports import ReportController
 from interfaces.http.routes.root import root
 from interfaces.http.routes.staff import StaffController
 from interfaces.http.routes.waiting_room import WaitingRoomController
@@ -159,6 +162,9 @@ def create_app(
             WaitingRoomController,
             AuditLogController,
             StaffController,
+            ListingOwnerController,
+            OwnerController,
+            ReportController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={
@@ -175,7 +181,18 @@ def create_app(
         middleware=[authentication_middleware, permission_middleware, rate_limit_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, auth_router, me_router, webhook_router, ops_router, root, live, ready, metrics],
+        route_handlers=[
+            v1,
+            auth_router,
+            me_router,
+            public_router,
+            webhook_router,
+            ops_router,
+            root,
+            live,
+            ready,
+            metrics,
+        ],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(
