@@ -11,7 +11,7 @@ from uuid import UUID
 from litestar import Controller, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter
+from litestar.params import FromQuery, Parameter, QueryParameter
 
 from application.use_cases.sales_report import SalesReport, SalesReportHandler
 from domain.identity import Actor
@@ -72,8 +72,8 @@ class ReportController(Controller):
         actor: NamedDependency[Actor],
         now: NamedDependency[datetime],
         sales_report: NamedDependency[SalesReportHandler],
-        first_day: Annotated[Day, Parameter(query="from")] = None,
-        last_day: Annotated[Day, Parameter(query="to")] = None,
+        first_day: Annotated[Day, QueryParameter(name="from")] = None,
+        last_day: Annotated[Day, QueryParameter(name="to")] = None,
         listing_id: FromQuery[UUID | None] = None,
         format: FromQuery[Literal["json", "csv"]] = "json",
     ) -> Response[SalesReportOut]:
