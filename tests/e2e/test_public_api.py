@@ -57,7 +57,9 @@ async def test_only_public_fields_are_shown_without_a_key(world: World) -> None:
     ]
     shown = available.json()
     assert set(shown) == {"listing_id", "pools"}
-    assert [set(pool) for pool in shown["pools"]] == [{"pool_id", "code", "name", "night", "unit_price", "available"}] * 2
+    assert [set(pool) for pool in shown["pools"]] == [
+        {"pool_id", "code", "name", "night", "unit_price", "available"}
+    ] * 2
     assert [p["available"] for p in shown["pools"]] == [5, 3]
     for private in ("tenant_id", "per_customer_limit", "hold_ttl_seconds", "version", "queue", "capacity", "held"):
         assert private not in index.text + one.text + available.text
@@ -209,5 +211,3 @@ async def test_each_client_address_is_rate_limited_in_the_public_class(world: Wo
     assert answers[0].headers["X-RateLimit-Limit"] == str(BURST)
     assert other.status_code == 200
     assert keyed.status_code == 200
-
-
