@@ -11,7 +11,7 @@ from uuid import UUID
 from litestar import Controller, Response, get
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, Parameter, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from application.use_cases.sales_report import SalesReport, SalesReportHandler
 from domain.identity import Actor
@@ -26,7 +26,8 @@ from interfaces.http.public_schemas import SalesReportOut, SalesRowOut
 
 DEFAULT_DAYS = 30
 CSV_COLUMNS = ("day", "listing_id", "currency", "units", "gross", "refunds", "fees", "net")
-Day = Annotated[date | None, Parameter(description="a UTC day, YYYY-MM-DD")]
+FirstDay = Annotated[date | None, QueryParameter(name="from", description="the first UTC day, YYYY-MM-DD")]
+LastDay = Annotated[date | None, QueryParameter(name="to", description="the last UTC day (included), YYYY-MM-DD")]
 
 
 def csv_of(rows: list[SalesRow]) -> str:
@@ -72,8 +73,8 @@ class ReportController(Controller):
         actor: NamedDependency[Actor],
         now: NamedDependency[datetime],
         sales_report: NamedDependency[SalesReportHandler],
-        first_day: Annotated[Day, QueryParameter(name="from")] = None,
-        last_day: Annotated[Day, QueryParameter(name="to")] = None,
+        first_day: FirstDay = None,
+        last_day: LastDay = None,
         listing_id: FromQuery[UUID | None] = None,
         format: FromQuery[Literal["json", "csv"]] = "json",
     ) -> Response[SalesReportOut]:
@@ -92,7 +93,7 @@ class ReportController(Controller):
             disposition = f'attachment; filename="sales-{first.isoformat()}-{last.isoformat()}.csv"'
             return Response(
                 content=csv_of(rows).encode(),
-                media_type="text/csv; charset=utf-8",
+                media_type="text/csv",
                 headers={"Content-Disposition": disposition},
             )
         return Response(SalesReportOut(first, last, [SalesRowOut.of(row) for row in rows]))
