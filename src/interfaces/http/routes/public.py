@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -19,7 +19,7 @@ from litestar import Request, Response, Router, get
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from application.use_cases.public_catalogue import PublicCatalogueHandler
 from interfaces.http.dependencies import use_case
@@ -33,8 +33,12 @@ from interfaces.http.public_schemas import (
 )
 from interfaces.http.query import known_query_parameters
 from interfaces.http.rate_limits import rate_limit_middleware
+from interfaces.http.text import LINE_PATTERN
 
-TenantRef = str  # the tenant's name or id, as the path has it
+# The tenant's name (1 to 200 printable characters, as tenants are named) or its id.
+TenantRef = Annotated[
+    str, Parameter(min_length=1, max_length=200, pattern=LINE_PATTERN, description="the tenant's name or id")
+]
 _JSON = "application/json"
 
 
