@@ -37,11 +37,8 @@ class AddListingOwnerHandler:
                 await uow.audit.record("listing.owner.add", "listing", command.listing_id, after=_summary(owner))
                 await uow.commit()
                 return owner
-        return next(o for o in await self._owners(command) if o.subject == command.subject)
-
-    async def _owners(self, command: ChangeListingOwner) -> list[ListingOwner]:
-        async with self._uow() as uow:
-            return await uow.listing_owners.of_listing(command.tenant_id, command.listing_id)
+            recorded = await uow.listing_owners.of_listing(command.tenant_id, command.listing_id)
+        return next((found for found in recorded if found.subject == command.subject), owner)
 
 
 class RemoveListingOwnerHandler:

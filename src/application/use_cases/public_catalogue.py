@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from uuid import UUID
 
 from application.ports.catalogue import CatalogueCache, ListingCatalogue
@@ -62,7 +63,8 @@ class PublicCatalogueHandler:
         """Every pool of the visible listing with its price and the units still available."""
         found = await self._visible(tenant_ref, listing_id)
         versions = ",".join(f"{pool.id}.{pool.version}" for pool in _ordered(found))
-        name = f"availability:{listing_id}:{found.listing.version}:{versions}"
+        digest = hashlib.sha256(versions.encode()).hexdigest()  # short, however many pools
+        name = f"availability:{listing_id}:{found.listing.version}:{digest}"
         return await self._cache.get(name, lambda: self._available(found))
 
     async def tenant(self, ref: str) -> Tenant:
