@@ -67,6 +67,11 @@ from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
 from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
+from application.use_cases.listing_owners import (
+    AddListingOwnerHandler,
+    ListListingOwnersHandler,
+    RemoveListingOwnerHandler,
+)
 from application.use_cases.maintain_audit_log import MaintainAuditLogHandler
 from application.use_cases.manage_jobs import (
     GetJobsStatusHandler,
@@ -74,9 +79,11 @@ from application.use_cases.manage_jobs import (
     ReplayDeadLetterHandler,
     RunJobNowHandler,
 )
+from application.use_cases.owner_reads import OwnerBookingsHandler, OwnerListingsHandler, OwnerRevenueHandler
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.place_seat_hold import PlaceSeatHoldHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
+from application.use_cases.public_catalogue import PublicCatalogueHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
 from application.use_cases.purge_old_records import PurgeOldRecordsHandler
 from application.use_cases.queue_gate import QueueGate
@@ -97,6 +104,7 @@ from application.use_cases.revoke_api_key import RevokeApiKeyHandler
 from application.use_cases.rotate_api_key import RotateApiKeyHandler
 from application.use_cases.run_idempotently import IdempotencyPolicy, RunIdempotentlyHandler
 from application.use_cases.run_reconciliation import RunReconciliationHandler
+from application.use_cases.sales_report import SalesReportHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
 from application.use_cases.set_listing_queue import SetListingQueueHandler
 from application.use_cases.set_pool_overbooking import SetPoolOverbookingHandler
@@ -105,6 +113,7 @@ from application.use_cases.start_reconciliation import StartReconciliationHandle
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
 from infrastructure import tracing
+from infrastructure.catalogue.public_cache import ProcessPublicCache
 from infrastructure.catalogue.redis_cache import RedisCatalogueCache
 from infrastructure.catalogue.sql_cache import SqlCatalogueCache
 from infrastructure.catalogue.uncached import UncachedCatalogue
@@ -203,6 +212,12 @@ class Gateways(containers.DeclarativeContainer):
             clock=clock,
             max_age=providers.Callable(timedelta, seconds=settings.provided.catalogue_max_age_seconds),
         ),
+    )
+    # The public read API's answers (availability, the listing index), kept briefly per process.
+    public_cache = providers.Singleton(
+        ProcessPublicCache,
+        clock=clock,
+        max_age=providers.Callable(timedelta, seconds=settings.provided.public_cache_seconds),
     )
     inventory = providers.Selector(
         settings.provided.inventory_engine,
@@ -547,6 +562,18 @@ class UseCases(containers.DeclarativeContainer):
     )
     _periodic = providers.Callable(periodic_jobs, core.settings)
     run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic, _uow)
+
+    # Public and owner reads, listing ownership, sales reports.
+    public_catalogue = providers.Factory(
+        PublicCatalogueHandler, _uow, gateways.catalogue, gateways.inventory, gateways.public_cache
+    )
+    add_listing_owner = providers.Factory(AddListingOwnerHandler, _uow, core.clock)
+    remove_listing_owner = providers.Factory(RemoveListingOwnerHandler, _uow)
+    list_listing_owners = providers.Factory(ListListingOwnersHandler, _uow)
+    owner_listings = providers.Factory(OwnerListingsHandler, _uow)
+    owner_bookings = providers.Factory(OwnerBookingsHandler, _uow)
+    owner_revenue = providers.Factory(OwnerRevenueHandler, _uow, core.clock)
+    sales_report = providers.Factory(SalesReportHandler, _uow)
 
 
 class Container(containers.DeclarativeContainer):

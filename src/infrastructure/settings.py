@@ -145,6 +145,8 @@ class Settings:
     rate_limit_writes: str = "200/s burst 2000"
     rate_limit_reads: str = "1000/s burst 5000"
     rate_limit_queue: str = "200/s burst 2000"
+    # The public read API (/v1/public/..., no key): per client address alone, tighter than reads.
+    rate_limit_public: str = "50/s burst 500"
     # The proxies (addresses or networks) whose X-Forwarded-For names the client; none: the
     # connection's own address is the client's.
     trusted_proxies: tuple[str, ...] = ()
@@ -153,6 +155,9 @@ class Settings:
     jwt_keys: str | None = None
     access_token_minutes: int = 15
     refresh_token_days: int = 7
+    # The public read API's own per-process cache (availability, the listing index): how old an
+    # answer may be, and its responses' Cache-Control max-age (catalogue/public_cache.py).
+    public_cache_seconds: float = 2.0
 
     @property
     def uses_sqlite(self) -> bool:
@@ -181,6 +186,7 @@ class Settings:
             "writes": self.rate_limit_writes,
             "reads": self.rate_limit_reads,
             "queue": self.rate_limit_queue,
+            "public": self.rate_limit_public,
         }
         return {name: parse_rate(name, spec) if self.rate_limits else None for name, spec in specs.items()}
 
@@ -303,10 +309,12 @@ class Settings:
             rate_limit_writes=env.text("RATE_LIMIT_WRITES", defaults.rate_limit_writes),
             rate_limit_reads=env.text("RATE_LIMIT_READS", defaults.rate_limit_reads),
             rate_limit_queue=env.text("RATE_LIMIT_QUEUE", defaults.rate_limit_queue),
+            rate_limit_public=env.text("RATE_LIMIT_PUBLIC", defaults.rate_limit_public),
             trusted_proxies=_networks("TRUSTED_PROXIES", env.optional("TRUSTED_PROXIES")),
             jwt_keys=env.optional("JWT_KEYS"),
             access_token_minutes=env.integer("ACCESS_TOKEN_MINUTES", defaults.access_token_minutes, 1, 60),
             refresh_token_days=env.integer("REFRESH_TOKEN_DAYS", defaults.refresh_token_days, 1, 90),
+            public_cache_seconds=env.number("PUBLIC_CACHE_SECONDS", defaults.public_cache_seconds, 0, 300),
         )
         settings.rate_rules  # noqa: B018 - every spec parsed now, so a bad one stops the start
         alone = settings.single_process_reason

@@ -43,12 +43,15 @@ EXAMPLES: dict[str, Any] = {
     "email": "jane@example.com",
     "password": "correct horse battery",
     "current_password": "correct horse battery",
-    "night": "2030-06-01",  # a stay's night pool (POST /v1/listings/{id}/pools)
     "letters": "ABC DEF",  # a cabin's seats a row, an aisle between (PUT /v1/listings/{id}/seat-map)
     "seat": "12A",
     "cabin": "economy",
 }
-VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
+VALUES = {
+    "name": "relay_outbox",  # a job's name (POST /v1/ops/jobs/{name}/run)
+    "subject": f"key:{NO_ID}",  # a listing owner: key:<API key id> or user:<user id>
+    "tenant_ref": "demo",  # the public API names a tenant by its name (make run's tenant)
+}  # the rest are ids
 Spec = dict[str, Any]
 
 

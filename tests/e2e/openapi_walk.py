@@ -67,6 +67,7 @@ IDS: dict[str, Callable[[Objects], str]] = {
     "key_id": lambda o: o.api_key,
     "ticket_id": lambda o: o.ticket,
     "user_id": lambda o: o.staff_user,
+    "subject": lambda o: f"key:{o.api_key}",  # a listing owner (/v1/listings/{id}/owners/{subject})
 }
 
 

@@ -21,6 +21,7 @@ def test_the_defaults_limit_every_class_generously() -> None:
         "writes": RateRule(2000, 200.0),
         "reads": RateRule(5000, 1000.0),
         "queue": RateRule(2000, 200.0),
+        "public": RateRule(500, 50.0),
     }
     assert set(Settings().rate_rules) == set(ROUTE_CLASSES)
     assert Settings().rate_limit_store == "memory"
@@ -76,6 +77,8 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
         ("POST", "/v1/listings/3f0c/queue", False, "queue"),
         ("GET", "/v1/listings/3f0c/queue/7a1b", False, "queue"),
         ("GET", "/v1/listings/3f0c/queued", False, "reads"),
+        ("GET", "/v1/public/acme/listings", True, "public"),  # no key: by client address alone
+        ("GET", "/v1/public/acme/listings/3f0c/availability", True, "public"),
     ],
 )
 def test_route_classes(method: str, path: str, public: bool, expected: str) -> None:

@@ -15,8 +15,10 @@ from application.ports.ledger import LedgerRepository
 from application.ports.notifications import NotificationRepository
 from application.ports.outbox import OutboxRepository
 from application.ports.outgoing_webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
+from application.ports.ownership import ListingOwnerRepository
 from application.ports.reconciliation import ReconciliationRepository
 from application.ports.relay import OutboxRelay
+from application.ports.sales import SalesRepository
 from application.ports.seat_maps import SeatMapRepository
 from application.ports.webhooks import WebhookInboxRepository
 from domain.bookings import Booking, BookingStatus, PaymentStatus
@@ -56,6 +58,7 @@ class BookingFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     payment_status: PaymentStatus | None = None
+    listing_ids: frozenset[UUID] | None = None  # any of these listings (an owner's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +321,8 @@ class UnitOfWork(Protocol):
     users: UserRepository
     refresh_tokens: RefreshTokenRepository
     seat_maps: SeatMapRepository
+    listing_owners: ListingOwnerRepository
+    sales: SalesRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -10,7 +10,7 @@ from application.ports.rate_limits import RateDecision, RateLimiter, RateRule
 
 # The route classes a request falls in (interfaces.http.rate_limits decides which), each with
 # its own rule (settings: HOLDFAST_RATE_LIMIT_<CLASS>).
-ROUTE_CLASSES = ("auth", "holds", "writes", "reads", "queue")
+ROUTE_CLASSES = ("auth", "holds", "writes", "reads", "queue", "public")
 
 
 @dataclass(frozen=True, slots=True)

@@ -461,6 +461,8 @@ def _booking_filters(where: BookingFilter) -> list[Any]:
         conditions.append(bookings.c.listing_id == where.listing_id)
     if where.customer_ref is not None:
         conditions.append(bookings.c.customer_ref == where.customer_ref)
+    if where.listing_ids is not None:
+        conditions.append(bookings.c.listing_id.in_(sorted(where.listing_ids)))
     if where.created_from is not None:
         conditions.append(bookings.c.created_at >= where.created_from)
     if where.created_to is not None:

@@ -19,6 +19,7 @@ from infrastructure.persistence.ledger import SqlLedgerRepository
 from infrastructure.persistence.notifications import SqlNotificationRepository
 from infrastructure.persistence.outbox import SqlOutboxRepository
 from infrastructure.persistence.outgoing_webhooks import SqlWebhookDeliveryRepository, SqlWebhookEndpointRepository
+from infrastructure.persistence.ownership import SqlListingOwnerRepository, SqlSalesRepository
 from infrastructure.persistence.refunds import SqlDisputeRepository, SqlRefundRepository
 from infrastructure.persistence.relay import SqlOutboxRelay
 from infrastructure.persistence.repositories import (
@@ -60,6 +61,8 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
     seat_maps: SqlSeatMapRepository
+    listing_owners: SqlListingOwnerRepository
+    sales: SqlSalesRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -90,6 +93,8 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(session)
         self.refresh_tokens = SqlRefreshTokenRepository(session)
         self.seat_maps = SqlSeatMapRepository(session)
+        self.listing_owners = SqlListingOwnerRepository(session)
+        self.sales = SqlSalesRepository(session)
         return self
 
     async def __aexit__(

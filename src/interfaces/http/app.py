@@ -54,6 +54,9 @@ from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.overbooking import PoolOverbookingController
+from interfaces.http.routes.owners import ListingOwnerController, OwnerController
+from interfaces.http.routes.public import public_router
+from interfaces.http.routes.reports import ReportController
 from interfaces.http.routes.root import root
 from interfaces.http.routes.seat_maps import SeatMapController
 from interfaces.http.routes.staff import StaffController
@@ -187,6 +190,9 @@ def create_app(
             AuditLogController,
             StaffController,
             SeatMapController,
+            ListingOwnerController,
+            OwnerController,
+            ReportController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={
@@ -203,7 +209,18 @@ def create_app(
         middleware=[authentication_middleware, permission_middleware, rate_limit_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, auth_router, me_router, webhook_router, ops_router, root, live, ready, metrics],
+        route_handlers=[
+            v1,
+            auth_router,
+            me_router,
+            public_router,
+            webhook_router,
+            ops_router,
+            root,
+            live,
+            ready,
+            metrics,
+        ],
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(

@@ -9,7 +9,8 @@ the ``X-RateLimit-*`` headers too. A request is checked once: the hot path, hand
 to the route after checking it, marks its scope so the middleware does not count it again.
 
 Route classes (``application.use_cases.check_rate_limit.ROUTE_CLASSES``):
-``auth`` public routes under /v1/auth/; ``queue`` a listing's waiting room
+``auth`` public routes under /v1/auth/; ``public`` the public read API (/v1/public/..., by
+client address alone); ``queue`` a listing's waiting room
 (/v1/listings/{id}/queue...); ``holds`` POST /v1/holds and POST /v1/bookings; ``reads`` GET,
 HEAD and OPTIONS; ``writes`` every other method.
 """
@@ -41,6 +42,8 @@ _QUEUE = re.compile(r"/v1/listings/[^/]+/queue(?:/|$)")
 def route_class(method: str, path: str, public: bool) -> str:
     if public and path.startswith("/v1/auth/"):
         return "auth"
+    if public and path.startswith("/v1/public/"):
+        return "public"
     if path.startswith("/v1/listings/") and _QUEUE.match(path):
         return "queue"
     if method in _READS:
