@@ -1,4 +1,4 @@
-"""Migration 0029 (pool overbooking) on SQLite and Postgres: the record refuses to sell beyond
+"""Migration 0023 (pool overbooking) on SQLite and Postgres: the record refuses to sell beyond
 capacity + overbooking, the catalogue-version triggers on pools survive the table copy SQLite
 needs to change a CHECK (both ways), and the allowance moves the catalogue version."""
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from infrastructure import migrations
 
-REVISION = "0029"
+REVISION = "0023"
 POOL_TRIGGERS = {"catalogue_version_pools_insert", "catalogue_version_pools_update", "catalogue_version_pools_delete"}
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
 POOL = uuid4()
@@ -42,7 +42,7 @@ pools = sa.table(
 
 
 def _before() -> str:
-    """The revision 0029 comes after (the lead may chain it after others)."""
+    """The revision 0023 comes after (the lead may chain it after others)."""
     script = ScriptDirectory.from_config(migrations.alembic_config("sqlite://"))
     down = script.get_revision(REVISION).down_revision
     assert isinstance(down, str)

@@ -1,4 +1,4 @@
-"""Which owners (``user:<id>``, ``key:<id>``) own which listings (migration 0024)."""
+"""Which owners (``user:<id>``, ``key:<id>``) own which listings (migration 0025)."""
 
 from __future__ import annotations
 

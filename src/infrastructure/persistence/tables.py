@@ -88,7 +88,7 @@ pools = Table(
     Column("created_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
     Column("night", Date, nullable=True),
-    # Units sellable beyond capacity (airline-style overbooking; 0: off). Migration 0029.
+    # Units sellable beyond capacity (airline-style overbooking; 0: off). Migration 0023.
     Column("overbooking", Integer, nullable=False, server_default="0"),
     UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
     Index("ix_pools_listing_night", "listing_id", "night"),

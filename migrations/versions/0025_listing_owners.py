@@ -1,8 +1,8 @@
 """listing owners: which owners (a user ``user:<id>`` or an API key ``key:<id>``) own which
 listings, so the ``owner`` role reads its own listings' bookings, revenue and sales only.
 
-Revision ID: 0024
-Revises: 0027
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-03
 """
 
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
 from alembic import op
 
-revision: str = "0024"
-down_revision: str | None = "0027"
+revision: str = "0025"
+down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

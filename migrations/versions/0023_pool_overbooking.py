@@ -8,7 +8,7 @@ catalogue-version triggers on it, so they are read before the copy and made agai
 The downgrade refuses, changing nothing, while a pool has sold beyond its capacity: that record
 would not fit the old schema.
 
-Revision ID: 0029
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-03
 """
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029"
+revision: str = "0023"
 down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,8 +1,8 @@
 """Seat maps of flights: ``seat_cabins`` (a cabin's rows, letters, price and its count pool)
 and ``seats`` (one capacity-1 pool per seat, with its cabin, row, letter and features).
 
-Revision ID: 0027
-Revises: 0029
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0027"
-down_revision: str | None = "0029"
+revision: str = "0024"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
