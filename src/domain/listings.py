@@ -113,6 +113,7 @@ class Pool:
     version: int = 1
     events: list[object] = field(default_factory=list, repr=False, compare=False)
     night: date | None = None  # set on a stay's night pools: the night (the date checked in) it sells
+    room_type_id: UUID | None = None  # set on a stay's night pools: the room type (domain.stays) it sells
 
     def __post_init__(self) -> None:
         _check_text("code", self.code, 64)

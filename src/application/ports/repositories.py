@@ -17,6 +17,7 @@ from application.ports.outbox import OutboxRepository
 from application.ports.outgoing_webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
 from application.ports.reconciliation import ReconciliationRepository
 from application.ports.relay import OutboxRelay
+from application.ports.stays import StayRepository
 from application.ports.webhooks import WebhookInboxRepository
 from domain.bookings import Booking, BookingStatus, PaymentStatus
 from domain.disputes import Dispute
@@ -316,6 +317,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     users: UserRepository
     refresh_tokens: RefreshTokenRepository
+    stays: StayRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -12,6 +12,7 @@ import infrastructure.persistence.journal_tables
 import infrastructure.persistence.ledger_tables
 import infrastructure.persistence.outbox_tables
 import infrastructure.persistence.queue_tables
+import infrastructure.persistence.stay_tables
 import infrastructure.persistence.tables
 import infrastructure.persistence.webhook_tables  # noqa: F401
 from infrastructure.persistence.metadata import metadata

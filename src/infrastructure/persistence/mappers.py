@@ -75,6 +75,7 @@ def pool_to_row(pool: Pool) -> dict[str, Any]:
         "created_at": pool.created_at,
         "version": pool.version,
         "night": pool.night,
+        "room_type_id": pool.room_type_id,
     }
 
 
@@ -90,6 +91,7 @@ def pool_from_row(row: Any) -> Pool:
         created_at=row.created_at,
         version=row.version,
         night=row.night,
+        room_type_id=row.room_type_id,
     )
 
 

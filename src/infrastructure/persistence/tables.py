@@ -87,8 +87,12 @@ pools = Table(
     Column("created_at", DateTimeUTC, nullable=False),
     Column("version", Integer, nullable=False),
     Column("night", Date, nullable=True),
+    # A stay's night pool: its room type (infrastructure/persistence/stay_tables.py); no foreign
+    # key, so that this table needs no rebuild on SQLite (its catalogue triggers stay in place).
+    Column("room_type_id", Uuid, nullable=True),
     UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
     Index("ix_pools_listing_night", "listing_id", "night"),
+    Index("ix_pools_room_type_night", "room_type_id", "night"),
     CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
     CheckConstraint("unit_price >= 0", name="price_not_negative"),
 )

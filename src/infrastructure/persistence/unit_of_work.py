@@ -27,6 +27,7 @@ from infrastructure.persistence.repositories import (
     SqlPoolRepository,
     SqlTenantRepository,
 )
+from infrastructure.persistence.stays import SqlStayRepository
 from infrastructure.persistence.users import SqlRefreshTokenRepository, SqlUserRepository
 from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
     audit: SqlAuditRepository
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
+    stays: SqlStayRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -87,6 +89,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(session, self._clock)
         self.users = SqlUserRepository(session)
         self.refresh_tokens = SqlRefreshTokenRepository(session)
+        self.stays = SqlStayRepository(session)
         return self
 
     async def __aexit__(
