@@ -54,6 +54,7 @@ from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.root import root
 from interfaces.http.routes.staff import StaffController
+from interfaces.http.routes.stays import StayController
 from interfaces.http.routes.waiting_room import WaitingRoomController
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
@@ -159,6 +160,7 @@ def create_app(
             WaitingRoomController,
             AuditLogController,
             StaffController,
+            StayController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={
