@@ -41,6 +41,15 @@ EXAMPLES: dict[str, Any] = {
     "email": "jane@example.com",
     "password": "correct horse battery",
     "current_password": "correct horse battery",
+    # Stays: dates are nights (ISO dates), room types named by code.
+    "night": "2030-06-01",
+    "start": "2030-06-01",
+    "end": "2030-06-03",
+    "check_in": "2030-06-01",
+    "check_out": "2030-06-03",
+    "room_type": "double",
+    "units": 6,
+    "base_price": 12000,
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]

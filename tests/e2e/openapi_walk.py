@@ -67,6 +67,9 @@ IDS: dict[str, Callable[[Objects], str]] = {
     "key_id": lambda o: o.api_key,
     "ticket_id": lambda o: o.ticket,
     "user_id": lambda o: o.staff_user,
+    # The walk's listing is a show, so the stays routes answer 409 not_a_stay_property (their
+    # own tenant) or 404 (another's) before they look for a block: any id of the tenant's does.
+    "block_id": lambda o: o.listing,
 }
 
 
@@ -93,6 +96,25 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     ("POST", "/v1/staff"): lambda o: {"email": f"{uuid4().hex[:12]}@walk.example.com", "name": "W", "role": "staff"},
     ("PATCH", "/v1/auth/me"): lambda o: {"name": "Walked"},
     ("POST", "/v1/dev/bookings/{booking_id}/pay"): lambda o: {"outcome": "succeeded"},
+    ("POST", "/v1/listings/{listing_id}/room-types"): lambda o: {
+        "code": "double",
+        "name": "Double",
+        "units": 2,
+        "base_price": 100,
+        "currency": "EUR",
+    },
+    ("PUT", "/v1/listings/{listing_id}/stay-rules"): lambda o: {"min_nights": 2},
+    ("POST", "/v1/listings/{listing_id}/blocks"): lambda o: {
+        "room_type": "double",
+        "start": "2030-01-05",
+        "end": "2030-01-06",
+    },
+    ("POST", "/v1/listings/{listing_id}/stay-holds"): lambda o: {
+        "room_type": "double",
+        "check_in": "2030-01-05",
+        "check_out": "2030-01-07",
+        "customer_ref": "walker",
+    },
 }
 
 

@@ -18,9 +18,8 @@ from domain.stays import MAX_STAY_NIGHTS, ROOM_CODE_LENGTH, RoomType, StayBlock,
 from interfaces.http.schemas import Amount, Code, Currency, CustomerRef, Input, MoneyOut, Name, Quantity, _customer_of
 from interfaces.http.text import END, Line
 
-RoomCode = Annotated[
-    str, Meta(min_length=1, max_length=ROOM_CODE_LENGTH, pattern=rf"^[A-Za-z0-9][A-Za-z0-9._:-]*{END}")
-]
+CODE_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9._:-]*{END}"  # as a pool's code (schemas.Code)
+RoomCode = Annotated[str, Meta(min_length=1, max_length=ROOM_CODE_LENGTH, pattern=CODE_PATTERN)]
 Units = Annotated[int, Meta(ge=1, le=MAX_CAPACITY)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Weekdays = Annotated[list[Weekday], Meta(min_length=1, max_length=7)]

@@ -24,6 +24,7 @@ from interfaces.http.openapi import QUEUE_PASS_CODES, problems
 from interfaces.http.permissions import requires
 from interfaces.http.schemas import HoldOut
 from interfaces.http.stay_schemas import (
+    CODE_PATTERN,
     BlockIn,
     BlockOut,
     CalendarOut,
@@ -210,7 +211,7 @@ class StayController(Controller):
         tenant: NamedDependency[Tenant],
         get_calendar: NamedDependency[GetCalendarHandler],
         now: NamedDependency[datetime],
-        room_type: Annotated[str | None, QueryParameter(query="room_type", max_length=64)] = None,
+        room_type: Annotated[str | None, QueryParameter(query="room_type", max_length=64, pattern=CODE_PATTERN)] = None,
         start: Annotated[date | None, QueryParameter(query="from")] = None,
         end: Annotated[date | None, QueryParameter(query="to")] = None,
     ) -> CalendarOut:
