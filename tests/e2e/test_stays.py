@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from infrastructure.settings import Settings
+from interfaces.demo import load_demo
 from interfaces.workers.jobs import ForegroundContext, job_handlers
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import book, make_listing
@@ -236,3 +237,24 @@ async def test_many_clients_racing_for_the_last_room_over_overlapping_stays(worl
     assert won
     nights = await calendar(world.api, listing, 0, 17)
     assert [n["available"] for n in nights] == [0 if d in taken else 1 for d in range(17)]
+
+
+async def test_the_demo_property_shows_room_types_rules_and_a_block(world: World) -> None:
+    key, made = await load_demo(world.container)
+    assert made
+    demo = Api(world.client, key, world.clock)
+    listings = (await demo.get("/v1/listings")).json()["items"]
+    [harbour] = [item["id"] for item in listings if item["name"] == "Harbour House"]
+    rooms = (await demo.get(f"/v1/listings/{harbour}/room-types")).json()["items"]
+    assert [(r["code"], r["units"]) for r in rooms] == [("double", 6), ("suite", 2)]
+    rules = (await demo.get(f"/v1/listings/{harbour}/stay-rules")).json()
+    assert rules["property"]["min_nights"] == 2
+    assert "sun" not in rules["property"]["check_in_days"]
+    suite = await calendar(demo, harbour, 13, 16, room="suite")
+    assert [(n["blocked"], n["available"]) for n in suite] == [(0, 2), (2, 0), (0, 2)]
+    sunday = {"room_type": "double", "check_in": day(5), "check_out": day(7), "customer_ref": "demo"}
+    problem(await demo.post(f"/v1/listings/{harbour}/stay-holds", sunday), 422, "check_in_day_not_allowed")
+    monday = {**sunday, "check_in": day(6), "check_out": day(8)}
+    placed = await demo.post(f"/v1/listings/{harbour}/stay-holds", monday)
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["total_price"]["amount"] == 2 * 12000
