@@ -258,3 +258,17 @@ async def test_the_demo_property_shows_room_types_rules_and_a_block(world: World
     placed = await demo.post(f"/v1/listings/{harbour}/stay-holds", monday)
     assert placed.status_code == 201, placed.text
     assert placed.json()["total_price"]["amount"] == 2 * 12000
+
+
+async def test_a_stay_hold_retried_with_its_idempotency_key_is_the_same_hold(world: World) -> None:
+    listing = await stay_property(world.api, (("double", 1, 9000),))
+    body = {"room_type": "double", "check_in": day(2), "check_out": day(4), "customer_ref": "guest"}
+    path = f"/v1/listings/{listing}/stay-holds"
+    first = await world.api.post(path, body, headers={"Idempotency-Key": "stay-1"})
+    again = await world.api.post(path, body, headers={"Idempotency-Key": "stay-1"})
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await world.api.post(path, {**body, "check_out": day(5)}, headers={"Idempotency-Key": "stay-1"})
+    problem(other, 422, "idempotency_mismatch")
+    assert [n["available"] for n in await calendar(world.api, listing, 1, 5)] == [1, 0, 0, 1]
