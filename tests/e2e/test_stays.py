@@ -272,3 +272,20 @@ async def test_a_stay_hold_retried_with_its_idempotency_key_is_the_same_hold(wor
     other = await world.api.post(path, {**body, "check_out": day(5)}, headers={"Idempotency-Key": "stay-1"})
     problem(other, 422, "idempotency_mismatch")
     assert [n["available"] for n in await calendar(world.api, listing, 1, 5)] == [1, 0, 0, 1]
+
+
+@pytest.mark.parametrize("settings", ["production"], indirect=True)
+async def test_the_horizon_job_passes_over_a_listing_whose_counters_redis_lost(world: World) -> None:
+    """New nights beside lost counters would make the loss look whole: that listing waits for
+    the repair, and the job goes on with the others (production only: the embedded profile keeps
+    its counters in the database)."""
+    lost, kept = await stay_property(world.api), await stay_property(world.api)
+    redis = world.container.gateways.redis()
+    keys = [key async for key in redis.scan_iter(match=f"hf:{{{lost}}}:*")]
+    assert keys
+    await redis.delete(*keys)
+    world.clock.advance(2 * 86400)
+    done = await world.container.use_cases.extend_stay_horizon()()
+    assert (done.nights, len(done.unavailable)) == (2, 1)
+    for listing, nights in ((lost, HORIZON), (kept, HORIZON + 2)):
+        assert len((await world.api.get(f"/v1/listings/{listing}/pools?limit=200")).json()["items"]) == nights

@@ -96,6 +96,8 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
             logger.info("made {} night pools of stays", done.nights)
         if done.cut_short:
             logger.warning("room types whose horizon the pool limit cut short: {}", done.cut_short)
+        if done.unavailable:
+            logger.warning("room types not extended while their inventory is lost: {}", done.unavailable)
 
     async def reconcile(ctx: JobContext, args: Mapping[str, Any]) -> None:
         async def beat(checked: int, total: int | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from application.errors import InventoryUnavailableError
 from application.ports.catalogue import CatalogueCache
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
@@ -20,6 +21,7 @@ PAGE = 100
 class HorizonExtended:
     nights: int = 0  # night pools made
     cut_short: list[UUID] = field(default_factory=list)  # room types the pool limit stopped
+    unavailable: list[UUID] = field(default_factory=list)  # room types whose listing's counters are lost
 
 
 class ExtendStayHorizonHandler:
@@ -31,7 +33,10 @@ class ExtendStayHorizonHandler:
       the lock is taken, so two workers running the job at once make each night once (the
       second finds the first's nights), and a run that is repeated makes nothing;
     * a listing never passes ``HOLDFAST_MAX_POOLS_PER_LISTING`` pools: the earliest nights that
-      fit are made and the room type is reported cut short (past night pools count too).
+      fit are made and the room type is reported cut short (past night pools count too);
+    * a listing whose counters the engine has lost gets no new nights (they would make the
+      loss look whole): its room types are reported and the others go on; the next round
+      extends them once the counters are rebuilt.
     """
 
     def __init__(
@@ -54,7 +59,10 @@ class ExtendStayHorizonHandler:
             async with self._uow() as uow:
                 page = await uow.stays.all_room_types(after, PAGE)
             for room_type in page:
-                await self._extend(room_type, done)
+                try:
+                    await self._extend(room_type, done)
+                except InventoryUnavailableError:
+                    done.unavailable.append(room_type.id)
             if len(page) < PAGE:
                 return done
             after = page[-1].id
