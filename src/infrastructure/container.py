@@ -98,7 +98,7 @@ from application.use_cases.run_reconciliation import RunReconciliationHandler
 from application.use_cases.send_notifications import SendNotificationsHandler
 from application.use_cases.set_listing_queue import SetListingQueueHandler
 from application.use_cases.start_reconciliation import StartReconciliationHandler
-from application.use_cases.stays.blocks import BlockNightsHandler, UnblockNightsHandler
+from application.use_cases.stays.blocks import BlockNightsHandler, ListBlocksHandler, UnblockNightsHandler
 from application.use_cases.stays.calendar import GetCalendarHandler
 from application.use_cases.stays.extend_horizon import ExtendStayHorizonHandler
 from application.use_cases.stays.place_stay_hold import PlaceStayHoldHandler
@@ -382,6 +382,7 @@ class UseCases(containers.DeclarativeContainer):
     get_stay_rules = providers.Factory(GetStayRulesHandler, _uow)
     block_nights = providers.Factory(BlockNightsHandler, _uow, _engine, core.clock, core.ids, _catalogue)
     unblock_nights = providers.Factory(UnblockNightsHandler, _uow, _engine, _catalogue)
+    list_blocks = providers.Factory(ListBlocksHandler, _uow)
     place_stay_hold = providers.Factory(PlaceStayHoldHandler, _uow, place_hold, core.clock)
     get_calendar = providers.Factory(GetCalendarHandler, _uow, _engine)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)

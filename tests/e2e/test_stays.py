@@ -194,6 +194,8 @@ async def test_blocks_take_units_off_sale_and_never_take_held_ones(world: World)
     )
     problem(await world.api.post(blocks, {"room_type": "nope", "start": day(1), "end": day(2)}), 404, "not_found")
 
+    listed = (await world.api.get(blocks)).json()["items"]
+    assert [(b["start"], b["end"], b["units"]) for b in listed] == [(day(3), day(5), 2), (day(4), day(5), 1)]
     lifted = await world.api.delete(f"{blocks}/{partly.json()['id']}")
     assert lifted.status_code == 200, lifted.text
     assert [(n["available"], n["blocked"]) for n in await calendar(world.api, listing, 2, 6)] == [
@@ -204,6 +206,7 @@ async def test_blocks_take_units_off_sale_and_never_take_held_ones(world: World)
     ]
     problem(await world.api.delete(f"{blocks}/{partly.json()['id']}"), 404, "not_found")
     problem(await world.other.delete(f"{blocks}/{one.json()['id']}"), 404, "not_found")
+    assert [b["id"] for b in (await world.api.get(blocks)).json()["items"]] == [one.json()["id"]]
 
 
 async def test_the_calendar_is_bounded(world: World) -> None:

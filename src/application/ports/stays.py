@@ -36,6 +36,9 @@ class StayRepository(Protocol):
 
     async def delete_block(self, block_id: UUID) -> None: ...
 
+    async def listing_blocks(self, tenant_id: UUID, listing_id: UUID) -> list[StayBlock]:
+        """The listing's blocks, by first night."""
+
     async def blocks(self, room_type_id: UUID, start: date, end: date) -> list[StayBlock]:
         """The room type's blocks that cover any night of [start, end)."""
 

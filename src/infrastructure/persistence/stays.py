@@ -140,6 +140,11 @@ class SqlStayRepository:
     async def delete_block(self, block_id: UUID) -> None:
         await self._session.execute(delete(stay_blocks).where(stay_blocks.c.id == block_id))
 
+    async def listing_blocks(self, tenant_id: UUID, listing_id: UUID) -> list[StayBlock]:
+        mine = stay_blocks.c.tenant_id == tenant_id, stay_blocks.c.listing_id == listing_id
+        statement = select(stay_blocks).where(*mine).order_by(stay_blocks.c.start, stay_blocks.c.id)
+        return [_block(row) for row in await self._session.execute(statement)]
+
     async def blocks(self, room_type_id: UUID, start: date, end: date) -> list[StayBlock]:
         statement = (
             select(stay_blocks)

@@ -131,6 +131,10 @@ class BlockOut(msgspec.Struct):
         )
 
 
+class BlockList(msgspec.Struct):
+    items: list[BlockOut]
+
+
 class StayHoldIn(Input):
     room_type: Code
     check_in: date

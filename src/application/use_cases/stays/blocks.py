@@ -126,6 +126,18 @@ class UnblockNightsHandler:
         return block
 
 
+class ListBlocksHandler:
+    """A stay property's blocks, by first night (another kind of listing: 409)."""
+
+    def __init__(self, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    async def __call__(self, tenant_id: UUID, listing_id: UUID) -> list[StayBlock]:
+        async with self._uow() as uow:
+            require_stay_property(await uow.listings.get(tenant_id, listing_id))
+            return await uow.stays.listing_blocks(tenant_id, listing_id)
+
+
 async def _nights_on_sale(uow: UnitOfWork, block: StayBlock) -> list[Pool]:
     pools = await uow.stays.night_pools(block.room_type_id, block.start, block.end)
     have = {pool.night for pool in pools}

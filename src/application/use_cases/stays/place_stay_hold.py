@@ -13,7 +13,7 @@ from application.use_cases.stays.prices import night_price
 from domain.errors import InsufficientInventoryError
 from domain.inventory import Hold
 from domain.listings import Pool
-from domain.stays import NightsNotOnSaleError, Stay, StayRules, check_not_blocked, require_stay_property, rules_for
+from domain.stays import NightsNotOnSaleError, Stay, check_not_blocked, require_stay_property, rules_for
 from domain.text import check_line
 
 
@@ -38,8 +38,6 @@ class PlaceStayHold:
 class StayPlan:
     """What a stay hold asks the engine for: pools and their prices, night by night."""
 
-    stay: Stay
-    rules: StayRules
     lines: tuple[tuple[UUID, int], ...]
     prices: tuple[int, ...]
     nights: dict[UUID, date]  # pool -> night, to name the nights of a refusal
@@ -52,7 +50,9 @@ class PlaceStayHoldHandler:
     * the stay keeps the room type's rules (its own, else the property's): not in the past,
       ``min_nights`` to ``max_nights`` nights, allowed check-in and check-out weekdays
       (``StayRuleError``, 422, its code naming the rule);
-    * no night of the stay is blocked by the owner for every unit (``NightsBlockedError``);
+    * no night of the stay is blocked by the owner for every unit (``NightsBlockedError``); a
+      buffer night is held like the others, so one with no unit left (held, sold or blocked)
+      refuses the stay as ``insufficient_inventory``;
     * every night held (the stay's and its ``buffer_days`` nights after) is on sale
       (``NightsNotOnSaleError``);
     * then ONE hold through ``PlaceHoldHandler`` (queue pass, per-customer limit, the hold id
@@ -97,19 +97,17 @@ class PlaceStayHoldHandler:
             )
             end = stay.check_out + timedelta(days=rules.buffer_days)
             pools = {pool.night: pool for pool in await uow.stays.night_pools(room_type.id, stay.check_in, end)}
-        return _planned(stay, rules, nights, buffer, pools, command.quantity)
+        return _planned(nights, buffer, pools, command.quantity)
 
 
-def _planned(
-    stay: Stay, rules: StayRules, nights: list[date], buffer: list[date], pools: dict[date | None, Pool], quantity: int
-) -> StayPlan:
+def _planned(nights: list[date], buffer: list[date], pools: dict[date | None, Pool], quantity: int) -> StayPlan:
     missing = [night for night in nights + buffer if night not in pools]
     if missing:
         raise NightsNotOnSaleError(missing)
     held = [pools[night] for night in nights + buffer]
     prices = tuple(night_price(pools[night]) for night in nights) + (0,) * len(buffer)
     lines = tuple((pool.id, quantity) for pool in held)
-    return StayPlan(stay, rules, lines, prices, {pool.id: pool.night for pool in held if pool.night is not None})
+    return StayPlan(lines, prices, {pool.id: pool.night for pool in held if pool.night is not None})
 
 
 def _naming_nights(exc: InsufficientInventoryError, nights: dict[UUID, date]) -> InsufficientInventoryError:

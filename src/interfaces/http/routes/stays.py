@@ -10,7 +10,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
-from application.use_cases.stays.blocks import BlockNights, BlockNightsHandler, UnblockNightsHandler
+from application.use_cases.stays.blocks import BlockNights, BlockNightsHandler, ListBlocksHandler, UnblockNightsHandler
 from application.use_cases.stays.calendar import GetCalendarHandler
 from application.use_cases.stays.place_stay_hold import PlaceStayHoldHandler
 from application.use_cases.stays.room_types import CreateRoomType, CreateRoomTypeHandler, ListRoomTypesHandler
@@ -26,6 +26,7 @@ from interfaces.http.schemas import HoldOut
 from interfaces.http.stay_schemas import (
     CODE_PATTERN,
     BlockIn,
+    BlockList,
     BlockOut,
     CalendarOut,
     PropertyRulesOut,
@@ -147,6 +148,21 @@ class StayController(Controller):
         [``start``, ``end``): each night's pool shrinks. Units held or sold are never blocked."""
         command = BlockNights(tenant.id, listing_id, data.room_type, data.start, data.end, data.units, data.reason)
         return Response(BlockOut.of(await block_nights(command)), status_code=201)
+
+    @get(
+        "/blocks",
+        opt=requires(Permission.CATALOGUE_READ),
+        dependencies={"list_blocks": use_case("list_blocks")},
+        responses=problems("not_found", "not_a_stay_property"),
+    )
+    async def blocks(
+        self,
+        listing_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        list_blocks: NamedDependency[ListBlocksHandler],
+    ) -> BlockList:
+        """The property's blocks, by first night (each one's ``id`` lifts it)."""
+        return BlockList([BlockOut.of(block) for block in await list_blocks(tenant.id, listing_id)])
 
     @delete(
         "/blocks/{block_id:uuid}",
