@@ -39,7 +39,9 @@ from interfaces.http.stay_schemas import (
 )
 from interfaces.http.text import QUEUE_PASS_PATTERN
 
+# A stay breaking a rule (422): the code of the rule; ``stay_rule_broken`` is their family's.
 STAY_RULE_CODES = (
+    "stay_rule_broken",
     "stay_in_past",
     "stay_too_short",
     "stay_too_long",
