@@ -135,6 +135,7 @@ class Pool:
     events: list[object] = field(default_factory=list, repr=False, compare=False)
     night: date | None = None  # set on a stay's night pools: the night (the date checked in) it sells
     overbooking: int = 0  # units sellable beyond ``capacity`` (0: overbooking off)
+    room_type_id: UUID | None = None  # set on a stay's night pools: the room type (domain.stays) it sells
 
     def __post_init__(self) -> None:
         _check_text("code", self.code, 64)

@@ -110,6 +110,12 @@ from application.use_cases.set_listing_queue import SetListingQueueHandler
 from application.use_cases.set_pool_overbooking import SetPoolOverbookingHandler
 from application.use_cases.set_seat_map import SetSeatMapHandler
 from application.use_cases.start_reconciliation import StartReconciliationHandler
+from application.use_cases.stays.blocks import BlockNightsHandler, ListBlocksHandler, UnblockNightsHandler
+from application.use_cases.stays.calendar import GetCalendarHandler
+from application.use_cases.stays.extend_horizon import ExtendStayHorizonHandler
+from application.use_cases.stays.place_stay_hold import PlaceStayHoldHandler
+from application.use_cases.stays.room_types import CreateRoomTypeHandler, ListRoomTypesHandler
+from application.use_cases.stays.rules import GetStayRulesHandler, SetStayRulesHandler
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
 from infrastructure import tracing
@@ -395,6 +401,22 @@ class UseCases(containers.DeclarativeContainer):
     )
     get_seat_map = providers.Factory(GetSeatMapHandler, _uow, _engine)
     place_seat_hold = providers.Factory(PlaceSeatHoldHandler, _uow, place_hold)
+    # Stays (application/use_cases/stays): room types and their rolling nights, rules, blocks.
+    _horizon, _max_pools = core.settings.provided.stay_horizon_days, core.settings.provided.max_pools_per_listing
+    create_room_type = providers.Factory(
+        CreateRoomTypeHandler, _uow, _engine, core.clock, core.ids, _catalogue, _horizon, _max_pools
+    )
+    list_room_types = providers.Factory(ListRoomTypesHandler, _uow)
+    extend_stay_horizon = providers.Factory(
+        ExtendStayHorizonHandler, _uow, _engine, core.clock, core.ids, _catalogue, _horizon, _max_pools
+    )
+    set_stay_rules = providers.Factory(SetStayRulesHandler, _uow, core.clock)
+    get_stay_rules = providers.Factory(GetStayRulesHandler, _uow)
+    block_nights = providers.Factory(BlockNightsHandler, _uow, _engine, core.clock, core.ids, _catalogue)
+    unblock_nights = providers.Factory(UnblockNightsHandler, _uow, _engine, _catalogue)
+    list_blocks = providers.Factory(ListBlocksHandler, _uow)
+    place_stay_hold = providers.Factory(PlaceStayHoldHandler, _uow, place_hold, core.clock)
+    get_calendar = providers.Factory(GetCalendarHandler, _uow, _engine)
     list_holds = providers.Factory(ListHoldsHandler, gateways.hold_list)
     # The redis engine's hold events are audited from its journal (no Postgres on its hold path).
     _journaled = providers.Callable(operator.eq, core.settings.provided.inventory_engine, "redis")

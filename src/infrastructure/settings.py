@@ -18,6 +18,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from application.ports.rate_limits import RateRule
+from domain.stays import MAX_HORIZON_DAYS
 from infrastructure.log_masking import mask_url
 
 ENGINES = ("memory", "sql", "redis")
@@ -106,6 +107,9 @@ class Settings:
     # from_env allows them in development only; built in code, https:// only.
     webhook_plain_http: Literal["allow", "deny"] = "deny"
     max_pools_per_listing: int = 2000  # a 500-seat flight, a year of nights of 5 room types
+    # Nights on sale ahead for each room type of a stay property: made with the room type, kept
+    # rolling by the daily extend_stay_horizon job (README "Stays: room types, nights and rules").
+    stay_horizon_days: int = 365
     max_webhook_endpoints: int = 16  # per tenant, as Stripe allows per account
     # How long finished records are kept (delivered webhooks, handled Stripe events, sent emails,
     # relayed outbox events, journaled holds, the fake gateway's taken webhooks), then purged.
@@ -279,6 +283,7 @@ class Settings:
             webhook_private_targets=env.choice("WEBHOOK_PRIVATE_TARGETS", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
             webhook_plain_http=env.choice("WEBHOOK_PLAIN_HTTP", webhook_default, ("allow", "deny")),  # type: ignore[arg-type]
             max_pools_per_listing=env.integer("MAX_POOLS_PER_LISTING", defaults.max_pools_per_listing, 1, 100_000),
+            stay_horizon_days=env.integer("STAY_HORIZON_DAYS", defaults.stay_horizon_days, 1, MAX_HORIZON_DAYS),
             max_webhook_endpoints=env.integer("MAX_WEBHOOK_ENDPOINTS", defaults.max_webhook_endpoints, 1, 1000),
             # A week at least: Stripe retries a webhook for three days (see purge_old_records).
             retention_days=env.integer("RETENTION_DAYS", defaults.retention_days, 7, 3650),

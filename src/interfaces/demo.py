@@ -1,8 +1,9 @@
-"""Demo data for the embedded default: a show, a flight and a property, for one demo tenant."""
+"""Demo data for the embedded default: a show, a flight and a property, for one demo tenant
+(the property, with its room types and rules, is made in ``demo_stays``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from application.use_cases.create_listing import CreateListing
 from application.use_cases.create_pool import CreatePool
@@ -10,6 +11,7 @@ from application.use_cases.register_tenant import RegisterTenant
 from domain.listings import ListingKind
 from infrastructure.container import Container
 from interfaces.demo_flights import load_demo_flight
+from interfaces.demo_stays import load_demo_stays
 
 DEMO_TENANT = "demo"
 # Printed by `make run`; only ever loaded into a local, embedded database.
@@ -20,7 +22,6 @@ SHOW_ZONES = (
     ("zone-b", "Zone B", 300, 5900),
     ("balcony", "Balcony", 120, 3900),
 )
-NIGHTS = [datetime(2027, 3, 4, tzinfo=UTC).date() + timedelta(days=n) for n in range(5)]
 
 
 async def load_demo(container: Container) -> tuple[str, bool]:
@@ -33,8 +34,7 @@ async def load_demo(container: Container) -> tuple[str, bool]:
     tenant_id = registered.tenant.id
     await _listing(container, tenant_id, ListingKind.EVENT_SHOW, "Holdfast Live: The Rush", 4, SHOW_ZONES)
     await load_demo_flight(container, tenant_id)
-    nights = [(f"double-{night.isoformat()}", f"Double room, night of {night}", 6, 12000, night) for night in NIGHTS]
-    await _listing(container, tenant_id, ListingKind.STAY_PROPERTY, "Harbour House", None, nights)
+    await load_demo_stays(container, tenant_id)  # "Harbour House": room types, rules, a block
     return DEMO_API_KEY, True
 
 

@@ -46,6 +46,13 @@ EXAMPLES: dict[str, Any] = {
     "letters": "ABC DEF",  # a cabin's seats a row, an aisle between (PUT /v1/listings/{id}/seat-map)
     "seat": "12A",
     "cabin": "economy",
+    # Stays: dates are nights (ISO dates), room types named by code.
+    "start": "2030-06-01",
+    "end": "2030-06-03",
+    "check_in": "2030-06-01",
+    "check_out": "2030-06-03",
+    "room_type": "double",
+    "base_price": 12000,
 }
 VALUES = {
     "name": "relay_outbox",  # a job's name (POST /v1/ops/jobs/{name}/run)

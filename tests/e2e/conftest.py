@@ -87,6 +87,10 @@ class Api:
         headers = self._headers(kw.pop("headers", None))
         return await self.client.patch(path, json=body, headers=headers, **kw)
 
+    async def put(self, path: str, body: Any = None, **kw: Any) -> Any:
+        headers = self._headers(kw.pop("headers", None))
+        return await self.client.put(path, json=body, headers=headers, **kw)
+
     async def delete(self, path: str, **kw: Any) -> Any:
         return await self.client.delete(path, headers=self._headers(kw.pop("headers", None)), **kw)
 

@@ -68,6 +68,9 @@ IDS: dict[str, Callable[[Objects], str]] = {
     "ticket_id": lambda o: o.ticket,
     "user_id": lambda o: o.staff_user,
     "subject": lambda o: f"key:{o.api_key}",  # a listing owner (/v1/listings/{id}/owners/{subject})
+    # The walk's listing is a show, so the stays routes answer 409 not_a_stay_property (their
+    # own tenant) or 404 (another's) before they look for a block: any id of the tenant's does.
+    "block_id": lambda o: o.listing,
 }
 
 
@@ -101,6 +104,25 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
         "cabins": [{"code": "eco", "name": "Economy", "first_row": 1, "last_row": 2, "letters": "AB", "price": 100}],
     },
     ("POST", "/v1/listings/{listing_id}/seat-holds"): lambda o: {"seat": "1A", "customer_ref": "walker"},
+    ("POST", "/v1/listings/{listing_id}/room-types"): lambda o: {
+        "code": "double",
+        "name": "Double",
+        "units": 2,
+        "base_price": 100,
+        "currency": "EUR",
+    },
+    ("PUT", "/v1/listings/{listing_id}/stay-rules"): lambda o: {"min_nights": 2},
+    ("POST", "/v1/listings/{listing_id}/blocks"): lambda o: {
+        "room_type": "double",
+        "start": "2030-01-05",
+        "end": "2030-01-06",
+    },
+    ("POST", "/v1/listings/{listing_id}/stay-holds"): lambda o: {
+        "room_type": "double",
+        "check_in": "2030-01-05",
+        "check_out": "2030-01-07",
+        "customer_ref": "walker",
+    },
 }
 
 

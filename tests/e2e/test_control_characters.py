@@ -78,6 +78,9 @@ class Field:
 
 
 PASSWORD = "correct horse battery"
+ROOM = {"code": "double", "name": "Double", "units": 2, "base_price": 100, "currency": "EUR"}
+STAY = {"room_type": "double", "check_in": "2030-01-05", "check_out": "2030-01-07", "customer_ref": "c"}
+BLOCK = {"room_type": "double", "start": "2030-01-05", "end": "2030-01-06"}
 NOBODY = "00000000-0000-4000-8000-000000000000"
 REGISTER = {"tenant_id": NOBODY, "email": "r@example.com", "password": PASSWORD, "name": "R"}
 LOGIN = {"tenant_id": NOBODY, "email": "r@example.com", "password": PASSWORD}
@@ -108,10 +111,15 @@ FIELDS = [
         for n in ("email", "name")
     ),
     Field("post", "/v1/api-keys", {"label": "till", "role": "staff"}, "label"),
+    *(Field("post", "/v1/listings/{listing_id}/room-types", ROOM, n) for n in ("code", "name", "currency")),
+    *(Field("post", "/v1/listings/{listing_id}/stay-holds", STAY, n) for n in ("room_type", "customer_ref")),
+    Field("put", "/v1/listings/{listing_id}/stay-rules", {"room_type": "double"}, "room_type"),
+    *(Field("post", "/v1/listings/{listing_id}/blocks", BLOCK, n) for n in ("room_type", "reason")),
 ]
 # Where a control character would be the only flaw, a value that is otherwise valid.
 SAMPLE = {
     "code": "b{}",
+    "room_type": "b{}",
     "currency": "EUR{}",
     "contact_email": "a{}b@example.com",
     "url": "https://hooks.example.com/{}",

@@ -20,6 +20,7 @@ from application.ports.reconciliation import ReconciliationRepository
 from application.ports.relay import OutboxRelay
 from application.ports.sales import SalesRepository
 from application.ports.seat_maps import SeatMapRepository
+from application.ports.stays import StayRepository
 from application.ports.webhooks import WebhookInboxRepository
 from domain.bookings import Booking, BookingStatus, PaymentStatus
 from domain.disputes import Dispute
@@ -323,6 +324,7 @@ class UnitOfWork(Protocol):
     seat_maps: SeatMapRepository
     listing_owners: ListingOwnerRepository
     sales: SalesRepository
+    stays: StayRepository
 
     async def __aenter__(self) -> Self: ...
 

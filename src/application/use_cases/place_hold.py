@@ -32,9 +32,14 @@ class PlaceHold:
     # One more line, "any one of these (pool, quantity)", the engine picking the first free in
     # this order, in the same atomic step (``InventoryEngine.place_hold``): a seat of a cabin.
     choice: tuple[tuple[UUID, int], ...] = ()
+    # Server-set unit prices, one a line (a stay's nights as priced, its buffer nights at 0);
+    # empty: each line at its pool's current unit price. Never from a client's body.
+    unit_prices: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         check_line("customer_ref", self.customer_ref)
+        if self.unit_prices and len(self.unit_prices) != len(self.lines):
+            raise InvalidValueError("unit_prices", "must price every line or none")
 
 
 class PlaceHoldHandler:
@@ -42,7 +47,8 @@ class PlaceHoldHandler:
 
     * every pool must belong to the listing (else ``NotFoundError``), each at most once;
     * the hold lasts the listing's hold TTL, or less when the client asks for less;
-    * prices are locked at the pools' current unit prices;
+    * prices are locked at the pools' current unit prices (or at the ``unit_prices`` a use
+      case set, such as a stay hold's);
     * while the listing's queue mode is on, the hold needs a valid queue pass of the actor's
       identity, and counts against it (``QueueGate``); a hold the engine refuses is not counted;
     * the engine reserves all lines or none and enforces the listing's per-customer limit in
@@ -85,8 +91,9 @@ class PlaceHoldHandler:
                 raise InvalidValueError("ttl_seconds", f"must be between 1 and {ttl}")
             ttl = command.ttl_seconds
         now = self._clock.now()
-        lines = tuple(self._line(pools, pool_id, quantity) for pool_id, quantity in command.lines)
-        choice = tuple(self._line(pools, pool_id, quantity) for pool_id, quantity in command.choice)
+        prices = command.unit_prices or (None,) * len(command.lines)
+        lines = tuple(self._line(pools, line, price) for line, price in zip(command.lines, prices, strict=True))
+        choice = tuple(self._line(pools, line, None) for line in command.choice)
         hold = Hold(
             id=command.hold_id or self._ids.new_id(),
             tenant_id=listing.tenant_id,
@@ -107,11 +114,12 @@ class PlaceHoldHandler:
             raise
 
     @staticmethod
-    def _line(pools: Mapping[UUID, Pool], pool_id: UUID, quantity: int) -> HoldLine:
+    def _line(pools: Mapping[UUID, Pool], line: tuple[UUID, int], price: int | None) -> HoldLine:
+        pool_id, quantity = line
         pool = pools.get(pool_id)
         if pool is None:
             raise NotFoundError("pool", pool_id)
-        return HoldLine(pool_id, quantity, pool.unit_price.amount)
+        return HoldLine(pool_id, quantity, pool.unit_price.amount if price is None else price)
 
 
 def _currency(pools: Mapping[UUID, Pool], lines: tuple[HoldLine, ...]) -> str:

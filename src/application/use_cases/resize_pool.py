@@ -7,9 +7,10 @@ from uuid import UUID
 
 from application.ports.catalogue import CatalogueCache
 from application.ports.inventory import InventoryEngine
-from application.ports.repositories import UnitOfWorkFactory
+from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.create_pool import PoolWithCounters
-from domain.listings import check_capacity
+from domain.inventory import PoolCounters
+from domain.listings import Pool, check_capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +36,19 @@ class ResizePoolHandler:
         check_capacity(command.capacity)
         async with self._uow() as uow:
             pool = await uow.pools.get(command.tenant_id, command.pool_id)
-            before = {"capacity": pool.capacity}
-            pool.resize(command.capacity)
-            await uow.pools.save(pool)
-            await uow.audit.record("pool.resize", "pool", pool.id, before=before, after={"capacity": pool.capacity})
-            counters = await self._engine.resize(pool.id, pool.sellable)
+            counters = await resize_in(uow, self._engine, pool, command.capacity)
             await uow.commit()
         await self._catalogue.changed_listing(pool.listing_id)
         return PoolWithCounters(pool, counters)
+
+
+async def resize_in(uow: UnitOfWork, engine: InventoryEngine, pool: Pool, capacity: int) -> PoolCounters:
+    """Resizes ``pool`` in the catalogue (optimistically: a pool changed meanwhile is a
+    ``ConflictError``), audited, and in the engine, which refuses to go below held + sold
+    (``CapacityBelowCommittedError``). The caller commits the unit of work, and announces the
+    listing changed to the catalogue cache once committed."""
+    before = {"capacity": pool.capacity}
+    pool.resize(capacity)
+    await uow.pools.save(pool)
+    await uow.audit.record("pool.resize", "pool", pool.id, before=before, after={"capacity": pool.capacity})
+    return await engine.resize(pool.id, pool.sellable)  # the engine counts what may be sold: overbooking too

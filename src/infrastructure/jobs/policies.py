@@ -96,6 +96,11 @@ def job_policies(settings: Settings) -> dict[str, JobPolicy]:
         "release_queues": JobPolicy(
             timeout=30, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=_every(settings.queue_release_seconds)
         ),
+        # Stays: every room type's night pools made up to HOLDFAST_STAY_HORIZON_DAYS ahead. Daily:
+        # the horizon moves a night a day; idempotent (a night is made once, under the listing's lock).
+        "extend_stay_horizon": JobPolicy(
+            timeout=600, attempts=CRON_ATTEMPTS, heartbeat=BEAT, every=DAY if settings.expiry_sweep_seconds else None
+        ),
         # One operator-requested reconciliation; long, so it beats a heartbeat. A retry starts over.
         "reconcile": JobPolicy(timeout=6 * HOUR, attempts=RECONCILE_ATTEMPTS, retry_delay=30, heartbeat=120),
     }

@@ -14,6 +14,7 @@ import infrastructure.persistence.outbox_tables
 import infrastructure.persistence.ownership_tables
 import infrastructure.persistence.queue_tables
 import infrastructure.persistence.seat_map_tables
+import infrastructure.persistence.stay_tables
 import infrastructure.persistence.tables
 import infrastructure.persistence.webhook_tables  # noqa: F401
 from infrastructure.persistence.metadata import metadata

@@ -76,6 +76,7 @@ def pool_to_row(pool: Pool) -> dict[str, Any]:
         "version": pool.version,
         "night": pool.night,
         "overbooking": pool.overbooking,
+        "room_type_id": pool.room_type_id,
     }
 
 
@@ -92,6 +93,7 @@ def pool_from_row(row: Any) -> Pool:
         version=row.version,
         night=row.night,
         overbooking=row.overbooking,
+        room_type_id=row.room_type_id,
     )
 
 

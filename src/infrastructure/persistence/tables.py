@@ -90,8 +90,12 @@ pools = Table(
     Column("night", Date, nullable=True),
     # Units sellable beyond capacity (airline-style overbooking; 0: off). Migration 0023.
     Column("overbooking", Integer, nullable=False, server_default="0"),
+    # A stay's night pool: its room type (infrastructure/persistence/stay_tables.py); no foreign
+    # key, so that this table needs no rebuild on SQLite (its catalogue triggers stay in place).
+    Column("room_type_id", Uuid, nullable=True),
     UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
     Index("ix_pools_listing_night", "listing_id", "night"),
+    Index("ix_pools_room_type_night", "room_type_id", "night"),
     CheckConstraint("sold >= 0 AND sold <= capacity + overbooking", name="sold_within_sellable"),
     CheckConstraint("overbooking >= 0", name="overbooking_not_negative"),
     CheckConstraint("unit_price >= 0", name="price_not_negative"),

@@ -29,6 +29,7 @@ from infrastructure.persistence.repositories import (
     SqlTenantRepository,
 )
 from infrastructure.persistence.seat_maps import SqlSeatMapRepository
+from infrastructure.persistence.stays import SqlStayRepository
 from infrastructure.persistence.users import SqlRefreshTokenRepository, SqlUserRepository
 from infrastructure.persistence.webhook_inbox import SqlWebhookInboxRepository
 
@@ -63,6 +64,7 @@ class SqlUnitOfWork:
     seat_maps: SqlSeatMapRepository
     listing_owners: SqlListingOwnerRepository
     sales: SqlSalesRepository
+    stays: SqlStayRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -95,6 +97,7 @@ class SqlUnitOfWork:
         self.seat_maps = SqlSeatMapRepository(session)
         self.listing_owners = SqlListingOwnerRepository(session)
         self.sales = SqlSalesRepository(session)
+        self.stays = SqlStayRepository(session)
         return self
 
     async def __aexit__(

@@ -60,6 +60,7 @@ from interfaces.http.routes.reports import ReportController
 from interfaces.http.routes.root import root
 from interfaces.http.routes.seat_maps import SeatMapController
 from interfaces.http.routes.staff import StaffController
+from interfaces.http.routes.stays import StayController
 from interfaces.http.routes.waiting_room import WaitingRoomController
 from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
@@ -193,6 +194,7 @@ def create_app(
             ListingOwnerController,
             OwnerController,
             ReportController,
+            StayController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

@@ -49,6 +49,19 @@ from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
 from domain.seat_maps import NotAFlightError, SeatMapInUseError
 from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
+from domain.stays import (
+    BlockExceedsUnitsError,
+    BlockUnitsTakenError,
+    CheckInDayNotAllowedError,
+    CheckOutDayNotAllowedError,
+    NightsBlockedError,
+    NightsNotOnSaleError,
+    NotAStayPropertyError,
+    StayInPastError,
+    StayRuleError,
+    StayTooLongError,
+    StayTooShortError,
+)
 from domain.tenants import CustomerKeyError
 from domain.text import printable
 from domain.users import (
@@ -115,6 +128,18 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     AccessTokenExpiredError: 401,
     WrongCurrentPasswordError: 403,
     CustomerMismatchError: 403,
+    # Stays (domain.stays): the wrong kind of listing, or a stay that breaks a rule / meets a block.
+    NotAStayPropertyError: 409,
+    StayRuleError: 422,
+    StayInPastError: 422,
+    StayTooShortError: 422,
+    StayTooLongError: 422,
+    CheckInDayNotAllowedError: 422,
+    CheckOutDayNotAllowedError: 422,
+    NightsBlockedError: 409,
+    NightsNotOnSaleError: 409,
+    BlockUnitsTakenError: 409,
+    BlockExceedsUnitsError: 409,
 }
 
 HTTP_CODES = {
@@ -240,6 +265,8 @@ def _extra(exc: DomainError) -> dict[str, Any]:
         return {"required_permission": exc.required}
     if isinstance(exc, LoginLockedError):
         return {"retry_after_seconds": exc.retry_after_seconds}
+    if isinstance(exc, NightsBlockedError | NightsNotOnSaleError | BlockUnitsTakenError | BlockExceedsUnitsError):
+        return {"nights": [night.isoformat() for night in exc.nights]}
     return {}
 
 

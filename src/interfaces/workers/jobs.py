@@ -90,6 +90,15 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         if admitted:
             logger.info("admitted {} waiting room places", admitted)
 
+    async def extend_stay_horizon(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
+        done = await use_cases.extend_stay_horizon()()
+        if done.nights:
+            logger.info("made {} night pools of stays", done.nights)
+        if done.cut_short:
+            logger.warning("room types whose horizon the pool limit cut short: {}", done.cut_short)
+        if done.unavailable:
+            logger.warning("room types not extended while their inventory is lost: {}", done.unavailable)
+
     async def reconcile(ctx: JobContext, args: Mapping[str, Any]) -> None:
         async def beat(checked: int, total: int | None) -> None:
             await ctx.heartbeat(checked / total if total else None)
@@ -110,5 +119,6 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         "send_notifications": send_notifications,
         "retry_refunds": retry_refunds,
         "release_queues": release_queues,
+        "extend_stay_horizon": extend_stay_horizon,
         "reconcile": reconcile,
     }

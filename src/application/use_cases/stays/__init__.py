@@ -1,0 +1,1 @@
+"""Stays: room types and their night pools, stay rules, owner blocks, stay holds, calendars."""
