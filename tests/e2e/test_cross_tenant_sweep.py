@@ -12,9 +12,21 @@ know: a route added later must register how to find a tenant's object of its kin
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import pytest
+
+from infrastructure.settings import Settings
 from tests.e2e.conftest import World
 from tests.e2e.openapi_walk import bearer_only, document, operations, populate, send, snapshot
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Rate limits off: the walk sends more requests in an instant (the clock is fake and does not
+    move) than a bucket holds, and a 429 would stand for the answer this test checks. The limits
+    have their own tests (test_rate_limits.py), on every route class."""
+    return replace(settings, rate_limits=False)
 
 
 async def test_another_tenants_ids_are_404_on_every_route_and_change_nothing(world: World) -> None:

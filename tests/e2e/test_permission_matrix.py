@@ -11,10 +11,13 @@ profile POST /v1/holds and POST /v1/bookings are answered by the hot path.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from domain.permissions import Permission, allows, roles_allowed
 from domain.roles import Role
+from infrastructure.settings import Settings
 from tests.e2e.conftest import Api, World
 from tests.e2e.identity_helpers import Person, cheap_hashing, customer, staff
 from tests.e2e.keys import key_for
@@ -28,6 +31,14 @@ from tests.e2e.openapi_walk import (
     send,
     snapshot,
 )
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Rate limits off: the walk sends more requests in an instant (the clock is fake and does not
+    move) than a bucket holds, and a 429 would stand for the answer this test checks. The limits
+    have their own tests (test_rate_limits.py), on every route class."""
+    return replace(settings, rate_limits=False)
 
 
 async def _users(world: World) -> dict[Role, Api | Person]:
