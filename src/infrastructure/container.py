@@ -74,6 +74,9 @@ from application.use_cases.manage_jobs import (
     RunJobNowHandler,
 )
 from application.use_cases.place_hold import PlaceHoldHandler
+from application.use_cases.pricing.create_quote import CreateQuoteHandler, GetQuoteHandler
+from application.use_cases.pricing.hold_quote import HoldQuoteHandler
+from application.use_cases.pricing.set_pricing import GetPricingHandler, SetPricingHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
 from application.use_cases.purge_old_records import PurgeOldRecordsHandler
@@ -530,6 +533,14 @@ class UseCases(containers.DeclarativeContainer):
     )
     _periodic = providers.Callable(periodic_jobs, core.settings)
     run_job_now = providers.Factory(RunJobNowHandler, gateways.jobs, _periodic, _uow)
+
+    # Prices and quotes.
+    set_pricing = providers.Factory(SetPricingHandler, _uow, core.clock)
+    get_pricing = providers.Factory(GetPricingHandler, _uow)
+    _quote_ttl = core.settings.provided.quote_ttl_seconds
+    create_quote = providers.Factory(CreateQuoteHandler, _uow, _catalogue, core.clock, core.ids, _quote_ttl)
+    get_quote = providers.Factory(GetQuoteHandler, _uow)
+    hold_quote = providers.Factory(HoldQuoteHandler, _uow, core.clock, place_hold)
 
 
 class Container(containers.DeclarativeContainer):

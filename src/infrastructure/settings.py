@@ -153,6 +153,8 @@ class Settings:
     jwt_keys: str | None = None
     access_token_minutes: int = 15
     refresh_token_days: int = 7
+    # How long a quote's price is promised (POST /v1/quotes): a hold from it ends by then too.
+    quote_ttl_seconds: int = 900
 
     @property
     def uses_sqlite(self) -> bool:
@@ -307,6 +309,7 @@ class Settings:
             jwt_keys=env.optional("JWT_KEYS"),
             access_token_minutes=env.integer("ACCESS_TOKEN_MINUTES", defaults.access_token_minutes, 1, 60),
             refresh_token_days=env.integer("REFRESH_TOKEN_DAYS", defaults.refresh_token_days, 1, 90),
+            quote_ttl_seconds=env.integer("QUOTE_TTL_SECONDS", defaults.quote_ttl_seconds, 10, 24 * 3600),
         )
         settings.rate_rules  # noqa: B018 - every spec parsed now, so a bad one stops the start
         alone = settings.single_process_reason

@@ -15,6 +15,7 @@ from application.ports.ledger import LedgerRepository
 from application.ports.notifications import NotificationRepository
 from application.ports.outbox import OutboxRepository
 from application.ports.outgoing_webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
+from application.ports.pricing import PricePlanRepository, QuoteRepository
 from application.ports.reconciliation import ReconciliationRepository
 from application.ports.relay import OutboxRelay
 from application.ports.webhooks import WebhookInboxRepository
@@ -316,6 +317,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     users: UserRepository
     refresh_tokens: RefreshTokenRepository
+    prices: PricePlanRepository
+    quotes: QuoteRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,6 +11,7 @@ import infrastructure.persistence.job_tables
 import infrastructure.persistence.journal_tables
 import infrastructure.persistence.ledger_tables
 import infrastructure.persistence.outbox_tables
+import infrastructure.persistence.pricing_tables
 import infrastructure.persistence.queue_tables
 import infrastructure.persistence.tables
 import infrastructure.persistence.webhook_tables  # noqa: F401

@@ -19,6 +19,7 @@ from infrastructure.persistence.ledger import SqlLedgerRepository
 from infrastructure.persistence.notifications import SqlNotificationRepository
 from infrastructure.persistence.outbox import SqlOutboxRepository
 from infrastructure.persistence.outgoing_webhooks import SqlWebhookDeliveryRepository, SqlWebhookEndpointRepository
+from infrastructure.persistence.pricing import SqlPricePlanRepository, SqlQuoteRepository
 from infrastructure.persistence.refunds import SqlDisputeRepository, SqlRefundRepository
 from infrastructure.persistence.relay import SqlOutboxRelay
 from infrastructure.persistence.repositories import (
@@ -58,6 +59,8 @@ class SqlUnitOfWork:
     audit: SqlAuditRepository
     users: SqlUserRepository
     refresh_tokens: SqlRefreshTokenRepository
+    prices: SqlPricePlanRepository
+    quotes: SqlQuoteRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -87,6 +90,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(session, self._clock)
         self.users = SqlUserRepository(session)
         self.refresh_tokens = SqlRefreshTokenRepository(session)
+        self.prices = SqlPricePlanRepository(session)
+        self.quotes = SqlQuoteRepository(session)
         return self
 
     async def __aexit__(

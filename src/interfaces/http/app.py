@@ -52,6 +52,7 @@ from interfaces.http.routes.holds import HoldController
 from interfaces.http.routes.ledger import LedgerController
 from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
+from interfaces.http.routes.pricing import PricingController, QuoteController
 from interfaces.http.routes.root import root
 from interfaces.http.routes.staff import StaffController
 from interfaces.http.routes.waiting_room import WaitingRoomController
@@ -159,6 +160,8 @@ def create_app(
             WaitingRoomController,
             AuditLogController,
             StaffController,
+            PricingController,
+            QuoteController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

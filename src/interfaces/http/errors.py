@@ -47,6 +47,8 @@ from domain.errors import (
 )
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
+from domain.pricing import SeasonsOverlapError
+from domain.quotes import QuoteExpiredError
 from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
 from domain.tenants import CustomerKeyError
 from domain.text import printable
@@ -112,6 +114,9 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     AccessTokenExpiredError: 401,
     WrongCurrentPasswordError: 403,
     CustomerMismatchError: 403,
+    # Prices and quotes (domain.pricing, domain.quotes).
+    SeasonsOverlapError: 400,
+    QuoteExpiredError: 409,
 }
 
 HTTP_CODES = {
