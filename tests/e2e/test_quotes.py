@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from interfaces.demo import DEMO_API_KEY, load_demo
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import availability, pay
 from tests.e2e.identity_helpers import cheap_hashing, customer
@@ -227,3 +228,33 @@ async def test_quotes_are_the_tenants_and_a_customers_own(world: World) -> None:
     assert held.status_code == 200, held.text
     assert held.json()["hold"]["customer_ref"] == f"user:{ada.id}"
     assert (await world.api.get(f"/v1/quotes/{adas['id']}")).status_code == 200  # staff see the tenant's
+
+
+async def test_the_demo_property_quotes_with_its_season_weekend_rate_fee_and_tax(world: World) -> None:
+    await load_demo(world.container)
+    demo = Api(world.client, DEMO_API_KEY, world.clock)
+    listings = (await demo.get("/v1/listings")).json()["items"]
+    house = next(item for item in listings if item["kind"] == "stay_property")
+    pools = (await demo.get(f"/v1/listings/{house['id']}")).json()["pools"]
+    plan = (await demo.get(f"/v1/listings/{house['id']}/pricing")).json()
+    assert [len(plan[kind]) for kind in ("seasons", "weekday_rates", "stay_discounts", "fees", "taxes")] == [1] * 5
+
+    found = await quote(demo, house["id"], [pool["id"] for pool in pools], customer_ref="demo-guest")
+
+    # Thu 12,000; Fri +20 %; Sat in season (14,000) +20 %; Sun and Mon in season.
+    nights: dict[str, list[int]] = {}
+    for line in found["lines"]:
+        if line["pool_id"]:
+            nights.setdefault(line["day"], []).append(line["amount"])
+    assert nights == {
+        "2027-03-04": [12_000],
+        "2027-03-05": [12_000, 2_400],
+        "2027-03-06": [12_000, 2_000, 2_800],
+        "2027-03-07": [12_000, 2_000],
+        "2027-03-08": [12_000, 2_000],
+    }
+    assert [(line["label"], line["amount"]) for line in found["lines"] if not line["pool_id"]] == [
+        ("Cleaning", 4_500),
+        ("Tourist tax", 1_250),
+    ]
+    assert found["total"] == 76_950
