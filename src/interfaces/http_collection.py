@@ -41,6 +41,12 @@ EXAMPLES: dict[str, Any] = {
     "email": "jane@example.com",
     "password": "correct horse battery",
     "current_password": "correct horse battery",
+    # A price plan's rules (PUT /v1/listings/{listing_id}/pricing).
+    "pool_ids": [],
+    "weekdays": ["fri", "sat"],
+    "adjust_bp": 2000,
+    "min_nights": 7,
+    "percent_bp": 1000,
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]
@@ -103,6 +109,8 @@ def _example(spec: Spec, schema: Spec, name: str) -> Any:
         return EXAMPLES[name]
     if schema.get("format") == "uuid":
         return f"{{{{{name}}}}}"
+    if schema.get("format") == "date":
+        return "2030-06-01"
     if "default" in schema:
         return schema["default"]
     if "enum" in schema:

@@ -56,7 +56,9 @@ class CreateQuoteHandler:
     * the quote is kept, with its breakdown and the plan's version, until ``ttl_seconds``
       from now: until then, holding it locks this price;
     * the listing and its pools come from the catalogue cache (fresh within its bound), the
-      plan from the system of record, where the quote is written (audited ``quote.create``).
+      plan from the system of record, where the quote is written. A quote is not audited: it
+      changes nothing the tenant owns (no unit, no money); holding it is (``quote.hold``),
+      and the plan it was priced with is named by ``pricing_version``, whose changes are.
     """
 
     def __init__(
@@ -88,7 +90,6 @@ class CreateQuoteHandler:
                 expires_at=now + timedelta(seconds=self._ttl),
             )
             await uow.quotes.add(quote)
-            await uow.audit.record("quote.create", "quote", quote.id, after=quote_summary(quote))
             await uow.commit()
         return quote
 
