@@ -305,8 +305,8 @@ def _unit_lines(rules: PriceRules, unit: PricedUnit, discount: StayDiscount | No
             lines.append(PriceLine(LineKind.SEASON, season.name, change, unit.pool_id, quantity, day))
             rate = season.unit_price
         weekday = rules.weekday_rate(day)
-        if weekday is not None and percent_of(rate * quantity, weekday.adjust_bp):
-            change = percent_of(rate * quantity, weekday.adjust_bp)
+        change = 0 if weekday is None else percent_of(rate * quantity, weekday.adjust_bp)
+        if weekday is not None and change:
             lines.append(PriceLine(LineKind.WEEKDAY, weekday.name, change, unit.pool_id, quantity, day))
     if discount is not None and unit.night:
         off = percent_of(sum(line.amount for line in lines), discount.percent_bp)

@@ -82,9 +82,7 @@ def rules_from_dict(data: Json) -> PriceRules:
                 for item in data.get("taxes", ())
             ),
         )
-    except (KeyError, ValueError, TypeError) as exc:
-        if isinstance(exc, InvalidValueError):
-            raise
+    except (KeyError, ValueError, TypeError) as exc:  # a missing field, a bad date or kind
         raise InvalidValueError("pricing", f"malformed rule: {exc}") from exc
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID, uuid5
 
 from domain.errors import ConflictError
+from domain.inventory import Hold
 from domain.money import Money
 from domain.pricing import PriceBreakdown
 
@@ -60,6 +61,19 @@ class Quote:
     def locked_hold_id(self) -> UUID:
         """The one hold this quote may have."""
         return hold_id_for_quote(self.id)
+
+    def locks(self, hold: Hold) -> bool:
+        """Whether ``hold`` is this quote's: its id, listing, customer and lines. A hold that
+        only took the quote's hold id (its id can be derived by anyone who knows the quote's)
+        with other lines is not, and is charged its own lines' prices."""
+        lines = sorted((line.pool_id, line.quantity) for line in hold.lines)
+        return (hold.id, hold.tenant_id, hold.listing_id, hold.customer_ref, lines) == (
+            self.locked_hold_id,
+            self.tenant_id,
+            self.listing_id,
+            self.customer_ref,
+            sorted(self.lines),
+        )
 
     def seconds_left(self, now: datetime) -> int:
         """Whole seconds until the quote expires; ``QuoteExpiredError`` when none is left."""

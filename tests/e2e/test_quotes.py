@@ -4,9 +4,11 @@ and a booking of that hold charged exactly the quoted total, whatever the prices
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from domain.quotes import hold_id_for_quote
 from interfaces.demo import DEMO_API_KEY, load_demo
 from tests.e2e.conftest import Api, World
 from tests.e2e.helpers import availability, pay
@@ -258,3 +260,17 @@ async def test_the_demo_property_quotes_with_its_season_weekend_rate_fee_and_tax
         ("Tourist tax", 1_250),
     ]
     assert found["total"] == 76_950
+
+
+async def test_a_hold_that_only_borrowed_a_quotes_hold_id_is_charged_its_own_prices(world: World) -> None:
+    listing_id, nights = await stay(world.api)
+    found = await quote(world.api, listing_id, nights[:1])  # one night, with the cleaning fee
+    borrowed = str(hold_id_for_quote(UUID(found["id"])))  # anyone knowing the quote can derive it
+    body = {**basket(listing_id, nights), "id": borrowed}  # three nights under the quote's hold id
+    assert (await world.api.post("/v1/holds", body)).status_code == 201
+
+    refused = await world.api.post(f"/v1/quotes/{found['id']}/hold")
+    booking = (await world.api.post("/v1/bookings", {"hold_id": borrowed})).json()
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "hold_id_conflict")
+    assert booking["payment"]["amount"] == 30_000  # the three nights' unit prices, not the quote's total

@@ -50,7 +50,8 @@ class CreateBookingHandler:
       calls confirmed (booked already, or its booking's commit was lost) is looked up first;
     * a hold placed from a quote (``HoldQuote``) is charged the quote's total, whatever the
       prices are by now: the booking's total, the PaymentIntent's amount (and so the ledger's
-      entries, posted from what the intent captured) are that total. Only a hold whose id is
+      entries, posted from what the intent captured) are that total, provided the hold is the
+      quote's (same lines, customer and listing: ``Quote.locks``). Only a hold whose id is
       name-based (version 5) can come from a quote; any other is never looked up;
     * a priced hold gets a PaymentIntent for its total and a ``pending_payment`` booking; its
       units stay held, and are sold only when the payment is captured. The intent's
@@ -83,7 +84,7 @@ class CreateBookingHandler:
             return hold.total_price
         async with self._uow() as uow:
             quote = await uow.quotes.by_hold(hold.tenant_id, hold.id)
-        return hold.total_price if quote is None else quote.total
+        return quote.total if quote is not None and quote.locks(hold) else hold.total_price
 
     async def _book_free(self, command: CreateBooking, hold: Hold, total: Money) -> CreatedBooking:
         if hold.status is not HoldStatus.ACTIVE:
