@@ -115,6 +115,10 @@ async def test_holding_a_quote_locks_its_units_until_the_quote_expires_and_twice
     assert held["hold"]["customer_ref"] == "cust-1"
     assert (held["quote"]["status"], held["quote"]["total"]) == ("held", 41_450)
     assert await availability(world.api, listing_id) == {f"dbl-{n}": (1, 0, 1) for n in NIGHTS}
+    rows = (await world.api.get("/v1/admin/audit-logs", params={"entity_type": "quote"})).json()["items"]
+    assert [(row["action"], row["entity_id"], row["after"]["hold_id"]) for row in rows] == [
+        ("quote.hold", found["id"], held["hold"]["id"])  # once: the second hold was the same
+    ]
 
 
 async def test_a_price_change_after_the_quote_hold_still_charges_the_quoted_total(world: World) -> None:
