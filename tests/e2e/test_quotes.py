@@ -278,3 +278,16 @@ async def test_a_hold_that_only_borrowed_a_quotes_hold_id_is_charged_its_own_pri
 
     assert (refused.status_code, refused.json()["code"]) == (409, "hold_id_conflict")
     assert booking["payment"]["amount"] == 30_000  # the three nights' unit prices, not the quote's total
+
+
+async def test_quotes_long_expired_are_purged_with_the_other_finished_records(world: World) -> None:
+    listing_id, nights = await stay(world.api)
+    old = await quote(world.api, listing_id, nights)
+    world.clock.advance(31 * 24 * 3600)  # HOLDFAST_RETENTION_DAYS: 30
+    fresh = await quote(world.api, listing_id, nights)
+
+    purged = await world.container.use_cases.purge_old_records()()
+
+    assert purged["quotes"] == 1
+    assert (await world.api.get(f"/v1/quotes/{old['id']}")).status_code == 404
+    assert (await world.api.get(f"/v1/quotes/{fresh['id']}")).status_code == 200
