@@ -291,3 +291,16 @@ async def test_quotes_long_expired_are_purged_with_the_other_finished_records(wo
     assert purged["quotes"] == 1
     assert (await world.api.get(f"/v1/quotes/{old['id']}")).status_code == 404
     assert (await world.api.get(f"/v1/quotes/{fresh['id']}")).status_code == 200
+
+
+async def test_a_quote_retried_with_its_idempotency_key_is_the_same_quote(world: World) -> None:
+    listing_id, nights = await stay(world.api)
+    headers = {"Idempotency-Key": "quote-once"}
+
+    first = await world.api.post("/v1/quotes", basket(listing_id, nights), headers=headers)
+    again = await world.api.post("/v1/quotes", basket(listing_id, nights), headers=headers)
+    other = await world.api.post("/v1/quotes", basket(listing_id, nights[:1]), headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert (other.status_code, other.json()["code"]) == (422, "idempotency_mismatch")
