@@ -48,9 +48,6 @@ class SqlQuoteRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, quote: Quote) -> None:
-        await self._session.execute(quotes.insert().values(**_row(quote)))
-
     async def get(self, tenant_id: UUID, quote_id: UUID) -> Quote:
         statement = select(quotes).where(quotes.c.id == quote_id, quotes.c.tenant_id == tenant_id)
         row = (await self._session.execute(statement)).mappings().first()
@@ -68,7 +65,7 @@ class SqlQuoteRepository:
         return None if row is None else _quote(row)
 
 
-def _row(quote: Quote) -> dict[str, Any]:
+def quote_row(quote: Quote) -> dict[str, Any]:
     return {
         "id": quote.id,
         "tenant_id": quote.tenant_id,

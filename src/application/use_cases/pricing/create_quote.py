@@ -10,6 +10,7 @@ from uuid import UUID
 from application.ports.catalogue import CatalogueCache, ListingCatalogue
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.pricing import PricePlans, QuoteWriter
 from application.ports.repositories import UnitOfWorkFactory
 from domain.errors import InvalidValueError, NotFoundError
 from domain.inventory import MAX_LINES, HoldLine
@@ -55,42 +56,49 @@ class CreateQuoteHandler:
       the plan's currency must still be the pools' (else ``validation_failed``);
     * the quote is kept, with its breakdown and the plan's version, until ``ttl_seconds``
       from now: until then, holding it locks this price;
-    * the listing and its pools come from the catalogue cache (fresh within its bound), the
-      plan from the system of record, where the quote is written. A quote is not audited: it
-      changes nothing the tenant owns (no unit, no money); holding it is (``quote.hold``),
-      and the plan it was priced with is named by ``pricing_version``, whose changes are.
+    * the listing and its pools come from the catalogue cache, the plan from the plans'
+      per-process cache (``PricePlans``), each fresh within its stated bound: pricing reads
+      no database, and the quote is the request's one write (``QuoteWriter``). A quote is not
+      audited: it changes nothing the tenant owns (no unit, no money); holding it is
+      (``quote.hold``), and the plan it was priced with is named by ``pricing_version``, whose
+      changes are.
     """
 
     def __init__(
-        self, uow: UnitOfWorkFactory, catalogue: CatalogueCache, clock: Clock, ids: IdGenerator, ttl_seconds: int
+        self,
+        plans: PricePlans,
+        writer: QuoteWriter,
+        catalogue: CatalogueCache,
+        clock: Clock,
+        ids: IdGenerator,
+        ttl_seconds: int,
     ) -> None:
-        self._uow, self._catalogue, self._clock, self._ids, self._ttl = uow, catalogue, clock, ids, ttl_seconds
+        self._plans, self._writer, self._catalogue = plans, writer, catalogue
+        self._clock, self._ids, self._ttl = clock, ids, ttl_seconds
 
     async def __call__(self, command: CreateQuote) -> Quote:
         found = await self._catalogue.listing(command.tenant_id, command.listing_id)
         units = priced_units(found, command.lines)
         currency = found.pools[command.lines[0][0]].unit_price.currency
+        plan = await self._plans.plan(command.tenant_id, command.listing_id)
+        if plan is not None and plan.currency != currency:
+            raise InvalidValueError("currency", f"the price plan is in {plan.currency}, the pools in {currency}")
+        breakdown = price(PriceRules() if plan is None else plan.rules, units)
+        Money(breakdown.total, currency)  # within range
         now = self._clock.now()
-        async with self._uow() as uow:
-            plan = await uow.prices.get(command.tenant_id, command.listing_id)
-            if plan is not None and plan.currency != currency:
-                raise InvalidValueError("currency", f"the price plan is in {plan.currency}, the pools in {currency}")
-            breakdown = price(PriceRules() if plan is None else plan.rules, units)
-            Money(breakdown.total, currency)  # within range
-            quote = Quote(
-                id=self._ids.new_id(),
-                tenant_id=command.tenant_id,
-                listing_id=command.listing_id,
-                customer_ref=command.customer_ref,
-                lines=command.lines,
-                currency=currency,
-                breakdown=breakdown,
-                pricing_version=0 if plan is None else plan.version,
-                created_at=now,
-                expires_at=now + timedelta(seconds=self._ttl),
-            )
-            await uow.quotes.add(quote)
-            await uow.commit()
+        quote = Quote(
+            id=self._ids.new_id(),
+            tenant_id=command.tenant_id,
+            listing_id=command.listing_id,
+            customer_ref=command.customer_ref,
+            lines=command.lines,
+            currency=currency,
+            breakdown=breakdown,
+            pricing_version=0 if plan is None else plan.version,
+            created_at=now,
+            expires_at=now + timedelta(seconds=self._ttl),
+        )
+        await self._writer.add(quote)
         return quote
 
 

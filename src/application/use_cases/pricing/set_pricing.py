@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.ports.clock import Clock
+from application.ports.pricing import PricePlans
 from application.ports.repositories import UnitOfWorkFactory
 from domain.errors import InvalidValueError
 from domain.listings import Pool
@@ -42,11 +43,13 @@ class SetPricingHandler:
     * a season may name only the listing's pools; the rules themselves are checked by the
       domain (``PriceRules``: seasons of one scope never overlap, percents within bounds);
     * the change is audited (``pricing.set``, before and after), under the listing's row lock
-      so that two plans set at once are versioned one after the other.
+      so that two plans set at once are versioned one after the other;
+    * once committed, the plan is announced changed to the plans' cache: new quotes in this
+      process use it at once, in others within the cache's bound.
     """
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow, self._clock = uow, clock
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, plans: PricePlans) -> None:
+        self._uow, self._clock, self._plans = uow, clock, plans
 
     async def __call__(self, command: SetPricing) -> PricePlan:
         async with self._uow() as uow:
@@ -60,6 +63,7 @@ class SetPricingHandler:
                 "pricing.set", "listing", listing.id, before=plan_summary(before), after=plan_summary(plan)
             )
             await uow.commit()
+        self._plans.changed(listing.id)
         return plan
 
 
