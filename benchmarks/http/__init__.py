@@ -12,7 +12,9 @@ settings, as a user would) and measures, under the same load shapes:
   ``fill`` (hold latency with 1, 100k and 1M active holds in Redis): production profile,
   redis engine;
 * ``holds-sql-pg``: the sql engine on Postgres; ``holds-sqlite`` (and ``health-sqlite``): the
-  embedded default, one process.
+  embedded default, one process;
+* ``quotes`` (production profile) and ``quotes-sqlite`` (embedded): ``POST /v1/quotes`` of a
+  listing with a price plan of every kind of rule (priced, stored, nothing held; target p99 < 20 ms).
 
 Each target is measured closed-loop (wrk, fixed connections) and open-loop (a constant
 arrival rate, latency from each request's due time), and its requests/s is read against the

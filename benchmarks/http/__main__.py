@@ -43,6 +43,8 @@ TARGETS = (
     "noop-1",
     "holds-sqlite",
     "health-sqlite",
+    "quotes",
+    "quotes-sqlite",
 )
 HOLD_BODY = '{"listing_id": "%s", "customer_ref": "{ref}", "lines": [{"pool_id": "%s", "quantity": 1}]}'
 FILL_LEVELS = (1, 100_000, 1_000_000)
@@ -122,6 +124,27 @@ def listing(fleet: stack.Fleet, capacity: int, unit_price: int = 1000, pools: in
             pool = _post(client, f"/v1/listings/{made['id']}/pools", body)
             ids.append(str(pool["id"]))  # type: ignore[index]
     return str(made["id"]), ids
+
+
+# A plan with a line of each kind, so a quote runs every rule (see domain/pricing.py).
+PRICE_PLAN = {
+    "currency": "EUR",
+    "seasons": [{"name": "high", "starts_on": "2020-01-01", "ends_on": "2099-12-31", "unit_price": 1200}],
+    "weekday_rates": [{"name": "weekend", "weekdays": ["fri", "sat"], "adjust_bp": 2000}],
+    "stay_discounts": [{"min_nights": 7, "percent_bp": 1000}],
+    "fees": [{"name": "service", "kind": "percent", "value": 500}],
+    "taxes": [{"name": "VAT", "kind": "percent", "value": 2100, "inclusive": True}],
+}
+
+
+def quote_load(fleet: stack.Fleet) -> Load:
+    """``POST /v1/quotes`` of one unit of a priced listing: a price computed and a quote stored."""
+    listing_id, [pool_id] = listing(fleet, 1_000_000)
+    with httpx.Client(base_url=f"http://127.0.0.1:{fleet.ports[0]}", headers={"X-API-Key": fleet.key}) as client:
+        answer = client.put(f"/v1/listings/{listing_id}/pricing", json=PRICE_PLAN)
+        if answer.status_code != 200:
+            raise RuntimeError(f"PUT pricing: {answer.status_code} {answer.text}")
+    return Load("POST", "/v1/quotes", HOLD_BODY % (listing_id, pool_id), fleet.key)
 
 
 async def _place_holds(fleet: stack.Fleet, listing_id: str, pool_id: str, count: int) -> list[str]:
@@ -381,7 +404,7 @@ def measure_all(run: Run) -> None:
         with stack.noop(args.server, processes, run.logs) as fleet:
             body = HOLD_BODY % (uuid4(), uuid4())
             run.ceiling_of(run.measure("noop", Load("POST", "/", body), fleet.ports, sweep=True), processes)
-    prod_targets = ("health", "holds-redis", "soldout", "bookings", "fill", "queue-join", "queue-status")
+    prod_targets = ("health", "holds-redis", "soldout", "bookings", "fill", "queue-join", "queue-status", "quotes")
     with _maybe(run, prod_targets, lambda: stack.production("redis", processes, run.logs)) as fleet:
         if fleet is not None:
             measure_redis(run, fleet)
@@ -401,7 +424,7 @@ def measure_all(run: Run) -> None:
             start = len(run.results)
             body = HOLD_BODY % (uuid4(), uuid4())
             run.ceiling_of(run.measure("noop-1", Load("POST", "/", body), fleet.ports), 1)
-    embedded = ("holds-sqlite", "health-sqlite")
+    embedded = ("holds-sqlite", "health-sqlite", "quotes-sqlite")
     start = len(run.results)
     with _maybe(run, embedded, lambda: stack.embedded(run.logs)) as fleet:
         if fleet is not None:
@@ -413,6 +436,8 @@ def measure_all(run: Run) -> None:
                 run.measure("holds-sqlite", load, fleet.ports)
                 if run.args.profile:
                     profile(run, fleet, load, "profile holds-sqlite", "http-profile-sqlite.svg")
+            if run.wanted("quotes-sqlite"):
+                run.measure("quotes-sqlite", quote_load(fleet), fleet.ports)
     for result in run.results[start:]:
         ratio_of(run, result, 1)
     for result in run.results:
@@ -559,6 +584,8 @@ def measure_redis(run: Run, fleet: stack.Fleet) -> None:
                 "bookings", Load("POST", "/v1/bookings", body, fleet.key, path), ports, rate, run.args.duration
             )
             run.results.append(opened)
+    if run.wanted("quotes"):
+        run.measure("quotes", quote_load(fleet), ports)
     if run.wanted("queue-join"):
         run.measure("queue-join", queue.join_load(run.logs, fleet, run.args.queue_identities), ports)
     if run.wanted("queue-status"):

@@ -119,26 +119,42 @@ class Booking:
         return uuid5(_BOOKING_NAMESPACE, str(hold_id))
 
     @classmethod
-    def confirm_hold(cls, hold: Hold, now: datetime, actor: str, contact: EmailAddress | None = None) -> Booking:
-        """A booking for a free (or already paid) confirmed hold, at the prices the hold locked."""
-        booking = cls._from_hold(hold, now, BookingStatus.CONFIRMED, None, contact)
+    def confirm_hold(
+        cls, hold: Hold, now: datetime, actor: str, contact: EmailAddress | None = None, total: Money | None = None
+    ) -> Booking:
+        """A booking for a free (or already paid) confirmed hold, at the prices the hold locked
+        (``total``: the price a quote locked instead)."""
+        booking = cls._from_hold(hold, now, BookingStatus.CONFIRMED, None, contact, total)
         booking._record(None, BookingStatus.CONFIRMED, now, actor, "hold confirmed")
         booking.events.append(BookingConfirmed(booking.id, hold.tenant_id, hold.id, now))
         return booking
 
     @classmethod
     def await_payment(
-        cls, hold: Hold, now: datetime, actor: str, payment: Payment, contact: EmailAddress | None = None
+        cls,
+        hold: Hold,
+        now: datetime,
+        actor: str,
+        payment: Payment,
+        contact: EmailAddress | None = None,
+        total: Money | None = None,
     ) -> Booking:
-        """A booking for a priced hold: the units stay held until the payment is captured."""
-        booking = cls._from_hold(hold, now, BookingStatus.PENDING_PAYMENT, payment, contact)
+        """A booking for a priced hold: the units stay held until the payment is captured
+        (``total``: the price a quote locked, instead of the hold's lines')."""
+        booking = cls._from_hold(hold, now, BookingStatus.PENDING_PAYMENT, payment, contact, total)
         booking._record(None, BookingStatus.PENDING_PAYMENT, now, actor, "checkout started")
         booking.events.append(BookingAwaitingPayment(booking.id, hold.tenant_id, hold.id, now, payment.intent_id))
         return booking
 
     @classmethod
     def _from_hold(
-        cls, hold: Hold, now: datetime, status: BookingStatus, payment: Payment | None, contact: EmailAddress | None
+        cls,
+        hold: Hold,
+        now: datetime,
+        status: BookingStatus,
+        payment: Payment | None,
+        contact: EmailAddress | None,
+        total: Money | None = None,
     ) -> Booking:
         return cls(
             id=cls.id_for_hold(hold.id),
@@ -147,7 +163,7 @@ class Booking:
             listing_id=hold.listing_id,
             customer_ref=hold.customer_ref,
             lines=hold.lines,
-            total=hold.total_price,
+            total=hold.total_price if total is None else total,
             status=status,
             created_at=now,
             updated_at=now,

@@ -82,6 +82,9 @@ from application.use_cases.manage_jobs import (
 from application.use_cases.owner_reads import OwnerBookingsHandler, OwnerListingsHandler, OwnerRevenueHandler
 from application.use_cases.place_hold import PlaceHoldHandler
 from application.use_cases.place_seat_hold import PlaceSeatHoldHandler
+from application.use_cases.pricing.create_quote import CreateQuoteHandler, GetQuoteHandler
+from application.use_cases.pricing.hold_quote import HoldQuoteHandler
+from application.use_cases.pricing.set_pricing import GetPricingHandler, SetPricingHandler
 from application.use_cases.process_webhook_event import ProcessWebhookEventHandler
 from application.use_cases.public_catalogue import PublicCatalogueHandler
 from application.use_cases.purge_idempotency_keys import PurgeIdempotencyKeysHandler
@@ -119,6 +122,7 @@ from application.use_cases.stays.rules import GetStayRulesHandler, SetStayRulesH
 from domain.outgoing_webhooks import DeliveryPolicy
 from domain.webhooks import RetryPolicy
 from infrastructure import tracing
+from infrastructure.catalogue.price_plans import PRICE_PLAN_MAX_AGE_SECONDS, TtlPricePlans
 from infrastructure.catalogue.public_cache import ProcessPublicCache
 from infrastructure.catalogue.redis_cache import RedisCatalogueCache
 from infrastructure.catalogue.sql_cache import SqlCatalogueCache
@@ -153,6 +157,7 @@ from infrastructure.persistence.database import Database
 from infrastructure.persistence.idempotency import SqlIdempotencyStore
 from infrastructure.persistence.inventory_record import SqlEngineInventoryRecord, SqlJournalInventoryRecord
 from infrastructure.persistence.journal import SqlJournalHoldList
+from infrastructure.persistence.quote_writes import SqlQuoteWriter
 from infrastructure.persistence.retention import SqlRetentionStore
 from infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from infrastructure.rate_limits.memory import InProcessRateLimiter
@@ -201,6 +206,10 @@ class Gateways(containers.DeclarativeContainer):
     # at most once per check interval, so a hold is the engine's one transaction. The memory
     # engine (tests, teams swapping adapters) reads each time.
     _uncached_catalogue = providers.Singleton(UncachedCatalogue, uow=uow.provider)
+    # Quotes: the plans per process (a plan set elsewhere is used within a second), and a new
+    # quote's one write (infrastructure/persistence/quote_writes.py).
+    price_plans = providers.Singleton(TtlPricePlans, uow=uow.provider, max_age=PRICE_PLAN_MAX_AGE_SECONDS)
+    quote_writer = providers.Singleton(SqlQuoteWriter, database=database)
     catalogue = providers.Selector(
         settings.provided.inventory_engine,
         memory=_uncached_catalogue,
@@ -596,6 +605,16 @@ class UseCases(containers.DeclarativeContainer):
     owner_bookings = providers.Factory(OwnerBookingsHandler, _uow)
     owner_revenue = providers.Factory(OwnerRevenueHandler, _uow, core.clock)
     sales_report = providers.Factory(SalesReportHandler, _uow)
+    # Prices and quotes.
+    _plans = gateways.price_plans
+    set_pricing = providers.Factory(SetPricingHandler, _uow, core.clock, _plans)
+    get_pricing = providers.Factory(GetPricingHandler, _uow)
+    _quote_ttl = core.settings.provided.quote_ttl_seconds
+    create_quote = providers.Factory(
+        CreateQuoteHandler, _plans, gateways.quote_writer, _catalogue, core.clock, core.ids, _quote_ttl
+    )
+    get_quote = providers.Factory(GetQuoteHandler, _uow)
+    hold_quote = providers.Factory(HoldQuoteHandler, _uow, core.clock, place_hold)
 
 
 class Container(containers.DeclarativeContainer):
@@ -621,6 +640,7 @@ async def close_container(container: Container) -> None:
         await container.gateways.jobs().aclose()
     if container.settings().inventory_engine == "sql":
         await container.gateways.inventory().aclose()  # its one-statement calls' own connections
+    await container.gateways.quote_writer().aclose()  # its autocommit pool, if it made one
     await container.gateways.database().dispose()
     await container.gateways.payments().aclose()
     await container.gateways.webhook_sender().aclose()

@@ -162,6 +162,8 @@ class Settings:
     # The public read API's own per-process cache (availability, the listing index): how old an
     # answer may be, and its responses' Cache-Control max-age (catalogue/public_cache.py).
     public_cache_seconds: float = 2.0
+    # How long a quote's price is promised (POST /v1/quotes): a hold from it ends by then too.
+    quote_ttl_seconds: int = 900
 
     @property
     def uses_sqlite(self) -> bool:
@@ -320,6 +322,7 @@ class Settings:
             access_token_minutes=env.integer("ACCESS_TOKEN_MINUTES", defaults.access_token_minutes, 1, 60),
             refresh_token_days=env.integer("REFRESH_TOKEN_DAYS", defaults.refresh_token_days, 1, 90),
             public_cache_seconds=env.number("PUBLIC_CACHE_SECONDS", defaults.public_cache_seconds, 0, 300),
+            quote_ttl_seconds=env.integer("QUOTE_TTL_SECONDS", defaults.quote_ttl_seconds, 10, 24 * 3600),
         )
         settings.rate_rules  # noqa: B018 - every spec parsed now, so a bad one stops the start
         alone = settings.single_process_reason

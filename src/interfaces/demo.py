@@ -11,6 +11,7 @@ from application.use_cases.register_tenant import RegisterTenant
 from domain.listings import ListingKind
 from infrastructure.container import Container
 from interfaces.demo_flights import load_demo_flight
+from interfaces.demo_pricing import load_demo_pricing
 from interfaces.demo_stays import load_demo_stays
 
 DEMO_TENANT = "demo"
@@ -35,6 +36,7 @@ async def load_demo(container: Container) -> tuple[str, bool]:
     await _listing(container, tenant_id, ListingKind.EVENT_SHOW, "Holdfast Live: The Rush", 4, SHOW_ZONES)
     await load_demo_flight(container, tenant_id)
     await load_demo_stays(container, tenant_id)  # "Harbour House": room types, rules, a block
+    await load_demo_pricing(container, tenant_id)  # the property's price plan
     return DEMO_API_KEY, True
 
 

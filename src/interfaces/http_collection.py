@@ -53,6 +53,12 @@ EXAMPLES: dict[str, Any] = {
     "check_out": "2030-06-03",
     "room_type": "double",
     "base_price": 12000,
+    # A price plan's rules (PUT /v1/listings/{listing_id}/pricing).
+    "pool_ids": [],
+    "weekdays": ["fri", "sat"],
+    "adjust_bp": 2000,
+    "min_nights": 7,
+    "percent_bp": 1000,
 }
 VALUES = {
     "name": "relay_outbox",  # a job's name (POST /v1/ops/jobs/{name}/run)
@@ -119,6 +125,8 @@ def _example(spec: Spec, schema: Spec, name: str) -> Any:
         return EXAMPLES[name]
     if schema.get("format") == "uuid":
         return f"{{{{{name}}}}}"
+    if schema.get("format") == "date":
+        return "2030-06-01"
     if "default" in schema:
         return schema["default"]
     if "enum" in schema:

@@ -42,6 +42,7 @@ class Objects:
     ticket: str  # the tenant admin's place in the listing's waiting room (queue mode off again)
     staff_user: str  # a staff member invited (not yet signed in): disabling them harms no one
     name: str  # the listing's name: must never show in another tenant's answers
+    quote: str = ""  # a quote of the listing's pool, not held
 
     def ids(self) -> set[str]:
         return {
@@ -54,6 +55,7 @@ class Objects:
             self.api_key,
             self.ticket,
             self.staff_user,
+            self.quote,
         }
 
 
@@ -71,6 +73,7 @@ IDS: dict[str, Callable[[Objects], str]] = {
     # The walk's listing is a show, so the stays routes answer 409 not_a_stay_property (their
     # own tenant) or 404 (another's) before they look for a block: any id of the tenant's does.
     "block_id": lambda o: o.listing,
+    "quote_id": lambda o: o.quote,
 }
 
 
@@ -123,6 +126,8 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
         "check_out": "2030-01-07",
         "customer_ref": "walker",
     },
+    ("PUT", "/v1/listings/{listing_id}/pricing"): lambda o: {"currency": "EUR"},
+    ("POST", "/v1/quotes"): _hold,
 }
 
 
@@ -222,7 +227,9 @@ async def populate(world: World, api: Api, name: str) -> Objects:
     )
     assert invited.status_code == 201, invited.text
     ids = (endpoint.json()["id"], spare.json()["id"], ticket.json()["id"], invited.json()["user"]["id"])
-    return Objects(listing, pool, held, bookable, booked["id"], *ids, name)
+    quote = await api.post("/v1/quotes", _hold(Objects(listing, pool, "", "", "", "", "", "", "", name)))
+    assert quote.status_code == 201, quote.text
+    return Objects(listing, pool, held, bookable, booked["id"], *ids, name, quote.json()["id"])
 
 
 async def snapshot(api: Api, walked: list[Operation], objects: Objects) -> dict[str, tuple[int, str]]:

@@ -16,6 +16,7 @@ from application.ports.notifications import NotificationRepository
 from application.ports.outbox import OutboxRepository
 from application.ports.outgoing_webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
 from application.ports.ownership import ListingOwnerRepository
+from application.ports.pricing import PricePlanRepository, QuoteRepository
 from application.ports.reconciliation import ReconciliationRepository
 from application.ports.relay import OutboxRelay
 from application.ports.sales import SalesRepository
@@ -325,6 +326,8 @@ class UnitOfWork(Protocol):
     listing_owners: ListingOwnerRepository
     sales: SalesRepository
     stays: StayRepository
+    prices: PricePlanRepository
+    quotes: QuoteRepository
 
     async def __aenter__(self) -> Self: ...
 

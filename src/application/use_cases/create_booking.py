@@ -16,6 +16,8 @@ from domain.bookings import Booking, Payment
 from domain.contacts import EmailAddress
 from domain.errors import DuplicateError, HoldExpiredError, HoldNotActiveError
 from domain.inventory import Hold, HoldStatus
+from domain.money import Money
+from domain.quotes import may_be_quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,11 @@ class CreateBookingHandler:
       confirm, then the commit). An active hold has no booking yet, so it is written without
       reading first (a concurrent booking of it is found by the write); only a hold the engine
       calls confirmed (booked already, or its booking's commit was lost) is looked up first;
+    * a hold placed from a quote (``HoldQuote``) is charged the quote's total, whatever the
+      prices are by now: the booking's total, the PaymentIntent's amount (and so the ledger's
+      entries, posted from what the intent captured) are that total, provided the hold is the
+      quote's (same lines, customer and listing: ``Quote.locks``). Only a hold whose id is
+      name-based (version 5) can come from a quote; any other is never looked up;
     * a priced hold gets a PaymentIntent for its total and a ``pending_payment`` booking; its
       units stay held, and are sold only when the payment is captured. The intent's
       idempotency key derives from the hold, so a retried checkout never creates a second one.
@@ -63,25 +70,34 @@ class CreateBookingHandler:
 
     async def __call__(self, command: CreateBooking) -> CreatedBooking:
         hold = await tenant_hold(self._engine, self._uow, command.tenant_id, command.hold_id, command.customer_ref)
+        total = await self._total(hold)
         try:
-            if hold.total_price.amount == 0 or hold.status is HoldStatus.CONFIRMED:
-                return await self._book_free(command, hold)
-            return await self._check_out(command, hold)
+            if total.amount == 0 or hold.status is HoldStatus.CONFIRMED:
+                return await self._book_free(command, hold, total)
+            return await self._check_out(command, hold, total)
         except DuplicateError:  # a concurrent request booked the same hold first
             return CreatedBooking(await self._existing(command), created=False)
 
-    async def _book_free(self, command: CreateBooking, hold: Hold) -> CreatedBooking:
+    async def _total(self, hold: Hold) -> Money:
+        """What the hold costs: its quote's total when it was held from one, else its lines'."""
+        if not may_be_quoted(hold.id):
+            return hold.total_price
+        async with self._uow() as uow:
+            quote = await uow.quotes.by_hold(hold.tenant_id, hold.id)
+        return quote.total if quote is not None and quote.locks(hold) else hold.total_price
+
+    async def _book_free(self, command: CreateBooking, hold: Hold, total: Money) -> CreatedBooking:
         if hold.status is not HoldStatus.ACTIVE:
             async with self._uow() as uow:
                 existing = await uow.bookings.get_by_hold(command.tenant_id, hold.id)
             if existing is not None:
                 return CreatedBooking(existing, created=False)
-        booking = Booking.confirm_hold(hold, self._clock.now(), command.actor, command.contact_email)
+        booking = Booking.confirm_hold(hold, self._clock.now(), command.actor, command.contact_email, total)
         if not await self._free.write(booking):
             raise DuplicateError(f"hold {hold.id} is booked")
         return CreatedBooking(booking, created=True)
 
-    async def _check_out(self, command: CreateBooking, hold: Hold) -> CreatedBooking:
+    async def _check_out(self, command: CreateBooking, hold: Hold, total: Money) -> CreatedBooking:
         async with self._uow() as uow:
             existing = await uow.bookings.get_by_hold(command.tenant_id, hold.id)
         if existing is not None:
@@ -90,13 +106,13 @@ class CreateBookingHandler:
         _check_payable(hold, now)
         booking_id = Booking.id_for_hold(hold.id)
         intent = await self._gateway.create_intent(
-            amount=hold.total_price.amount,
-            currency=hold.total_price.currency.lower(),
+            amount=total.amount,
+            currency=total.currency.lower(),
             metadata=_metadata(hold, booking_id),
             idempotency_key=f"checkout:{hold.id}",
         )
         payment = Payment(intent.id, intent.client_secret, due_at=hold.expires_at)
-        booking = Booking.await_payment(hold, now, command.actor, payment, command.contact_email)
+        booking = Booking.await_payment(hold, now, command.actor, payment, command.contact_email, total)
         async with self._uow() as uow:
             await uow.bookings.add(booking)
             await uow.outbox.add(booking.events)

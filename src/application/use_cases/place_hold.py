@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.ports.catalogue import CatalogueCache
@@ -35,6 +35,7 @@ class PlaceHold:
     # Server-set unit prices, one a line (a stay's nights as priced, its buffer nights at 0);
     # empty: each line at its pool's current unit price. Never from a client's body.
     unit_prices: tuple[int, ...] = ()
+    not_after: datetime | None = None  # the hold expires by then at the latest (a quote's expiry)
 
     def __post_init__(self) -> None:
         check_line("customer_ref", self.customer_ref)
@@ -46,7 +47,8 @@ class PlaceHoldHandler:
     """Rules:
 
     * every pool must belong to the listing (else ``NotFoundError``), each at most once;
-    * the hold lasts the listing's hold TTL, or less when the client asks for less;
+    * the hold lasts the listing's hold TTL, or less when the client asks for less, and ends by
+      ``not_after`` when that comes first (a hold from a quote never outlives the quote);
     * prices are locked at the pools' current unit prices (or at the ``unit_prices`` a use
       case set, such as a stay hold's);
     * while the listing's queue mode is on, the hold needs a valid queue pass of the actor's
@@ -102,7 +104,7 @@ class PlaceHoldHandler:
             lines=lines,
             currency=_currency(pools, lines),
             created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
+            expires_at=_expiry(now, ttl, command.not_after),
         )
         fresh = command.hold_id is None  # an id made up here: no hold has it yet
         ticket = await self._gate.admit(listing, command.subject, command.queue_pass, hold.id, now)
@@ -120,6 +122,11 @@ class PlaceHoldHandler:
         if pool is None:
             raise NotFoundError("pool", pool_id)
         return HoldLine(pool_id, quantity, pool.unit_price.amount if price is None else price)
+
+
+def _expiry(now: datetime, ttl: int, not_after: datetime | None) -> datetime:
+    expires_at = now + timedelta(seconds=ttl)
+    return expires_at if not_after is None else min(expires_at, not_after)
 
 
 def _currency(pools: Mapping[UUID, Pool], lines: tuple[HoldLine, ...]) -> str:

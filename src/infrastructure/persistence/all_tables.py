@@ -12,6 +12,7 @@ import infrastructure.persistence.journal_tables
 import infrastructure.persistence.ledger_tables
 import infrastructure.persistence.outbox_tables
 import infrastructure.persistence.ownership_tables
+import infrastructure.persistence.pricing_tables
 import infrastructure.persistence.queue_tables
 import infrastructure.persistence.seat_map_tables
 import infrastructure.persistence.stay_tables

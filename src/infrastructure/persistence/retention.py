@@ -17,6 +17,7 @@ from infrastructure.persistence.delivery_tables import notifications, webhook_de
 from infrastructure.persistence.identity_tables import refresh_tokens
 from infrastructure.persistence.journal_tables import hold_journal
 from infrastructure.persistence.outbox_tables import outbox
+from infrastructure.persistence.pricing_tables import quotes
 from infrastructure.persistence.webhook_tables import webhook_events
 
 
@@ -58,6 +59,9 @@ class SqlRetentionStore:
             # Used and revoked refresh tokens stay until they expire (a used one presented again
             # is reuse, which ends its family); then they are dead either way.
             "refresh_tokens": delete(refresh_tokens).where(refresh_tokens.c.expires_at < before),
+            # A quote's price is promised until it expires, and a booking of its hold keeps the
+            # total it charged: long expired, a quote is no one's any more.
+            "quotes": delete(quotes).where(quotes.c.expires_at < before),
         }
         async with self._db.transaction() as session:
             return {name: int((await session.execute(statement)).rowcount) for name, statement in statements.items()}

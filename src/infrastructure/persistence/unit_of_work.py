@@ -20,6 +20,7 @@ from infrastructure.persistence.notifications import SqlNotificationRepository
 from infrastructure.persistence.outbox import SqlOutboxRepository
 from infrastructure.persistence.outgoing_webhooks import SqlWebhookDeliveryRepository, SqlWebhookEndpointRepository
 from infrastructure.persistence.ownership import SqlListingOwnerRepository, SqlSalesRepository
+from infrastructure.persistence.pricing import SqlPricePlanRepository, SqlQuoteRepository
 from infrastructure.persistence.refunds import SqlDisputeRepository, SqlRefundRepository
 from infrastructure.persistence.relay import SqlOutboxRelay
 from infrastructure.persistence.repositories import (
@@ -65,6 +66,8 @@ class SqlUnitOfWork:
     listing_owners: SqlListingOwnerRepository
     sales: SqlSalesRepository
     stays: SqlStayRepository
+    prices: SqlPricePlanRepository
+    quotes: SqlQuoteRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -98,6 +101,8 @@ class SqlUnitOfWork:
         self.listing_owners = SqlListingOwnerRepository(session)
         self.sales = SqlSalesRepository(session)
         self.stays = SqlStayRepository(session)
+        self.prices = SqlPricePlanRepository(session)
+        self.quotes = SqlQuoteRepository(session)
         return self
 
     async def __aexit__(

@@ -55,6 +55,7 @@ from interfaces.http.routes.listings import ListingController, PoolController
 from interfaces.http.routes.ops import ops_router
 from interfaces.http.routes.overbooking import PoolOverbookingController
 from interfaces.http.routes.owners import ListingOwnerController, OwnerController
+from interfaces.http.routes.pricing import PricingController, QuoteController
 from interfaces.http.routes.public import public_router
 from interfaces.http.routes.reports import ReportController
 from interfaces.http.routes.root import root
@@ -195,6 +196,8 @@ def create_app(
             OwnerController,
             ReportController,
             StayController,
+            PricingController,
+            QuoteController,
             *([DevController] if settings.serves_dev_routes else []),
         ],
         dependencies={

@@ -47,6 +47,8 @@ from domain.errors import (
 )
 from domain.listings import TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
+from domain.pricing import SeasonsOverlapError
+from domain.quotes import QuoteExpiredError
 from domain.seat_maps import NotAFlightError, SeatMapInUseError
 from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
 from domain.stays import (
@@ -140,6 +142,9 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     NightsNotOnSaleError: 409,
     BlockUnitsTakenError: 409,
     BlockExceedsUnitsError: 409,
+    # Prices and quotes (domain.pricing, domain.quotes).
+    SeasonsOverlapError: 400,
+    QuoteExpiredError: 409,
 }
 
 HTTP_CODES = {

@@ -1,0 +1,1 @@
+"""Price plans and quotes: what a basket costs, and holding a quoted price."""
