@@ -3,6 +3,7 @@ and a booking of that hold charged exactly the quoted total, whatever the prices
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -236,16 +237,30 @@ async def test_quotes_are_the_tenants_and_a_customers_own(world: World) -> None:
     assert (await world.api.get(f"/v1/quotes/{adas['id']}")).status_code == 200  # staff see the tenant's
 
 
+async def _all_pools(api: Api, listing_id: str) -> list[dict[str, Any]]:
+    pools: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        page = (await api.get(f"/v1/listings/{listing_id}/pools", params={"cursor": cursor} if cursor else {})).json()
+        pools += page["items"]
+        if not (cursor := page.get("next_cursor")):
+            return pools
+
+
 async def test_the_demo_property_quotes_with_its_season_weekend_rate_fee_and_tax(world: World) -> None:
     await load_demo(world.container)
     demo = Api(world.client, DEMO_API_KEY, world.clock)
     listings = (await demo.get("/v1/listings")).json()["items"]
     house = next(item for item in listings if item["kind"] == "stay_property")
-    pools = (await demo.get(f"/v1/listings/{house['id']}")).json()["pools"]
     plan = (await demo.get(f"/v1/listings/{house['id']}/pricing")).json()
     assert [len(plan[kind]) for kind in ("seasons", "weekday_rates", "stay_discounts", "fees", "taxes")] == [1] * 5
+    # The fake clock's day is Tuesday 2030-01-01; the demo's season starts 60 days on, a Saturday.
+    wanted = [(date(2030, 1, 1) + timedelta(days=n)).isoformat() for n in range(58, 63)]  # Thu to Mon
+    doubles = {
+        pool["night"]: pool["id"] for pool in await _all_pools(demo, house["id"]) if pool["code"].startswith("double")
+    }
 
-    found = await quote(demo, house["id"], [pool["id"] for pool in pools], customer_ref="demo-guest")
+    found = await quote(demo, house["id"], [doubles[night] for night in wanted], customer_ref="demo-guest")
 
     # Thu 12,000; Fri +20 %; Sat in season (14,000) +20 %; Sun and Mon in season.
     nights: dict[str, list[int]] = {}
@@ -253,11 +268,11 @@ async def test_the_demo_property_quotes_with_its_season_weekend_rate_fee_and_tax
         if line["pool_id"]:
             nights.setdefault(line["day"], []).append(line["amount"])
     assert nights == {
-        "2027-03-04": [12_000],
-        "2027-03-05": [12_000, 2_400],
-        "2027-03-06": [12_000, 2_000, 2_800],
-        "2027-03-07": [12_000, 2_000],
-        "2027-03-08": [12_000, 2_000],
+        "2030-02-28": [12_000],
+        "2030-03-01": [12_000, 2_400],
+        "2030-03-02": [12_000, 2_000, 2_800],
+        "2030-03-03": [12_000, 2_000],
+        "2030-03-04": [12_000, 2_000],
     }
     assert [(line["label"], line["amount"]) for line in found["lines"] if not line["pool_id"]] == [
         ("Cleaning", 4_500),

@@ -14,7 +14,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 
+from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from interfaces.demo import load_demo
 from interfaces.workers.jobs import ForegroundContext, job_handlers
@@ -242,8 +244,15 @@ async def test_many_clients_racing_for_the_last_room_over_overlapping_stays(worl
     assert [n["available"] for n in nights] == [0 if d in taken else 1 for d in range(17)]
 
 
-async def test_the_demo_property_shows_room_types_rules_and_a_block(world: World) -> None:
-    key, made = await load_demo(world.container)
+async def test_the_demo_property_shows_room_types_rules_and_a_block(world: World, settings: Settings) -> None:
+    # Loaded as `make run` loads it, with the default pools a listing (this module's 100 would
+    # refuse the demo flight's seat map), into the world's databases, on the world's clock.
+    loader = build_container(dataclasses.replace(settings, max_pools_per_listing=Settings().max_pools_per_listing))
+    loader.core.clock.override(providers.Object(world.clock))
+    try:
+        key, made = await load_demo(loader)
+    finally:
+        await close_container(loader)
     assert made
     demo = Api(world.client, key, world.clock)
     listings = (await demo.get("/v1/listings")).json()["items"]
