@@ -45,7 +45,7 @@ from domain.errors import (
     RefundExceedsCapturedError,
     WebhookSignatureError,
 )
-from domain.listings import TooManyPoolsError
+from domain.listings import ListingArchivedError, PoolArchivedError, TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
 from domain.sessions import AccessTokenExpiredError, AccessTokenInvalidError
 from domain.tenants import CustomerKeyError
@@ -97,6 +97,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     InvalidWebhookUrlError: 400,
     UnknownEventTypeError: 400,
     TooManyPoolsError: 409,
+    ListingArchivedError: 409,
+    PoolArchivedError: 409,
     TooManyWebhookEndpointsError: 409,
     CustomerKeyError: 422,
     QueueNotEnabledError: 409,
