@@ -1,0 +1,61 @@
+"""A price change and an archive made through one API process reach another process's hold
+path within the sql catalogue cache's bound (the catalogue version, moved by triggers: an
+archived pool moves it too, migration 0023), on SQLite and on Postgres."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import update
+
+from infrastructure.container import build_container, close_container
+from infrastructure.persistence import tables
+from tests.e2e.conftest import Api, World
+from tests.e2e.helpers import hold, make_listing
+from tests.e2e.test_sql_catalogue_cache import bound, other, settings  # noqa: F401 (fixtures)
+
+
+async def test_a_price_change_through_another_process_prices_holds_within_the_bound(world: World, other: Api) -> None:
+    listing, pools = await make_listing(world.api, (("a", 100, 1000),))
+    assert (await hold(world.api, listing, {pools["a"]: 1}, customer="warm")).status_code == 201  # A caches it
+    assert (await other.patch(f"/v1/pools/{pools['a']}", {"unit_price": 1300})).status_code == 200
+
+    world.clock.advance(bound(world))
+    placed = await hold(world.api, listing, {pools["a"]: 1}, customer="c")
+    assert placed.json()["lines"][0]["unit_price"] == 1300, placed.text
+
+
+async def test_an_archive_through_another_process_refuses_holds_within_the_bound(world: World, other: Api) -> None:
+    listing, pools = await make_listing(world.api, (("a", 100, 1000), ("b", 100, 1000)))
+    assert (await hold(world.api, listing, {pools["a"]: 1}, customer="warm")).status_code == 201
+    assert (await other.post(f"/v1/pools/{pools['a']}/archive")).status_code == 200
+
+    world.clock.advance(bound(world))
+    refused = await hold(world.api, listing, {pools["a"]: 1}, customer="c")
+    assert refused.status_code == 409 and refused.json()["code"] == "pool_archived", refused.text
+    assert (await other.post(f"/v1/listings/{listing}/archive")).status_code == 200
+
+    world.clock.advance(bound(world))
+    refused = await hold(world.api, listing, {pools["b"]: 1}, customer="c")
+    assert refused.status_code == 409 and refused.json()["code"] == "listing_archived", refused.text
+
+
+async def test_a_pool_archived_by_sql_alone_is_refused_within_the_bound(world: World) -> None:
+    """Only ``archived_at`` is written (an operator's SQL, announced to no cache): the pools
+    trigger must fire on that column too for A to learn of it."""
+    listing, pools = await make_listing(world.api, (("a", 100, 1000),))
+    world.clock.advance(bound(world))  # A reads the version after the listing's own writes...
+    assert (await hold(world.api, listing, {pools["a"]: 1}, customer="warm")).status_code == 201  # ...and caches it
+    b = build_container(world.container.settings())
+    try:
+        async with b.gateways.database().transaction() as session:
+            archive = (
+                update(tables.pools).where(tables.pools.c.id == UUID(pools["a"])).values(archived_at=world.clock.now())
+            )
+            await session.execute(archive)
+    finally:
+        await close_container(b)
+
+    world.clock.advance(bound(world))
+    refused = await hold(world.api, listing, {pools["a"]: 1}, customer="c")
+    assert refused.status_code == 409 and refused.json()["code"] == "pool_archived", refused.text
