@@ -65,7 +65,8 @@ async def test_the_new_hold_ttl_and_limit_govern_holds_placed_after(world: World
     await world.api.patch(f"/v1/listings/{listing}", {"hold_ttl_seconds": 60, "per_customer_limit": 2})
     too_many = await hold(world.api, listing, {pools["a"]: 3})
     placed = await hold(world.api, listing, {pools["a"]: 2})
-    assert too_many.status_code == 409 and too_many.json()["code"] == "customer_limit_exceeded"
+    assert too_many.status_code == 409
+    assert too_many.json()["code"] == "customer_limit_exceeded"
     assert placed.status_code == 201, placed.text
     lasts = datetime.fromisoformat(placed.json()["expires_at"]) - datetime.fromisoformat(placed.json()["created_at"])
     assert lasts == timedelta(seconds=60)
@@ -115,7 +116,8 @@ async def test_an_archived_listing_refuses_new_holds_keeps_its_bookings_and_leav
     assert again.json()["archived_at"] == archived.json()["archived_at"]
     assert len(await _audit(world.api, "listing.archive")) == 1
     reopened = await world.api.post(f"/v1/listings/{listing}/unarchive")
-    assert reopened.status_code == 200 and "archived_at" not in reopened.json()
+    assert reopened.status_code == 200
+    assert "archived_at" not in reopened.json()
     assert (await _hold(world.api, listing, {pools["a"]: 1}, way, customer="c3")).status_code == 201
     assert len(await _audit(world.api, "listing.unarchive")) == 1
 
@@ -150,7 +152,8 @@ async def test_an_archived_pool_refuses_new_holds_while_the_listing_sells_its_ot
     assert archived.json()["archived_at"] is not None
     assert archived.json()["counters"]["held"] == 1  # its held units stay
     refused = await _hold(world.api, listing, {pools["a"]: 1, pools["b"]: 1}, way)
-    assert refused.status_code == 409 and refused.json()["code"] == "pool_archived", refused.text
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "pool_archived"
     assert (await _hold(world.api, listing, {pools["b"]: 1}, way)).status_code == 201
     assert (await world.api.post("/v1/bookings", {"hold_id": held.json()["id"]})).status_code == 201
     assert (await world.api.post(f"/v1/pools/{pools['a']}/unarchive")).status_code == 200
