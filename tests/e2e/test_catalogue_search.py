@@ -101,7 +101,7 @@ async def test_available_lists_only_listings_with_units_left(world: World) -> No
     assert (await hold(world.api, held_id, {pool: 1})).status_code == 201
     await make_listing(world.api, (("a", 0, 0),), name="Empty")
     await make_listing(world.api, (), name="No pools")
-    archived, archived_pools = await make_listing(world.api, (("a", 5, 0),), name="Pool archived")
+    _archived, archived_pools = await make_listing(world.api, (("a", 5, 0),), name="Pool archived")
     await world.api.post(f"/v1/pools/{archived_pools['a']}/archive")
     await make_listing(world.api, (("a", 0, 0), ("b", 3, 0)), name="Open")
     assert sorted(await _names(world.api, available="true")) == ["Held", "Open"]
