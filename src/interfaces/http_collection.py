@@ -41,6 +41,14 @@ EXAMPLES: dict[str, Any] = {
     "email": "jane@example.com",
     "password": "correct horse battery",
     "current_password": "correct horse battery",
+    # A listing's details follow its kind: the example listing is a show (the kind's first value).
+    "details": {
+        "venue": "Coliseu dos Recreios",
+        "performances": [
+            {"code": "fri", "name": "Friday", "starts_at": "2030-06-01T20:00:00Z", "ends_at": "2030-06-01T23:00:00Z"}
+        ],
+    },
+    "night": "2030-06-01",  # a stay's night pool
 }
 VALUES = {"name": "relay_outbox"}  # a job's name (POST /v1/ops/jobs/{name}/run); the rest are ids
 Spec = dict[str, Any]
