@@ -9,6 +9,7 @@ from application.use_cases.create_pool import CreatePool
 from application.use_cases.register_tenant import RegisterTenant
 from domain.listings import ListingKind
 from infrastructure.container import Container
+from interfaces.demo_catalogue import add_demo_details
 
 DEMO_TENANT = "demo"
 # Printed by `make run`; only ever loaded into a local, embedded database.
@@ -36,6 +37,7 @@ async def load_demo(container: Container) -> tuple[str, bool]:
     await _listing(container, tenant_id, ListingKind.FLIGHT, "HF101 Lisbon to Amsterdam", 9, seats)
     nights = [(f"double-{night.isoformat()}", f"Double room, night of {night}", 6, 12000, night) for night in NIGHTS]
     await _listing(container, tenant_id, ListingKind.STAY_PROPERTY, "Harbour House", None, nights)
+    await add_demo_details(container, tenant_id)
     return DEMO_API_KEY, True
 
 
