@@ -137,7 +137,7 @@ async def test_a_new_price_applies_to_holds_placed_after_and_old_holds_keep_thei
     assert [line["unit_price"] for line in kept.json()["lines"]] == [1000]
     booking = await world.api.post("/v1/bookings", {"hold_id": before.json()["id"]})
     assert booking.json()["total"]["amount"] == 2000, booking.text
-    rows = await _audit(world.api, "pool.change")
+    rows = await _audit(world.api, "pool.change")  # the price and the name: not capacity alone
     assert [(row["before"]["unit_price"], row["after"]["unit_price"]) for row in rows] == [(1000, 1500)]
 
 
@@ -157,6 +157,7 @@ async def test_an_archived_pool_refuses_new_holds_while_the_listing_sells_its_ot
     assert (await _hold(world.api, listing, {pools["b"]: 1}, way)).status_code == 201
     assert (await world.api.post("/v1/bookings", {"hold_id": held.json()["id"]})).status_code == 201
     assert (await world.api.post(f"/v1/pools/{pools['a']}/unarchive")).status_code == 200
+    assert [len(await _audit(world.api, action)) for action in ("pool.archive", "pool.unarchive")] == [1, 1]
     assert (await _hold(world.api, listing, {pools["a"]: 1}, way, customer="c9")).status_code == 201
 
 

@@ -36,8 +36,9 @@ class ChangeListingHandler:
     kind (the kind never changes). Holds placed before keep what they locked (their expiry,
     their prices); the new rules apply to holds placed once every process's catalogue cache has
     the change (after the commit: at once in this process, within the cache's stated bound in
-    the others). One audit row, with the changed fields before and after. Another tenant's
-    listing is not found."""
+    the others). One audit row, with the changed fields before and after: ``listing.queue``
+    when only the waiting room changed, else ``listing.change``. Another tenant's listing is
+    not found."""
 
     def __init__(self, uow: UnitOfWorkFactory, catalogue: CatalogueCache) -> None:
         self._uow, self._catalogue = uow, catalogue
@@ -50,16 +51,22 @@ class ChangeListingHandler:
             await uow.listings.save(listing)
             after = listing_summary(listing)
             changed = [name for name in after if after[name] != before[name]]
-            await uow.audit.record(
-                "listing.change",
-                "listing",
-                listing.id,
-                before={name: before[name] for name in changed},
-                after={name: after[name] for name in changed},
-            )
+            await uow.audit.record(_action(changed), "listing", listing.id, **_summaries(changed, before, after))
             await uow.commit()
         await self._catalogue.changed_listing(listing.id)
         return listing
+
+
+def _action(changed: list[str]) -> str:
+    """``listing.queue`` for a change of the waiting room alone (the name it always had),
+    ``listing.change`` for anything else."""
+    return "listing.queue" if changed == ["queue"] else "listing.change"
+
+
+def _summaries(changed: list[str], before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    if changed == ["queue"]:  # as listing.queue rows always were: the settings themselves
+        return {"before": before["queue"], "after": after["queue"]}
+    return {"before": {n: before[n] for n in changed}, "after": {n: after[n] for n in changed}}
 
 
 def _values(listing: Listing, command: ChangeListing) -> dict[str, Any]:

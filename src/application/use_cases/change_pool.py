@@ -38,6 +38,16 @@ def _summary(pool: Pool) -> dict[str, object]:
     }
 
 
+def _action(changed: list[str], command: ChangePool) -> str:
+    """The narrowest stable name for what changed: ``pool.resize`` (capacity alone, the name it
+    always had), ``pool.archive`` / ``pool.unarchive``, else ``pool.change``."""
+    if changed == ["capacity"]:
+        return "pool.resize"
+    if changed == ["archived_at"]:
+        return "pool.archive" if command.archived else "pool.unarchive"
+    return "pool.change"
+
+
 class ChangePoolHandler:
     """Fields left out keep their values. Rules:
 
@@ -48,8 +58,9 @@ class ChangePoolHandler:
       it atomically, ``CapacityBelowCommittedError``), recorded in the same unit of work;
     * an archived pool takes no new holds (``PoolArchivedError``); its held and sold units stay,
       and its holds may still be booked; unarchived, it sells again;
-    * one audit row (``pool.change``) with the changed fields before and after; a request that
-      changes nothing writes none.
+    * one audit row with the changed fields before and after (``pool.resize`` for capacity
+      alone, ``pool.archive``/``pool.unarchive``, else ``pool.change``); a request that changes
+      nothing writes none.
     """
 
     def __init__(
@@ -77,7 +88,7 @@ class ChangePoolHandler:
             else:
                 counters = (await counted(self._engine, [pool]))[pool.id]
             was, now = {n: before[n] for n in changed}, {n: after[n] for n in changed}
-            await uow.audit.record("pool.change", "pool", pool.id, before=was, after=now)
+            await uow.audit.record(_action(changed, command), "pool", pool.id, before=was, after=now)
             await uow.commit()
         await self._catalogue.changed_listing(pool.listing_id)
         return PoolWithCounters(pool, counters)
