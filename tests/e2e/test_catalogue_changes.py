@@ -52,6 +52,8 @@ async def test_patch_changes_the_given_fields_only_and_records_them(world: World
     assert shown["details"] == {"venue": "Teatro Tivoli", "performances": []}
     cleared = await world.api.patch(f"/v1/listings/{listing}", {"per_customer_limit": None})
     assert cleared.json()["per_customer_limit"] is None
+    same = await world.api.patch(f"/v1/listings/{listing}", {"name": "The Show, extended"})  # no change: no row
+    assert same.status_code == 200, same.text
     rows = await _audit(world.api, "listing.change")
     assert len(rows) == 2
     first = next(row for row in rows if "hold_ttl_seconds" in (row["after"] or {}))

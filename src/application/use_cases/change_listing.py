@@ -36,7 +36,7 @@ class ChangeListingHandler:
     kind (the kind never changes). Holds placed before keep what they locked (their expiry,
     their prices); the new rules apply to holds placed once every process's catalogue cache has
     the change (after the commit: at once in this process, within the cache's stated bound in
-    the others). One audit row, with the changed fields before and after: ``listing.queue``
+    the others). One audit row, with the changed fields before and after (none when nothing differs): ``listing.queue``
     when only the waiting room changed, else ``listing.change``. Another tenant's listing is
     not found."""
 
@@ -48,9 +48,11 @@ class ChangeListingHandler:
             listing = await uow.listings.get(command.tenant_id, command.listing_id, lock=True)
             before = listing_summary(listing)
             listing.change(**_values(listing, command))
-            await uow.listings.save(listing)
             after = listing_summary(listing)
             changed = [name for name in after if after[name] != before[name]]
+            if not changed:  # the values it had: nothing to write, announce or audit
+                return await uow.listings.get(command.tenant_id, command.listing_id)
+            await uow.listings.save(listing)
             await uow.audit.record(_action(changed), "listing", listing.id, **_summaries(changed, before, after))
             await uow.commit()
         await self._catalogue.changed_listing(listing.id)
