@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from domain.errors import ConflictError, InvalidValueError
+from domain.listing_details import ListingDetails, check_details_kind
 from domain.money import Money
 from domain.waiting_room import QueueSettings
 
@@ -28,6 +29,26 @@ class TooManyPoolsError(ConflictError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"a listing has at most {limit} pools")
         self.limit = limit
+
+
+class ListingArchivedError(ConflictError):
+    """The listing is archived: it takes no new holds (its bookings stay as they are)."""
+
+    code = "listing_archived"
+
+    def __init__(self, listing_id: UUID) -> None:
+        super().__init__(f"listing {listing_id} is archived: it takes no new holds")
+        self.listing_id = listing_id
+
+
+class PoolArchivedError(ConflictError):
+    """The pool is archived: it takes no new holds (its held and sold units stay as they are)."""
+
+    code = "pool_archived"
+
+    def __init__(self, pool_id: UUID) -> None:
+        super().__init__(f"pool {pool_id} is archived: it takes no new holds")
+        self.pool_id = pool_id
 
 
 class ListingKind(enum.StrEnum):
@@ -97,17 +118,70 @@ class Listing:
     policy: CancellationPolicy = field(default_factory=CancellationPolicy)
     version: int = 1
     queue: QueueSettings = field(default_factory=QueueSettings)  # the waiting room (off by default)
+    details: ListingDetails | None = None  # its type follows ``kind`` (domain.listing_details)
+    archived_at: datetime | None = None  # archived: no new holds, left out of lists by default
 
     def __post_init__(self) -> None:
+        self._check()
+
+    def _check(self) -> None:
         _check_text("name", self.name, 200)
         if self.per_customer_limit is not None and not 1 <= self.per_customer_limit <= MAX_CAPACITY:
             raise InvalidValueError("per_customer_limit", f"must be between 1 and {MAX_CAPACITY}")
         if not 1 <= self.hold_ttl_seconds <= MAX_HOLD_TTL_SECONDS:
             raise InvalidValueError("hold_ttl_seconds", f"must be between 1 and {MAX_HOLD_TTL_SECONDS}")
+        check_details_kind(self.kind.value, self.details)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     def set_queue(self, queue: QueueSettings) -> None:
         self.queue = queue
         self.version += 1
+
+    def change(self, **changes: object) -> None:
+        """Change any of ``CHANGEABLE_LISTING_FIELDS`` at once: checked whole (a bad value
+        changes nothing), and the version moves."""
+        unknown = sorted(set(changes) - CHANGEABLE_LISTING_FIELDS)
+        if unknown:
+            raise InvalidValueError(unknown[0], "cannot be changed")
+        before = {name: getattr(self, name) for name in changes}
+        for name, value in changes.items():
+            setattr(self, name, value)
+        try:
+            self._check()
+        except InvalidValueError:
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
+        self.version += 1
+
+    def archive(self, now: datetime) -> bool:
+        """Archive the listing; False (and no change) when it is archived already."""
+        if self.archived_at is not None:
+            return False
+        self.archived_at = now
+        self.version += 1
+        return True
+
+    def unarchive(self) -> bool:
+        """Take the listing out of the archive; False (and no change) when it is not in it."""
+        if self.archived_at is None:
+            return False
+        self.archived_at = None
+        self.version += 1
+        return True
+
+    def require_open(self) -> None:
+        """``ListingArchivedError`` when the listing takes no new holds."""
+        if self.archived_at is not None:
+            raise ListingArchivedError(self.id)
+
+
+CHANGEABLE_LISTING_FIELDS = frozenset(
+    {"name", "starts_at", "per_customer_limit", "hold_ttl_seconds", "policy", "details", "queue"}
+)
 
 
 @dataclass(slots=True)
@@ -136,6 +210,7 @@ class Pool:
     night: date | None = None  # set on a stay's night pools: the night (the date checked in) it sells
     overbooking: int = 0  # units sellable beyond ``capacity`` (0: overbooking off)
     room_type_id: UUID | None = None  # set on a stay's night pools: the room type (domain.stays) it sells
+    archived_at: datetime | None = None  # archived: no new holds; held and sold units stay
 
     def __post_init__(self) -> None:
         _check_text("code", self.code, 64)
@@ -156,15 +231,55 @@ class Pool:
     def resize(self, capacity: int) -> None:
         """A new physical capacity; the overbooking allowance stays as it is, so the capacity
         cannot shrink below what keeps the allowance within its limit (lower it first)."""
+        self._check_new_capacity(capacity)
+        self.capacity = capacity
+        self.version += 1
+
+    def _check_new_capacity(self, capacity: int) -> None:
+        """A capacity the pool may take: in range, and keeping its overbooking allowance within
+        its limit (lower the allowance first)."""
         check_capacity(capacity)
         if _overbooking_limit(capacity) < self.overbooking:
             least = -(-self.overbooking * 100 // MAX_OVERBOOKING_PERCENT)
             message = f"must be at least {least} while overbooking is {self.overbooking}; lower overbooking first"
             raise InvalidValueError("capacity", message)
-        self.capacity = capacity
-        self.version += 1
 
     def set_overbooking(self, overbooking: int) -> None:
         check_overbooking(self.capacity, overbooking)
         self.overbooking = overbooking
         self.version += 1
+
+    def change(
+        self,
+        now: datetime,
+        *,
+        name: str | None = None,
+        unit_price: int | None = None,
+        capacity: int | None = None,
+        archived: bool | None = None,
+    ) -> bool:
+        """Change what is given (None: kept), checked whole first, the version moving once;
+        False when nothing differs. A new unit price is for holds placed from now on: holds
+        placed before keep the price they locked. ``archived``: no new holds while set."""
+        if name is not None and len(name) > 200:
+            raise InvalidValueError("name", "must be at most 200 characters")
+        if unit_price is not None and (isinstance(unit_price, bool) or unit_price < 0):
+            raise InvalidValueError("unit_price", "cannot be negative")
+        if capacity is not None:
+            self._check_new_capacity(capacity)
+        new = (
+            self.name if name is None else name,
+            self.unit_price if unit_price is None else Money(unit_price, self.unit_price.currency),
+            self.capacity if capacity is None else capacity,
+            self.archived_at if archived is None else (self.archived_at or now) if archived else None,
+        )
+        if new == (self.name, self.unit_price, self.capacity, self.archived_at):
+            return False
+        self.name, self.unit_price, self.capacity, self.archived_at = new
+        self.version += 1
+        return True
+
+    def require_open(self) -> None:
+        """``PoolArchivedError`` when the pool takes no new holds."""
+        if self.archived_at is not None:
+            raise PoolArchivedError(self.id)

@@ -21,9 +21,9 @@ from domain.money import Money
 
 def publicly_visible(listing: Listing) -> bool:
     """Whether the public may see ``listing`` at all: the one filter every public read goes
-    through (a hidden listing is answered 404 exactly like a missing one). Today every listing
-    is; an archived one (another change adds archiving) is to be hidden here."""
-    return True
+    through (a hidden listing is answered 404 exactly like a missing one): an archived listing
+    is not."""
+    return listing.archived_at is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,12 @@ from dependency_injector import containers, providers
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.maint_notifications import MaintNotificationsConfig
 
+from application.use_cases.archive_listing import ArchiveListingHandler
 from application.use_cases.authenticate import AuthenticateHandler
 from application.use_cases.authorize_operator import AuthorizeOperatorHandler
 from application.use_cases.cancel_booking import CancelBookingHandler
+from application.use_cases.change_listing import ChangeListingHandler
+from application.use_cases.change_pool import ChangePoolHandler
 from application.use_cases.check_rate_limit import CheckRateLimitHandler
 from application.use_cases.create_api_key import CreateApiKeyHandler
 from application.use_cases.create_booking import CreateBookingHandler
@@ -390,6 +393,9 @@ class UseCases(containers.DeclarativeContainer):
     queue_gate = providers.Singleton(QueueGate, gateways.queue_passes, _room)
     queue_status = providers.Singleton(QueueStatusReader, gateways.queue_passes)
     set_listing_queue = providers.Factory(SetListingQueueHandler, _uow, _catalogue)
+    change_listing = providers.Factory(ChangeListingHandler, _uow, _catalogue)
+    archive_listing = providers.Factory(ArchiveListingHandler, _uow, core.clock, _catalogue)
+    change_pool = providers.Factory(ChangePoolHandler, _uow, _engine, core.clock, _catalogue)
     join_queue = providers.Factory(JoinQueueHandler, _catalogue, _room, queue_status, core.clock, core.ids)
     get_queue_ticket = providers.Factory(GetQueueTicketHandler, _catalogue, _room, queue_status, core.clock)
     leave_queue = providers.Factory(LeaveQueueHandler, _catalogue, _room)

@@ -10,6 +10,7 @@ from application.use_cases.create_pool import CreatePool
 from application.use_cases.register_tenant import RegisterTenant
 from domain.listings import ListingKind
 from infrastructure.container import Container
+from interfaces.demo_catalogue import add_demo_details
 from interfaces.demo_flights import load_demo_flight
 from interfaces.demo_pricing import load_demo_pricing
 from interfaces.demo_stays import load_demo_stays
@@ -37,6 +38,7 @@ async def load_demo(container: Container) -> tuple[str, bool]:
     await load_demo_flight(container, tenant_id)
     await load_demo_stays(container, tenant_id)  # "Harbour House": room types, rules, a block
     await load_demo_pricing(container, tenant_id)  # the property's price plan
+    await add_demo_details(container, tenant_id)  # venue and shows, route and times, address
     return DEMO_API_KEY, True
 
 

@@ -59,6 +59,13 @@ EXAMPLES: dict[str, Any] = {
     "adjust_bp": 2000,
     "min_nights": 7,
     "percent_bp": 1000,
+    # A listing's details follow its kind: the example listing is a show (the kind's first value).
+    "details": {
+        "venue": "Coliseu dos Recreios",
+        "performances": [
+            {"code": "fri", "name": "Friday", "starts_at": "2030-06-01T20:00:00Z", "ends_at": "2030-06-01T23:00:00Z"}
+        ],
+    },
 }
 VALUES = {
     "name": "relay_outbox",  # a job's name (POST /v1/ops/jobs/{name}/run)

@@ -159,7 +159,7 @@ async def test_a_replayed_creation_is_located_alike(world: World) -> None:
 @pytest.mark.parametrize(
     ("path", "params"),
     [
-        pytest.param("/v1/listings", {"kind": "flight", "q": "x"}, id="listings"),
+        pytest.param("/v1/listings", {"colour": "red", "price_max": "10"}, id="listings"),  # kind and q exist
         pytest.param("/v1/bookings", {"state": "confirmed"}, id="bookings"),
         pytest.param("/v1/webhook-endpoints", {"url": "x"}, id="endpoints"),
     ],

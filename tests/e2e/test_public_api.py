@@ -213,3 +213,18 @@ async def test_each_client_address_is_rate_limited_in_the_public_class(world: Wo
     assert answers[0].headers["X-RateLimit-Limit"] == str(BURST)
     assert other.status_code == 200
     assert keyed.status_code == 200
+
+
+async def test_archived_listings_and_pools_are_not_shown(world: World) -> None:
+    listing_id, pools = await _listing(world)
+    assert (await world.api.post(f"/v1/pools/{pools['b']}/archive")).status_code == 200
+    shown = await _public(world, f"/acme/listings/{listing_id}/availability")
+    assert [p["code"] for p in shown.json()["pools"]] == ["a"]
+    assert [p["code"] for p in (await _public(world, f"/acme/listings/{listing_id}")).json()["pools"]] == ["a"]
+
+    assert (await world.api.post(f"/v1/listings/{listing_id}/archive")).status_code == 200
+    for path in (f"/acme/listings/{listing_id}", f"/acme/listings/{listing_id}/availability"):
+        hidden = await _public(world, path)
+        assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
+    index = (await _public(world, "/acme/listings")).json()["items"]
+    assert listing_id not in [item["id"] for item in index]

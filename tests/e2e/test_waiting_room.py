@@ -76,7 +76,7 @@ async def test_bad_queue_settings_are_problems_and_change_nothing(world: World) 
         {"queue": {"pass_ttl_seconds": 10**9}},
         {"queue": {"holds_per_pass": "two"}},
         {"queue": {"enabled": True, "surprise": 1}},
-        {"name": "renamed"},
+        {"kind": "flight"},  # a listing's kind never changes (its name may: PATCH changes it)
         {},
     ):
         response = await world.api.patch(f"/v1/listings/{listing_id}", bad)

@@ -31,7 +31,13 @@ from interfaces.http.text import LINE_PATTERN, TEXT_PATTERN
 
 CONTROL = ["\x00", "\x1b", "\x7f", "\x85", "\r"]
 # Strings msgspec decodes as another type (its schema shows them without a format).
-TYPED = {"post /v1/listings body.starts_at"}  # an RFC 3339 datetime
+TYPED = {"post /v1/listings body.starts_at", "patch /v1/listings/{listing_id:uuid} body.starts_at"}  # RFC 3339
+# A listing's details (both routes): RFC 3339 datetimes too.
+TYPED |= {
+    f"{route} body.details.{name}"
+    for route in ("post /v1/listings", "patch /v1/listings/{listing_id:uuid}")
+    for name in ("performances[].starts_at", "performances[].ends_at", "departs_at", "arrives_at")
+}
 
 
 @pytest.fixture(scope="module")

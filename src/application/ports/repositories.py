@@ -12,6 +12,7 @@ from uuid import UUID
 from application.ports.audit import AuditRepository
 from application.ports.journal import HoldJournalRepository
 from application.ports.ledger import LedgerRepository
+from application.ports.listing_search import ListingSearch, ListingSearchPage
 from application.ports.notifications import NotificationRepository
 from application.ports.outbox import OutboxRepository
 from application.ports.outgoing_webhooks import WebhookDeliveryRepository, WebhookEndpointRepository
@@ -162,6 +163,16 @@ class ListingRepository(Protocol):
 
     async def list(self, tenant_id: UUID, page: PageRequest) -> Page[Listing]: ...
 
+    async def save(self, listing: Listing) -> None:
+        """Writes a changed listing (its fields, details, archive and queue settings);
+        ``ConflictError`` when its version moved meanwhile."""
+        ...
+
+    async def search(self, tenant_id: UUID, search: ListingSearch) -> ListingSearchPage:
+        """The tenant's listings that pass ``search.where``, in ``search.sort`` order (ties by
+        id), a keyset page after ``search.after``."""
+        ...
+
 
 class PoolRepository(Protocol):
     async def add(self, pool: Pool) -> None:
@@ -181,7 +192,8 @@ class PoolRepository(Protocol):
         ...
 
     async def save(self, pool: Pool) -> None:
-        """Writes a changed pool; ``ConflictError`` when its version moved meanwhile."""
+        """Writes a changed pool (capacity, name, unit price, archive); ``ConflictError`` when
+        its version moved meanwhile."""
         ...
 
     async def record_sold(self, changes: Sequence[tuple[UUID, int]]) -> None:

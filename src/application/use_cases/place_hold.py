@@ -47,6 +47,8 @@ class PlaceHoldHandler:
     """Rules:
 
     * every pool must belong to the listing (else ``NotFoundError``), each at most once;
+    * an archived listing or pool takes no new holds (``ListingArchivedError``,
+      ``PoolArchivedError``), as the catalogue cache has it;
     * the hold lasts the listing's hold TTL, or less when the client asks for less, and ends by
       ``not_after`` when that comes first (a hold from a quote never outlives the quote);
     * prices are locked at the pools' current unit prices (or at the ``unit_prices`` a use
@@ -87,6 +89,7 @@ class PlaceHoldHandler:
     async def _place(self, command: PlaceHold) -> Hold:
         found = await self._catalogue.listing(command.tenant_id, command.listing_id)
         listing, pools = found.listing, found.pools
+        listing.require_open()
         ttl = listing.hold_ttl_seconds
         if command.ttl_seconds is not None:
             if not 1 <= command.ttl_seconds <= ttl:
@@ -121,6 +124,7 @@ class PlaceHoldHandler:
         pool = pools.get(pool_id)
         if pool is None:
             raise NotFoundError("pool", pool_id)
+        pool.require_open()
         return HoldLine(pool_id, quantity, pool.unit_price.amount if price is None else price)
 
 

@@ -101,5 +101,7 @@ class PublicCatalogueHandler:
 
 
 def _ordered(found: ListingCatalogue) -> list[Pool]:
-    """The listing's pools in the order the tenant's API lists them (created, then code)."""
-    return sorted(found.pools.values(), key=lambda pool: (pool.created_at, pool.code))
+    """The listing's pools on sale (an archived pool is not shown), in the order the tenant's API
+    lists them (created, then code)."""
+    on_sale = (pool for pool in found.pools.values() if pool.archived_at is None)
+    return sorted(on_sale, key=lambda pool: (pool.created_at, pool.code))

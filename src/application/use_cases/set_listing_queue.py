@@ -36,7 +36,7 @@ class SetListingQueueHandler:
         async with self._uow() as uow:
             listing = await uow.listings.get(command.tenant_id, command.listing_id, lock=True)
             before = dataclasses.asdict(listing.queue)
-            listing.set_queue(_changed(listing.queue, command.changes))
+            listing.set_queue(changed_queue(listing.queue, command.changes))
             await uow.listings.save_queue(listing)
             after = dataclasses.asdict(listing.queue)
             await uow.audit.record("listing.queue", "listing", listing.id, before=before, after=after)
@@ -45,7 +45,8 @@ class SetListingQueueHandler:
         return listing
 
 
-def _changed(queue: QueueSettings, changes: Mapping[str, Any]) -> QueueSettings:
+def changed_queue(queue: QueueSettings, changes: Mapping[str, Any]) -> QueueSettings:
+    """``queue`` with ``changes`` (QueueSettings fields) applied, validated whole."""
     known = {field.name for field in dataclasses.fields(QueueSettings)}
     for name in changes:
         if name not in known:

@@ -8,6 +8,7 @@ from uuid import UUID
 from domain.bookings import Booking, BookingStatus, Payment, Transition
 from domain.contacts import EmailAddress
 from domain.inventory import HoldLine
+from domain.listing_details import details_of, details_to_json, search_text, sort_name
 from domain.listings import CancellationPolicy, Listing, ListingKind, Pool
 from domain.money import Money
 from domain.waiting_room import QueueSettings
@@ -27,6 +28,17 @@ def listing_to_row(listing: Listing) -> dict[str, Any]:
         "created_at": listing.created_at,
         "version": listing.version,
         **queue_to_row(listing.queue),
+        **catalogue_to_row(listing),
+    }
+
+
+def catalogue_to_row(listing: Listing) -> dict[str, Any]:
+    """The catalogue's columns of a listing: its details, archive, and what search reads."""
+    return {
+        "details": None if listing.details is None else details_to_json(listing.details),
+        "archived_at": listing.archived_at,
+        "search_text": search_text(listing.name, listing.details),
+        "sort_name": sort_name(listing.name),
     }
 
 
@@ -59,6 +71,8 @@ def listing_from_row(row: Any) -> Listing:
             row.queue_pass_ttl_seconds,
             row.queue_holds_per_pass,
         ),
+        details=None if row.details is None else details_of(row.kind, row.details),
+        archived_at=row.archived_at,
     )
 
 
@@ -77,6 +91,7 @@ def pool_to_row(pool: Pool) -> dict[str, Any]:
         "night": pool.night,
         "overbooking": pool.overbooking,
         "room_type_id": pool.room_type_id,
+        "archived_at": pool.archived_at,
     }
 
 
@@ -94,6 +109,7 @@ def pool_from_row(row: Any) -> Pool:
         night=row.night,
         overbooking=row.overbooking,
         room_type_id=row.room_type_id,
+        archived_at=row.archived_at,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from application.ports.listing_search import ListingSearch, ListingSearchPage, sort_key
 from application.ports.repositories import ApiKeyRecord, BookingFilter, Page, PageRequest
 from domain.bookings import AWAITING_PAYMENT, Booking, BookingStatus, Transition
 from domain.errors import ConflictError, DuplicateError, InsufficientInventoryError, NotFoundError
@@ -21,6 +22,7 @@ from domain.refunds import RefundState
 from domain.roles import Role
 from domain.tenants import KeyHolder, Tenant
 from infrastructure.persistence.api_keys import key_active_at, key_record, managed_key_of
+from infrastructure.persistence.listing_search import search_statement
 from infrastructure.persistence.mappers import (
     booking_from_row,
     booking_to_row,
@@ -168,6 +170,23 @@ class SqlListingRepository:
         rows = (await self._session.execute(statement)).all()
         return _page_of([listing_from_row(row) for row in rows], page.limit)
 
+    async def save(self, listing: Listing) -> None:
+        row = listing_to_row(listing)
+        for fixed in ("id", "tenant_id", "kind", "created_at"):
+            del row[fixed]
+        mine = (listings.c.id == listing.id) & (listings.c.tenant_id == listing.tenant_id)
+        statement = update(listings).where(mine, listings.c.version == listing.version - 1).values(**row)
+        if (await self._session.execute(statement)).rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(f"listing {listing.id} was changed meanwhile; retry")
+
+    async def search(self, tenant_id: UUID, search: ListingSearch) -> ListingSearchPage:
+        rows = (await self._session.execute(search_statement(tenant_id, search))).all()
+        found = [listing_from_row(row) for row in rows]
+        if len(found) <= search.limit:
+            return ListingSearchPage(found)
+        found = found[: search.limit]
+        return ListingSearchPage(found, sort_key(found[-1], search.sort))
+
 
 class SqlPoolRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -204,7 +223,14 @@ class SqlPoolRepository:
         statement = (
             update(pools)
             .where(pools.c.id == pool.id, pools.c.version == pool.version - 1)
-            .values(capacity=pool.capacity, overbooking=pool.overbooking, version=pool.version)
+            .values(
+                capacity=pool.capacity,
+                overbooking=pool.overbooking,
+                name=pool.name,
+                unit_price=pool.unit_price.amount,
+                archived_at=pool.archived_at,
+                version=pool.version,
+            )
         )
         try:
             result = await self._session.execute(statement)

@@ -19,12 +19,16 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
     Uuid,
     false,
 )
 
 from infrastructure.persistence.metadata import metadata
+
+# ``sort=name`` orders by code point on both databases: SQLite's default, Postgres's "C" collation.
+SORT_NAME = String(800).with_variant(String(800, collation="C"), "postgresql")
 
 tenants = Table(
     "tenants",
@@ -69,6 +73,23 @@ listings = Table(
     Column("queue_pass_ttl_seconds", Integer, nullable=False, server_default="300"),
     Column("queue_holds_per_pass", Integer, nullable=False, server_default="1"),
     Index("ix_listings_tenant_page", "tenant_id", "created_at", "id"),
+    # The catalogue (migration 0028): what each kind says about itself, the archive, and what
+    # search and sorting read (kept by the repository from the domain: domain.listing_details).
+    Column("details", JSON, nullable=True),
+    Column("archived_at", DateTimeUTC, nullable=True),
+    Column("search_text", Text, nullable=False, server_default=""),
+    Column("sort_name", SORT_NAME, nullable=False, server_default=""),
+    Index("ix_listings_tenant_kind_page", "tenant_id", "kind", "created_at", "id"),
+    Index("ix_listings_tenant_starts", "tenant_id", "starts_at", "id"),
+    Index("ix_listings_tenant_name", "tenant_id", "sort_name", "id"),
+    # ``q``: a pg_trgm GIN index on Postgres (substring matches); on SQLite a plain one of the
+    # same name, which cannot serve them (migration 0028 says why it is there at all).
+    Index(
+        "ix_listings_search_trgm",
+        "search_text",
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    ),
 )
 
 pools = Table(
@@ -93,6 +114,7 @@ pools = Table(
     # A stay's night pool: its room type (infrastructure/persistence/stay_tables.py); no foreign
     # key, so that this table needs no rebuild on SQLite (its catalogue triggers stay in place).
     Column("room_type_id", Uuid, nullable=True),
+    Column("archived_at", DateTimeUTC, nullable=True),  # archived: no new holds (migration 0028)
     UniqueConstraint("listing_id", "code", name="uq_pools_listing_code"),
     Index("ix_pools_listing_night", "listing_id", "night"),
     Index("ix_pools_room_type_night", "room_type_id", "night"),

@@ -45,7 +45,7 @@ from domain.errors import (
     RefundExceedsCapturedError,
     WebhookSignatureError,
 )
-from domain.listings import TooManyPoolsError
+from domain.listings import ListingArchivedError, PoolArchivedError, TooManyPoolsError
 from domain.outgoing_webhooks import InvalidWebhookUrlError, TooManyWebhookEndpointsError, UnknownEventTypeError
 from domain.pricing import SeasonsOverlapError
 from domain.quotes import QuoteExpiredError
@@ -115,6 +115,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     TooManyPoolsError: 409,
     NotAFlightError: 409,
     SeatMapInUseError: 409,
+    ListingArchivedError: 409,
+    PoolArchivedError: 409,
     TooManyWebhookEndpointsError: 409,
     CustomerKeyError: 422,
     QueueNotEnabledError: 409,

@@ -20,7 +20,7 @@ from domain.disputes import Dispute
 from domain.errors import InvalidValueError
 from domain.identity import Actor
 from domain.inventory import MAX_LINES, MAX_QUANTITY, Hold, HoldLine, PoolCounters
-from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, Listing, ListingKind, Pool
+from domain.listings import MAX_CAPACITY, MAX_HOLD_TTL_SECONDS, CancellationPolicy, Listing, ListingKind, Pool
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.refunds import Refund
 from domain.users import CustomerMismatchError, customer_ref_of
@@ -32,6 +32,7 @@ from domain.waiting_room import (
     QueueSettings,
     TicketState,
 )
+from interfaces.http.catalogue_schemas import DetailsIn, DetailsOut
 from interfaces.http.dependencies import actor_of
 from interfaces.http.text import END, Line, Text
 
@@ -64,6 +65,9 @@ class ListingIn(Input):
     per_customer_limit: Limit | None = None
     hold_ttl_seconds: TtlSeconds = 600
     cancellation_policy: PolicyIn | None = None
+    # The kind's details (``DetailsIn``); a listing given no ``starts_at`` starts at its first
+    # performance or its departure.
+    details: DetailsIn | None = None
 
 
 class QueueIn(Input):
@@ -80,9 +84,34 @@ class QueueIn(Input):
 
 
 class ListingPatchIn(Input):
-    """What ``PATCH /v1/listings/{id}`` changes: today, the waiting room."""
+    """What ``PATCH /v1/listings/{id}`` changes; a field left out keeps its value. ``starts_at``
+    and ``per_customer_limit`` may be set to null (no start, no limit); ``details`` replace the
+    listing's details whole (the fields of its kind, see ``DetailsIn``)."""
 
-    queue: QueueIn
+    name: Name | None = None
+    starts_at: datetime | msgspec.UnsetType | None = msgspec.UNSET
+    per_customer_limit: Limit | msgspec.UnsetType | None = msgspec.UNSET
+    hold_ttl_seconds: TtlSeconds | None = None
+    cancellation_policy: PolicyIn | None = None
+    details: DetailsIn | None = None
+    queue: QueueIn | None = None
+
+    def changes(self) -> dict[str, object]:
+        """The listing fields given (``queue`` apart), as ``ChangeListing`` takes them."""
+        found: dict[str, object] = {}
+        for name in ("name", "hold_ttl_seconds"):
+            if getattr(self, name) is not None:
+                found[name] = getattr(self, name)
+        for name in ("starts_at", "per_customer_limit"):
+            if getattr(self, name) is not msgspec.UNSET:
+                found[name] = getattr(self, name)
+        if self.cancellation_policy is not None:
+            found["policy"] = CancellationPolicy(**msgspec.structs.asdict(self.cancellation_policy))
+        if self.details is not None:
+            found["details"] = self.details.fields()
+        if not found and self.queue is None:
+            raise InvalidValueError("body", "names no field to change")
+        return found
 
 
 class PoolIn(Input):
@@ -95,8 +124,18 @@ class PoolIn(Input):
     overbooking: Capacity = 0  # units sellable beyond capacity (0: off; at most half the capacity)
 
 
-class PoolResizeIn(Input):
-    capacity: Capacity
+class PoolPatchIn(Input):
+    """What ``PATCH /v1/pools/{id}`` changes; a field left out keeps its value. A new
+    ``unit_price`` (in the pool's currency) applies to holds placed after it; holds placed
+    before keep the price they locked."""
+
+    capacity: Capacity | None = None
+    name: Annotated[Line, Meta(max_length=200)] | None = None
+    unit_price: Amount | None = None
+
+    def check(self) -> None:
+        if self.capacity is None and self.name is None and self.unit_price is None:
+            raise InvalidValueError("body", "names no field to change")
 
 
 class OverbookingIn(Input):
@@ -220,6 +259,7 @@ class PoolOut(msgspec.Struct, omit_defaults=True):
     counters: CountersOut | None = None
     night: date | None = None
     overbooking: int = 0  # units sellable beyond capacity; left out when 0 (off)
+    archived_at: datetime | None = None  # archived: takes no new holds; absent when not archived
 
     @classmethod
     def of(cls, pool: Pool, counters: PoolCounters | None = None) -> PoolOut:
@@ -234,6 +274,7 @@ class PoolOut(msgspec.Struct, omit_defaults=True):
             None if counters is None else CountersOut.of(pool, counters),
             pool.night,
             pool.overbooking,
+            pool.archived_at,
         )
 
 
@@ -296,6 +337,8 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
     queue: QueueOut
     pools: list[PoolOut] | None = None
     pools_next_cursor: str | None = None  # more pools: GET /v1/listings/{id}/pools?cursor=...
+    details: DetailsOut | None = None  # the fields of its kind (see DetailsIn); absent when none were given
+    archived_at: datetime | None = None  # archived: takes no new holds; absent when not archived
 
     @classmethod
     def of(cls, listing: Listing, pools: list[Pool] | None = None, pools_next_cursor: str | None = None) -> ListingOut:
@@ -311,6 +354,8 @@ class ListingOut(msgspec.Struct, omit_defaults=True):
             QueueOut.of(listing.queue),
             None if pools is None else [PoolOut.of(pool) for pool in pools],
             pools_next_cursor,
+            DetailsOut.of(listing.details),
+            listing.archived_at,
         )
 
 

@@ -45,6 +45,8 @@ class HoldController(Controller):
             "inventory_unavailable",
             *QUEUE_PASS_CODES,
             "customer_mismatch",
+            "listing_archived",
+            "pool_archived",
         ),
     )
     async def place(

@@ -7,20 +7,30 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
+from application.ports.listing_search import ListingFilter, ListingSearch, ListingSort
+from application.use_cases.archive_listing import ArchiveListing, ArchiveListingHandler
+from application.use_cases.change_listing import ChangeListing, ChangeListingHandler
+from application.use_cases.change_pool import ChangePool, ChangePoolHandler
 from application.use_cases.create_listing import CreateListing, CreateListingHandler
 from application.use_cases.create_pool import CreatePool, CreatePoolHandler
 from application.use_cases.get_availability import GetAvailabilityHandler
 from application.use_cases.get_listing import GetListingHandler
 from application.use_cases.get_pool import GetPoolHandler
 from application.use_cases.list_listings import ListListingsHandler
-from application.use_cases.resize_pool import ResizePool, ResizePoolHandler
-from application.use_cases.set_listing_queue import SetListingQueue, SetListingQueueHandler
-from domain.listings import CancellationPolicy
+from domain.listings import CancellationPolicy, ListingKind
 from domain.permissions import Permission
 from domain.tenants import Tenant
 from interfaces.http.dependencies import use_case
+from interfaces.http.listing_query import (
+    ListingCursor,
+    SearchText,
+    StartsFrom,
+    StartsTo,
+    decode_listing_cursor,
+    encode_listing_cursor,
+)
 from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, PageSize, encode_cursor, page_request
@@ -36,7 +46,7 @@ from interfaces.http.schemas import (
     PoolIn,
     PoolOut,
     PoolPage,
-    PoolResizeIn,
+    PoolPatchIn,
 )
 
 
@@ -65,6 +75,7 @@ class ListingController(Controller):
             per_customer_limit=data.per_customer_limit,
             hold_ttl_seconds=data.hold_ttl_seconds,
             policy=CancellationPolicy(**msgspec.structs.asdict(data.cancellation_policy or PolicyIn())),
+            details=None if data.details is None else data.details.fields(),
         )
         listing = await create_listing(command)
         return created(ListingOut.of(listing, pools=[]), "listings", listing.id)
@@ -80,10 +91,27 @@ class ListingController(Controller):
         tenant: NamedDependency[Tenant],
         list_listings: NamedDependency[ListListingsHandler],
         limit: PageSize = 50,
-        cursor: Cursor = None,
+        cursor: ListingCursor = None,
+        kind: FromQuery[ListingKind | None] = None,
+        q: SearchText = None,
+        starts_from: StartsFrom = None,
+        starts_to: StartsTo = None,
+        available: FromQuery[bool] = False,
+        archived: FromQuery[bool] = False,
+        sort: FromQuery[ListingSort] = ListingSort.CREATED_AT,
     ) -> ListingPage:
-        page = await list_listings(tenant.id, page_request(limit, cursor))
-        return ListingPage([ListingOut.of(item) for item in page.items], encode_cursor(page.next_after))
+        """The tenant's listings, filtered (every filter given must hold): ``kind``; ``q``, text
+        in the name, venue, route or flight number, or address (case-insensitive); ``from`` <=
+        start < ``to``; ``available=true``, only listings with a pool (not archived) whose
+        capacity exceeds its sold units (held units count as left: they come back when their
+        hold expires); ``archived=true``, only archived listings (left out otherwise).
+        ``sort``: ``created_at`` (default), ``starts_at`` (listings without a start last) or
+        ``name`` (case-insensitive), ascending, ties by id. A page's ``next_cursor`` goes on
+        with the same filters and sort."""
+        where = ListingFilter(kind, q, starts_from, starts_to, available, archived)
+        search = ListingSearch(where, sort, limit, decode_listing_cursor(sort, cursor))
+        page = await list_listings(tenant.id, search)
+        return ListingPage([ListingOut.of(item) for item in page.items], encode_listing_cursor(sort, page.next_after))
 
     @get(
         "/{listing_id:uuid}",
@@ -106,24 +134,62 @@ class ListingController(Controller):
 
     @patch(
         "/{listing_id:uuid}",
-        dependencies={"set_listing_queue": use_case("set_listing_queue")},
-        responses=problems("not_found"),
-        opt={"permission": "catalogue:write"},
+        opt=requires(Permission.CATALOGUE_WRITE),
+        dependencies={"change_listing": use_case("change_listing")},
+        responses=problems("not_found", "conflict"),
     )
     async def change(
         self,
         listing_id: FromPath[UUID],
         data: JSONBody[ListingPatchIn],
         tenant: NamedDependency[Tenant],
-        set_listing_queue: NamedDependency[SetListingQueueHandler],
+        change_listing: NamedDependency[ChangeListingHandler],
     ) -> ListingOut:
-        """Change the listing's waiting room (``queue``): queue mode on or off, how many places a
-        release admits (``batch_size``) and how often (``period_seconds``), how long a queue pass
-        lasts (``pass_ttl_seconds``) and how many holds one admits (``holds_per_pass``). Fields
-        left out keep their values. Every API process's hold path follows within the catalogue
-        cache's bound (README, "The waiting room")."""
-        listing = await set_listing_queue(SetListingQueue(tenant.id, listing_id, data.queue.changes()))
-        return ListingOut.of(listing)
+        """Change the listing: ``name``, ``starts_at``, ``per_customer_limit``,
+        ``hold_ttl_seconds``, ``cancellation_policy``, ``details`` (replaced whole; the fields
+        of its kind) and its waiting room (``queue``: queue mode on or off, how many places a
+        release admits (``batch_size``) and how often (``period_seconds``), how long a queue
+        pass lasts (``pass_ttl_seconds``) and how many holds one admits (``holds_per_pass``)).
+        Fields left out keep their values; all changes are checked and made together. Holds
+        placed before keep what they locked; every API process's hold path follows within the
+        catalogue cache's bound (README, "The catalogue: kinds, changes and search")."""
+        queue = None if data.queue is None else data.queue.changes()
+        command = ChangeListing(tenant.id, listing_id, data.changes(), queue)
+        return ListingOut.of(await change_listing(command))
+
+    @post(
+        "/{listing_id:uuid}/archive",
+        opt=requires(Permission.CATALOGUE_WRITE),
+        dependencies={"archive_listing": use_case("archive_listing")},
+        responses=problems("not_found", "conflict"),
+        status_code=200,
+    )
+    async def archive(
+        self,
+        listing_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        archive_listing: NamedDependency[ArchiveListingHandler],
+    ) -> ListingOut:
+        """Archive the listing: no new holds (409 ``listing_archived``), left out of
+        ``GET /v1/listings`` unless ``archived=true``; its holds and bookings stay as they are.
+        Archiving an archived listing changes nothing."""
+        return ListingOut.of(await archive_listing(ArchiveListing(tenant.id, listing_id)))
+
+    @post(
+        "/{listing_id:uuid}/unarchive",
+        opt=requires(Permission.CATALOGUE_WRITE),
+        dependencies={"archive_listing": use_case("archive_listing")},
+        responses=problems("not_found", "conflict"),
+        status_code=200,
+    )
+    async def unarchive(
+        self,
+        listing_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        archive_listing: NamedDependency[ArchiveListingHandler],
+    ) -> ListingOut:
+        """Take the listing out of the archive: it takes holds again."""
+        return ListingOut.of(await archive_listing(ArchiveListing(tenant.id, listing_id, archived=False)))
 
     @get(
         "/{listing_id:uuid}/availability",
@@ -212,15 +278,55 @@ class PoolController(Controller):
     @patch(
         "/{pool_id:uuid}",
         opt=requires(Permission.CATALOGUE_WRITE),
-        dependencies={"resize_pool": use_case("resize_pool")},
+        dependencies={"change_pool": use_case("change_pool")},
         responses=problems("not_found", "capacity_below_committed", "conflict", "inventory_unavailable"),
     )
-    async def resize(
+    async def change(
         self,
         pool_id: FromPath[UUID],
-        data: JSONBody[PoolResizeIn],
+        data: JSONBody[PoolPatchIn],
         tenant: NamedDependency[Tenant],
-        resize_pool: NamedDependency[ResizePoolHandler],
+        change_pool: NamedDependency[ChangePoolHandler],
     ) -> PoolOut:
-        resized = await resize_pool(ResizePool(tenant.id, pool_id, data.capacity))
-        return PoolOut.of(resized.pool, resized.counters)
+        """Change the pool's ``capacity`` (never below its held + sold units), ``name`` or
+        ``unit_price`` (in its currency). A new price applies to holds placed after it; holds
+        placed before, and their bookings, keep the price they locked."""
+        data.check()
+        command = ChangePool(tenant.id, pool_id, data.name, data.unit_price, data.capacity)
+        changed = await change_pool(command)
+        return PoolOut.of(changed.pool, changed.counters)
+
+    @post(
+        "/{pool_id:uuid}/archive",
+        opt=requires(Permission.CATALOGUE_WRITE),
+        dependencies={"change_pool": use_case("change_pool")},
+        responses=problems("not_found", "conflict", "inventory_unavailable"),
+        status_code=200,
+    )
+    async def archive(
+        self,
+        pool_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        change_pool: NamedDependency[ChangePoolHandler],
+    ) -> PoolOut:
+        """Archive the pool: no new holds on it (409 ``pool_archived``); its held and sold units,
+        and the holds and bookings that have them, stay as they are."""
+        changed = await change_pool(ChangePool(tenant.id, pool_id, archived=True))
+        return PoolOut.of(changed.pool, changed.counters)
+
+    @post(
+        "/{pool_id:uuid}/unarchive",
+        opt=requires(Permission.CATALOGUE_WRITE),
+        dependencies={"change_pool": use_case("change_pool")},
+        responses=problems("not_found", "conflict", "inventory_unavailable"),
+        status_code=200,
+    )
+    async def unarchive(
+        self,
+        pool_id: FromPath[UUID],
+        tenant: NamedDependency[Tenant],
+        change_pool: NamedDependency[ChangePoolHandler],
+    ) -> PoolOut:
+        """Take the pool out of the archive: it takes holds again."""
+        changed = await change_pool(ChangePool(tenant.id, pool_id, archived=False))
+        return PoolOut.of(changed.pool, changed.counters)
