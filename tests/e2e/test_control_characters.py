@@ -93,7 +93,7 @@ class Field:
 
 PASSWORD = "correct horse battery"
 ROOM = {"code": "double", "name": "Double", "units": 2, "base_price": 100, "currency": "EUR"}
-STAY = {"room_type": "double", "check_in": "2030-01-05", "check_out": "2030-01-07", "customer_ref": "c"}
+STAY_HOLD = {"room_type": "double", "check_in": "2030-01-05", "check_out": "2030-01-07", "customer_ref": "c"}
 BLOCK = {"room_type": "double", "start": "2030-01-05", "end": "2030-01-06"}
 NOBODY = "00000000-0000-4000-8000-000000000000"
 REGISTER = {"tenant_id": NOBODY, "email": "r@example.com", "password": PASSWORD, "name": "R"}
@@ -115,6 +115,18 @@ FLIGHT = {
     "aircraft": "A320",
 }
 STAY = {"address": "1 Harbour Row", "check_in": "15:00", "check_out": "11:00", "time_zone": "Europe/Lisbon"}
+CABIN = {"code": "eco", "name": "Economy", "first_row": 1, "last_row": 2, "letters": "AB", "price": 100}
+SEAT_MAP = {"currency": "EUR", "cabins": [CABIN]}
+SEAT_MAP_TEXT = ("currency", "cabins[].code", "cabins[].name", "cabins[].letters")
+SEAT_HOLD = {"seat": "1A", "cabin": "eco", "customer_ref": "c"}
+PRICING = {
+    "currency": "EUR",
+    "seasons": [{"name": "High", "starts_on": "2030-06-01", "ends_on": "2030-06-30", "unit_price": 100}],
+    "weekday_rates": [{"name": "Weekend", "weekdays": ["sat"], "adjust_bp": 1000}],
+    "fees": [{"name": "Cleaning", "kind": "fixed", "value": 100}],
+    "taxes": [{"name": "City tax", "kind": "percent", "value": 500}],
+}
+PRICING_TEXT = ("currency", "seasons[].name", "weekday_rates[].name", "fees[].name", "taxes[].name")
 SHOW_TEXT = ("details.venue", "details.performances[].code", "details.performances[].name")
 FLIGHT_TEXT = ("details.origin", "details.destination", "details.flight_number", "details.aircraft")
 STAY_TEXT = ("details.address", "details.check_in", "details.check_out", "details.time_zone")
@@ -156,7 +168,7 @@ FIELDS = [
     ),
     Field("post", "/v1/api-keys", {"label": "till", "role": "staff"}, "label"),
     *(Field("post", "/v1/listings/{listing_id}/room-types", ROOM, n) for n in ("code", "name", "currency")),
-    *(Field("post", "/v1/listings/{listing_id}/stay-holds", STAY, n) for n in ("room_type", "customer_ref")),
+    *(Field("post", "/v1/listings/{listing_id}/stay-holds", STAY_HOLD, n) for n in ("room_type", "customer_ref")),
     Field("put", "/v1/listings/{listing_id}/stay-rules", {"room_type": "double"}, "room_type"),
     *(Field("post", "/v1/listings/{listing_id}/blocks", BLOCK, n) for n in ("room_type", "reason")),
     # The catalogue: a listing's details (their fields follow its kind), its and a pool's name.
@@ -168,6 +180,13 @@ FIELDS = [
     ),
     Field("patch", "/v1/listings/{listing_id}", {"name": "Show"}, "name"),
     Field("patch", "/v1/pools/{pool_id}", {"name": "Stalls"}, "name"),
+    # Seat maps, seat holds (the scene's listing is a show: refused, whatever the body), prices, quotes.
+    *(Field("put", "/v1/listings/{listing_id}/seat-map", SEAT_MAP, n) for n in SEAT_MAP_TEXT),
+    *(Field("post", "/v1/listings/{listing_id}/seat-holds", SEAT_HOLD, n) for n in ("seat", "cabin", "customer_ref")),
+    *(Field("put", "/v1/listings/{listing_id}/pricing", PRICING, n) for n in PRICING_TEXT),
+    Field(
+        "post", "/v1/quotes", {"listing_id": "{listing_id}", "lines": "{lines}", "customer_ref": "c"}, "customer_ref"
+    ),
 ]
 # Where a control character would be the only flaw, a value that is otherwise valid.
 SAMPLE = {
