@@ -10,6 +10,7 @@ from typing import Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
 from application.ports.audit import AuditRepository
+from application.ports.booking_changes import BookingChangeRepository
 from application.ports.journal import HoldJournalRepository
 from application.ports.ledger import LedgerRepository
 from application.ports.notifications import NotificationRepository
@@ -316,6 +317,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     users: UserRepository
     refresh_tokens: RefreshTokenRepository
+    booking_changes: BookingChangeRepository
 
     async def __aenter__(self) -> Self: ...
 

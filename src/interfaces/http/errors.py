@@ -26,6 +26,7 @@ from application.errors import (
     UnauthenticatedError,
 )
 from application.ports.rate_limits import RateDecision
+from domain.booking_changes import BookingNotChangeableError, ChangeInProgressError, NothingToChangeError
 from domain.errors import (
     CapacityBelowCommittedError,
     ConflictError,
@@ -112,6 +113,10 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     AccessTokenExpiredError: 401,
     WrongCurrentPasswordError: 403,
     CustomerMismatchError: 403,
+    # Booking changes (domain.booking_changes).
+    BookingNotChangeableError: 409,
+    ChangeInProgressError: 409,
+    NothingToChangeError: 409,
 }
 
 HTTP_CODES = {
