@@ -67,6 +67,8 @@ IDS: dict[str, Callable[[Objects], str]] = {
     "key_id": lambda o: o.api_key,
     "ticket_id": lambda o: o.ticket,
     "user_id": lambda o: o.staff_user,
+    # No change is made for the walk: a booking's id names no change (404 for those allowed).
+    "change_id": lambda o: o.booking,
 }
 
 
@@ -93,6 +95,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     ("POST", "/v1/staff"): lambda o: {"email": f"{uuid4().hex[:12]}@walk.example.com", "name": "W", "role": "staff"},
     ("PATCH", "/v1/auth/me"): lambda o: {"name": "Walked"},
     ("POST", "/v1/dev/bookings/{booking_id}/pay"): lambda o: {"outcome": "succeeded"},
+    ("POST", "/v1/bookings/{booking_id}/changes"): lambda o: {"lines": [{"pool_id": o.pool, "quantity": 1}]},
 }
 
 

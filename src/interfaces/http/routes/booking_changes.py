@@ -106,7 +106,7 @@ class DevBookingChangeController(Controller):
         },
         responses=problems("not_found", "conflict"),
     )
-    async def pay(
+    async def pay_difference(
         self,
         booking_id: FromPath[UUID],
         change_id: FromPath[UUID],
