@@ -20,7 +20,7 @@ from application.use_cases.booked_holds import HOLD_GONE, release_booked_hold
 from application.use_cases.refunds import execute_refund
 from domain import ledger
 from domain.booking_changes import BookingChange, ChangeState, apply_swap
-from domain.bookings import Booking, BookingStatus
+from domain.bookings import Booking, BookingStatus, Payment
 from domain.errors import DomainError, HoldExpiredError, HoldNotActiveError
 from domain.inventory import HoldStatus
 from domain.money import Money
@@ -168,11 +168,12 @@ class BookingChangeSteps:
             )
             if await uow.ledger.append(ledger.payment_captured(tenant, booking.id, intent.id, amount, at=now)):
                 await uow.ledger.append(ledger.payment_returned(tenant, booking.id, answer.id, amount, at=now))
-                if booking.payment is not None:  # the booking's money agrees with its ledger
-                    booking.payment.captured += amount.amount
-                    booking.payment.refunded += amount.amount
-                    booking.updated_at, booking.version = now, booking.version + 1
-                    await uow.bookings.save(booking)
+                if booking.payment is None:  # a free booking: the change's intent is its only payment
+                    booking.payment = Payment(intent.id, change.client_secret, due_at=change.due_at)
+                booking.payment.captured += amount.amount  # the booking's money agrees with its ledger
+                booking.payment.refunded += amount.amount
+                booking.updated_at, booking.version = now, booking.version + 1
+                await uow.bookings.save(booking)
             await uow.commit()
 
     def left_behind(self, change: BookingChange) -> bool:
