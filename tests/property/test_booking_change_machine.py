@@ -185,7 +185,8 @@ class ChangeFlow(RuleBasedStateMachine):
             owned = booking.owns_units
             if owned:
                 hold = self.run(self.engine_.get_hold(booking.hold_id))
-                assert hold is not None and hold.status is HoldStatus.CONFIRMED, (booking, hold)
+                assert hold is not None, booking
+                assert hold.status is HoldStatus.CONFIRMED, (booking, hold)
                 assert sorted((line.pool_id, line.quantity) for line in hold.lines) == sorted(
                     (line.pool_id, line.quantity) for line in booking.lines
                 )
@@ -226,7 +227,7 @@ class ChangeFlow(RuleBasedStateMachine):
             rows = await connection.execute(
                 select(pools.c.id, pools.c.sold).where(pools.c.listing_id == self.listing_id)
             )
-            return {pool_id: sold for pool_id, sold in rows.all()}
+            return dict(rows.tuples().all())
 
     async def ledger_view(self, booking_id: UUID) -> Any:
         async with self.container.gateways.uow() as uow:
