@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from dependency_injector import providers
@@ -54,9 +54,11 @@ from domain.listings import ListingKind
 from infrastructure.container import build_container, close_container
 from infrastructure.persistence.tables import pools
 from infrastructure.settings import Settings
+from tests.databases import migrated_postgres
 from tests.fakes.clock import FakeClock
 
 T = TypeVar("T")
+REDIS_DB = 12  # a database of its own: every example's listing has keys of its own in it
 SEEN: Counter[str] = Counter()  # what the changes came to, so the test cannot pass vacuously
 POOLS = {"a": (6, 1000), "b": (4, 2500), "c": (4, 500), "free": (3, 0)}
 
@@ -69,23 +71,35 @@ def _event(delivery: Any) -> GatewayEvent:
 class ChangeFlow(RuleBasedStateMachine):
     template: ClassVar[Path]
     engine: ClassVar[str]
+    servers: ClassVar[tuple[str, str] | None] = None  # (Postgres, Redis) for the redis engine
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.folder = Path(tempfile.mkdtemp(prefix="holdfast-changes-"))
-        shutil.copy(self.template, self.folder / "holdfast.db")
-        url = f"sqlite+aiosqlite:///{self.folder / 'holdfast.db'}"
         self.clock = FakeClock()
-        self.container = build_container(
-            Settings(database_url=url, inventory_engine=self.engine, expiry_sweep_seconds=0)
-        )
+        self.container = build_container(self.settings())
         self.container.core.clock.override(providers.Object(self.clock))
         self.uc = self.container.use_cases
         self.gateway = self.container.gateways.payments()
         self.engine_ = self.container.gateways.inventory()
         self.bookings: list[UUID] = []
         self.intents: list[str] = []
+
+    def settings(self) -> Settings:
+        if self.servers is not None:  # shared by every example: each has a tenant and listing of its own
+            database_url, redis_url = self.servers
+            return Settings(
+                database_url=database_url,
+                redis_url=redis_url,
+                inventory_engine="redis",
+                environment="production",
+                expiry_sweep_seconds=0,
+                db_pool_size=5,
+            )
+        shutil.copy(self.template, self.folder / "holdfast.db")
+        url = f"sqlite+aiosqlite:///{self.folder / 'holdfast.db'}"
+        return Settings(database_url=url, inventory_engine=self.engine, expiry_sweep_seconds=0)
 
     def run(self, work: Awaitable[T]) -> T:
         return self.loop.run_until_complete(work)  # type: ignore[arg-type]
@@ -105,7 +119,7 @@ class ChangeFlow(RuleBasedStateMachine):
 
     @initialize()
     def catalogue(self) -> None:
-        self.tenant = self.run(self.uc.register_tenant()(RegisterTenant("acme"))).tenant
+        self.tenant = self.run(self.uc.register_tenant()(RegisterTenant(f"acme-{uuid4().hex[:12]}"))).tenant
         listing = self.run(self.uc.create_listing()(CreateListing(self.tenant.id, ListingKind.FLIGHT, "HF 1")))
         self.listing_id = listing.id
         create_pool = self.uc.create_pool()
@@ -227,7 +241,7 @@ class ChangeFlow(RuleBasedStateMachine):
             rows = await connection.execute(
                 select(pools.c.id, pools.c.sold).where(pools.c.listing_id == self.listing_id)
             )
-            return dict(rows.tuples().all())
+            return {pool_id: sold for pool_id, sold in rows.all()}  # noqa: C416 (Rows, not pairs)
 
     async def ledger_view(self, booking_id: UUID) -> Any:
         async with self.container.gateways.uow() as uow:
@@ -240,14 +254,22 @@ class ChangeFlow(RuleBasedStateMachine):
 
 @pytest.mark.parametrize("engine", ["memory", "sql"])
 def test_no_unit_is_lost_or_sold_twice_across_swaps(sqlite_template: Path, engine: str) -> None:
-    machine = type("Changes", (ChangeFlow,), {"template": sqlite_template, "engine": engine})
+    _walk(type("Changes", (ChangeFlow,), {"template": sqlite_template, "engine": engine}), 25)
+
+
+def test_no_unit_is_lost_or_sold_twice_across_swaps_on_redis(postgres_url: str, redis_url: str) -> None:
+    servers = (migrated_postgres(postgres_url, "holdfast_change_machine"), redis_url.rsplit("/", 1)[0] + f"/{REDIS_DB}")
+    _walk(type("Changes", (ChangeFlow,), {"engine": "redis", "servers": servers}), 12)
+
+
+def _walk(machine: type[ChangeFlow], examples: int) -> None:
     SEEN.clear()
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+            max_examples=examples, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
         ),
     )
-    print(engine, dict(SEEN))
+    print(machine.engine, dict(SEEN))
     # Changes swapped, waited for their difference, and were refused: the walk was not vacuous.
     assert {"swapped", "awaiting_payment", "refused"} <= set(SEEN), SEEN
