@@ -184,3 +184,17 @@ async def test_concurrent_changes_race_for_the_last_unit_and_exactly_one_wins(wo
     assert (seats["a"], seats["last"]) == ((0, 3, 1), (0, 1, 0))
     for b in bookings:
         await _ledger_agrees(world, b["id"])
+
+
+async def test_the_customer_limit_does_not_count_the_units_a_change_gives_back(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("a", 5, 1000), ("b", 5, 1000)), per_customer_limit=2)
+    booking = await book(world, (await hold(world.api, listing_id, {pools["a"]: 2})).json()["id"])
+
+    moved = await _change(world, booking["id"], {pools["b"]: 2})  # at the limit: its own 2 go back
+    beyond = await _change(world, booking["id"], {pools["a"]: 3})  # 3 after the swap: over it
+
+    assert moved.status_code == 201, moved.text
+    assert beyond.status_code == 409
+    assert beyond.json()["code"] == "customer_limit_exceeded"
+    seats = await availability(world.api, listing_id)
+    assert (seats["a"], seats["b"]) == ((0, 0, 5), (0, 2, 3))
