@@ -457,7 +457,8 @@ class BookingChangeOut(msgspec.Struct):
 class BookingOut(msgspec.Struct, omit_defaults=True):
     """``status`` is the lifecycle (does the customer have the units?), ``payment_status`` where
     the money stands; a refund changes only the second, a cancellation only the first.
-    ``changes``: the booking's change history, oldest first (on ``GET /v1/bookings/{id}``)."""
+    ``changes``: the booking's change history, oldest first, on ``GET /v1/bookings/{id}`` once
+    it has one (left out otherwise)."""
 
     id: UUID
     status: BookingStatus

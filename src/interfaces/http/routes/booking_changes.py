@@ -140,7 +140,8 @@ async def booking_with_changes(
     list_booking_changes: ListBookingChangesHandler,
     customer_ref: str | None = None,
 ) -> BookingOut:
-    """The booking as ``GET /v1/bookings/{id}`` shows it: with its change history."""
+    """The booking as ``GET /v1/bookings/{id}`` shows it: with its change history, once it has
+    one (a booking never changed reads exactly as every other route answers it)."""
     booking = await get_booking(tenant_id, booking_id, customer_ref)
     changes = [BookingChangeOut.of(c) for c in await list_booking_changes(booking.id)]
-    return msgspec.structs.replace(BookingOut.of(booking), changes=changes)
+    return msgspec.structs.replace(BookingOut.of(booking), changes=changes or None)
