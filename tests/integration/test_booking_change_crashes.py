@@ -246,3 +246,21 @@ async def test_a_higher_total_change_interrupted_anywhere_ends_whole(
     else:  # paid: rolled forward by the sweep, the difference captured once
         assert [c.state for c in changes] == [ChangeState.SWAPPED]
         assert (booking.lines[0].pool_id, booking.payment.captured) == (stage.pools["higher"], 2500)
+
+
+async def test_the_next_change_of_the_booking_finishes_one_left_behind(stage: Stage) -> None:
+    booking_id = await _paid_booking(stage)
+    stage.engine.arm("cancel", True)
+    with pytest.raises(Crash):
+        await stage.uc.change_booking()(ChangeBooking(stage.tenant_id, booking_id, ((stage.pools["same"], 1),), "t"))
+    stage.clock.advance(31)  # past the grace a request in flight gets
+
+    done = await stage.uc.change_booking()(
+        ChangeBooking(stage.tenant_id, booking_id, ((stage.pools["lower"], 1),), "t")
+    )
+
+    changes = await stage.uc.list_booking_changes()(booking_id)
+    assert [c.state for c in changes] == [ChangeState.SWAPPED, ChangeState.SWAPPED]
+    assert (done.change.old_lines[0].pool_id, done.change.state) == (stage.pools["same"], ChangeState.SWAPPED)
+    booking, _ = await _assert_whole(stage, booking_id)
+    assert (booking.lines[0].pool_id, booking.payment.refunded) == (stage.pools["lower"], 600)

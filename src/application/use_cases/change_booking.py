@@ -90,10 +90,10 @@ class ChangeBookingHandler:
 
     async def __call__(self, command: ChangeBooking) -> ChangedBooking:
         booking, history = await self._read(command)
-        for change in history:
-            if self._steps.left_behind(change):
+        if left := [change for change in history if self._steps.left_behind(change)]:
+            for change in left:
                 await self._steps.resume(change)  # a crash's leftovers: finish or undo first
-        booking, history = await self._read(command)
+            booking, history = await self._read(command)
         listing_id = command.listing_id or booking.listing_id
         if (found := _retried(booking, history, listing_id, command.lines)) is not None:
             return ChangedBooking(found, booking, created=False)
