@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from domain.reconciliation import ReconciliationScope
 from tests.e2e.conftest import World
 from tests.e2e.helpers import availability, book, deliver, hold, make_listing
 
@@ -199,3 +201,19 @@ async def test_the_customer_limit_does_not_count_the_units_a_change_gives_back(w
     assert beyond.json()["code"] == "customer_limit_exceeded"
     seats = await availability(world.api, listing_id)
     assert (seats["a"], seats["b"]) == ((0, 0, 5), (0, 2, 3))
+
+
+async def test_payments_reconciliation_finds_no_drift_in_changed_bookings(world: World) -> None:
+    listing_id, pools, up = await _booked(world)
+    down = await book(world, (await hold(world.api, listing_id, {pools["12b"]: 1}, customer="c2")).json()["id"])
+    change = (await _change(world, up["id"], {pools["1a"]: 1})).json()["change"]
+    await deliver(world, await world.container.gateways.payments().pay(change["intent_id"]))
+    assert (await _change(world, down["id"], {pools["30c"]: 1})).json()["change"]["state"] == "swapped"
+
+    async def progress(checked: int, total: int | None) -> None:
+        return None
+
+    reconcile = world.container.use_cases.reconcile_payments()
+    findings = await reconcile(ReconciliationScope(listing_id=UUID(listing_id)), progress)
+
+    assert findings == []
