@@ -217,3 +217,17 @@ async def test_payments_reconciliation_finds_no_drift_in_changed_bookings(world:
     findings = await reconcile(ReconciliationScope(listing_id=UUID(listing_id)), progress)
 
     assert findings == []
+
+
+async def test_inventory_reconciliation_finds_no_drift_across_swaps_and_changes_under_way(world: World) -> None:
+    listing_id, pools, swapped = await _booked(world)
+    waiting = await book(world, (await hold(world.api, listing_id, {pools["30c"]: 1}, customer="c2")).json()["id"])
+    assert (await _change(world, swapped["id"], {pools["12b"]: 1})).json()["change"]["state"] == "swapped"
+    assert (await _change(world, waiting["id"], {pools["1a"]: 1})).json()["change"]["state"] == "awaiting_payment"
+    await world.container.use_cases.journal_holds()()  # the redis engine's holds reach the record
+
+    async def progress(checked: int, total: int | None) -> None:
+        return None
+
+    reconcile = world.container.use_cases.reconcile_inventory()
+    assert await reconcile(ReconciliationScope(listing_id=UUID(listing_id)), progress) == []
