@@ -7,8 +7,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import select
 
 from domain.reconciliation import ReconciliationScope
+from infrastructure.persistence.webhook_tables import webhook_events
 from tests.e2e.conftest import World
 from tests.e2e.helpers import availability, book, deliver, hold, make_listing
 
@@ -231,3 +233,28 @@ async def test_inventory_reconciliation_finds_no_drift_across_swaps_and_changes_
 
     reconcile = world.container.use_cases.reconcile_inventory()
     assert await reconcile(ReconciliationScope(listing_id=UUID(listing_id)), progress) == []
+
+
+async def test_a_difference_paid_too_late_is_returned_once_even_when_its_refund_webhook_comes(world: World) -> None:
+    listing_id, pools = await make_listing(world.api, (("free", 2, 0), ("paid", 2, 3_000)))
+    booking = await book(world, (await hold(world.api, listing_id, {pools["free"]: 1})).json()["id"])
+    change = (await _change(world, booking["id"], {pools["paid"]: 1})).json()["change"]
+    world.clock.advance(3600)
+    await world.container.use_cases.expire_holds()()  # the change's hold expires; the sweep has not run
+
+    gateway = world.container.gateways.payments()
+    await deliver(world, await gateway.pay(change["intent_id"]))  # paid too late: returned
+    refund_hooks = await gateway.take_webhooks()
+    assert any(b'"charge.refunded"' in hook.payload for hook in refund_hooks), refund_hooks
+    await deliver(world, refund_hooks)  # the refund's own webhook
+
+    shown = await _ledger_agrees(world, booking["id"])
+    assert (shown["payment"]["captured"], shown["payment"]["refunded"]) == (3_000, 3_000)
+    assert [c["state"] for c in shown["changes"]] == ["failed"]
+    assert (await availability(world.api, listing_id))["paid"] == (0, 0, 2)
+    async with world.container.gateways.database().engine.connect() as connection:
+        handled = await connection.execute(select(webhook_events.c.event_type, webhook_events.c.status))
+        assert {kind: status for kind, status in handled.all()} == {  # noqa: C416 (Rows, not pairs)
+            "payment_intent.succeeded": "processed",
+            "charge.refunded": "processed",
+        }

@@ -17,7 +17,7 @@ from application.ports.inventory import InventoryEngine
 from application.ports.payments import IntentStatus, PaymentGateway, PaymentIntent
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.booked_holds import HOLD_GONE, release_booked_hold
-from application.use_cases.refunds import execute_refund
+from application.use_cases.refunds import execute_refund, refund_state
 from domain import ledger
 from domain.booking_changes import BookingChange, ChangeState, apply_swap
 from domain.bookings import Booking, BookingStatus, Payment
@@ -174,6 +174,19 @@ class BookingChangeSteps:
                 booking.payment.refunded += amount.amount
                 booking.updated_at, booking.version = now, booking.version + 1
                 await uow.bookings.save(booking)
+                # Recorded as a refund too: listed with the booking's, and the provider's refund
+                # webhook finds it by its id instead of taking it for one made at the dashboard.
+                refund = Refund(
+                    BookingChange.refund_id_for(change.id),
+                    tenant,
+                    booking.id,
+                    amount,
+                    "booking change paid too late",
+                    now,
+                    now,
+                )
+                refund.settle(answer.id, refund_state(answer.status), now)
+                await uow.refunds.add(refund)
             await uow.commit()
 
     def left_behind(self, change: BookingChange) -> bool:
