@@ -128,7 +128,9 @@ class ChangeFlow(RuleBasedStateMachine):
             for code, (capacity, price) in POOLS.items()
         }
 
-    @rule(code=st.sampled_from(sorted(POOLS)), quantity=st.integers(1, 2), pay=st.sampled_from([True, True, False]))
+    @rule(
+        code=st.sampled_from(sorted(POOLS)), quantity=st.integers(1, 2), pay=st.sampled_from([True, True, True, False])
+    )
     def book(self, code: str, quantity: int, pay: bool) -> None:
         command = PlaceHold(self.tenant.id, self.listing_id, "cust", ((self.pools[code], quantity),), ttl_seconds=60)
         hold = self.attempt(self.uc.place_hold()(command))
@@ -267,7 +269,11 @@ def _walk(machine: type[ChangeFlow], examples: int) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
-            max_examples=examples, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck)
+            max_examples=examples,
+            stateful_step_count=30,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,  # the same walks on every run: the guard below cannot flake
         ),
     )
     print(machine.engine, dict(SEEN))
