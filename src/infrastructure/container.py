@@ -17,7 +17,10 @@ from redis.maint_notifications import MaintNotificationsConfig
 from application.use_cases.archive_listing import ArchiveListingHandler
 from application.use_cases.authenticate import AuthenticateHandler
 from application.use_cases.authorize_operator import AuthorizeOperatorHandler
+from application.use_cases.booking_change_payments import ChangeAwarePaymentEvents
+from application.use_cases.booking_change_steps import BookingChangeSteps
 from application.use_cases.cancel_booking import CancelBookingHandler
+from application.use_cases.change_booking import ChangeBookingHandler
 from application.use_cases.change_listing import ChangeListingHandler
 from application.use_cases.change_pool import ChangePoolHandler
 from application.use_cases.check_rate_limit import CheckRateLimitHandler
@@ -62,6 +65,7 @@ from application.use_cases.journal_holds import JournalHoldsHandler
 from application.use_cases.leave_queue import LeaveQueueHandler
 from application.use_cases.list_api_keys import ListApiKeysHandler
 from application.use_cases.list_audit_logs import ListAuditLogsHandler
+from application.use_cases.list_booking_changes import ListBookingChangesHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_holds import ListHoldsHandler
@@ -104,6 +108,7 @@ from application.use_cases.release_hold import ReleaseHoldHandler
 from application.use_cases.release_queues import ReleaseQueuesHandler
 from application.use_cases.replay_webhook_event import ReplayWebhookEventHandler
 from application.use_cases.resize_pool import ResizePoolHandler
+from application.use_cases.resume_booking_changes import ResumeBookingChangesHandler
 from application.use_cases.retry_refunds import RetryRequestedRefundsHandler
 from application.use_cases.retry_webhook_events import RetryWebhookEventsHandler
 from application.use_cases.revoke_api_key import RevokeApiKeyHandler
@@ -485,6 +490,13 @@ class UseCases(containers.DeclarativeContainer):
     cancel_booking = providers.Factory(
         CancelBookingHandler, _uow, _engine, core.clock, core.ids, _gateway, handle_payment_event
     )
+    # Booking changes (issue 12): the steps are shared by the request, the job and the webhooks.
+    booking_change_steps = providers.Factory(BookingChangeSteps, _uow, _engine, core.clock, _gateway)
+    change_booking = providers.Factory(
+        ChangeBookingHandler, _uow, _engine, _catalogue, core.clock, core.ids, _gateway, booking_change_steps
+    )
+    resume_booking_changes = providers.Factory(ResumeBookingChangesHandler, _uow, core.clock, booking_change_steps)
+    list_booking_changes = providers.Factory(ListBookingChangesHandler, _uow)
 
     idempotency_policy = providers.Object(IdempotencyPolicy())  # tests override it for short waits
     idempotency_ttl = providers.Callable(timedelta, hours=core.settings.provided.idempotency_ttl_hours)
@@ -536,7 +548,9 @@ class UseCases(containers.DeclarativeContainer):
     disable_staff = providers.Factory(DisableStaffHandler, _uow, core.clock)
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
-    webhook_event_handler = handle_payment_event
+    webhook_event_handler = providers.Factory(
+        ChangeAwarePaymentEvents, handle_payment_event, _uow, _gateway, booking_change_steps
+    )
     webhook_retry_policy = providers.Factory(RetryPolicy, max_attempts=core.settings.provided.webhook_max_attempts)
     webhook_jitter = providers.Object(random.random)
     process_webhook_event = providers.Factory(

@@ -74,6 +74,8 @@ IDS: dict[str, Callable[[Objects], str]] = {
     # own tenant) or 404 (another's) before they look for a block: any id of the tenant's does.
     "block_id": lambda o: o.listing,
     "quote_id": lambda o: o.quote,
+    # No change is made for the walk: a booking's id names no change (404 for those allowed).
+    "change_id": lambda o: o.booking,
 }
 
 
@@ -128,6 +130,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects], Any]] = {
     },
     ("PUT", "/v1/listings/{listing_id}/pricing"): lambda o: {"currency": "EUR"},
     ("POST", "/v1/quotes"): _hold,
+    ("POST", "/v1/bookings/{booking_id}/changes"): lambda o: {"lines": [{"pool_id": o.pool, "quantity": 1}]},
 }
 
 

@@ -10,6 +10,7 @@ from typing import Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
 from application.ports.audit import AuditRepository
+from application.ports.booking_changes import BookingChangeRepository
 from application.ports.journal import HoldJournalRepository
 from application.ports.ledger import LedgerRepository
 from application.ports.listing_search import ListingSearch, ListingSearchPage
@@ -340,6 +341,7 @@ class UnitOfWork(Protocol):
     stays: StayRepository
     prices: PricePlanRepository
     quotes: QuoteRepository
+    booking_changes: BookingChangeRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -32,6 +32,9 @@ class OurPayment:
     booking: Booking
     refunds: list[Refund]
     ledger: BookingTotals | None  # in the booking's currency; None when nothing was posted
+    # The PaymentIntents of the booking's swapped changes that charged a difference: compared
+    # together with the booking's own (``reconcile_payments``).
+    change_intents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -10,8 +11,10 @@ from application.ports.payments import IntentStatus, PaymentGateway
 from application.ports.reconciliation import Progress
 from application.ports.repositories import PageRequest, UnitOfWork, UnitOfWorkFactory
 from application.use_cases.payment_findings import GatewayPayment, OurPayment, payment_findings
+from domain.booking_changes import ChangeState
 from domain.bookings import Booking
 from domain.errors import NotFoundError
+from domain.money import Money
 from domain.reconciliation import Finding, ReconciliationScope
 
 _After = tuple[datetime, UUID] | None
@@ -94,6 +97,20 @@ class PaymentsReconciler:
         refunds = await self._gateway.list_refunds(intent_id)
         charged = intent.status is IntentStatus.SUCCEEDED or (ours.ledger is not None and ours.ledger.fees.amount > 0)
         fee = await self._gateway.fee(intent_id) if charged else None
+        return await self._with_changes(GatewayPayment(intent, refunds, fee), ours.change_intents)
+
+    async def _with_changes(self, main: GatewayPayment, change_intents: tuple[str, ...]) -> GatewayPayment:
+        """The booking's payment and its swapped changes' differences as one: amounts, captures
+        and fees added up (the booking counts them together, and so does its ledger)."""
+        if main.intent is None or not change_intents:
+            return main
+        intent, refunds, fee = main.intent, list(main.refunds), main.fee
+        for change_intent in change_intents:
+            paid = await self._gateway.retrieve_intent(change_intent)
+            refunds += await self._gateway.list_refunds(change_intent)
+            fee = (fee or 0) + (await self._gateway.fee(change_intent) or 0)
+            received = intent.amount_received + paid.amount_received
+            intent = replace(intent, amount=intent.amount + paid.amount, amount_received=received)
         return GatewayPayment(intent, refunds, fee)
 
     def _stuck_before(self) -> datetime:
@@ -103,4 +120,10 @@ class PaymentsReconciler:
 async def _our_payment(uow: UnitOfWork, booking: Booking) -> OurPayment:
     refunds = await uow.refunds.for_booking(booking.id)
     totals = (await uow.ledger.booking_view(booking.tenant_id, booking.id)).totals()
-    return OurPayment(booking, refunds, totals.get(booking.total.currency))
+    changes = await uow.booking_changes.for_booking(booking.id)
+    paid = [c for c in changes if c.state is ChangeState.SWAPPED and c.intent_id is not None]
+    if changes:  # the price its intents were made for: the first one, then each paid difference
+        charged = changes[0].old_total.amount + sum(c.difference for c in paid)
+        booking = replace(booking, total=Money(charged, booking.total.currency))
+    intents = tuple(c.intent_id for c in paid if c.intent_id is not None)
+    return OurPayment(booking, refunds, totals.get(booking.total.currency), intents)

@@ -4,6 +4,7 @@
 import infrastructure.inventory.sql_tables
 import infrastructure.payments.fake_tables
 import infrastructure.persistence.audit_tables
+import infrastructure.persistence.booking_change_tables
 import infrastructure.persistence.delivery_tables
 import infrastructure.persistence.idempotency
 import infrastructure.persistence.identity_tables

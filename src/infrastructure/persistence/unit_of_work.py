@@ -13,6 +13,7 @@ from application.ports.metrics import Metrics
 from infrastructure.clock import SystemClock
 from infrastructure.persistence.api_keys import SqlApiKeyRepository
 from infrastructure.persistence.audit import SqlAuditRepository
+from infrastructure.persistence.booking_changes import SqlBookingChangeRepository
 from infrastructure.persistence.database import Database
 from infrastructure.persistence.journal import SqlHoldJournalRepository, SqlReconciliationRepository
 from infrastructure.persistence.ledger import SqlLedgerRepository
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
     stays: SqlStayRepository
     prices: SqlPricePlanRepository
     quotes: SqlQuoteRepository
+    booking_changes: SqlBookingChangeRepository
 
     def __init__(self, database: Database, metrics: Metrics, clock: Clock | None = None) -> None:
         self._database, self._metrics = database, metrics
@@ -103,6 +105,7 @@ class SqlUnitOfWork:
         self.stays = SqlStayRepository(session)
         self.prices = SqlPricePlanRepository(session)
         self.quotes = SqlQuoteRepository(session)
+        self.booking_changes = SqlBookingChangeRepository(session)
         return self
 
     async def __aexit__(

@@ -46,6 +46,7 @@ from interfaces.http.rate_limits import RateGate, rate_limit_middleware
 from interfaces.http.routes.api_keys import ApiKeyController
 from interfaces.http.routes.audit_logs import AuditLogController
 from interfaces.http.routes.auth import auth_router, me_router
+from interfaces.http.routes.booking_changes import BookingChangeController, DevBookingChangeController
 from interfaces.http.routes.bookings import BookingController
 from interfaces.http.routes.dev import DevController
 from interfaces.http.routes.health import live, ready
@@ -198,7 +199,8 @@ def create_app(
             StayController,
             PricingController,
             QuoteController,
-            *([DevController] if settings.serves_dev_routes else []),
+            BookingChangeController,
+            *([DevController, DevBookingChangeController] if settings.serves_dev_routes else []),
         ],
         dependencies={
             "tenant": Provide(provide_tenant),

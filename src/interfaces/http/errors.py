@@ -26,6 +26,7 @@ from application.errors import (
     UnauthenticatedError,
 )
 from application.ports.rate_limits import RateDecision
+from domain.booking_changes import BookingNotChangeableError, ChangeInProgressError, NothingToChangeError
 from domain.errors import (
     CapacityBelowCommittedError,
     ConflictError,
@@ -147,6 +148,10 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     # Prices and quotes (domain.pricing, domain.quotes).
     SeasonsOverlapError: 400,
     QuoteExpiredError: 409,
+    # Booking changes (domain.booking_changes).
+    BookingNotChangeableError: 409,
+    ChangeInProgressError: 409,
+    NothingToChangeError: 409,
 }
 
 HTTP_CODES = {

@@ -14,6 +14,7 @@ from msgspec import Meta
 from application.use_cases.create_booking import CreateBooking
 from application.use_cases.get_queue_ticket import QueueStatus
 from application.use_cases.place_hold import PlaceHold
+from domain.booking_changes import BookingChange
 from domain.bookings import Booking, BookingStatus, PaymentStatus, Transition
 from domain.contacts import EMAIL_PATTERN, MAX_EMAIL_LENGTH, EmailAddress
 from domain.disputes import Dispute
@@ -481,9 +482,57 @@ class RefundOut(msgspec.Struct):
         )
 
 
-class BookingOut(msgspec.Struct):
+class BookingChangeOut(msgspec.Struct):
+    """One change of a booking (``POST /v1/bookings/{id}/changes``): from ``previous_*`` to the
+    new listing, lines and total. ``difference`` is what the customer pays (positive: pay it with
+    ``client_secret`` before ``pay_before``) or gets back (negative: ``refund_id``)."""
+
+    id: UUID
+    state: str
+    listing_id: UUID
+    lines: list[LineOut]
+    total: MoneyOut
+    previous_listing_id: UUID
+    previous_lines: list[LineOut]
+    previous_total: MoneyOut
+    difference: int
+    intent_id: str | None
+    client_secret: str | None
+    pay_before: datetime
+    refund_id: UUID | None
+    reason: str | None
+    actor: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, change: BookingChange) -> BookingChangeOut:
+        return cls(
+            change.id,
+            change.state.value,
+            change.new_listing_id,
+            [LineOut.of(line) for line in change.new_lines],
+            MoneyOut.of(change.new_total),
+            change.old_listing_id,
+            [LineOut.of(line) for line in change.old_lines],
+            MoneyOut.of(change.old_total),
+            change.difference,
+            change.intent_id,
+            change.client_secret,
+            change.due_at,
+            change.refund_id,
+            change.reason,
+            change.actor,
+            change.created_at,
+            change.updated_at,
+        )
+
+
+class BookingOut(msgspec.Struct, omit_defaults=True):
     """``status`` is the lifecycle (does the customer have the units?), ``payment_status`` where
-    the money stands; a refund changes only the second, a cancellation only the first."""
+    the money stands; a refund changes only the second, a cancellation only the first.
+    ``changes``: the booking's change history, oldest first, on ``GET /v1/bookings/{id}`` once
+    it has one (left out otherwise)."""
 
     id: UUID
     status: BookingStatus
@@ -498,6 +547,7 @@ class BookingOut(msgspec.Struct):
     payment: PaymentOut | None
     history: list[TransitionOut]
     contact_email: str | None
+    changes: list[BookingChangeOut] | None = None
 
     @classmethod
     def of(cls, booking: Booking) -> BookingOut:

@@ -39,6 +39,9 @@ def job_handlers(container: Container) -> dict[str, JobHandler]:
         bookings = await use_cases.expire_bookings()()
         if holds or bookings:
             logger.info("expired {} holds and {} unpaid bookings", len(holds), len(bookings))
+        changes = await use_cases.resume_booking_changes()()
+        if changes:
+            logger.info("finished or undid {} booking changes left open", len(changes))
 
     async def retry_webhook_events(_ctx: JobContext, _args: Mapping[str, Any]) -> None:
         done = await use_cases.retry_webhook_events()()

@@ -15,6 +15,7 @@ from application.ports.repositories import BookingFilter
 from application.use_cases.cancel_booking import CancelBooking, CancelBookingHandler
 from application.use_cases.create_booking import CreateBookingHandler
 from application.use_cases.get_booking import GetBookingHandler
+from application.use_cases.list_booking_changes import ListBookingChangesHandler
 from application.use_cases.list_bookings import ListBookingsHandler
 from application.use_cases.list_disputes import ListDisputesHandler
 from application.use_cases.list_refunds import ListRefundsHandler
@@ -31,6 +32,7 @@ from interfaces.http.locations import CREATED_HEADERS, created
 from interfaces.http.openapi import problems
 from interfaces.http.pagination import Cursor, CustomerFilter, PageSize, encode_cursor, page_request
 from interfaces.http.permissions import requires
+from interfaces.http.routes.booking_changes import booking_with_changes
 from interfaces.http.schemas import (
     BookingIn,
     BookingOut,
@@ -113,7 +115,7 @@ class BookingController(Controller):
     @get(
         "/{booking_id:uuid}",
         opt=requires(Permission.BOOKINGS_READ),
-        dependencies={"get_booking": use_case("get_booking")},
+        dependencies={"get_booking": use_case("get_booking"), "list_booking_changes": use_case("list_booking_changes")},
         responses=problems("not_found"),
     )
     async def show(
@@ -121,9 +123,12 @@ class BookingController(Controller):
         booking_id: FromPath[UUID],
         actor: NamedDependency[Actor],
         get_booking: NamedDependency[GetBookingHandler],
+        list_booking_changes: NamedDependency[ListBookingChangesHandler],
     ) -> BookingOut:
-        """A signed-in customer sees only their own bookings (another's is not found)."""
-        return BookingOut.of(await get_booking(actor.tenant.id, booking_id, customer_ref_of(actor)))
+        """A signed-in customer sees only their own bookings (another's is not found).
+        ``changes`` is the booking's change history, oldest first."""
+        own = customer_ref_of(actor)
+        return await booking_with_changes(actor.tenant.id, booking_id, get_booking, list_booking_changes, own)
 
     @post(
         "/{booking_id:uuid}/cancel",
