@@ -47,6 +47,7 @@ from application.use_cases.identity.accept_invitation import AcceptInvitationHan
 from application.use_cases.identity.login import LoginHandler
 from application.use_cases.identity.logout import LogoutHandler
 from application.use_cases.identity.me import GetMeHandler, UpdateMeHandler
+from application.use_cases.identity.console import ConsoleSignInHandler, CreateUserHandler
 from application.use_cases.identity.refresh_session import RefreshSessionHandler
 from application.use_cases.identity.register_customer import RegisterCustomerHandler
 from application.use_cases.identity.sessions import SessionIssuer
@@ -465,6 +466,11 @@ class UseCases(containers.DeclarativeContainer):
     accept_invitation = providers.Factory(AcceptInvitationHandler, _uow, _hasher, _sessions, core.clock)
     list_staff = providers.Factory(ListStaffHandler, _uow)
     disable_staff = providers.Factory(DisableStaffHandler, _uow, core.clock)
+    # The console's people (interfaces/web): admins of the operators' tenant.
+    create_user = providers.Factory(CreateUserHandler, _uow, invite_staff, accept_invitation)
+    console_sign_in = providers.Factory(
+        ConsoleSignInHandler, _uow, login, logout, core.settings.provided.console_tenant
+    )
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = handle_payment_event

@@ -59,6 +59,7 @@ from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
 from interfaces.http.startup import rebuild_lost_inventory
 from interfaces.http.strict_body import strict_body
+from interfaces.web.router import page_routes, template_config
 from interfaces.workers.jobs import job_handlers
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -177,7 +178,19 @@ def create_app(
         middleware=[authentication_middleware, permission_middleware, rate_limit_middleware, idempotency_middleware],
     )
     app = HoldfastApp(
-        route_handlers=[v1, auth_router, me_router, webhook_router, ops_router, root, live, ready, metrics],
+        route_handlers=[
+            v1,
+            auth_router,
+            me_router,
+            webhook_router,
+            ops_router,
+            root,
+            live,
+            ready,
+            metrics,
+            *page_routes(settings),  # the pages (interfaces/web), beside /v1, never under it
+        ],
+        template_config=template_config(),
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(

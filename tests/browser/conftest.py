@@ -1,0 +1,157 @@
+"""Browser tests of the pages (interfaces/web): a real `holdfast serve` on the embedded default
+(a migrated SQLite copy, seeded here), Debian's chromium driven by Playwright (`make
+system-deps` installs it; Playwright's own browser download is not used), one browser for the
+whole session. Every request to another origin is refused and fails the test: the pages must
+work offline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, sync_playwright
+
+from application.ports.jobs import DeadLetter
+from application.use_cases.identity.console import CreateUser
+from application.use_cases.register_tenant import RegisterTenant
+from domain.roles import Role
+from infrastructure.container import build_container, close_container
+from infrastructure.settings import Settings
+from interfaces.demo import load_demo
+from tests.integration.worker_stack import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("HOLDFAST_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+WAIT_MS = 30_000  # a bound on waiting for a page, not a timing under test
+ADMIN = ("admin@ops.example", "a long console password")
+MANAGER = ("manager@ops.example", "another long password")
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str
+    letter_id: UUID  # a dead letter waiting for a replay
+
+
+async def _seed(database_url: str) -> UUID:
+    """What the tests need, made through the use cases: the operators' tenant with an admin and
+    a manager (`holdfast create-user`'s use case), the demo listings, one dead letter (as
+    tests/e2e/test_ops_jobs.py makes them)."""
+    container = build_container(Settings(database_url=database_url))
+    try:
+        await container.use_cases.register_tenant()(RegisterTenant("operator"))
+        create = container.use_cases.create_user()
+        await create(CreateUser("operator", ADMIN[0], "Ada Admin", Role.ADMIN, ADMIN[1]))
+        await create(CreateUser("operator", MANAGER[0], "Max Manager", Role.MANAGER, MANAGER[1]))
+        await load_demo(container)
+        letter = DeadLetter(uuid4(), "expire_holds", {}, None, "Traceback...\nRuntimeError: boom", 5, datetime.now(UTC))
+        await container.gateways.dead_letters().add(letter)
+        return letter.id
+    finally:
+        await close_container(container)
+
+
+@pytest.fixture(scope="session")
+def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    where = tmp_path_factory.mktemp("pages")
+    database = where / "holdfast.db"
+    shutil.copy(sqlite_template, database)
+    url = f"sqlite+aiosqlite:///{database}"
+    # In a thread: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        letter_id = pool.submit(asyncio.run, _seed(url)).result()
+    base_env = {key: value for key, value in os.environ.items() if not key.startswith("HOLDFAST_")}
+    env = {
+        **base_env,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "HOLDFAST_DATABASE_URL": url,
+        "HOLDFAST_WORKERS": "1",
+        "HOLDFAST_EXPIRY_SWEEP_SECONDS": "0",
+        "HOLDFAST_EMAIL_DIR": str(where / "mail"),
+    }
+    process, base = serve(env, where / "serve.log")
+    try:
+        yield Served(base, letter_id)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    # Not a skip: `make test` installs chromium, and a run without it must not pass silently.
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: run `make system-deps` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-background-networking"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Visit:
+    """A browser context of its own (its own cookies), and what its pages did wrong: requests to
+    other origins (aborted), console errors (a CSP refusal is one), uncaught errors."""
+
+    context: BrowserContext
+    page: Page
+    base: str
+    foreign: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, path: str, status: int = 200) -> Page:
+        response = self.page.goto(self.base + path, wait_until="networkidle")
+        assert response is not None
+        assert response.status == status, (path, response.status)
+        self.assert_clean()
+        return self.page
+
+    def assert_clean(self) -> None:
+        assert self.foreign == [], f"requests to other origins: {self.foreign}"
+        assert self.errors == [], self.errors
+
+    def sign_in(self, who: tuple[str, str]) -> Page:
+        page = self.open("/console/login")
+        page.get_by_label("Email").fill(who[0])
+        page.get_by_label("Password").fill(who[1])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("networkidle")
+        return page
+
+
+@pytest.fixture
+def visit(browser: Browser, served: Served) -> Iterator[Visit]:
+    context = browser.new_context(service_workers="block", viewport=SIZES["desktop"])
+    page = context.new_page()
+    seen = Visit(context, page, served.base)
+
+    def only_ours(route: Route, request: Request) -> None:
+        if request.url.startswith(f"{served.base}/"):
+            route.continue_()
+        else:
+            seen.foreign.append(request.url)
+            route.abort()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "status of 403" not in message.text and "status of 401" not in message.text:
+            seen.errors.append(f"console: {message.text} at {message.location}")
+
+    context.route("**/*", only_ours)
+    page.on("console", console)
+    page.on("pageerror", lambda error: seen.errors.append(f"page error: {error}"))
+    page.set_default_timeout(WAIT_MS)
+    try:
+        yield seen
+    finally:
+        context.close()
