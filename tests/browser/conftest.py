@@ -12,7 +12,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -22,6 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from application.ports.jobs import DeadLetter
 from application.use_cases.identity.console import CreateUser
 from application.use_cases.register_tenant import RegisterTenant
+from domain.reconciliation import Finding, Reconciliation, ReconciliationKind, ReconciliationScope
 from domain.roles import Role
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
@@ -55,9 +57,24 @@ async def _seed(database_url: str) -> UUID:
         await load_demo(container)
         letter = DeadLetter(uuid4(), "expire_holds", {}, None, "Traceback...\nRuntimeError: boom", 5, datetime.now(UTC))
         await container.gateways.dead_letters().add(letter)
+        await _reconciliations(container)
         return letter.id
     finally:
         await close_container(container)
+
+
+async def _reconciliations(container: Any) -> None:
+    """Finished inventory runs, an hour apart, with drift 0, 2, 1, 0: the drift chart's data."""
+    start = datetime.now(UTC) - timedelta(hours=4)
+    for hour, drift in enumerate((0, 2, 1, 0)):
+        at = start + timedelta(hours=hour)
+        run = Reconciliation(uuid4(), ReconciliationKind.INVENTORY, ReconciliationScope(), False, "operator:ops", at)
+        run.start(at)
+        findings = [Finding(f"pool:{uuid4()}", "held", 3, 3 + n, "engine counts more", -n) for n in range(1, drift + 1)]
+        run.succeed(findings, at + timedelta(seconds=5))
+        async with container.gateways.uow() as uow:
+            await uow.reconciliations.add(run)
+            await uow.commit()
 
 
 @pytest.fixture(scope="session")

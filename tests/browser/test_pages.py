@@ -89,6 +89,10 @@ def test_an_admin_signs_in_and_replays_a_dead_letter(
         _accessible(page)
         _screenshots(page, "console-" + (path.removeprefix("/console").strip("/") or "overview"), tmp_path_factory)
 
+    page = visit.open("/console/reconciliations")
+    expect(page.locator("svg circle")).to_have_count(4)  # one point per run on the drift chart
+    expect(page.get_by_role("cell", name="2", exact=True)).to_have_count(1)  # the run with drift 2
+
     page = visit.open("/console/jobs")
     row = page.locator(f"#letter-{served.letter_id}")
     row.get_by_role("button", name=re.compile("^Replay")).click()
