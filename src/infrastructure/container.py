@@ -44,10 +44,10 @@ from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.identity.accept_invitation import AcceptInvitationHandler
+from application.use_cases.identity.console import ConsoleSignInHandler, CreateUserHandler
 from application.use_cases.identity.login import LoginHandler
 from application.use_cases.identity.logout import LogoutHandler
 from application.use_cases.identity.me import GetMeHandler, UpdateMeHandler
-from application.use_cases.identity.console import ConsoleSignInHandler, CreateUserHandler
 from application.use_cases.identity.refresh_session import RefreshSessionHandler
 from application.use_cases.identity.register_customer import RegisterCustomerHandler
 from application.use_cases.identity.sessions import SessionIssuer

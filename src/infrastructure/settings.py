@@ -555,5 +555,7 @@ def _networks(name: str, value: str | None) -> tuple[str, ...]:
 def _frame_ancestors(value: str) -> str:
     """A CSP source list: no ";" or "," (they would end the directive and start another)."""
     if not value.strip() or any(char in value for char in ";,\r\n"):
-        raise SettingsError(f"HOLDFAST_FRAME_ANCESTORS must be a CSP source list such as 'none' or 'self', got {value!r}")
+        raise SettingsError(
+            f"HOLDFAST_FRAME_ANCESTORS must be a CSP source list such as 'none' or 'self', got {value!r}"
+        )
     return value.strip()

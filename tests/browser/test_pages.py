@@ -81,7 +81,8 @@ def test_an_admin_signs_in_and_replays_a_dead_letter(
     expect(page).to_have_url(re.compile("/console$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
     cookies = {cookie["name"]: cookie for cookie in visit.context.cookies()}
-    assert cookies["hf_access"]["httpOnly"] and cookies["hf_refresh"]["httpOnly"]
+    assert cookies["hf_access"]["httpOnly"]
+    assert cookies["hf_refresh"]["httpOnly"]
     assert cookies["hf_access"]["sameSite"] == "Lax"
 
     for path in CONSOLE_PAGES:
@@ -139,8 +140,29 @@ def test_a_form_post_without_its_csrf_token_is_refused(visit: Visit, served: Ser
 
 def test_v1_and_the_stripe_webhook_need_no_csrf_token(served: Served) -> None:
     """JSON routes authenticate with a key or a Bearer token, never a cookie: not CSRF-checked."""
-    answer = httpx.post(served.base + "/v1/auth/login", json={"tenant_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
-                                                               "email": "x@example.com", "password": "wrong password"})
+    answer = httpx.post(
+        served.base + "/v1/auth/login",
+        json={
+            "tenant_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+            "email": "x@example.com",
+            "password": "wrong password",
+        },
+    )
     assert (answer.status_code, answer.json()["code"]) == (401, "invalid_credentials")
     hook = httpx.post(served.base + "/v1/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     assert hook.status_code == 400, hook.text
+
+
+def test_a_page_refreshes_a_run_out_access_token_through_the_refresh_rotation(visit: Visit) -> None:
+    visit.sign_in(ADMIN)
+    first = {cookie["name"]: cookie["value"] for cookie in visit.context.cookies()}
+    visit.context.clear_cookies(name="hf_access")  # as if it had run out
+    expect(visit.open("/console/jobs").get_by_role("heading", level=1)).to_have_text("Jobs")
+    second = {cookie["name"]: cookie["value"] for cookie in visit.context.cookies()}
+    assert second["hf_access"]
+    assert second["hf_refresh"] != first["hf_refresh"]  # rotated: the one sent is used up
+    # The used-up refresh token sent again ends the whole family (RefreshSessionHandler's rule).
+    visit.context.clear_cookies(name="hf_access")
+    visit.context.add_cookies([{"name": "hf_refresh", "value": first["hf_refresh"], "url": visit.base + "/console"}])
+    visit.open("/console/jobs")
+    expect(visit.page).to_have_url(re.compile("/console/login$"))

@@ -38,7 +38,9 @@ def bars(values: Sequence[tuple[str, int]]) -> list[Bar]:
     drawn = []
     for index, (label, value) in enumerate(values):
         height = (HEIGHT - 2 * MARGIN) * value / top
-        drawn.append(Bar(label, value, MARGIN + index * slot + slot * 0.15, HEIGHT - MARGIN - height, slot * 0.7, height))
+        drawn.append(
+            Bar(label, value, MARGIN + index * slot + slot * 0.15, HEIGHT - MARGIN - height, slot * 0.7, height)
+        )
     return drawn
 
 

@@ -35,8 +35,13 @@ async def overview(state: State) -> dict[str, Any]:
         ("dead letters", found.dead_letters),
         ("dead webhooks", backlog.dead),
     ]
-    return {"queue": state.settings.jobs, "counts": counts, "bars": bars(counts), "failing": found.failing,
-            "backlog": backlog}
+    return {
+        "queue": state.settings.jobs,
+        "counts": counts,
+        "bars": bars(counts),
+        "failing": found.failing,
+        "backlog": backlog,
+    }
 
 
 async def jobs(state: State) -> dict[str, Any]:
@@ -50,8 +55,12 @@ async def webhooks(state: State, status: str | None) -> dict[str, Any]:
     listing: ListWebhookEventsHandler = state.container.use_cases.list_webhook_events()
     page = await listing(chosen, page_request(100, None))
     backlog = await state.container.use_cases.get_webhook_backlog()()
-    return {"events": page.items, "status": chosen, "statuses": [item.value for item in InboxStatus],
-            "backlog": backlog}
+    return {
+        "events": page.items,
+        "status": chosen,
+        "statuses": [item.value for item in InboxStatus],
+        "backlog": backlog,
+    }
 
 
 async def reconciliations(state: State) -> dict[str, Any]:
@@ -66,6 +75,7 @@ async def system(state: State) -> dict[str, Any]:
     container, gateways = state.container, state.container.gateways
     build = container.core.build_info()
     version = await version_report(build, gateways.database())
-    sanity = await env_sanity(state.settings, gateways.database(), gateways.redis(), build.migration_head,
-                              gateways.job_rounds())
+    sanity = await env_sanity(
+        state.settings, gateways.database(), gateways.redis(), build.migration_head, gateways.job_rounds()
+    )
     return {"version": version, "sanity": sanity, "settings": state.settings}
