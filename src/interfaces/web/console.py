@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from application.use_cases.identity.console import ConsoleSignIn
 from domain.errors import DomainError
 from interfaces.http.audit_context import bind_actor
+from interfaces.http.rate_limits import rate_limit_middleware
 from interfaces.web import views
 from interfaces.web.session import Signed, cleared_cookies, session_cookies, signed_in, with_cookies
 
@@ -65,7 +66,7 @@ class SignInController(Controller):
     async def form(self) -> Template:
         return Template("console/login.html", context={"error": None})
 
-    @post("/login", status_code=303)
+    @post("/login", status_code=303, middleware=[rate_limit_middleware])  # counted as /v1/auth is
     async def sign_in(self, request: Request[Any, Any, Any], data: Form) -> Response[Any]:
         command = ConsoleSignIn(data.get("email", ""), data.get("password", ""))
         try:
