@@ -67,6 +67,7 @@ from application.use_cases.list_refunds import ListRefundsHandler
 from application.use_cases.list_webhook_deliveries import ListWebhookDeliveriesHandler
 from application.use_cases.list_webhook_endpoints import ListWebhookEndpointsHandler
 from application.use_cases.list_webhook_events import ListWebhookEventsHandler
+from application.use_cases.live_inventory import GetLiveInventoryHandler
 from application.use_cases.maintain_audit_log import MaintainAuditLogHandler
 from application.use_cases.manage_jobs import (
     GetJobsStatusHandler,
@@ -395,6 +396,7 @@ class UseCases(containers.DeclarativeContainer):
     journal_holds = providers.Factory(
         JournalHoldsHandler, _uow, gateways.hold_journal, core.clock, gateways.dead_letters
     )
+    get_live_inventory = providers.Factory(GetLiveInventoryHandler, _uow, _engine, gateways.inventory_record)
     reconcile_inventory = providers.Factory(
         InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
     )

@@ -21,13 +21,15 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, sync_playwright
 
 from application.ports.jobs import DeadLetter
+from application.ports.repositories import PageRequest
 from application.use_cases.identity.console import CreateUser
+from application.use_cases.place_hold import PlaceHold
 from application.use_cases.register_tenant import RegisterTenant
 from domain.reconciliation import Finding, Reconciliation, ReconciliationKind, ReconciliationScope
 from domain.roles import Role
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
-from interfaces.demo import load_demo
+from interfaces.demo import DEMO_TENANT, load_demo
 from tests.integration.worker_stack import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +57,25 @@ async def _seed(database_url: str) -> UUID:
         await create(CreateUser("operator", ADMIN[0], "Ada Admin", Role.ADMIN, ADMIN[1]))
         await create(CreateUser("operator", MANAGER[0], "Max Manager", Role.MANAGER, MANAGER[1]))
         await load_demo(container)
+        await _hold_demo_seats(container)
         letter = DeadLetter(uuid4(), "expire_holds", {}, None, "Traceback...\nRuntimeError: boom", 5, datetime.now(UTC))
         await container.gateways.dead_letters().add(letter)
         await _reconciliations(container)
         return letter.id
     finally:
         await close_container(container)
+
+
+async def _hold_demo_seats(container: Any) -> None:
+    """Four seats of the demo show's zone A held for ten minutes: the inventory chart's live holds."""
+    async with container.gateways.uow() as uow:
+        tenant = await uow.tenants.find_by_name(DEMO_TENANT)
+    listings = await container.use_cases.list_listings()(tenant.id, PageRequest(limit=20))
+    show = next(listing for listing in listings.items if listing.name == "Holdfast Live: The Rush")
+    async with container.gateways.uow() as uow:
+        zone_a = next(pool for pool in await uow.pools.for_listing(tenant.id, show.id) if pool.code == "zone-a")
+    hold = PlaceHold(tenant.id, show.id, "browser-test", ((zone_a.id, 4),), ttl_seconds=600)
+    await container.use_cases.place_hold()(hold)
 
 
 async def _reconciliations(container: Any) -> None:

@@ -15,7 +15,14 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ADMIN, MANAGER, SIZES, Served, Visit
 
-CONSOLE_PAGES = ["/console", "/console/jobs", "/console/webhooks", "/console/reconciliations", "/console/system"]
+CONSOLE_PAGES = [
+    "/console",
+    "/console/inventory",
+    "/console/jobs",
+    "/console/webhooks",
+    "/console/reconciliations",
+    "/console/system",
+]
 AXE = Axe()
 
 
@@ -89,6 +96,10 @@ def test_an_admin_signs_in_and_replays_a_dead_letter(
         page = visit.open(path)
         _accessible(page)
         _screenshots(page, "console-" + (path.removeprefix("/console").strip("/") or "overview"), tmp_path_factory)
+
+    page = visit.open("/console/inventory")  # the demo show: 4 of its 920 seats held, none sold
+    show = page.locator("#inventory tr", has_text="Holdfast Live: The Rush")
+    expect(show.locator("td")).to_have_text(["Holdfast Live: The Rush", "4", "0", "920"])
 
     page = visit.open("/console/reconciliations")
     expect(page.locator("svg circle")).to_have_count(4)  # one point per run on the drift chart

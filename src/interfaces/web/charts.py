@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 WIDTH, HEIGHT = 600, 200
 MARGIN = 30
@@ -58,3 +59,30 @@ def line(values: Sequence[tuple[str, int]]) -> list[Point]:
 
 def polyline(points: Sequence[Point]) -> str:
     return " ".join(f"{point.x:.1f},{point.y:.1f}" for point in points)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadRow:
+    """One listing's horizontal bar: sold, then held, out of its capacity (the bar's full width)."""
+
+    name: str
+    y: float
+    sold_width: float
+    held_x: float
+    held_width: float
+    sold: int
+    held: int
+    capacity: int
+
+
+ROW, LABEL, BAR = 34, 220, 340
+
+
+def load_rows(loads: Sequence[Any]) -> list[LoadRow]:
+    """Rows of ``ListingLoad``s, each bar as wide as its listing's capacity."""
+    rows = []
+    for index, load in enumerate(loads):
+        scale = BAR / max(1, load.capacity)
+        sold, held = load.sold * scale, load.held * scale
+        rows.append(LoadRow(load.name, index * ROW, sold, LABEL + sold, held, load.sold, load.held, load.capacity))
+    return rows

@@ -100,6 +100,15 @@ class ConsoleController(Controller):
         """The overview's live panel alone, which htmx polls (``hx-trigger="every 10s"``)."""
         return _page(request, "console/live.html", **await views.overview(request.app.state))
 
+    @get("/inventory")
+    async def inventory(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        return _page(request, "console/inventory.html", **await views.inventory(request.app.state))
+
+    @get("/inventory/live")
+    async def inventory_live(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        """The inventory chart alone, which htmx polls (``hx-trigger="every 15s"``)."""
+        return _page(request, "console/inventory_live.html", **await views.inventory(request.app.state))
+
     @get("/jobs")
     async def jobs(self, request: Request[Any, Any, Any], replayed: UUID | None = None) -> Response[Any]:
         return _page(request, "console/jobs.html", replayed=replayed, **await views.jobs(request.app.state))

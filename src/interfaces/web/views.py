@@ -10,7 +10,7 @@ from application.use_cases.list_webhook_events import ListWebhookEventsHandler
 from domain.webhooks import InboxStatus
 from infrastructure.diagnostics import env_sanity, version_report
 from interfaces.http.webhook_schemas import page_request
-from interfaces.web.charts import bars, line, polyline
+from interfaces.web.charts import bars, line, load_rows, polyline
 
 SIGN_IN_ERRORS = {
     "forbidden": "This account may not use the console: it is for the operators' admins.",
@@ -42,6 +42,11 @@ async def overview(state: State) -> dict[str, Any]:
         "failing": found.failing,
         "backlog": backlog,
     }
+
+
+async def inventory(state: State) -> dict[str, Any]:
+    loads = await state.container.use_cases.get_live_inventory()()
+    return {"loads": loads, "rows": load_rows(loads)}
 
 
 async def jobs(state: State) -> dict[str, Any]:
