@@ -19,6 +19,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, sync_playwright
+from redis.asyncio import Redis
 
 from application.ports.jobs import DeadLetter
 from application.ports.repositories import PageRequest
@@ -30,6 +31,7 @@ from domain.roles import Role
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from interfaces.demo import DEMO_TENANT, load_demo
+from tests.databases import migrated_postgres, truncate_all
 from tests.integration.worker_stack import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,13 +46,14 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 class Served:
     base: str
     letter_id: UUID  # a dead letter waiting for a replay
+    profile: str  # embedded or production
 
 
-async def _seed(database_url: str) -> UUID:
+async def _seed(settings: Settings) -> UUID:
     """What the tests need, made through the use cases: the operators' tenant with an admin and
     a manager (`holdfast create-user`'s use case), the demo listings, one dead letter (as
     tests/e2e/test_ops_jobs.py makes them)."""
-    container = build_container(Settings(database_url=database_url))
+    container = build_container(settings)
     try:
         await container.use_cases.register_tenant()(RegisterTenant("operator"))
         create = container.use_cases.create_user()
@@ -92,27 +95,61 @@ async def _reconciliations(container: Any) -> None:
             await uow.commit()
 
 
-@pytest.fixture(scope="session")
-def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    where = tmp_path_factory.mktemp("pages")
-    database = where / "holdfast.db"
-    shutil.copy(sqlite_template, database)
-    url = f"sqlite+aiosqlite:///{database}"
-    # In a thread: Playwright's sync API keeps an event loop running in this one.
+PAGES_DATABASE = "holdfast_pages"
+PAGES_REDIS_DB = 13
+
+
+def _profile(name: str, request: pytest.FixtureRequest, where: Path) -> dict[str, str]:
+    """The `HOLDFAST_*` settings of a profile, its stores made empty: the embedded default (a
+    migrated SQLite copy), or the production profile's stores and engine (Postgres, the redis
+    engine) on the session's servers."""
+    if name == "embedded":
+        database = where / "holdfast.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), database)
+        return {"HOLDFAST_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    database_url = migrated_postgres(request.getfixturevalue("postgres_url"), PAGES_DATABASE)
+    redis_url = request.getfixturevalue("redis_url").rsplit("/", 1)[0] + f"/{PAGES_REDIS_DB}"
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API keeps an event loop in this thread
+        pool.submit(asyncio.run, _empty(database_url, redis_url)).result()
+    return {
+        "HOLDFAST_DATABASE_URL": database_url,
+        "HOLDFAST_REDIS_URL": redis_url,
+        "HOLDFAST_INVENTORY_ENGINE": "redis",
+    }
+
+
+async def _empty(database_url: str, redis_url: str) -> None:
+    await truncate_all(database_url)
+    client = Redis.from_url(redis_url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(scope="session", params=["embedded", "production"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    where = tmp_path_factory.mktemp(f"pages-{request.param}")
+    profile = _profile(request.param, request, where)
+    settings = Settings(
+        database_url=profile["HOLDFAST_DATABASE_URL"],
+        redis_url=profile.get("HOLDFAST_REDIS_URL"),
+        inventory_engine=profile.get("HOLDFAST_INVENTORY_ENGINE", "sql"),  # type: ignore[arg-type]
+    )
     with ThreadPoolExecutor(1) as pool:
-        letter_id = pool.submit(asyncio.run, _seed(url)).result()
+        letter_id = pool.submit(asyncio.run, _seed(settings)).result()
     base_env = {key: value for key, value in os.environ.items() if not key.startswith("HOLDFAST_")}
     env = {
         **base_env,
+        **profile,
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
-        "HOLDFAST_DATABASE_URL": url,
         "HOLDFAST_WORKERS": "1",
         "HOLDFAST_EXPIRY_SWEEP_SECONDS": "0",
         "HOLDFAST_EMAIL_DIR": str(where / "mail"),
     }
     process, base = serve(env, where / "serve.log")
     try:
-        yield Served(base, letter_id)
+        yield Served(base, letter_id, request.param)
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -139,6 +176,7 @@ class Visit:
     context: BrowserContext
     page: Page
     base: str
+    profile: str
     foreign: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -166,7 +204,7 @@ class Visit:
 def visit(browser: Browser, served: Served) -> Iterator[Visit]:
     context = browser.new_context(service_workers="block", viewport=SIZES["desktop"])
     page = context.new_page()
-    seen = Visit(context, page, served.base)
+    seen = Visit(context, page, served.base, served.profile)
 
     def only_ours(route: Route, request: Request) -> None:
         if request.url.startswith(f"{served.base}/"):
