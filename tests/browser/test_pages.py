@@ -182,3 +182,9 @@ def test_a_page_refreshes_a_run_out_access_token_through_the_refresh_rotation(vi
     visit.context.add_cookies([{"name": "hf_refresh", "value": first["hf_refresh"], "url": visit.base + "/console"}])
     visit.open("/console/jobs")
     expect(visit.page).to_have_url(re.compile("/console/login$"))
+
+
+def test_a_signed_out_poll_sends_the_page_to_the_sign_in_form(served: Served) -> None:
+    """htmx follows a redirect inside the panel it refreshes; HX-Redirect moves the whole page."""
+    answer = httpx.get(served.base + "/console/live", headers={"HX-Request": "true"})
+    assert (answer.status_code, answer.headers["hx-redirect"]) == (204, "/console/login")

@@ -23,6 +23,7 @@ from interfaces.http.rate_limits import rate_limit_middleware
 from interfaces.web import views
 from interfaces.web.session import Signed, cleared_cookies, session_cookies, signed_in, with_cookies
 
+LOGIN = "/console/login"
 SIGNED = "holdfast_console"  # the request-state key the console's user is kept under
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
@@ -32,7 +33,11 @@ async def console_gate(request: Request[Any, Any, Any]) -> Response[Any] | None:
     refuse (403) those the console does not admit."""
     signed = await signed_in(request)
     if signed is None:
-        return with_cookies(Redirect("/console/login"), cleared_cookies(request))
+        if request.headers.get("hx-request"):  # a poll: htmx sends the whole page to sign in
+            return with_cookies(
+                Response(None, status_code=204, headers={"HX-Redirect": LOGIN}), cleared_cookies(request)
+            )
+        return with_cookies(Redirect(LOGIN), cleared_cookies(request))
     if not request.app.state.container.use_cases.console_sign_in().admits(signed.actor):
         return Template("console/refused.html", status_code=403, context={"signed": signed})
     bind_actor(signed.actor)  # the audit rows of a replay name the user who asked
