@@ -22,12 +22,15 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, R
 from redis.asyncio import Redis
 
 from application.ports.jobs import DeadLetter
+from application.ports.payments import GatewayEvent
 from application.ports.repositories import PageRequest
+from application.ports.webhooks import InboxEntry
 from application.use_cases.identity.console import CreateUser
 from application.use_cases.place_hold import PlaceHold
 from application.use_cases.register_tenant import RegisterTenant
 from domain.reconciliation import Finding, Reconciliation, ReconciliationKind, ReconciliationScope
 from domain.roles import Role
+from domain.webhooks import InboxStatus
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from interfaces.demo import DEMO_TENANT, load_demo
@@ -64,6 +67,7 @@ async def _seed(settings: Settings) -> UUID:
         letter = DeadLetter(uuid4(), "expire_holds", {}, None, "Traceback...\nRuntimeError: boom", 5, datetime.now(UTC))
         await container.gateways.dead_letters().add(letter)
         await _reconciliations(container)
+        await _dead_event(container)
         return letter.id
     finally:
         await close_container(container)
@@ -79,6 +83,20 @@ async def _hold_demo_seats(container: Any) -> None:
         zone_a = next(pool for pool in await uow.pools.for_listing(tenant.id, show.id) if pool.code == "zone-a")
     hold = PlaceHold(tenant.id, show.id, "browser-test", ((zone_a.id, 4),), ttl_seconds=600)
     await container.use_cases.place_hold()(hold)
+
+
+DEAD_EVENT = "evt_pages_dead"
+
+
+async def _dead_event(container: Any) -> None:
+    """A Stripe event that failed every attempt (as tests/e2e/test_webhook_inbox_metrics.py stores
+    them), of a type Holdfast does not act on: a replay handles it as ignored."""
+    received = datetime.now(UTC) - timedelta(minutes=5)
+    event = GatewayEvent(DEAD_EVENT, "customer.created", received, {"id": "cus_1"})
+    entry = InboxEntry(event, InboxStatus.DEAD, 8, received, received, last_error="RuntimeError: boom")
+    async with container.gateways.uow() as uow:
+        assert await uow.webhooks.add(entry)
+        await uow.commit()
 
 
 async def _reconciliations(container: Any) -> None:

@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ADMIN, MANAGER, SIZES, Served, Visit
+from tests.browser.conftest import ADMIN, DEAD_EVENT, MANAGER, SIZES, Served, Visit
 
 CONSOLE_PAGES = [
     "/console",
@@ -188,3 +188,15 @@ def test_a_signed_out_poll_sends_the_page_to_the_sign_in_form(served: Served) ->
     """htmx follows a redirect inside the panel it refreshes; HX-Redirect moves the whole page."""
     answer = httpx.get(served.base + "/console/live", headers={"HX-Request": "true"})
     assert (answer.status_code, answer.headers["hx-redirect"]) == (204, "/console/login")
+
+
+def test_an_admin_replays_a_dead_webhook_event(visit: Visit) -> None:
+    visit.sign_in(ADMIN)
+    page = visit.open("/console/webhooks?status=dead")
+    row = page.locator("tr", has_text=DEAD_EVENT)
+    expect(row.locator("td").nth(2)).to_have_text("dead")
+    row.get_by_role("button", name=f"Replay event {DEAD_EVENT}").click()
+    page.wait_for_load_state("networkidle")
+    row = page.locator("tr", has_text=DEAD_EVENT)  # the whole inbox now: the event is handled
+    expect(row.locator("td").nth(2)).to_have_text("ignored")
+    visit.assert_clean()
