@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 # Postgres and Redis servers for the integration suites (the tests start their own copies), nginx
-# for the edge test, chromium for the documentation pages' test.
+# for the edge test, chromium for the pages' browser tests (tests/e2e/test_docs_pages.py, tests/browser/).
 system-deps:
 	PYTHON=$(PYTHON) bash ops/install-system-deps.sh servers
 

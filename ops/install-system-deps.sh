@@ -3,7 +3,8 @@
 # ensurepip (`make run`, `make test`), and with the argument `servers` also the real PostgreSQL
 # and Redis servers that the integration suites start copies of (`make test`), nginx (the
 # edge test runs ops/nginx.conf) and chromium (tests/e2e/test_docs_pages.py renders the /schema
-# pages in it, through Playwright: Playwright's own browser download is not used).
+# pages in it, tests/browser/ the landing page and the console, through Playwright: Playwright's
+# own browser download is not used).
 # Idempotent: when nothing is missing it touches nothing, not even the apt index.
 set -euo pipefail
 

@@ -51,6 +51,7 @@ from application.use_cases.get_webhook_backlog import GetWebhookBacklogHandler
 from application.use_cases.get_webhook_endpoint import GetWebhookEndpointHandler
 from application.use_cases.handle_payment_event import HandlePaymentEventHandler
 from application.use_cases.identity.accept_invitation import AcceptInvitationHandler
+from application.use_cases.identity.console import ConsoleSignInHandler, CreateUserHandler
 from application.use_cases.identity.login import LoginHandler
 from application.use_cases.identity.logout import LogoutHandler
 from application.use_cases.identity.me import GetMeHandler, UpdateMeHandler
@@ -79,6 +80,7 @@ from application.use_cases.listing_owners import (
     ListListingOwnersHandler,
     RemoveListingOwnerHandler,
 )
+from application.use_cases.live_inventory import GetLiveInventoryHandler
 from application.use_cases.maintain_audit_log import MaintainAuditLogHandler
 from application.use_cases.manage_jobs import (
     GetJobsStatusHandler,
@@ -468,6 +470,7 @@ class UseCases(containers.DeclarativeContainer):
     journal_holds = providers.Factory(
         JournalHoldsHandler, _uow, gateways.hold_journal, core.clock, gateways.dead_letters
     )
+    get_live_inventory = providers.Factory(GetLiveInventoryHandler, _uow, _engine, gateways.inventory_record)
     reconcile_inventory = providers.Factory(
         InventoryReconciler, _engine, gateways.inventory_record, journal_holds, core.clock
     )
@@ -546,6 +549,11 @@ class UseCases(containers.DeclarativeContainer):
     accept_invitation = providers.Factory(AcceptInvitationHandler, _uow, _hasher, _sessions, core.clock)
     list_staff = providers.Factory(ListStaffHandler, _uow)
     disable_staff = providers.Factory(DisableStaffHandler, _uow, core.clock)
+    # The console's people (interfaces/web): admins of the operators' tenant.
+    create_user = providers.Factory(CreateUserHandler, _uow, invite_staff, accept_invitation)
+    console_sign_in = providers.Factory(
+        ConsoleSignInHandler, _uow, login, logout, core.settings.provided.console_tenant
+    )
 
     # Webhooks. The handler acts on events; tests override it (and the jitter) with their own.
     webhook_event_handler = providers.Factory(

@@ -164,6 +164,10 @@ class Settings:
     public_cache_seconds: float = 2.0
     # How long a quote's price is promised (POST /v1/quotes): a hold from it ends by then too.
     quote_ttl_seconds: int = 900
+    # The pages (interfaces/web): who may frame them (CSP frame-ancestors; X-Frame-Options
+    # follows it), e.g. "'none'" (default), "'self'" or "'self' https://shop.example".
+    frame_ancestors: str = "'none'"
+    console_tenant: str = "operator"  # the operators' tenant: its admins sign in to /console
 
     @property
     def uses_sqlite(self) -> bool:
@@ -323,6 +327,8 @@ class Settings:
             refresh_token_days=env.integer("REFRESH_TOKEN_DAYS", defaults.refresh_token_days, 1, 90),
             public_cache_seconds=env.number("PUBLIC_CACHE_SECONDS", defaults.public_cache_seconds, 0, 300),
             quote_ttl_seconds=env.integer("QUOTE_TTL_SECONDS", defaults.quote_ttl_seconds, 10, 24 * 3600),
+            frame_ancestors=_frame_ancestors(env.text("FRAME_ANCESTORS", defaults.frame_ancestors)),
+            console_tenant=env.text("CONSOLE_TENANT", defaults.console_tenant),
         )
         settings.rate_rules  # noqa: B018 - every spec parsed now, so a bad one stops the start
         alone = settings.single_process_reason
@@ -560,3 +566,12 @@ def _networks(name: str, value: str | None) -> tuple[str, ...]:
         except ValueError:
             raise SettingsError(f"HOLDFAST_{name} must be addresses or networks (10.0.0.0/8), got {part!r}") from None
     return parts
+
+
+def _frame_ancestors(value: str) -> str:
+    """A CSP source list: no ";" or "," (they would end the directive and start another)."""
+    if not value.strip() or any(char in value for char in ";,\r\n"):
+        raise SettingsError(
+            f"HOLDFAST_FRAME_ANCESTORS must be a CSP source list such as 'none' or 'self', got {value!r}"
+        )
+    return value.strip()

@@ -156,6 +156,33 @@ def create_operator_key(tenant_name: str) -> None:
     click.echo(f"operator key for {tenant_name!r} (shown once): {key}")
 
 
+@main.command("create-user")
+@click.argument("tenant_name")
+@click.argument("email")
+@click.option("--name", default="Operator", show_default=True, help="the user's name")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "manager", "staff", "owner", "accountant"]),
+    default="admin",
+    show_default=True,
+)
+@click.password_option(help="asked for (twice) when left out")
+def create_user(tenant_name: str, email: str, name: str, role: str, password: str) -> None:
+    """Make a staff user of a tenant who can sign in at once. An operator (who has an operator
+    key but no user) makes an admin of the console's tenant (HOLDFAST_CONSOLE_TENANT, "operator")
+    this way to sign in at /console."""
+    from application.use_cases.identity.console import CreateUser
+    from domain.roles import Role
+
+    command = CreateUser(tenant_name, email, name, Role(role), password)
+
+    async def work(container: Container) -> Any:
+        return await container.use_cases.create_user()(command)
+
+    user = _run(work)
+    click.echo(f"user {user.id} ({user.email}, {user.role.value}) of {tenant_name!r} created")
+
+
 @main.command("issue-key")
 @click.argument("tenant_name")
 @click.option("--label", default="issued", show_default=True, help="what the key is for")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from application.use_cases.create_listing import CreateListing
 from application.use_cases.create_pool import CreatePool
 from application.use_cases.register_tenant import RegisterTenant
-from domain.listings import ListingKind
+from domain.listings import Listing, ListingKind
 from infrastructure.container import Container
 from interfaces.demo_catalogue import add_demo_details
 from interfaces.demo_flights import load_demo_flight
@@ -53,3 +53,17 @@ async def _listing(container, tenant_id, kind, name, limit, pools) -> None:  # t
             tenant_id, listing.id, code, capacity, price, "EUR", name=title, night=(night or [None])[0]
         )
         await create_pool(command)
+
+
+async def demo_listings(container: Container) -> list[Listing]:
+    """The demo tenant's listings (none when `holdfast seed-demo` has not run): the landing
+    page links their booking pages in development."""
+    from application.ports.repositories import PageRequest
+
+    uow = container.gateways.uow()
+    async with uow:
+        tenant = await uow.tenants.find_by_name(DEMO_TENANT)
+    if tenant is None:
+        return []
+    page = await container.use_cases.list_listings()(tenant.id, PageRequest(limit=20))
+    return list(page.items)

@@ -68,6 +68,7 @@ from interfaces.http.routes.webhook_endpoints import WebhookEndpointController
 from interfaces.http.routes.webhooks import webhook_router
 from interfaces.http.startup import rebuild_lost_inventory
 from interfaces.http.strict_body import strict_body
+from interfaces.web.router import page_routes, template_config
 from interfaces.workers.jobs import job_handlers
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -227,7 +228,9 @@ def create_app(
             live,
             ready,
             metrics,
+            *page_routes(settings),  # the pages (interfaces/web), beside /v1, never under it
         ],
+        template_config=template_config(),
         plugins=[] if settings.otel == "off" else [http_tracing(container.gateways.tracer_provider())],
         exception_handlers=EXCEPTION_HANDLERS,
         state=State(

@@ -9,8 +9,8 @@ the ``X-RateLimit-*`` headers too. A request is checked once: the hot path, hand
 to the route after checking it, marks its scope so the middleware does not count it again.
 
 Route classes (``application.use_cases.check_rate_limit.ROUTE_CLASSES``):
-``auth`` public routes under /v1/auth/; ``public`` the public read API (/v1/public/..., by
-client address alone); ``queue`` a listing's waiting room
+``auth`` public routes under /v1/auth/ (and the console's sign-in form); ``public`` the public
+read API (/v1/public/..., by client address alone); ``queue`` a listing's waiting room
 (/v1/listings/{id}/queue...); ``holds`` POST /v1/holds and POST /v1/bookings; ``reads`` GET,
 HEAD and OPTIONS; ``writes`` every other method.
 """
@@ -40,7 +40,8 @@ _QUEUE = re.compile(r"/v1/listings/[^/]+/queue(?:/|$)")
 
 
 def route_class(method: str, path: str, public: bool) -> str:
-    if public and path.startswith("/v1/auth/"):
+    # The console's sign-in form (interfaces/web) guesses passwords as /v1/auth/login would.
+    if public and (path.startswith("/v1/auth/") or path == "/console/login"):
         return "auth"
     if public and path.startswith("/v1/public/"):
         return "public"
