@@ -60,10 +60,9 @@ async def demo_listings(container: Container) -> list[Listing]:
     page links their booking pages in development."""
     from application.ports.repositories import PageRequest
 
-    uow = container.gateways.uow()
-    async with uow:
+    async with container.gateways.uow() as uow:
         tenant = await uow.tenants.find_by_name(DEMO_TENANT)
-    if tenant is None:
-        return []
-    page = await container.use_cases.list_listings()(tenant.id, PageRequest(limit=20))
+        if tenant is None:
+            return []
+        page = await uow.listings.list(tenant.id, PageRequest(limit=20))
     return list(page.items)

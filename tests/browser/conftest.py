@@ -77,9 +77,9 @@ async def _hold_demo_seats(container: Any) -> None:
     """Four seats of the demo show's zone A held for ten minutes: the inventory chart's live holds."""
     async with container.gateways.uow() as uow:
         tenant = await uow.tenants.find_by_name(DEMO_TENANT)
-    listings = await container.use_cases.list_listings()(tenant.id, PageRequest(limit=20))
-    show = next(listing for listing in listings.items if listing.name == "Holdfast Live: The Rush")
     async with container.gateways.uow() as uow:
+        listings = await uow.listings.list(tenant.id, PageRequest(limit=20))
+        show = next(listing for listing in listings.items if listing.name == "Holdfast Live: The Rush")
         zone_a = next(pool for pool in await uow.pools.for_listing(tenant.id, show.id) if pool.code == "zone-a")
     hold = PlaceHold(tenant.id, show.id, "browser-test", ((zone_a.id, 4),), ttl_seconds=600)
     await container.use_cases.place_hold()(hold)
