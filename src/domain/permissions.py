@@ -14,8 +14,9 @@ Why each role has what it has:
   so a manager cannot make a key or a user stronger than itself, nor read who did what to them;
 * ``staff`` works the counter: reads the catalogue, places and releases holds, books and cancels;
   no refunds (money leaves the business: a manager's or an accountant's call), no ledger;
-* ``owner`` (a property or event owner) reads what is sold, the money and the sales reports of
-  its own listings, and changes nothing;
+* ``owner`` (a property or event owner) reads what is sold and the money, and changes nothing;
+  ``reports:read`` (``/v1/owner/...``, ``/v1/reports/sales``) is scoped to the listings it owns
+  (the tenant-wide reads it also has are not narrowed yet: see the README);
 * ``accountant`` reads, refunds, audits and reads the sales reports; it cannot cancel (cancelling frees units, an
   operational decision) nor place holds;
 * ``customer`` books for itself (its own holds and bookings only: a customer's token binds them);
