@@ -14,9 +14,10 @@ Why each role has what it has:
   so a manager cannot make a key or a user stronger than itself, nor read who did what to them;
 * ``staff`` works the counter: reads the catalogue, places and releases holds, books and cancels;
   no refunds (money leaves the business: a manager's or an accountant's call), no ledger;
-* ``owner`` (a property or event owner) reads what is sold and the money, and changes nothing;
-  ``reports:read`` (``/v1/owner/...``, ``/v1/reports/sales``) is scoped to the listings it owns
-  (the tenant-wide reads it also has are not narrowed yet: see the README);
+* ``owner`` (a property or event owner) reads the catalogue, and what is sold and the money of
+  the listings it owns, through the routes ``reports:read`` opens (``/v1/owner/...``,
+  ``/v1/reports/sales``), which are scoped to them; it changes nothing. It has none of the
+  tenant-wide reads (holds, bookings, the ledger): those would show it every other owner's;
 * ``accountant`` reads, refunds, audits and reads the sales reports; it cannot cancel (cancelling frees units, an
   operational decision) nor place holds;
 * ``customer`` books for itself (its own holds and bookings only: a customer's token binds them);
@@ -74,9 +75,7 @@ MATRIX: Mapping[Role, frozenset[Permission]] = {
         _P.QUEUE_JOIN,
         _P.SELF,
     },
-    Role.OWNER: frozenset(
-        {_P.CATALOGUE_READ, _P.HOLDS_READ, _P.BOOKINGS_READ, _P.LEDGER_READ, _P.REPORTS_READ, _P.SELF}
-    ),
+    Role.OWNER: frozenset({_P.CATALOGUE_READ, _P.REPORTS_READ, _P.SELF}),
     Role.ACCOUNTANT: frozenset(
         {
             _P.CATALOGUE_READ,
