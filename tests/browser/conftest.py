@@ -145,7 +145,9 @@ async def _empty(database_url: str, redis_url: str) -> None:
         await client.aclose()
 
 
-@pytest.fixture(scope="session", params=["embedded", "production"])
+# Module-scoped (not session): Playwright's sync API runs an event loop in this thread while it is
+# open, and pytest-asyncio cannot run the async tests collected after these ones until it closes.
+@pytest.fixture(scope="module", params=["embedded", "production"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     where = tmp_path_factory.mktemp(f"pages-{request.param}")
     profile = _profile(request.param, request, where)
@@ -173,7 +175,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         process.wait(timeout=60)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     # Not a skip: `make test` installs chromium, and a run without it must not pass silently.
     if not Path(CHROMIUM).exists():
