@@ -47,11 +47,15 @@ format: venv-dev
 	$(VENV)/bin/ruff check --fix src tests migrations benchmarks
 	$(VENV)/bin/ruff format src tests migrations benchmarks
 
+# pytest workers: one a core, at most 4 (each starts its own Postgres and Redis servers; a file's
+# tests stay on one worker, so module fixtures are made once).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
+
 # Every suite (testpaths in pyproject.toml). Prerequisites run left to right: system packages,
 # then the venv with the development tools (via lint), then lint. pytest exits 5 when it
 # collects nothing, and make fails too.
 test: system-deps lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # No server-backed tests: the markers are added by tests/conftest.py from the fixtures a test uses.
 test-fast: venv-dev
