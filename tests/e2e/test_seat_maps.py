@@ -405,3 +405,23 @@ async def test_an_idempotency_key_replays_a_seat_pick_without_taking_another_sea
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_mismatch"
     assert cabins_of(await seat_map(world.api, listing_id)) == {"business": (0, 0, 8), "economy": (1, 0, 23)}
+
+
+async def test_a_changed_map_keeps_a_cabins_overbooking_and_records_the_resize(world: World) -> None:
+    """A map put again resizes its cabin pools as every resize does (``resize_in``): the engine
+    is told the sellable capacity, the allowance set on the cabin pool is kept, and the resize is
+    audited."""
+    listing_id = await mapped_flight(world.api)
+    pools = (await world.api.get(f"/v1/listings/{listing_id}/pools", params={"limit": 200})).json()["items"]
+    [cabin] = [pool["id"] for pool in pools if pool["code"] == "cabin-economy"]
+    assert (await world.api.put(f"/v1/pools/{cabin}/overbooking", {"units": 2})).status_code == 200
+    smaller = {
+        "currency": "EUR",
+        "cabins": [BUSINESS, {**ECONOMY, "last_row": 4, "exit_rows": [], "extra_legroom_rows": []}],
+    }
+
+    assert (await put_map(world.api, listing_id, smaller)).status_code == 200
+
+    assert (await availability(world.api, listing_id))["cabin-economy"] == (0, 0, 14)  # 12 seats + 2
+    resized = (await world.api.get("/v1/admin/audit-logs", params={"action": "pool.resize"})).json()["items"]
+    assert cabin in [row["entity_id"] for row in resized]

@@ -17,7 +17,3 @@ class SeatMapRepository(Protocol):
     async def replace(self, listing_id: UUID, cabins: Sequence[MappedCabin], seats: Sequence[MappedSeat]) -> None:
         """Make the listing's seat map exactly ``cabins`` and ``seats``."""
         ...
-
-    async def set_pool_price(self, pool_id: UUID, unit_price: int) -> None:
-        """A map's pool priced anew (only while nothing of the map is held or sold)."""
-        ...

@@ -11,6 +11,7 @@ from application.ports.ids import IdGenerator
 from application.ports.inventory import InventoryEngine
 from application.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.inventory_state import counted
+from application.use_cases.resize_pool import resize_in
 from domain.errors import InvalidValueError
 from domain.inventory import PoolCounters
 from domain.listings import Listing, ListingKind, Pool, TooManyPoolsError
@@ -115,23 +116,18 @@ class SetSeatMapHandler:
             now = self._clock.now()
             pool = Pool(self._ids.new_id(), listing.tenant_id, listing.id, w.code, w.capacity, money, now, name=w.name)
             await uow.pools.add(pool)
-            await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.capacity))
+            await self._engine.add_pool(PoolCounters(pool.id, listing.id, pool.sellable))
             return pool.id
         if pool.capacity != w.capacity:
-            await self._resize(uow, pool, w.capacity)
-        if pool.unit_price.amount != w.price:  # after the resize: it moves the version too
-            await uow.seat_maps.set_pool_price(pool.id, w.price)
+            await resize_in(uow, self._engine, pool, w.capacity)
+        if pool.change(self._clock.now(), unit_price=w.price):  # after the resize: one save a version
+            await uow.pools.save(pool)
         return pool.id
 
     async def _retire(self, uow: UnitOfWork, tenant_id: UUID, previous: ListingSeatMap | None, kept: set[UUID]) -> None:
         for pool_id in previous.pool_ids() if previous else ():
             if pool_id not in kept:
-                await self._resize(uow, await uow.pools.get(tenant_id, pool_id), 0)
-
-    async def _resize(self, uow: UnitOfWork, pool: Pool, capacity: int) -> None:
-        pool.resize(capacity)
-        await uow.pools.save(pool)
-        await self._engine.resize(pool.id, capacity)
+                await resize_in(uow, self._engine, await uow.pools.get(tenant_id, pool_id), 0)
 
 
 def _wanted(seat_map: SeatMap) -> list[_Wanted]:

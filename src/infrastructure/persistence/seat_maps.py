@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.seat_maps import ListingSeatMap, MappedCabin, MappedSeat, Seat, SeatFeature
 from infrastructure.persistence.seat_map_tables import seat_cabins, seats
-from infrastructure.persistence.tables import pools
 
 
 class SqlSeatMapRepository:
@@ -36,12 +35,6 @@ class SqlSeatMapRepository:
         cabin_values = [_cabin_values(listing_id, position, cabin) for position, cabin in enumerate(cabins)]
         await self._session.execute(insert(seat_cabins), cabin_values)
         await self._session.execute(insert(seats), [_seat_values(listing_id, seat) for seat in mapped])
-
-    async def set_pool_price(self, pool_id: UUID, unit_price: int) -> None:
-        statement = (
-            update(pools).where(pools.c.id == pool_id).values(unit_price=unit_price, version=pools.c.version + 1)
-        )
-        await self._session.execute(statement)
 
 
 def _cabin(row: Any) -> MappedCabin:

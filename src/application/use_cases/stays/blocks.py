@@ -101,7 +101,7 @@ class BlockNightsHandler:
         except CapacityBelowCommittedError:
             # A hold came in between the check and the resize: give the engine back what it lost.
             for pool in done:
-                await self._engine.resize(pool.id, pool.capacity + units)
+                await self._engine.resize(pool.id, pool.sellable + units)
             failed = pools[len(done)].night
             raise BlockUnitsTakenError([failed] if failed else []) from None
 

@@ -51,7 +51,7 @@ async def add_nights(
     made = [_night_pool(ids, now, room_type, night) for night in nights]
     await uow.stays.add_night_pools(made)
     for pool in made:
-        await engine.add_pool(PoolCounters(pool.id, pool.listing_id, pool.capacity))
+        await engine.add_pool(PoolCounters(pool.id, pool.listing_id, pool.sellable))
     return made
 
 
