@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route
 from redis.asyncio import Redis
 
 from application.ports.jobs import DeadLetter
@@ -34,11 +34,11 @@ from domain.webhooks import InboxStatus
 from infrastructure.container import build_container, close_container
 from infrastructure.settings import Settings
 from interfaces.demo import DEMO_TENANT, load_demo
+from tests.chromium import chromium
 from tests.databases import migrated_postgres, truncate_all
 from tests.integration.worker_stack import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("HOLDFAST_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 WAIT_MS = 30_000  # a bound on waiting for a page, not a timing under test
 ADMIN = ("admin@ops.example", "a long console password")
 MANAGER = ("manager@ops.example", "another long password")
@@ -177,15 +177,8 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Not a skip: `make test` installs chromium, and a run without it must not pass silently.
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: run `make system-deps` (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-background-networking"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @dataclass

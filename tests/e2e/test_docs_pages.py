@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Route
 
+from tests.chromium import chromium
 from tests.integration.worker_stack import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("HOLDFAST_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 RENDER_TIMEOUT_MS = 30_000  # a bound on waiting for the page to draw, not a timing under test
 # ReDoc's side menu shows Redocly's logo from its CDN whatever its options; the pages' policy
 # (Content-Security-Policy, interfaces/http/docs.py) has the browser refuse it without asking.
@@ -54,16 +54,8 @@ def served(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    # Not a skip: `make test` installs chromium, and a run without it must not pass silently.
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"chromium not found at {CHROMIUM}: run `make system-deps` (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        # No background traffic of the browser's own (updates, safe browsing): only the page's.
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--disable-background-networking"])
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @dataclass
